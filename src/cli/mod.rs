@@ -1,0 +1,64 @@
+//! The command line: parses arguments, runs one command, prints, and maps the end to an exit
+//! code. The only module that prints.
+
+mod apply;
+mod args;
+mod demo;
+mod exit;
+mod output;
+mod plan;
+mod planning;
+mod prompt;
+mod sandbox;
+mod validate;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+
+pub use args::Cli;
+use args::Command;
+pub use exit::{CliError, Exit};
+
+/// Runs keyrot with the process's arguments and returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage_error(&error),
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(exit) => exit.into(),
+        Err(error) => {
+            eprintln!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Help and version exit 0; every other usage error exits 1, because 2 means "changes present".
+fn usage_error(error: &clap::Error) -> ExitCode {
+    let _ = error.print();
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
+    }
+}
+
+async fn run(cli: Cli) -> Result<Exit, CliError> {
+    let global = &cli.global;
+    match &cli.command {
+        Command::Plan(args) => plan::run(global, args).await,
+        Command::Apply(args) => apply::run(global, args).await,
+        Command::Validate => validate::run(global),
+        Command::Sandbox(args) => sandbox::run(global, args).await,
+        Command::Demo => demo::run(global).await,
+    }
+}

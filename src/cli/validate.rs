@@ -1,0 +1,16 @@
+//! `keyrot validate`: check the desired-state file offline.
+
+use super::args::GlobalArgs;
+use super::exit::{CliError, Exit};
+use crate::config::load_file;
+
+/// Runs `keyrot validate`.
+pub fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
+    let desired = load_file(&global.file())?;
+    println!(
+        "{} is valid: {} Cloudflare account(s).",
+        desired.source,
+        desired.cloudflare_accounts.len()
+    );
+    Ok(Exit::Success)
+}

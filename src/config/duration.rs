@@ -1,0 +1,153 @@
+//! Durations in the desired-state file: `30s`, `15m` (minutes), `12h`, `90d`, `2w`, or ISO 8601
+//! such as `P90D`. Months and years are refused: their lengths vary.
+
+use jiff::{SignedDuration, Span, SpanRelativeTo};
+
+const EXPECTED: &str = "expected a duration such as 30s, 15m, 12h, 90d, 2w or P90D";
+
+/// Parses a duration, returning a message that says what was expected on failure.
+pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
+    let text = text.trim();
+    let duration = if text.starts_with(['P', 'p']) {
+        parse_iso8601(text)?
+    } else {
+        parse_short(text)?
+    };
+    if duration.is_negative() {
+        return Err(format!("`{text}` is negative; {EXPECTED}"));
+    }
+    Ok(duration)
+}
+
+/// `<whole number><unit>`, unit one of s, m, h, d, w.
+fn parse_short(text: &str) -> Result<SignedDuration, String> {
+    let digits_end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(digits_end);
+    let seconds_per_unit: i64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        "w" => 604_800,
+        "" if !digits.is_empty() => return Err(format!("`{text}` has no unit; {EXPECTED}")),
+        "mo" | "y" => return Err(months_and_years(text)),
+        _ => return Err(format!("`{text}` is not a duration; {EXPECTED}")),
+    };
+    let count: i64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration; {EXPECTED}"))?;
+    count
+        .checked_mul(seconds_per_unit)
+        .filter(|seconds| *seconds <= MAX_SECONDS)
+        .map(SignedDuration::from_secs)
+        .ok_or_else(|| format!("`{text}` is too long; at most 100 years of days is accepted"))
+}
+
+/// About a hundred years: far beyond any sensible rotation setting, far within jiff's range.
+const MAX_SECONDS: i64 = 36_525 * 86_400;
+
+fn parse_iso8601(text: &str) -> Result<SignedDuration, String> {
+    let span: Span = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not an ISO 8601 duration; {EXPECTED}"))?;
+    if span.get_years() != 0 || span.get_months() != 0 {
+        return Err(months_and_years(text));
+    }
+    let duration = span
+        .to_duration(SpanRelativeTo::days_are_24_hours())
+        .map_err(|_| format!("`{text}` is out of range; {EXPECTED}"))?;
+    if duration.as_secs() > MAX_SECONDS {
+        return Err(format!(
+            "`{text}` is too long; at most 100 years of days is accepted"
+        ));
+    }
+    Ok(duration)
+}
+
+fn months_and_years(text: &str) -> String {
+    format!("`{text}` uses months or years, whose lengths vary; use days or weeks (e.g. 90d, 12w)")
+}
+
+/// Formats a duration in the largest unit that divides it exactly: `120d`, `36h`, `90m`, `45s`.
+pub fn format_duration(duration: SignedDuration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        s if s != 0 && s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s != 0 && s % 3_600 == 0 => format!("{}h", s / 3_600),
+        s if s != 0 && s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn days(n: i64) -> SignedDuration {
+        SignedDuration::from_hours(24 * n)
+    }
+
+    #[test]
+    fn short_forms_use_minutes_for_m() {
+        assert_eq!(parse_duration("30s"), Ok(SignedDuration::from_secs(30)));
+        assert_eq!(parse_duration("15m"), Ok(SignedDuration::from_mins(15)));
+        assert_eq!(parse_duration("12h"), Ok(SignedDuration::from_hours(12)));
+        assert_eq!(parse_duration("90d"), Ok(days(90)));
+        assert_eq!(parse_duration("2w"), Ok(days(14)));
+        assert_eq!(parse_duration("0s"), Ok(SignedDuration::ZERO));
+    }
+
+    #[test]
+    fn iso8601_days_are_24_hours() {
+        assert_eq!(parse_duration("P90D"), Ok(days(90)));
+        assert_eq!(parse_duration("P2W"), Ok(days(14)));
+        assert_eq!(parse_duration("PT12H"), Ok(SignedDuration::from_hours(12)));
+        assert_eq!(parse_duration("P1DT1H"), Ok(SignedDuration::from_hours(25)));
+    }
+
+    #[test]
+    fn months_and_years_are_refused_with_the_reason() {
+        for text in ["P1M", "P1Y", "3mo", "1y"] {
+            let message = parse_duration(text).unwrap_err();
+            assert!(message.contains("months or years"), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn malformed_durations_say_what_was_expected() {
+        for text in [
+            "",
+            "90",
+            "d",
+            "90 days",
+            "-5d",
+            "1.5d",
+            "P",
+            "Px",
+            "9999999999999999999d",
+        ] {
+            let message = parse_duration(text).unwrap_err();
+            assert!(
+                message.contains("expected") || message.contains("too long"),
+                "{text}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn huge_values_are_refused_not_overflowed() {
+        assert!(parse_duration("99999999999w").is_err());
+        assert!(parse_duration("P99999999D").is_err());
+    }
+
+    #[test]
+    fn formatting_picks_the_largest_exact_unit() {
+        assert_eq!(format_duration(days(120)), "120d");
+        assert_eq!(format_duration(SignedDuration::from_hours(36)), "36h");
+        assert_eq!(format_duration(SignedDuration::from_mins(90)), "90m");
+        assert_eq!(format_duration(SignedDuration::from_secs(45)), "45s");
+        assert_eq!(format_duration(SignedDuration::ZERO), "0s");
+    }
+}

@@ -1,0 +1,125 @@
+//! Reads a desired-state file: bytes, then YAML, then validation. Nothing here touches a network.
+
+use std::io;
+use std::path::Path;
+
+use serde_saphyr::{DuplicateKeyPolicy, Options};
+
+use super::error::ConfigError;
+use super::model::DesiredState;
+use super::raw::{RawFile, VersionProbe};
+use super::validate::validate;
+use super::yaml_error;
+
+/// The only file format version this keyrot reads.
+pub const SUPPORTED_VERSION: u64 = 1;
+
+/// Reads and validates the desired-state file at `path`.
+pub fn load_file(path: &Path) -> Result<DesiredState, ConfigError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|error| ConfigError::Unreadable {
+        reason: read_failure(&error),
+        file: file.clone(),
+    })?;
+    load_bytes(&file, &bytes)
+}
+
+/// Validates desired-state bytes; `file` names them in diagnostics.
+pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<DesiredState, ConfigError> {
+    let text = std::str::from_utf8(bytes).map_err(|error| not_utf8(file, bytes, &error))?;
+    if is_blank(text) {
+        return Err(ConfigError::at(
+            file,
+            1,
+            1,
+            "the file is empty; a desired-state file starts with `version: 1`",
+        ));
+    }
+    check_version(file, text)?;
+    let raw: RawFile = serde_saphyr::from_str_with_options(text, options())
+        .map_err(|error| yaml_failure(file, &error))?;
+    validate(file, raw)
+}
+
+fn options() -> Options {
+    serde_saphyr::options! {
+        duplicate_keys: DuplicateKeyPolicy::Error,
+    }
+}
+
+/// Reads `version` alone first, so a file written for another version says so before anything
+/// else about it is judged.
+fn check_version(file: &str, text: &str) -> Result<(), ConfigError> {
+    let probe: VersionProbe = serde_saphyr::from_str_with_options(text, options())
+        .map_err(|error| yaml_failure(file, &error))?;
+    let Some(version) = probe.version else {
+        return Err(ConfigError::at(
+            file,
+            1,
+            1,
+            "missing `version: 1` at the top level of the file",
+        ));
+    };
+    if version
+        .value
+        .whole_in(SUPPORTED_VERSION, SUPPORTED_VERSION)
+        .is_none()
+    {
+        return Err(ConfigError::at(
+            file,
+            version.referenced.line(),
+            version.referenced.column(),
+            format!(
+                "unsupported version {}; this keyrot reads version {SUPPORTED_VERSION} files",
+                version.value
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn yaml_failure(file: &str, error: &serde_saphyr::Error) -> ConfigError {
+    ConfigError::Invalid {
+        file: file.to_owned(),
+        diagnostics: vec![yaml_error::diagnostic(error)],
+    }
+}
+
+/// Whitespace and comments only.
+fn is_blank(text: &str) -> bool {
+    text.trim_start_matches('\u{feff}')
+        .lines()
+        .map(str::trim)
+        .all(|line| line.is_empty() || line.starts_with('#'))
+}
+
+fn not_utf8(file: &str, bytes: &[u8], error: &std::str::Utf8Error) -> ConfigError {
+    let valid = &bytes[..error.valid_up_to()];
+    let line = valid.iter().filter(|byte| **byte == b'\n').count() + 1;
+    let line_start = valid
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .map_or(0, |at| at + 1);
+    let column = String::from_utf8_lossy(&valid[line_start..])
+        .chars()
+        .count()
+        + 1;
+    let byte = bytes[error.valid_up_to()];
+    ConfigError::at(
+        file,
+        line as u64,
+        column as u64,
+        format!("this is not a YAML text file: byte 0x{byte:02x} is not UTF-8"),
+    )
+}
+
+fn read_failure(error: &io::Error) -> String {
+    match error.kind() {
+        io::ErrorKind::NotFound => {
+            "no such file; create it, or point keyrot at another one with -f FILE".to_owned()
+        }
+        io::ErrorKind::PermissionDenied => "permission denied while reading the file".to_owned(),
+        io::ErrorKind::IsADirectory => "is a directory, not a desired-state file".to_owned(),
+        _ => format!("cannot read the file: {error}"),
+    }
+}

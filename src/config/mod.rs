@@ -1,0 +1,22 @@
+//! The desired-state model: parse, merge defaults, validate, with source locations for errors.
+
+mod duration;
+mod entries;
+mod error;
+mod instant;
+mod load;
+mod model;
+mod number;
+mod raw;
+mod suggest;
+mod validate;
+mod yaml_error;
+
+pub use duration::{format_duration, parse_duration};
+pub use error::{ConfigError, Diagnostic};
+pub use instant::parse_instant;
+pub use load::{SUPPORTED_VERSION, load_bytes, load_file};
+pub use model::{
+    AccountId, CloudflareAccount, DEFAULT_MAX_ROTATIONS_PER_APPLY, DEFAULT_MIN_ROTATION_GAP,
+    DEFAULT_ROTATION_WINDOW, DesiredState, RotationPolicy, Settings,
+};

@@ -1,0 +1,125 @@
+//! The validated desired state: what every other module reads. Defaults are already merged.
+
+use std::fmt;
+
+use jiff::{SignedDuration, Timestamp};
+
+/// Rotations `apply` performs at most unless told otherwise.
+pub const DEFAULT_MAX_ROTATIONS_PER_APPLY: u32 = 25;
+/// How long before a `rotate_by` deadline its window opens, unless set.
+pub const DEFAULT_ROTATION_WINDOW: SignedDuration = SignedDuration::from_hours(7 * 24);
+/// The shortest time between two rotations of one resource, unless set: Cloudflare keeps the
+/// previous key valid for 7 days, so a second rotation inside them drops a key still in use.
+pub const DEFAULT_MIN_ROTATION_GAP: SignedDuration = SignedDuration::from_hours(7 * 24);
+
+/// The whole desired-state file after validation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredState {
+    /// The file's name as the user gave it, for messages.
+    pub source: String,
+    /// Run-wide guardrails.
+    pub settings: Settings,
+    /// Cloudflare accounts in file order.
+    pub cloudflare_accounts: Vec<CloudflareAccount>,
+}
+
+/// `settings:` with defaults applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Apply refuses a plan with more rotations than this (enforced by the deadlines work).
+    pub max_rotations_per_apply: u32,
+}
+
+/// One Cloudflare account's desired Access key configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloudflareAccount {
+    /// The resource name: unique in the file.
+    pub name: String,
+    /// Cloudflare's 32-hex-character account identifier.
+    pub account_id: AccountId,
+    /// The rotation interval Cloudflare must have; `None` leaves it unmanaged.
+    pub key_rotation_interval_days: Option<u16>,
+    /// When the key must be rotated.
+    pub rotation: RotationPolicy,
+}
+
+/// When a resource's key must be rotated, shared by every provider.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RotationPolicy {
+    /// Rotate once the key is at least this old (or its age is unknown).
+    pub max_key_age: Option<SignedDuration>,
+    /// The key must have been rotated by this instant.
+    pub rotate_by: Option<Timestamp>,
+    /// How long before `rotate_by` a rotation counts towards it.
+    pub rotation_window: SignedDuration,
+    /// The shortest time allowed between two rotations.
+    pub min_rotation_gap: SignedDuration,
+}
+
+impl Default for RotationPolicy {
+    fn default() -> Self {
+        Self {
+            max_key_age: None,
+            rotate_by: None,
+            rotation_window: DEFAULT_ROTATION_WINDOW,
+            min_rotation_gap: DEFAULT_MIN_ROTATION_GAP,
+        }
+    }
+}
+
+/// A Cloudflare account identifier: exactly 32 lowercase hexadecimal characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Accepts exactly 32 lowercase hexadecimal characters.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let is_lower_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+        if text.len() == 32 && text.chars().all(is_lower_hex) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(format!(
+                "account_id `{text}` is not a Cloudflare account ID: expected 32 lowercase \
+                 hexadecimal characters (found {} characters)",
+                text.chars().count()
+            ))
+        }
+    }
+
+    /// The identifier as sent to the API.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first and last four characters, as in `023e…c353`, for headers.
+    pub fn abbreviated(&self) -> String {
+        format!("{}…{}", &self.0[..4], &self.0[28..])
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_32_lowercase_hex() {
+        assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").is_ok());
+        assert!(AccountId::parse("023E105F4ECEF8AD9CA31A8372D0C353").is_err());
+        assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c35").is_err());
+        assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353a").is_err());
+        assert!(AccountId::parse("g23e105f4ecef8ad9ca31a8372d0c353").is_err());
+        assert!(AccountId::parse("").is_err());
+    }
+
+    #[test]
+    fn abbreviation_keeps_both_ends() {
+        let id = AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap();
+        assert_eq!(id.abbreviated(), "023e…c353");
+    }
+}

@@ -1,0 +1,84 @@
+//! Base URLs for providers: `https://` anywhere, plain `http://` only to this machine.
+
+use std::net::IpAddr;
+
+use reqwest::Url;
+
+/// Parses a base URL given in environment variable `variable`, refusing plain HTTP to any host
+/// other than a loopback one.
+pub fn parse_base_url(variable: &str, text: &str) -> Result<Url, String> {
+    let url = Url::parse(text.trim())
+        .map_err(|error| format!("{variable}=`{text}` is not a URL: {error}"))?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(format!(
+            "{variable}=`{text}`: plain http:// is accepted only for loopback hosts \
+             (127.0.0.1, ::1, localhost); use https://"
+        )),
+        other => Err(format!(
+            "{variable}=`{text}`: unsupported scheme `{other}`; use https://"
+        )),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// `base` joined with `path` (which starts with `/`), keeping any path `base` already has.
+pub fn endpoint(base: &Url, path: &str) -> String {
+    format!("{}{path}", base.as_str().trim_end_matches('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VAR: &str = "CLOUDFLARE_BASE_URL";
+
+    #[test]
+    fn https_is_accepted_anywhere() {
+        assert!(parse_base_url(VAR, "https://api.cloudflare.com/client/v4").is_ok());
+    }
+
+    #[test]
+    fn plain_http_only_for_loopback() {
+        for ok in [
+            "http://127.0.0.1:8080/client/v4",
+            "http://127.8.9.10/",
+            "http://localhost:1/",
+            "http://[::1]:9/",
+        ] {
+            assert!(parse_base_url(VAR, ok).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://10.0.0.1/",
+            "http://example.com/",
+            "http://localhost.evil.com/",
+        ] {
+            let message = parse_base_url(VAR, refused).unwrap_err();
+            assert!(message.contains("loopback"), "{refused}: {message}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_garbage_are_refused() {
+        assert!(parse_base_url(VAR, "ftp://127.0.0.1/").is_err());
+        assert!(parse_base_url(VAR, "not a url").is_err());
+    }
+
+    #[test]
+    fn endpoints_keep_the_base_path() {
+        let base = Url::parse("http://127.0.0.1:1/client/v4/").unwrap();
+        assert_eq!(
+            endpoint(&base, "/accounts/x/access/keys"),
+            "http://127.0.0.1:1/client/v4/accounts/x/access/keys"
+        );
+    }
+}

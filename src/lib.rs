@@ -1,0 +1,10 @@
+//! keyrot: a declarative reconciler for API key rotation.
+
+pub mod apply;
+pub mod cli;
+pub mod config;
+pub mod http;
+pub mod plan;
+pub mod provider;
+pub mod render;
+pub mod sandbox;

@@ -1,0 +1,5 @@
+//! The `keyrot` binary: everything is in the library; this only runs it.
+
+fn main() -> std::process::ExitCode {
+    keyrot::cli::main()
+}

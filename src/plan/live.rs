@@ -1,0 +1,23 @@
+//! The live state the planner compares against, as providers read it.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+
+/// Everything read from the APIs for one run, keyed by resource name.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LiveState {
+    /// Cloudflare accounts' Access key configuration, by resource name.
+    pub cloudflare: HashMap<String, CloudflareLive>,
+}
+
+/// One account's Access key configuration as `GET /accounts/{id}/access/keys` returned it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CloudflareLive {
+    /// Days between Cloudflare's own rotations.
+    pub key_rotation_interval_days: f64,
+    /// When the key was last rotated, if the API said.
+    pub last_key_rotation_at: Option<Timestamp>,
+    /// Days until Cloudflare's next own rotation, if the API said.
+    pub days_until_next_rotation: Option<f64>,
+}

@@ -1,0 +1,129 @@
+//! The plan: per resource, what differs, what will be done, and why.
+
+use std::fmt;
+
+use jiff::Timestamp;
+
+use super::reason::{Deferral, RotationReason};
+use crate::config::AccountId;
+
+/// The result of planning: every resource of the desired state, in file order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Plan {
+    /// The instant the time rules were evaluated at.
+    pub now: Timestamp,
+    /// One entry per resource in the desired-state file, in file order.
+    pub resources: Vec<ResourcePlan>,
+}
+
+/// Counts of what a plan does, for its summary line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlanCounts {
+    /// Interval updates.
+    pub updates: usize,
+    /// Rotations.
+    pub rotations: usize,
+    /// Rotations held back by the safety gap.
+    pub deferred: usize,
+    /// Resources with no action.
+    pub unchanged: usize,
+}
+
+impl Plan {
+    /// True when no resource has an action (deferrals are not actions).
+    pub fn is_empty(&self) -> bool {
+        self.resources
+            .iter()
+            .all(|resource| resource.actions.is_empty())
+    }
+
+    /// How many updates, rotations, deferrals and unchanged resources the plan holds.
+    pub fn counts(&self) -> PlanCounts {
+        let mut counts = PlanCounts::default();
+        for resource in &self.resources {
+            for action in &resource.actions {
+                match action {
+                    Action::UpdateInterval { .. } => counts.updates += 1,
+                    Action::Rotate { .. } => counts.rotations += 1,
+                }
+            }
+            counts.deferred += resource.deferral.is_some() as usize;
+            counts.unchanged += resource.actions.is_empty() as usize;
+        }
+        counts
+    }
+}
+
+/// One resource's part of the plan.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourcePlan {
+    /// The resource's name in the desired-state file.
+    pub name: String,
+    /// What the resource is, and how the API addresses it.
+    pub target: Target,
+    /// Its attributes as they are live.
+    pub before: Vec<Attribute>,
+    /// Its attributes as they will be once the actions are done.
+    pub after: Vec<Attribute>,
+    /// What to do, in order: an update always comes before the rotate.
+    pub actions: Vec<Action>,
+    /// A wanted rotation the plan holds back, with why and until when.
+    pub deferral: Option<Deferral>,
+}
+
+/// The API object a resource plan acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The Access key configuration of one Cloudflare account.
+    CloudflareAccount {
+        /// The account's identifier.
+        account_id: AccountId,
+    },
+}
+
+/// One change the apply step makes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Set Cloudflare's automatic rotation interval.
+    UpdateInterval {
+        /// The live interval.
+        from: f64,
+        /// The desired interval.
+        to: u16,
+    },
+    /// Rotate the resource's key now.
+    Rotate {
+        /// Why.
+        reason: RotationReason,
+    },
+}
+
+/// A named attribute of a resource, as shown in the diff.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attribute {
+    /// The attribute's name as the API spells it.
+    pub name: &'static str,
+    /// Its value.
+    pub value: AttributeValue,
+}
+
+/// An attribute's value: known now, or only once the apply has run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttributeValue {
+    /// A value known at plan time.
+    Known(String),
+    /// The API did not report a value.
+    Unknown,
+    /// The value is set by the apply (a rotation's timestamp).
+    KnownAfterApply,
+}
+
+impl fmt::Display for AttributeValue {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Self::Known(value) => f.write_str(value),
+            Self::Unknown => f.write_str("(unknown)"),
+            Self::KnownAfterApply => f.write_str("(known after apply)"),
+        }
+    }
+}

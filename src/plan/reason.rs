@@ -1,0 +1,70 @@
+//! Why the planner wants a rotation, and why it holds one back: one checkable line each.
+
+use std::fmt;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::words::{instant_in_words, span_in_words};
+use crate::config::format_duration;
+
+/// Why a rotation is wanted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RotationReason {
+    /// The key is at least `max_key_age` old.
+    KeyAge {
+        /// How old the key is at the plan's `now`.
+        age: SignedDuration,
+        /// The configured limit.
+        max_key_age: SignedDuration,
+    },
+    /// The API did not say when the key was last rotated, so its age is unknown.
+    LastRotationUnknown {
+        /// The configured limit that cannot be checked.
+        max_key_age: SignedDuration,
+    },
+}
+
+impl fmt::Display for RotationReason {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Self::KeyAge { age, max_key_age } => write!(
+                f,
+                "key is {} old (max_key_age {})",
+                span_in_words(*age),
+                format_duration(*max_key_age)
+            ),
+            Self::LastRotationUnknown { max_key_age } => write!(
+                f,
+                "the API does not say when the key was last rotated, so its age is unknown \
+                 (max_key_age {})",
+                format_duration(*max_key_age)
+            ),
+        }
+    }
+}
+
+/// A wanted rotation held back because the last one was too recent.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deferral {
+    /// Why the rotation is wanted.
+    pub wanted: RotationReason,
+    /// How long ago the last rotation was.
+    pub since_last_rotation: SignedDuration,
+    /// The configured `min_rotation_gap`.
+    pub min_rotation_gap: SignedDuration,
+    /// The first instant a rotation is allowed.
+    pub allowed_from: Timestamp,
+}
+
+impl fmt::Display for Deferral {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(
+            f,
+            "deferred: last rotated {} ago; a second rotation within {} drops the previous key \
+             while tokens signed with it are still valid; allowed from {}",
+            span_in_words(self.since_last_rotation),
+            span_in_words(self.min_rotation_gap),
+            instant_in_words(self.allowed_from)
+        )
+    }
+}

@@ -1,0 +1,190 @@
+//! The Cloudflare Access key configuration client: GET, PUT and rotate for one account.
+
+use jiff::Timestamp;
+use reqwest::{Method, Response, Url};
+use serde::Serialize;
+
+use super::credentials::CloudflareCredentials;
+use super::wire::{Envelope, KeyConfig, UpdateKeyConfig};
+use crate::config::AccountId;
+use crate::http::{build_client, describe_transport_error, endpoint, parse_base_url};
+use crate::plan::CloudflareLive;
+use crate::provider::{ApiMessage, ProviderError, ResourceLabel};
+
+/// Cloudflare's API unless `CLOUDFLARE_BASE_URL` says otherwise.
+pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
+
+/// One account as the client addresses it and names it in errors.
+#[derive(Clone, Copy, Debug)]
+pub struct AccountRef<'a> {
+    /// The resource name in the desired-state file.
+    pub name: &'a str,
+    /// The account's identifier.
+    pub account_id: &'a AccountId,
+}
+
+impl AccountRef<'_> {
+    fn label(&self) -> ResourceLabel {
+        ResourceLabel(format!(
+            "cloudflare account \"{}\" ({})",
+            self.name, self.account_id
+        ))
+    }
+
+    fn path(&self, suffix: &str) -> String {
+        format!("/accounts/{}/access/keys{suffix}", self.account_id)
+    }
+}
+
+/// A client for one run: one connection pool, one set of credentials.
+pub struct CloudflareClient {
+    http: reqwest::Client,
+    base_url: Url,
+    credentials: CloudflareCredentials,
+}
+
+impl CloudflareClient {
+    /// A client for `base_url` with `credentials`.
+    pub fn new(base_url: Url, credentials: CloudflareCredentials) -> Result<Self, ProviderError> {
+        Ok(Self {
+            http: build_client().map_err(ProviderError::Setup)?,
+            base_url,
+            credentials,
+        })
+    }
+
+    /// A client configured from the environment (`var` looks a variable up): credentials and
+    /// `CLOUDFLARE_BASE_URL`. Fails before any request when either is wrong.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, ProviderError> {
+        let base_url = match var("CLOUDFLARE_BASE_URL").filter(|url| !url.trim().is_empty()) {
+            Some(text) => parse_base_url("CLOUDFLARE_BASE_URL", &text),
+            None => parse_base_url("CLOUDFLARE_BASE_URL", DEFAULT_BASE_URL),
+        }
+        .map_err(ProviderError::Setup)?;
+        let credentials = CloudflareCredentials::from_env(&var)?;
+        Self::new(base_url, credentials)
+    }
+
+    /// `GET /accounts/{id}/access/keys`.
+    pub async fn read(&self, account: AccountRef<'_>) -> Result<CloudflareLive, ProviderError> {
+        self.call(account, Method::GET, "", None::<&()>).await
+    }
+
+    /// `PUT /accounts/{id}/access/keys` with the new interval.
+    pub async fn update_interval(
+        &self,
+        account: AccountRef<'_>,
+        days: u16,
+    ) -> Result<CloudflareLive, ProviderError> {
+        let body = UpdateKeyConfig {
+            key_rotation_interval_days: days,
+        };
+        self.call(account, Method::PUT, "", Some(&body)).await
+    }
+
+    /// `POST /accounts/{id}/access/keys/rotate`. Sent once; never retried here.
+    pub async fn rotate(&self, account: AccountRef<'_>) -> Result<CloudflareLive, ProviderError> {
+        self.call(account, Method::POST, "/rotate", None::<&()>)
+            .await
+    }
+
+    async fn call<B: Serialize>(
+        &self,
+        account: AccountRef<'_>,
+        method: Method,
+        suffix: &str,
+        body: Option<&B>,
+    ) -> Result<CloudflareLive, ProviderError> {
+        let path = account.path(suffix);
+        let operation = format!("{method} {path}");
+        let mut request = self.http.request(method, endpoint(&self.base_url, &path));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = self
+            .credentials
+            .authenticate(request)
+            .send()
+            .await
+            .map_err(|error| ProviderError::Transport {
+                resource: account.label(),
+                operation: operation.clone(),
+                detail: describe_transport_error(&error),
+            })?;
+        read_response(response, account.label(), operation).await
+    }
+}
+
+async fn read_response(
+    response: Response,
+    resource: ResourceLabel,
+    operation: String,
+) -> Result<CloudflareLive, ProviderError> {
+    let status = response.status();
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|error| ProviderError::Transport {
+            resource: resource.clone(),
+            operation: operation.clone(),
+            detail: describe_transport_error(&error),
+        })?;
+    let invalid = |detail: String| ProviderError::InvalidResponse {
+        resource: resource.clone(),
+        operation: operation.clone(),
+        status: status.as_u16(),
+        detail,
+    };
+    let envelope: Envelope<KeyConfig> = serde_json::from_slice(&bytes).map_err(|error| {
+        invalid(format!(
+            "not a Cloudflare API response ({error}): {}",
+            excerpt(&bytes)
+        ))
+    })?;
+    match envelope.result {
+        Some(config) if status.is_success() && envelope.success => {
+            live_from_wire(config).map_err(invalid)
+        }
+        _ if status.is_success() && envelope.success => {
+            Err(invalid("success without a `result`".to_owned()))
+        }
+        _ => Err(ProviderError::Api {
+            resource,
+            operation,
+            status: status.as_u16(),
+            errors: envelope
+                .errors
+                .into_iter()
+                .map(|item| ApiMessage {
+                    code: item.code,
+                    message: item.message,
+                })
+                .collect(),
+        }),
+    }
+}
+
+fn live_from_wire(config: KeyConfig) -> Result<CloudflareLive, String> {
+    let last_key_rotation_at = match config.last_key_rotation_at.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(text.parse::<Timestamp>().map_err(|error| {
+            format!("last_key_rotation_at `{text}` is not an RFC 3339 instant: {error}")
+        })?),
+    };
+    Ok(CloudflareLive {
+        key_rotation_interval_days: config.key_rotation_interval_days,
+        last_key_rotation_at,
+        days_until_next_rotation: config.days_until_next_rotation,
+    })
+}
+
+/// The start of a response body, for messages about unreadable responses.
+fn excerpt(bytes: &[u8]) -> String {
+    const LIMIT: usize = 200;
+    let text = String::from_utf8_lossy(bytes);
+    match text.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None if text.trim().is_empty() => "(empty body)".to_owned(),
+        None => text.into_owned(),
+    }
+}

@@ -1,0 +1,8 @@
+//! Cloudflare's Access key configuration API.
+
+mod client;
+mod credentials;
+mod wire;
+
+pub use client::{AccountRef, CloudflareClient, DEFAULT_BASE_URL};
+pub use credentials::CloudflareCredentials;

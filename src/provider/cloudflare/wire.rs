@@ -1,0 +1,33 @@
+//! Cloudflare's wire format for Access key configuration, as its API documents describe it.
+
+use serde::{Deserialize, Serialize};
+
+/// Every Cloudflare v4 response: `{success, errors, messages, result}`.
+#[derive(Deserialize)]
+pub(super) struct Envelope<T> {
+    pub success: bool,
+    #[serde(default)]
+    pub errors: Vec<Item>,
+    pub result: Option<T>,
+}
+
+/// An error or message item: `{code, message, documentation_url?, source?}`.
+#[derive(Deserialize)]
+pub(super) struct Item {
+    pub code: i64,
+    pub message: String,
+}
+
+/// `result` of GET, PUT and rotate.
+#[derive(Deserialize)]
+pub(super) struct KeyConfig {
+    pub key_rotation_interval_days: f64,
+    pub last_key_rotation_at: Option<String>,
+    pub days_until_next_rotation: Option<f64>,
+}
+
+/// The PUT body: the interval is its only field.
+#[derive(Serialize)]
+pub(super) struct UpdateKeyConfig {
+    pub key_rotation_interval_days: u16,
+}

@@ -1,0 +1,91 @@
+//! Provider failures, each naming the resource and carrying the API's own codes and messages.
+
+use std::fmt;
+
+/// Which resource a call was about, as shown in every message: `cloudflare account "production"
+/// (023e105f4ecef8ad9ca31a8372d0c353)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceLabel(pub String);
+
+impl fmt::Display for ResourceLabel {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One error or message item of an API response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiMessage {
+    /// The API's error code.
+    pub code: i64,
+    /// The API's message.
+    pub message: String,
+}
+
+impl fmt::Display for ApiMessage {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{} {}", self.code, self.message)
+    }
+}
+
+/// A provider call that did not succeed.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ProviderError {
+    /// Credentials or base URL are missing or malformed; nothing was sent.
+    #[error("{0}")]
+    Setup(String),
+    /// The API answered with an error.
+    #[error(
+        "{resource}: {operation} failed: HTTP {status}: {}",
+        ApiMessages(errors)
+    )]
+    Api {
+        /// The resource the call was about.
+        resource: ResourceLabel,
+        /// What was attempted, e.g. `GET /accounts/{id}/access/keys`.
+        operation: String,
+        /// The HTTP status.
+        status: u16,
+        /// The API's error items.
+        errors: Vec<ApiMessage>,
+    },
+    /// The request failed before any answer arrived (connection refused, timeout, reset).
+    #[error("{resource}: {operation} failed: {detail}")]
+    Transport {
+        /// The resource the call was about.
+        resource: ResourceLabel,
+        /// What was attempted.
+        operation: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The API answered with something that is not what its documents describe.
+    #[error("{resource}: {operation}: unexpected response (HTTP {status}): {detail}")]
+    InvalidResponse {
+        /// The resource the call was about.
+        resource: ResourceLabel,
+        /// What was attempted.
+        operation: String,
+        /// The HTTP status.
+        status: u16,
+        /// What was wrong with it.
+        detail: String,
+    },
+}
+
+struct ApiMessages<'a>(&'a [ApiMessage]);
+
+impl fmt::Display for ApiMessages<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("the response carried no error details");
+        }
+        for (index, message) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{message}")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,159 @@
+//! The simulated Cloudflare API: Access key configuration under `/client/v4`, with the real
+//! envelope, both authentication schemes, and the documented error codes.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::state::{SandboxAccount, SandboxState};
+
+/// Authentication failed (Cloudflare's code).
+const CODE_AUTHENTICATION: i64 = 10000;
+/// No route for the URI (Cloudflare's code, also for unknown accounts).
+const CODE_NO_ROUTE: i64 = 7003;
+/// Malformed JSON in the request body (Cloudflare's code).
+const CODE_MALFORMED_JSON: i64 = 6007;
+/// An invalid interval. Cloudflare documents no code for it; this one is the sandbox's own.
+const CODE_INVALID_INTERVAL: i64 = 12130;
+
+/// The routes of the simulated Cloudflare API, rooted at `/client/v4`.
+pub(crate) fn routes() -> Router<Arc<SandboxState>> {
+    Router::new()
+        .route(
+            "/client/v4/accounts/{account_id}/access/keys",
+            get(read_keys).put(update_keys),
+        )
+        .route(
+            "/client/v4/accounts/{account_id}/access/keys/rotate",
+            post(rotate_keys),
+        )
+}
+
+/// Anything else: Cloudflare's "No route for the URI".
+pub(crate) async fn no_route() -> Response {
+    no_route_response()
+}
+
+async fn read_keys(
+    State(state): State<Arc<SandboxState>>,
+    Path(account_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond(&state, &headers, &account_id, |_, _| Ok(()))
+}
+
+async fn update_keys(
+    State(state): State<Arc<SandboxState>>,
+    Path(account_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    respond(&state, &headers, &account_id, |account, _| {
+        let days = interval_from_body(&body)?;
+        account.key_rotation_interval_days = days;
+        Ok(())
+    })
+}
+
+async fn rotate_keys(
+    State(state): State<Arc<SandboxState>>,
+    Path(account_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    respond(&state, &headers, &account_id, |account, now| {
+        account.last_key_rotation_at = now;
+        Ok(())
+    })
+}
+
+/// A refused request: HTTP status, Cloudflare error code and message.
+struct Failure {
+    status: StatusCode,
+    code: i64,
+    message: &'static str,
+}
+
+/// Authenticates, finds the account, applies `change`, and answers with the configuration.
+fn respond(
+    state: &SandboxState,
+    headers: &HeaderMap,
+    account_id: &str,
+    change: impl FnOnce(&mut SandboxAccount, Timestamp) -> Result<(), Failure>,
+) -> Response {
+    if !authenticated(state, headers) {
+        return failure(
+            StatusCode::FORBIDDEN,
+            CODE_AUTHENTICATION,
+            "Authentication error",
+        );
+    }
+    let outcome = state.with_account(account_id, |account, now| {
+        change(account, now).map(|()| success(account, now))
+    });
+    match outcome {
+        Some(Ok(response)) => response,
+        Some(Err(refused)) => failure(refused.status, refused.code, refused.message),
+        None => no_route_response(),
+    }
+}
+
+fn no_route_response() -> Response {
+    failure(StatusCode::NOT_FOUND, CODE_NO_ROUTE, "No route for the URI")
+}
+
+fn authenticated(state: &SandboxState, headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let credentials = &state.credentials;
+    let bearer = header("authorization").and_then(|value| value.strip_prefix("Bearer "));
+    if bearer == Some(credentials.api_token.as_str()) {
+        return true;
+    }
+    header("x-auth-email") == Some(credentials.email.as_str())
+        && header("x-auth-key") == Some(credentials.api_key.as_str())
+}
+
+fn interval_from_body(body: &[u8]) -> Result<u32, Failure> {
+    let value: Value = serde_json::from_slice(body).map_err(|_| Failure {
+        status: StatusCode::BAD_REQUEST,
+        code: CODE_MALFORMED_JSON,
+        message: "Malformed JSON in request body",
+    })?;
+    let days = value
+        .get("key_rotation_interval_days")
+        .and_then(Value::as_f64);
+    match days {
+        Some(days) if days.fract() == 0.0 && (21.0..=365.0).contains(&days) => Ok(days as u32),
+        _ => Err(Failure {
+            status: StatusCode::BAD_REQUEST,
+            code: CODE_INVALID_INTERVAL,
+            message: "key_rotation_interval_days must be a number between 21 and 365",
+        }),
+    }
+}
+
+fn success(account: &SandboxAccount, now: Timestamp) -> Response {
+    let result = json!({
+        "key_rotation_interval_days": account.key_rotation_interval_days,
+        "days_until_next_rotation": account.days_until_next_rotation(now),
+        "last_key_rotation_at": account.last_key_rotation_at.to_string(),
+    });
+    let body = json!({"success": true, "errors": [], "messages": [], "result": result});
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+fn failure(status: StatusCode, code: i64, message: &str) -> Response {
+    let body = json!({
+        "success": false,
+        "errors": [{"code": code, "message": message}],
+        "messages": [],
+        "result": null,
+    });
+    (status, axum::Json(body)).into_response()
+}

@@ -1,0 +1,66 @@
+//! Seeds the sandbox from a desired-state file: every account exists, and some differ from the
+//! file in their interval or their key's age, so a first plan has work to show.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::state::SandboxAccount;
+use crate::config::{CloudflareAccount, DesiredState};
+
+/// The interval an account gets when the file leaves it unmanaged.
+const UNMANAGED_INTERVAL_DAYS: u32 = 90;
+
+/// One simulated account per account of `desired`, in a deterministic mix of states: every
+/// third account has a different interval, every third an over-age key (when the file sets
+/// `max_key_age`), the rest match the file.
+pub fn seed_accounts(desired: &DesiredState, now: Timestamp) -> Vec<SandboxAccount> {
+    desired
+        .cloudflare_accounts
+        .iter()
+        .enumerate()
+        .map(|(index, account)| match index % 3 {
+            0 => drifted_interval(account, now),
+            1 => over_age(account, now).unwrap_or_else(|| drifted_interval(account, now)),
+            _ => in_sync(account, now),
+        })
+        .collect()
+}
+
+fn desired_interval(account: &CloudflareAccount) -> u32 {
+    account
+        .key_rotation_interval_days
+        .map_or(UNMANAGED_INTERVAL_DAYS, u32::from)
+}
+
+fn days(count: i64) -> SignedDuration {
+    SignedDuration::from_hours(24 * count)
+}
+
+fn drifted_interval(account: &CloudflareAccount, now: Timestamp) -> SandboxAccount {
+    let desired = desired_interval(account);
+    SandboxAccount {
+        account_id: account.account_id.to_string(),
+        key_rotation_interval_days: if desired == 90 { 30 } else { 90 },
+        last_key_rotation_at: now - days(10),
+    }
+}
+
+/// A key 11 days past `max_key_age`, with an interval long enough that Cloudflare would not
+/// have rotated it by itself meanwhile.
+fn over_age(account: &CloudflareAccount, now: Timestamp) -> Option<SandboxAccount> {
+    let max_key_age = account.rotation.max_key_age?;
+    let age_days = max_key_age.as_hours() / 24 + 11;
+    let interval = desired_interval(account).max(age_days as u32 + 1);
+    (interval <= 365).then(|| SandboxAccount {
+        account_id: account.account_id.to_string(),
+        key_rotation_interval_days: interval,
+        last_key_rotation_at: now - days(age_days),
+    })
+}
+
+fn in_sync(account: &CloudflareAccount, now: Timestamp) -> SandboxAccount {
+    SandboxAccount {
+        account_id: account.account_id.to_string(),
+        key_rotation_interval_days: desired_interval(account),
+        last_key_rotation_at: now - days(3),
+    }
+}

@@ -1,0 +1,179 @@
+//! The simulated vendors' state: accounts, the credentials they accept, and every request seen.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::clock::Clock;
+
+/// One simulated account's Access key configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SandboxAccount {
+    /// The account identifier.
+    pub account_id: String,
+    /// Days between automatic rotations.
+    pub key_rotation_interval_days: u32,
+    /// The last rotation, manual or automatic.
+    pub last_key_rotation_at: Timestamp,
+}
+
+impl SandboxAccount {
+    /// Applies the automatic rotations Cloudflare would have made by `now`: the key rotates
+    /// every interval after the last rotation.
+    fn catch_up(&mut self, now: Timestamp) {
+        let interval = SignedDuration::from_hours(24 * i64::from(self.key_rotation_interval_days));
+        let elapsed = now.duration_since(self.last_key_rotation_at);
+        if elapsed >= interval {
+            let periods = elapsed.as_secs() / interval.as_secs();
+            let advance = SignedDuration::from_secs(periods * interval.as_secs());
+            self.last_key_rotation_at = self
+                .last_key_rotation_at
+                .saturating_add(advance)
+                .unwrap_or(now);
+        }
+    }
+
+    /// Whole days until the next automatic rotation.
+    pub fn days_until_next_rotation(&self, now: Timestamp) -> i64 {
+        let interval_secs = 86_400 * i64::from(self.key_rotation_interval_days);
+        let elapsed = now.duration_since(self.last_key_rotation_at).as_secs();
+        (interval_secs - elapsed).max(0) / 86_400
+    }
+}
+
+/// The credentials the sandbox accepts. Printed by `keyrot sandbox` so a user can paste them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxCredentials {
+    /// Accepted as `Authorization: Bearer`.
+    pub api_token: String,
+    /// Accepted as `X-Auth-Email` together with `api_key`.
+    pub email: String,
+    /// Accepted as `X-Auth-Key` together with `email`.
+    pub api_key: String,
+}
+
+impl SandboxCredentials {
+    /// Fresh random credentials.
+    pub fn generate() -> Self {
+        Self {
+            api_token: random_hex(20),
+            email: "sandbox@keyrot.invalid".to_owned(),
+            api_key: random_hex(16),
+        }
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    // Should the OS refuse randomness, the zeroed buffer still makes usable sandbox credentials.
+    let _ = getrandom::fill(&mut buffer);
+    buffer.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// One request the sandbox received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Request path.
+    pub path: String,
+}
+
+/// Everything the running sandbox holds.
+pub(crate) struct SandboxState {
+    pub clock: Clock,
+    pub credentials: SandboxCredentials,
+    accounts: Mutex<HashMap<String, SandboxAccount>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+}
+
+impl SandboxState {
+    pub fn new(
+        clock: Clock,
+        credentials: SandboxCredentials,
+        accounts: Vec<SandboxAccount>,
+    ) -> Self {
+        let accounts = accounts
+            .into_iter()
+            .map(|account| (account.account_id.clone(), account))
+            .collect();
+        Self {
+            clock,
+            credentials,
+            accounts: Mutex::new(accounts),
+            requests: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn record(&self, method: &str, path: &str) {
+        lock(&self.requests).push(RecordedRequest {
+            method: method.to_owned(),
+            path: path.to_owned(),
+        });
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+
+    /// Runs `change` on the account, brought up to date with automatic rotations first.
+    pub fn with_account<T>(
+        &self,
+        account_id: &str,
+        change: impl FnOnce(&mut SandboxAccount, Timestamp) -> T,
+    ) -> Option<T> {
+        let now = self.clock.now();
+        let mut accounts = lock(&self.accounts);
+        let account = accounts.get_mut(account_id)?;
+        account.catch_up(now);
+        Some(change(account, now))
+    }
+
+    pub fn account(&self, account_id: &str) -> Option<SandboxAccount> {
+        self.with_account(account_id, |account, _| account.clone())
+    }
+}
+
+/// A poisoned lock only means another request panicked; the data is still consistent enough
+/// for a simulator, so keep serving.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn automatic_rotations_catch_up_whole_intervals() {
+        let mut account = SandboxAccount {
+            account_id: "a".into(),
+            key_rotation_interval_days: 30,
+            last_key_rotation_at: at("2026-01-01T00:00:00Z"),
+        };
+        account.catch_up(at("2026-03-05T00:00:00Z"));
+        assert_eq!(account.last_key_rotation_at, at("2026-03-02T00:00:00Z"));
+        assert_eq!(
+            account.days_until_next_rotation(at("2026-03-05T00:00:00Z")),
+            27
+        );
+    }
+
+    #[test]
+    fn no_rotation_before_the_interval_ends() {
+        let mut account = SandboxAccount {
+            account_id: "a".into(),
+            key_rotation_interval_days: 30,
+            last_key_rotation_at: at("2026-01-01T00:00:00Z"),
+        };
+        account.catch_up(at("2026-01-30T23:59:59Z"));
+        assert_eq!(account.last_key_rotation_at, at("2026-01-01T00:00:00Z"));
+    }
+}
