@@ -1,5 +1,7 @@
 //! What apply did: every planned action with its outcome, in plan order.
 
+use jiff::Timestamp;
+
 use crate::plan::Action;
 use crate::provider::{ActionEffect, ProviderError};
 
@@ -30,6 +32,13 @@ pub enum Outcome {
     Failed(ProviderError),
     /// It was not attempted.
     NotStarted(NotStartedBecause),
+    /// A rotate not sent because the key was rotated after the plan read it (Cloudflare rotated
+    /// it itself, e.g. when the interval update made it due): a second rotation now would drop a
+    /// key that tokens may still be signed with. Not a failure: the next plan re-evaluates.
+    SkippedRotatedMeanwhile {
+        /// The last rotation the API reported after the earlier action.
+        at: Timestamp,
+    },
 }
 
 /// Why an action was not attempted.
@@ -40,23 +49,40 @@ pub enum NotStartedBecause {
 }
 
 impl ApplyReport {
-    /// True when every action was done.
+    /// True when no action failed or was left undone by a failure.
     pub fn succeeded(&self) -> bool {
-        self.actions
-            .iter()
-            .all(|entry| matches!(entry.outcome, Outcome::Done(_)))
+        self.actions.iter().all(|entry| {
+            matches!(
+                entry.outcome,
+                Outcome::Done(_) | Outcome::SkippedRotatedMeanwhile { .. }
+            )
+        })
     }
 
-    /// How many actions were done, failed and not started.
-    pub fn counts(&self) -> (usize, usize, usize) {
-        let mut counts = (0, 0, 0);
+    /// How many actions ended each way.
+    pub fn counts(&self) -> ApplyCounts {
+        let mut counts = ApplyCounts::default();
         for entry in &self.actions {
             match entry.outcome {
-                Outcome::Done(_) => counts.0 += 1,
-                Outcome::Failed(_) => counts.1 += 1,
-                Outcome::NotStarted(_) => counts.2 += 1,
+                Outcome::Done(_) => counts.done += 1,
+                Outcome::Failed(_) => counts.failed += 1,
+                Outcome::NotStarted(_) => counts.not_started += 1,
+                Outcome::SkippedRotatedMeanwhile { .. } => counts.skipped += 1,
             }
         }
         counts
     }
+}
+
+/// How many actions ended each way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ApplyCounts {
+    /// Confirmed by the API.
+    pub done: usize,
+    /// Refused or unreachable.
+    pub failed: usize,
+    /// Not attempted after an earlier failure.
+    pub not_started: usize,
+    /// Rotations not sent because the key had been rotated meanwhile.
+    pub skipped: usize,
 }

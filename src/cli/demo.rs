@@ -15,7 +15,7 @@ use crate::config::{DesiredState, load_bytes, load_file};
 use crate::plan::PlanOptions;
 use crate::provider::Providers;
 use crate::provider::cloudflare::{CloudflareClient, CloudflareCredentials};
-use crate::render::{Style, render_plan};
+use crate::render::{Style, counted, render_plan};
 use crate::sandbox::{Clock, Sandbox};
 
 /// The example desired-state file, built in so the demo runs from anywhere.
@@ -34,9 +34,9 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let providers = sandbox_providers(&sandbox)?;
     let style = stdout_style(global.color);
     println!(
-        "keyrot demo: a sandbox on {} holds the {} account(s) of {}, some drifted.\n",
+        "keyrot demo: a sandbox on {} holds the {} of {}, some drifted.",
         sandbox.address(),
-        desired.cloudflare_accounts.len(),
+        counted(desired.cloudflare_accounts.len(), "Cloudflare account"),
         desired.source
     );
     let now = || global.now.unwrap_or_else(Timestamp::now);

@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use super::args::{GlobalArgs, SandboxArgs};
 use super::exit::{CliError, Exit};
 use crate::config::{DesiredState, load_file};
+use crate::render::counted;
 use crate::sandbox::{Clock, Sandbox, SandboxConfig, SandboxCredentials, seed_accounts};
 
 /// Runs `keyrot sandbox`.
@@ -14,8 +15,11 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliErr
     let sandbox = start_seeded(seed.as_ref(), clock, args.listen).await?;
     print!("{}", shell_exports(&sandbox));
     eprintln!(
-        "# keyrot sandbox: serving {} Cloudflare account(s) on {}; Ctrl-C stops it",
-        seed.map_or(0, |desired| desired.cloudflare_accounts.len()),
+        "# keyrot sandbox: serving {} on {}; Ctrl-C stops it",
+        counted(
+            seed.map_or(0, |desired| desired.cloudflare_accounts.len()),
+            "Cloudflare account"
+        ),
         sandbox.address()
     );
     tokio::signal::ctrl_c()

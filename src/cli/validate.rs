@@ -3,14 +3,15 @@
 use super::args::GlobalArgs;
 use super::exit::{CliError, Exit};
 use crate::config::load_file;
+use crate::render::counted;
 
 /// Runs `keyrot validate`.
 pub fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let desired = load_file(&global.file())?;
     println!(
-        "{} is valid: {} Cloudflare account(s).",
+        "{} is valid: {}.",
         desired.source,
-        desired.cloudflare_accounts.len()
+        counted(desired.cloudflare_accounts.len(), "Cloudflare account")
     );
     Ok(Exit::Success)
 }

@@ -129,7 +129,7 @@ impl Checker {
             Some(id) => self.account_id(id, &name.value, seen_ids),
             None => {
                 let message = format!("account `{}` has no `account_id`", name.value);
-                self.report(&raw, message);
+                self.report(&name, message);
                 None
             }
         };

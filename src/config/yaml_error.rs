@@ -37,8 +37,18 @@ fn message(error: &Error) -> String {
             expected,
             ..
         } => format!("expected {expected}, found {unexpected}"),
+        Error::Unexpected { expected, .. } => format!("expected {} here", structure(expected)),
         Error::Eof { .. } => "the document ends where a value was expected".to_owned(),
         other => format!("invalid YAML: {}", strip_location(&other.to_string())),
+    }
+}
+
+/// The reader's name for what it expected, in the words of the file's author.
+fn structure(expected: &str) -> &str {
+    match expected {
+        "mapping start" => "a mapping (`name: value` lines)",
+        "sequence start" => "a list",
+        other => other,
     }
 }
 

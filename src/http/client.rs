@@ -17,21 +17,33 @@ pub fn build_client() -> Result<reqwest::Client, String> {
         .map_err(|error| format!("cannot set up the HTTP client: {error}"))
 }
 
-/// A transport failure in words, with its causes: "error sending request: connection refused".
+/// A transport failure in words: "cannot connect to 127.0.0.1:9: Connection refused".
 pub fn describe_transport_error(error: &reqwest::Error) -> String {
-    let mut text = if error.is_timeout() {
-        "timed out".to_owned()
+    let cause = root_cause(error);
+    let host = error
+        .url()
+        .and_then(|url| {
+            Some(format!(
+                "{}:{}",
+                url.host_str()?,
+                url.port_or_known_default()?
+            ))
+        })
+        .unwrap_or_else(|| "the API".to_owned());
+    if error.is_timeout() {
+        format!("no complete answer from {host} within the timeout")
+    } else if error.is_connect() {
+        format!("cannot connect to {host}: {cause}")
     } else {
-        error.to_string()
-    };
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
+        format!("the exchange with {host} broke off: {cause}")
     }
-    text
+}
+
+/// The innermost error of a chain: the one that says what actually happened.
+fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(source) = current.source() {
+        current = source;
+    }
+    current.to_string()
 }

@@ -43,6 +43,7 @@ pub(crate) fn plan_account(
         target: Target::CloudflareAccount {
             account_id: desired.account_id.clone(),
         },
+        last_rotation: live.last_key_rotation_at,
         before: attributes(live),
         after: attributes_after(live, &actions),
         actions,

@@ -61,6 +61,8 @@ pub struct ResourcePlan {
     pub name: String,
     /// What the resource is, and how the API addresses it.
     pub target: Target,
+    /// The last rotation as the live read reported it.
+    pub last_rotation: Option<Timestamp>,
     /// Its attributes as they are live.
     pub before: Vec<Attribute>,
     /// Its attributes as they will be once the actions are done.

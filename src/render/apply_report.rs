@@ -1,16 +1,20 @@
 //! Apply's output: one line per settled action, then a summary.
 
+use std::fmt::Write;
+
 use super::plan_human::action_line;
+use super::plural::counted;
 use super::style::Style;
 use crate::apply::{ActionReport, ApplyReport, NotStartedBecause, Outcome};
+use crate::plan::{Action, instant_in_words};
 
 /// One settled action: `production: ~ update key_rotation_interval_days: 90 -> 30: done`.
 pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
     let action = action_line(&entry.action, style);
     let outcome = match &entry.outcome {
-        Outcome::Done(effect) => match effect.last_rotation_at {
-            Some(at) if matches!(entry.action, crate::plan::Action::Rotate { .. }) => {
-                style.green(&format!("done (last rotation now {at})"))
+        Outcome::Done(effect) => match (&entry.action, effect.last_rotation_at) {
+            (Action::Rotate { .. }, Some(at)) => {
+                style.green(&format!("done; rotated at {}", instant_in_words(at)))
             }
             _ => style.green("done"),
         },
@@ -18,18 +22,34 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
         Outcome::NotStarted(NotStartedBecause::EarlierActionFailed) => {
             style.yellow("not started: an earlier action of this resource failed")
         }
+        Outcome::SkippedRotatedMeanwhile { at } => style.yellow(&format!(
+            "skipped: the key was rotated at {} after the plan read it, and a second rotation \
+             now would drop a key still in use; run `keyrot plan` to re-evaluate",
+            instant_in_words(*at)
+        )),
     };
     format!("{}: {action}: {outcome}", entry.resource)
 }
 
 /// The closing line of an apply.
 pub fn render_apply_summary(report: &ApplyReport, style: Style) -> String {
-    let (done, failed, not_started) = report.counts();
-    if report.succeeded() {
-        return style.green(&format!("Apply complete: {done} action(s) done."));
+    let counts = report.counts();
+    let mut line = if report.succeeded() {
+        format!("Apply complete: {} done", counted(counts.done, "action"))
+    } else {
+        format!(
+            "Apply failed: {} done, {} failed, {} not started",
+            counts.done, counts.failed, counts.not_started
+        )
+    };
+    if counts.skipped > 0 {
+        let _ = write!(line, ", {} skipped", counted(counts.skipped, "rotation"));
     }
-    style.red(&format!(
-        "Apply failed: {done} done, {failed} failed, {not_started} not started. \
-         Run `keyrot plan` to see what remains; apply again to converge."
-    ))
+    line.push('.');
+    if report.succeeded() {
+        style.green(&line)
+    } else {
+        line.push_str(" Run `keyrot plan` to see what remains; apply again to converge.");
+        style.red(&line)
+    }
 }

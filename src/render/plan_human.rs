@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::diff::attribute_diff;
+use super::plural::counted;
 use super::style::Style;
 use crate::plan::{Action, Plan, PlanCounts, ResourcePlan, Target};
 
@@ -78,7 +79,7 @@ fn summary(counts: PlanCounts) -> String {
         counts.updates, counts.rotations, counts.unchanged
     );
     if counts.deferred > 0 {
-        let _ = write!(line, ", {} rotation(s) deferred", counts.deferred);
+        let _ = write!(line, ", {} deferred", counted(counts.deferred, "rotation"));
     }
     line.push('.');
     line

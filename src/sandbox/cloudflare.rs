@@ -55,9 +55,9 @@ async fn update_keys(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    respond(&state, &headers, &account_id, |account, _| {
+    respond(&state, &headers, &account_id, |account, now| {
         let days = interval_from_body(&body)?;
-        account.key_rotation_interval_days = days;
+        account.set_interval(days, now);
         Ok(())
     })
 }

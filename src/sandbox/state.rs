@@ -34,6 +34,17 @@ impl SandboxAccount {
         }
     }
 
+    /// Sets the interval. A key the new interval makes overdue is rotated at once, as
+    /// Cloudflare's scheduler would on its next run (the sandbox's assumption: Cloudflare does
+    /// not document it).
+    pub fn set_interval(&mut self, days: u32, now: Timestamp) {
+        self.key_rotation_interval_days = days;
+        let interval = SignedDuration::from_hours(24 * i64::from(days));
+        if now.duration_since(self.last_key_rotation_at) >= interval {
+            self.last_key_rotation_at = now;
+        }
+    }
+
     /// Whole days until the next automatic rotation.
     pub fn days_until_next_rotation(&self, now: Timestamp) -> i64 {
         let interval_secs = 86_400 * i64::from(self.key_rotation_interval_days);

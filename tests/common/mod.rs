@@ -1,0 +1,148 @@
+//! Shared test harness: an in-process sandbox on its own runtime, and the real binary run
+//! against it.
+
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the harness"
+)]
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use jiff::{SignedDuration, Timestamp};
+use keyrot::sandbox::{
+    Clock, RecordedRequest, Sandbox, SandboxAccount, SandboxConfig, SandboxCredentials,
+};
+
+/// The instant every test's sandbox clock and `--now` agree on.
+pub const NOW: &str = "2026-11-24T12:00:00Z";
+
+pub fn now() -> Timestamp {
+    NOW.parse().unwrap()
+}
+
+pub fn days_ago(days: i64) -> Timestamp {
+    now() - SignedDuration::from_hours(24 * days)
+}
+
+/// A sandbox running on a runtime of its own, so tests can block on the binary.
+pub struct TestSandbox {
+    pub sandbox: Sandbox,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TestSandbox {
+    pub fn start(accounts: Vec<SandboxAccount>) -> Self {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let config = SandboxConfig {
+            clock: Clock::Fixed(now()),
+            credentials: SandboxCredentials {
+                api_token: "test-token-5f2c".to_owned(),
+                email: "ops@example.com".to_owned(),
+                api_key: "test-global-key-9d1e".to_owned(),
+            },
+            accounts,
+        };
+        let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let sandbox = runtime.block_on(Sandbox::start(listen, config)).unwrap();
+        Self {
+            sandbox,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.sandbox.requests()
+    }
+
+    pub fn account(&self, account_id: &str) -> SandboxAccount {
+        self.sandbox.account(account_id).unwrap()
+    }
+
+    pub fn writes(&self) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(|request| request.method != "GET")
+            .collect()
+    }
+
+    /// Runs the binary against this sandbox with `args` and waits for it.
+    pub fn run(&self, file: &Path, args: &[&str]) -> Output {
+        self.keyrot(file).args(args).output().unwrap()
+    }
+
+    /// The binary, pointed at this sandbox with the token, evaluated at [`NOW`].
+    pub fn keyrot(&self, file: &Path) -> Command {
+        let mut command = keyrot_command();
+        command
+            .env("CLOUDFLARE_BASE_URL", self.sandbox.cloudflare_base_url())
+            .env(
+                "CLOUDFLARE_API_TOKEN",
+                &self.sandbox.credentials().api_token,
+            )
+            .arg("-f")
+            .arg(file)
+            .args(["--now", NOW]);
+        command
+    }
+}
+
+/// The binary with a clean environment: no credentials, no colors forced.
+pub fn keyrot_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyrot"));
+    for variable in [
+        "CLOUDFLARE_API_TOKEN",
+        "CLOUDFLARE_EMAIL",
+        "CLOUDFLARE_API_KEY",
+        "CLOUDFLARE_BASE_URL",
+        "NO_COLOR",
+    ] {
+        command.env_remove(variable);
+    }
+    command
+}
+
+/// Runs the binary with a clean environment plus `env`, on `file`, with `args`.
+pub fn run_with_env(env: &[(&str, &str)], file: &Path, args: &[&str]) -> Output {
+    keyrot_command()
+        .envs(env.iter().copied())
+        .arg("-f")
+        .arg(file)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+pub fn account(account_id: &str, interval: u32, last_rotation: Timestamp) -> SandboxAccount {
+    SandboxAccount {
+        account_id: account_id.to_owned(),
+        key_rotation_interval_days: interval,
+        last_key_rotation_at: last_rotation,
+    }
+}
+
+/// Writes `contents` to `keyrot.yaml` in a fresh directory.
+pub fn desired_file(contents: &str) -> (tempfile::TempDir, PathBuf) {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("keyrot.yaml");
+    std::fs::write(&path, contents).unwrap();
+    (directory, path)
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Snapshot settings: the top-level `snapshots/` folder, temp paths hidden.
+pub fn snapshot_settings() -> insta::Settings {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
+    settings
+}

@@ -1,0 +1,75 @@
+//! `keyrot demo` and `keyrot sandbox`: the quickstart's main job, and the sandbox a user points
+//! keyrot at by pasting its exports.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use common::{NOW, keyrot_command, snapshot_settings, stderr, stdout};
+
+#[test]
+fn demo_plans_applies_and_converges() {
+    let output = keyrot_command()
+        .args(["demo", "--now", NOW])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("demo_human", stdout(&output));
+    });
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn sandbox_prints_exports_that_keyrot_can_use() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/keyrot.yaml");
+    let mut child = Running(
+        keyrot_command()
+            .args(["sandbox", "--seed", example])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout_pipe = child.0.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stdout_pipe)
+        .lines()
+        .take(5)
+        .map(Result::unwrap)
+        .collect();
+    let exports: Vec<(String, String)> = lines
+        .iter()
+        .filter_map(|line| line.strip_prefix("export "))
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect();
+    let names: Vec<&str> = exports.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["CLOUDFLARE_BASE_URL", "CLOUDFLARE_API_TOKEN"]);
+    assert!(exports[0].1.starts_with("http://127.0.0.1:"));
+    assert!(
+        lines[3].starts_with("# export CLOUDFLARE_EMAIL="),
+        "{lines:?}"
+    );
+    assert!(
+        lines[4].starts_with("# export CLOUDFLARE_API_KEY="),
+        "{lines:?}"
+    );
+
+    let plan = keyrot_command()
+        .envs(exports.iter().map(|(name, value)| (name, value)))
+        .args(["-f", example, "plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    assert!(stdout(&plan).contains("Plan: 1 to update, 1 to rotate, 1 unchanged."));
+}

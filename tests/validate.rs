@@ -1,0 +1,190 @@
+//! `keyrot validate`: every bad file gets its own message at `FILE:LINE:COL`, exit 1, offline.
+
+mod common;
+
+use common::{desired_file, keyrot_command, stderr, stdout};
+
+const GOOD: &str = "\
+version: 1
+settings:
+  max_rotations_per_apply: 10
+cloudflare:
+  defaults:
+    key_rotation_interval_days: 90
+    max_key_age: P120D
+    rotate_by: 2026-12-01
+    rotation_window: 2w
+    min_rotation_gap: 168h
+  accounts:
+    production:
+      account_id: 023e105f4ecef8ad9ca31a8372d0c353
+      key_rotation_interval_days: 30
+      rotate_by: 2026-12-01T09:00:00+09:00
+";
+
+/// Runs `keyrot validate` on `contents` and returns (exit code, stderr with the temp path
+/// replaced by `keyrot.yaml`).
+fn validate(contents: &[u8]) -> (Option<i32>, String) {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("keyrot.yaml");
+    std::fs::write(&path, contents).unwrap();
+    let output = keyrot_command()
+        .current_dir(directory.path())
+        .arg("validate")
+        .output()
+        .unwrap();
+    (output.status.code(), stderr(&output))
+}
+
+fn assert_error(contents: &str, expected: &str) {
+    let (code, error) = validate(contents.as_bytes());
+    assert_eq!(code, Some(1), "exit code for:\n{contents}");
+    assert_eq!(error.trim_end(), expected, "for:\n{contents}");
+}
+
+#[test]
+fn a_good_file_is_valid() {
+    let (_dir, file) = desired_file(GOOD);
+    let output = keyrot_command()
+        .arg("-f")
+        .arg(&file)
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout(&output).ends_with("is valid: 1 Cloudflare account.\n"));
+}
+
+#[test]
+fn the_example_file_is_valid() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/keyrot.yaml");
+    let output = keyrot_command()
+        .args(["-f", example, "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[test]
+fn a_missing_file_says_so() {
+    let directory = tempfile::tempdir().unwrap();
+    let output = keyrot_command()
+        .current_dir(directory.path())
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        "keyrot.yaml: no such file; create it, or point keyrot at another one with -f FILE"
+    );
+}
+
+#[test]
+fn an_empty_file_says_so() {
+    let expected =
+        "keyrot.yaml:1:1: the file is empty; a desired-state file starts with `version: 1`";
+    assert_error("", expected);
+    assert_error("# only a comment\n\n", expected);
+}
+
+#[test]
+fn a_wrong_version_says_which_are_read() {
+    assert_error(
+        "version: 2\ncloudflare: {}\n",
+        "keyrot.yaml:1:10: unsupported version 2; this keyrot reads version 1 files",
+    );
+    assert_error(
+        "cloudflare: {}\n",
+        "keyrot.yaml:1:1: missing `version: 1` at the top level of the file",
+    );
+}
+
+#[test]
+fn bytes_that_are_not_yaml_text_say_so() {
+    let (code, error) = validate(b"version: 1\n\x89PNG\r\n\x1a\n");
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        error.trim_end(),
+        "keyrot.yaml:2:1: this is not a YAML text file: byte 0x89 is not UTF-8"
+    );
+    assert_error(
+        "version: 1\ncloudflare: [unclosed\n",
+        "keyrot.yaml:2:13: invalid YAML: unclosed bracket '['",
+    );
+}
+
+#[test]
+fn an_unknown_field_suggests_the_nearest() {
+    assert_error(
+        "version: 1\ncloudflare:\n  accounts:\n    production:\n      acount_id: 023e105f4ecef8ad9ca31a8372d0c353\n",
+        "keyrot.yaml:5:7: unknown field `acount_id`; did you mean `account_id`? (known fields: `account_id`, `key_rotation_interval_days`, `max_key_age`, `rotate_by`, `rotation_window`, `min_rotation_gap`)",
+    );
+    assert_error(
+        "version: 1\nsetings: {}\n",
+        "keyrot.yaml:2:1: unknown field `setings`; did you mean `settings`? (known fields: `version`, `settings`, `cloudflare`)",
+    );
+}
+
+#[test]
+fn duplicate_names_are_errors() {
+    assert_error(
+        "version: 1\ncloudflare:\n  accounts:\n    production:\n      account_id: 023e105f4ecef8ad9ca31a8372d0c353\n    production:\n      account_id: 1d5fdc9e88c8a8c4518b068cd94331fe\n",
+        "keyrot.yaml:6:5: `production` is given twice; each name may appear once in a mapping",
+    );
+    assert_error(
+        "version: 1\ncloudflare:\n  accounts:\n    production:\n      account_id: 023e105f4ecef8ad9ca31a8372d0c353\n    prod:\n      account_id: 023e105f4ecef8ad9ca31a8372d0c353\n",
+        "keyrot.yaml:7:19: account `prod` has the same account_id as `production`; each account may be managed by one entry only",
+    );
+}
+
+#[test]
+fn every_bad_value_is_reported_at_its_place() {
+    let contents = "\
+version: 1
+settings:
+  max_rotations_per_apply: 0
+cloudflare:
+  defaults:
+    account_id: 023e105f4ecef8ad9ca31a8372d0c353
+    max_key_age: 3mo
+  accounts:
+    Production:
+      account_id: 023E105F4ECEF8AD9CA31A8372D0C353
+      key_rotation_interval_days: 400
+      rotate_by: 2026-12-01T00:00:00
+      rotation_window: 90
+      min_rotation_gap: soon
+    staging:
+      key_rotation_interval_days: 30.5
+";
+    let expected = "\
+keyrot.yaml:3:28: `max_rotations_per_apply` must be a whole number of at least 1, found 0
+keyrot.yaml:6:17: `account_id` cannot be a default: each account names its own
+keyrot.yaml:7:18: `3mo` uses months or years, whose lengths vary; use days or weeks (e.g. 90d, 12w)
+keyrot.yaml:9:5: resource name `Production` must start with a lowercase letter or digit and contain only lowercase letters, digits, `_` and `-`
+keyrot.yaml:10:19: account_id `023E105F4ECEF8AD9CA31A8372D0C353` is not a Cloudflare account ID: expected 32 lowercase hexadecimal characters (found 32 characters)
+keyrot.yaml:11:35: `key_rotation_interval_days` must be a whole number from 21 to 365, found 400
+keyrot.yaml:12:18: `2026-12-01T00:00:00` is not an instant; expected RFC 3339 with an offset (e.g. 2026-12-01T00:00:00Z or 2026-12-01T09:00:00+09:00) or a bare date (2026-12-01)
+keyrot.yaml:13:24: `90` has no unit; expected a duration such as 30s, 15m, 12h, 90d, 2w or P90D
+keyrot.yaml:14:25: `soon` is not a duration; expected a duration such as 30s, 15m, 12h, 90d, 2w or P90D
+keyrot.yaml:15:5: account `staging` has no `account_id`
+keyrot.yaml:16:35: `key_rotation_interval_days` must be a whole number from 21 to 365, found 30.5";
+    assert_error(contents, expected);
+}
+
+#[test]
+fn a_wrong_type_says_what_was_expected() {
+    assert_error(
+        "version: 1\ncloudflare:\n  accounts:\n    production:\n      account_id: 023e105f4ecef8ad9ca31a8372d0c353\n      key_rotation_interval_days: thirty\n",
+        "keyrot.yaml:6:35: `key_rotation_interval_days` must be a whole number from 21 to 365, found \"thirty\"",
+    );
+    assert_error(
+        "version: 1\ncloudflare:\n  accounts: [production]\n",
+        "keyrot.yaml:3:13: expected a mapping (`name: value` lines) here",
+    );
+    assert_error(
+        "just some words\n",
+        "keyrot.yaml:1:1: expected a mapping (`name: value` lines) here",
+    );
+}
