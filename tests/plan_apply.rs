@@ -3,6 +3,10 @@
 
 mod common;
 
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
 use common::{TestSandbox, account, days_ago, desired_file, snapshot_settings, stderr, stdout};
 
 const PRODUCTION: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -177,4 +181,46 @@ fn an_update_that_makes_cloudflare_rotate_holds_the_rotate_back() {
     assert_eq!(rotates, 0);
     let again = sandbox.run(&file, &["plan", "--detailed-exitcode"]);
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+}
+
+/// Runs `keyrot apply` on a pseudo-terminal (util-linux `script`) and answers its prompt.
+fn apply_on_a_terminal(sandbox: &TestSandbox, file: &Path, answer: &str) -> Output {
+    let command = format!(
+        "{} -f {} --now {} --color never apply",
+        env!("CARGO_BIN_EXE_keyrot"),
+        file.display(),
+        common::NOW
+    );
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("CLOUDFLARE_BASE_URL", sandbox.sandbox.cloudflare_base_url())
+        .env(
+            "CLOUDFLARE_API_TOKEN",
+            &sandbox.sandbox.credentials().api_token,
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` gives the prompt tests a pseudo-terminal");
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(answer.as_bytes()).unwrap();
+    drop(stdin);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn apply_on_a_terminal_acts_only_on_yes() {
+    let sandbox = every_rule_sandbox();
+    let (_dir, file) = desired_file(EVERY_RULE);
+
+    let refused = apply_on_a_terminal(&sandbox, &file, "no\n");
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    assert!(stdout(&refused).contains("Only 'yes' will be accepted"));
+    assert!(sandbox.writes().is_empty(), "wrote: {:?}", sandbox.writes());
+
+    let approved = apply_on_a_terminal(&sandbox, &file, "yes\n");
+    assert_eq!(approved.status.code(), Some(0), "{}", stdout(&approved));
+    assert!(stdout(&approved).contains("Apply complete: 4 actions done."));
+    assert_eq!(sandbox.writes().len(), 4);
 }
