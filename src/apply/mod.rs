@@ -153,9 +153,12 @@ mod tests {
             after: Vec::new(),
             actions: vec![
                 Action::UpdateInterval { from: 90.0, to: 30 },
-                Action::Rotate { reason },
+                Action::Rotate {
+                    reasons: vec![reason],
+                },
             ],
             deferral: None,
+            deadline: None,
         }
     }
 
@@ -163,6 +166,7 @@ mod tests {
         Plan {
             now: at("2026-11-24T12:00:00Z"),
             resources: names.iter().map(|name| resource(name)).collect(),
+            max_rotations_per_apply: 25,
         }
     }
 

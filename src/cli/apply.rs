@@ -19,6 +19,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
     let providers = Providers::from_env(&desired, env_var)?;
     let options = PlanOptions {
         allow_rapid_rotation: args.allow_rapid_rotation,
+        max_rotations: args.max_rotations,
     };
     let now = global.now.unwrap_or_else(Timestamp::now);
     let plan = read_and_plan(&desired, &providers, now, options).await?;
@@ -28,6 +29,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         println!("Nothing to apply.");
         return Ok(Exit::Success);
     }
+    refuse_over_limit(&plan)?;
     if !args.auto_approve && !confirm_apply()? {
         return Err(CliError::Message(
             "apply cancelled: only 'yes' approves; nothing was changed".to_owned(),
@@ -35,6 +37,20 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
     }
     println!();
     execute(&desired, &plan, &providers, style).await
+}
+
+/// The rotation guardrail: a plan with more rotations than allowed is refused before any write.
+fn refuse_over_limit(plan: &Plan) -> Result<(), CliError> {
+    if !plan.exceeds_rotation_limit() {
+        return Ok(());
+    }
+    let rotations = plan.counts().rotations;
+    Err(CliError::Refused(format!(
+        "refusing to apply: the plan rotates {rotations} keys, more than the limit of {} \
+         (settings.max_rotations_per_apply or --max-rotations); nothing was changed. To apply \
+         it anyway, run apply with --max-rotations {rotations}, or target fewer resources.",
+        plan.max_rotations_per_apply
+    )))
 }
 
 /// Carries out an approved plan, printing each action as it settles, then the summary.
@@ -48,7 +64,7 @@ pub async fn execute(
         println!("{}", render_outcome(entry, style))
     })
     .await;
-    println!("\n{}", render_apply_summary(&report, style));
+    println!("\n{}", render_apply_summary(&report, plan, style));
     if report.succeeded() {
         Ok(Exit::Success)
     } else {

@@ -100,6 +100,9 @@ pub struct ApplyArgs {
     /// Rotate even inside min_rotation_gap of the last rotation.
     #[arg(long)]
     pub allow_rapid_rotation: bool,
+    /// Allow up to N rotations in this run (overrides settings.max_rotations_per_apply).
+    #[arg(long, value_name = "N")]
+    pub max_rotations: Option<u32>,
 }
 
 /// `keyrot sandbox`.

@@ -25,15 +25,27 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// A command that failed: exit 1.
+/// A command that failed: exit 1, or 3 for a guardrail's refusal.
 #[derive(Debug)]
 pub enum CliError {
     /// The desired-state file is unusable; its diagnostics carry `FILE:LINE:COL`.
     Config(ConfigError),
     /// One or more API calls failed.
     Provider(Vec<ProviderError>),
+    /// A guardrail refused the run before any write: exit 3.
+    Refused(String),
     /// Anything else, in words.
     Message(String),
+}
+
+impl CliError {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Self::Refused(_) => ExitCode::from(3),
+            _ => ExitCode::FAILURE,
+        }
+    }
 }
 
 impl fmt::Display for CliError {
@@ -49,7 +61,7 @@ impl fmt::Display for CliError {
                 }
                 Ok(())
             }
-            Self::Message(message) => write!(f, "error: {message}"),
+            Self::Refused(message) | Self::Message(message) => write!(f, "error: {message}"),
         }
     }
 }

@@ -38,7 +38,7 @@ pub fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(error) => {
             eprintln!("{error}");
-            ExitCode::FAILURE
+            error.exit_code()
         }
     }
 }

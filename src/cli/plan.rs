@@ -17,6 +17,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let providers = Providers::from_env(&desired, env_var)?;
     let options = PlanOptions {
         allow_rapid_rotation: args.allow_rapid_rotation,
+        max_rotations: None,
     };
     let now = global.now.unwrap_or_else(Timestamp::now);
     let plan = read_and_plan(&desired, &providers, now, options).await?;

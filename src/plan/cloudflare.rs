@@ -1,10 +1,10 @@
 //! Plans one Cloudflare account: the interval rule, then the rotation rules.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
 use super::live::CloudflareLive;
 use super::model::{Action, Attribute, AttributeValue, ResourcePlan, Target};
-use super::rotation::{RotationDecision, decide};
+use super::rotation::{KeyFacts, RotationDecision, decide};
 use crate::config::CloudflareAccount;
 
 const INTERVAL: &str = "key_rotation_interval_days";
@@ -26,16 +26,19 @@ pub(crate) fn plan_account(
             to,
         });
     }
-    let decision = decide(
-        &desired.rotation,
-        live.last_key_rotation_at,
-        now,
-        allow_rapid_rotation,
-    );
+    let interval_after_plan = desired
+        .key_rotation_interval_days
+        .map_or(live.key_rotation_interval_days, f64::from);
+    let key = KeyFacts {
+        policy: &desired.rotation,
+        last_rotation: live.last_key_rotation_at,
+        automatic_interval: days_to_duration(interval_after_plan),
+    };
+    let (decision, deadline) = decide(key, now, allow_rapid_rotation);
     let mut deferral = None;
     match decision {
         RotationDecision::Keep => {}
-        RotationDecision::Rotate(reason) => actions.push(Action::Rotate { reason }),
+        RotationDecision::Rotate(reasons) => actions.push(Action::Rotate { reasons }),
         RotationDecision::Defer(held_back) => deferral = Some(held_back),
     }
     ResourcePlan {
@@ -48,7 +51,15 @@ pub(crate) fn plan_account(
         after: attributes_after(live, &actions),
         actions,
         deferral,
+        deadline,
     }
+}
+
+/// A number of days as a duration; `None` for values no interval can have.
+fn days_to_duration(days: f64) -> Option<SignedDuration> {
+    let seconds = days * 86_400.0;
+    (seconds.is_finite() && seconds > 0.0 && seconds < 1e12)
+        .then(|| SignedDuration::from_secs(seconds as i64))
 }
 
 fn attributes(live: &CloudflareLive) -> Vec<Attribute> {
@@ -84,11 +95,9 @@ fn attributes_after(live: &CloudflareLive, actions: &[Action]) -> Vec<Attribute>
 
 #[cfg(test)]
 mod tests {
-    use jiff::SignedDuration;
-
     use super::*;
     use crate::config::{AccountId, RotationPolicy};
-    use crate::plan::RotationReason;
+    use crate::plan::{DeadlineStatus, RotationReason};
 
     fn now() -> Timestamp {
         "2026-11-24T12:00:00Z".parse().unwrap()
@@ -157,10 +166,36 @@ mod tests {
             plan.actions,
             vec![
                 Action::UpdateInterval { from: 90.0, to: 30 },
-                Action::Rotate { reason }
+                Action::Rotate {
+                    reasons: vec![reason]
+                }
             ]
         );
         assert_eq!(plan.after[1].value, AttributeValue::KnownAfterApply);
+    }
+
+    #[test]
+    fn the_interval_update_moves_cloudflares_scheduled_rotation() {
+        let mut desired = account(Some(30), None);
+        desired.rotation.rotate_by = Some(now() + days(5));
+        let live = live(90.0, 28);
+        let plan = plan_account(&desired, &live, now(), false);
+        assert_eq!(
+            plan.actions,
+            vec![Action::UpdateInterval { from: 90.0, to: 30 }]
+        );
+        assert!(matches!(
+            plan.deadline,
+            Some(DeadlineStatus::MetByScheduledRotation { .. })
+        ));
+
+        desired.key_rotation_interval_days = None;
+        let unmanaged = plan_account(&desired, &live, now(), false);
+        assert_eq!(
+            unmanaged.rotations(),
+            1,
+            "live 90 days lands after the deadline"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The pure planner: `(desired, live, now) -> Plan`. No I/O, no clock, no randomness.
 
 mod cloudflare;
+mod deadline;
 mod live;
 mod model;
 mod reason;
@@ -9,6 +10,7 @@ mod words;
 
 use jiff::Timestamp;
 
+pub use deadline::{DeadlineStatus, DueDeadline};
 pub use live::{CloudflareLive, LiveState};
 pub use model::{Action, Attribute, AttributeValue, Plan, PlanCounts, ResourcePlan, Target};
 pub use reason::{Deferral, RotationReason};
@@ -21,6 +23,8 @@ use crate::config::DesiredState;
 pub struct PlanOptions {
     /// Rotate even inside `min_rotation_gap` (`--allow-rapid-rotation`).
     pub allow_rapid_rotation: bool,
+    /// Overrides `settings.max_rotations_per_apply` (`apply --max-rotations`).
+    pub max_rotations: Option<u32>,
 }
 
 /// The planner was given a desired state and a live state that do not belong together.
@@ -62,5 +66,11 @@ pub fn plan(
             ))
         })
         .collect::<Result<_, _>>()?;
-    Ok(Plan { now, resources })
+    Ok(Plan {
+        now,
+        resources,
+        max_rotations_per_apply: options
+            .max_rotations
+            .unwrap_or(desired.settings.max_rotations_per_apply),
+    })
 }

@@ -2,8 +2,9 @@
 
 use std::fmt;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
+use super::deadline::DeadlineStatus;
 use super::reason::{Deferral, RotationReason};
 use crate::config::AccountId;
 
@@ -14,6 +15,9 @@ pub struct Plan {
     pub now: Timestamp,
     /// One entry per resource in the desired-state file, in file order.
     pub resources: Vec<ResourcePlan>,
+    /// The most rotations apply may perform: `settings.max_rotations_per_apply`, or the
+    /// `--max-rotations` override.
+    pub max_rotations_per_apply: u32,
 }
 
 /// Counts of what a plan does, for its summary line.
@@ -37,6 +41,34 @@ impl Plan {
             .all(|resource| resource.actions.is_empty())
     }
 
+    /// True when the plan rotates more keys than `settings.max_rotations_per_apply` allows.
+    pub fn exceeds_rotation_limit(&self) -> bool {
+        self.counts().rotations > self.max_rotations_per_apply as usize
+    }
+
+    /// Resources whose deadline window opens after `now` and no later than `now + within`, in
+    /// the order the windows open.
+    pub fn upcoming_deadlines(&self, within: SignedDuration) -> Vec<UpcomingDeadline<'_>> {
+        let horizon = self.now.saturating_add(within).unwrap_or(Timestamp::MAX);
+        let mut upcoming: Vec<UpcomingDeadline<'_>> = self
+            .resources
+            .iter()
+            .filter_map(|resource| match resource.deadline {
+                Some(DeadlineStatus::Upcoming {
+                    deadline,
+                    window_opens,
+                }) if window_opens <= horizon => Some(UpcomingDeadline {
+                    resource,
+                    deadline,
+                    window_opens,
+                }),
+                _ => None,
+            })
+            .collect();
+        upcoming.sort_by_key(|entry| entry.window_opens);
+        upcoming
+    }
+
     /// How many updates, rotations, deferrals and unchanged resources the plan holds.
     pub fn counts(&self) -> PlanCounts {
         let mut counts = PlanCounts::default();
@@ -52,6 +84,17 @@ impl Plan {
         }
         counts
     }
+}
+
+/// A deadline whose window opens soon.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UpcomingDeadline<'a> {
+    /// The resource.
+    pub resource: &'a ResourcePlan,
+    /// `rotate_by`.
+    pub deadline: Timestamp,
+    /// When its window opens.
+    pub window_opens: Timestamp,
 }
 
 /// One resource's part of the plan.
@@ -71,6 +114,25 @@ pub struct ResourcePlan {
     pub actions: Vec<Action>,
     /// A wanted rotation the plan holds back, with why and until when.
     pub deferral: Option<Deferral>,
+    /// Where the resource stands against its `rotate_by` deadline, if it has one.
+    pub deadline: Option<DeadlineStatus>,
+}
+
+impl ResourcePlan {
+    /// True when its deadline has passed unmet, whether or not the rotation is deferred.
+    pub fn is_overdue(&self) -> bool {
+        self.deadline
+            .as_ref()
+            .is_some_and(DeadlineStatus::is_overdue)
+    }
+
+    /// The rotations this plan performs for the resource: zero or one.
+    pub fn rotations(&self) -> usize {
+        self.actions
+            .iter()
+            .filter(|action| matches!(action, Action::Rotate { .. }))
+            .count()
+    }
 }
 
 /// The API object a resource plan acts on.
@@ -95,8 +157,8 @@ pub enum Action {
     },
     /// Rotate the resource's key now.
     Rotate {
-        /// Why.
-        reason: RotationReason,
+        /// Why; never empty.
+        reasons: Vec<RotationReason>,
     },
 }
 

@@ -4,6 +4,7 @@ use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::deadline::DueDeadline;
 use super::words::{instant_in_words, span_in_words};
 use crate::config::format_duration;
 
@@ -22,6 +23,8 @@ pub enum RotationReason {
         /// The configured limit that cannot be checked.
         max_key_age: SignedDuration,
     },
+    /// The `rotate_by` window is open and nothing else meets the deadline.
+    Deadline(DueDeadline),
 }
 
 impl fmt::Display for RotationReason {
@@ -39,6 +42,7 @@ impl fmt::Display for RotationReason {
                  (max_key_age {})",
                 format_duration(*max_key_age)
             ),
+            Self::Deadline(due) => write!(f, "{due}"),
         }
     }
 }
@@ -46,8 +50,8 @@ impl fmt::Display for RotationReason {
 /// A wanted rotation held back because the last one was too recent.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Deferral {
-    /// Why the rotation is wanted.
-    pub wanted: RotationReason,
+    /// Why the rotation is wanted; never empty.
+    pub wanted: Vec<RotationReason>,
     /// How long ago the last rotation was.
     pub since_last_rotation: SignedDuration,
     /// The configured `min_rotation_gap`.

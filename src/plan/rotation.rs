@@ -1,46 +1,54 @@
-//! The rotation rules shared by every provider: key age and the safety gap.
+//! The rotation rules shared by every provider: deadline, key age, and the safety gap.
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::deadline::{DeadlineStatus, deadline_status};
 use super::reason::{Deferral, RotationReason};
 use crate::config::RotationPolicy;
+
+/// What the rules see of one resource's key.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeyFacts<'a> {
+    /// The resource's desired rotation policy.
+    pub policy: &'a RotationPolicy,
+    /// The last rotation as the API reported it.
+    pub last_rotation: Option<Timestamp>,
+    /// The provider's own rotation interval once this plan is applied (`None` when the provider
+    /// never rotates by itself).
+    pub automatic_interval: Option<SignedDuration>,
+}
 
 /// What the rules decide for one resource's key.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum RotationDecision {
     /// Nothing to do.
     Keep,
-    /// Rotate now.
-    Rotate(RotationReason),
+    /// Rotate now, for these reasons (never empty).
+    Rotate(Vec<RotationReason>),
     /// A rotation is wanted but the last one was too recent.
     Defer(Deferral),
 }
 
-/// Decides whether a key must be rotated at `now`, given when it was last rotated.
-/// A `last_rotation` after `now` (the API's clock runs ahead) counts as just rotated.
+/// Decides whether a key must be rotated at `now`, and where it stands against its deadline.
+/// A last rotation after `now` (the API's clock runs ahead) counts as just rotated.
 pub(crate) fn decide(
-    policy: &RotationPolicy,
-    last_rotation: Option<Timestamp>,
+    key: KeyFacts<'_>,
     now: Timestamp,
     allow_rapid_rotation: bool,
-) -> RotationDecision {
-    let last_rotation = last_rotation.map(|last| last.min(now));
-    let Some(wanted) = wanted_by_age(policy, last_rotation, now) else {
-        return RotationDecision::Keep;
-    };
-    match last_rotation {
-        Some(last)
-            if !allow_rapid_rotation && now.duration_since(last) < policy.min_rotation_gap =>
-        {
-            RotationDecision::Defer(Deferral {
-                wanted,
-                since_last_rotation: now.duration_since(last),
-                min_rotation_gap: policy.min_rotation_gap,
-                allowed_from: last.saturating_add(policy.min_rotation_gap).unwrap_or(last),
-            })
-        }
-        _ => RotationDecision::Rotate(wanted),
+) -> (RotationDecision, Option<DeadlineStatus>) {
+    let last_rotation = key.last_rotation.map(|last| last.min(now));
+    let deadline = deadline_status(key.policy, last_rotation, key.automatic_interval, now);
+    let mut wanted = Vec::new();
+    if let Some(DeadlineStatus::Due(due)) = &deadline {
+        wanted.push(RotationReason::Deadline(due.clone()));
     }
+    wanted.extend(wanted_by_age(key.policy, last_rotation, now));
+    let decision = if wanted.is_empty() {
+        RotationDecision::Keep
+    } else {
+        gap_check(key.policy, last_rotation, now, allow_rapid_rotation, wanted)
+    };
+    (decision, deadline)
 }
 
 /// The age rule: `now - last >= max_key_age`, or the last rotation is unknown.
@@ -53,121 +61,334 @@ fn wanted_by_age(
     let Some(last) = last_rotation else {
         return Some(RotationReason::LastRotationUnknown { max_key_age });
     };
-    let age: SignedDuration = now.duration_since(last);
+    let age = now.duration_since(last);
     (age >= max_key_age).then_some(RotationReason::KeyAge { age, max_key_age })
+}
+
+/// The safety gap: a wanted rotation within `min_rotation_gap` of the last one waits.
+fn gap_check(
+    policy: &RotationPolicy,
+    last_rotation: Option<Timestamp>,
+    now: Timestamp,
+    allow_rapid_rotation: bool,
+    wanted: Vec<RotationReason>,
+) -> RotationDecision {
+    let Some(last) = last_rotation else {
+        return RotationDecision::Rotate(wanted);
+    };
+    let since_last_rotation = now.duration_since(last);
+    if allow_rapid_rotation || since_last_rotation >= policy.min_rotation_gap {
+        return RotationDecision::Rotate(wanted);
+    }
+    RotationDecision::Defer(Deferral {
+        wanted,
+        since_last_rotation,
+        min_rotation_gap: policy.min_rotation_gap,
+        allowed_from: last.saturating_add(policy.min_rotation_gap).unwrap_or(last),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::deadline::DueDeadline;
+
+    const NOW: &str = "2026-11-24T12:00:00Z";
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
 
     fn days(n: i64) -> SignedDuration {
         SignedDuration::from_hours(24 * n)
     }
 
-    fn now() -> Timestamp {
-        "2026-11-24T12:00:00Z".parse().unwrap()
+    fn seconds(n: i64) -> SignedDuration {
+        SignedDuration::from_secs(n)
     }
 
-    fn policy(max_key_age: Option<i64>) -> RotationPolicy {
-        RotationPolicy {
-            max_key_age: max_key_age.map(days),
-            ..RotationPolicy::default()
+    /// One row of a rule table: the policy knobs, the live facts, and the expected outcome.
+    struct Case {
+        name: &'static str,
+        max_key_age: Option<SignedDuration>,
+        rotate_by: Option<&'static str>,
+        window: SignedDuration,
+        gap: SignedDuration,
+        last_rotation: Option<&'static str>,
+        automatic_interval: Option<SignedDuration>,
+        now: &'static str,
+        expected: Expected,
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum Expected {
+        Keep,
+        Rotate,
+        Defer,
+    }
+
+    const fn case(name: &'static str) -> Case {
+        Case {
+            name,
+            max_key_age: None,
+            rotate_by: None,
+            window: SignedDuration::from_hours(7 * 24),
+            gap: SignedDuration::from_hours(7 * 24),
+            last_rotation: None,
+            automatic_interval: None,
+            now: NOW,
+            expected: Expected::Keep,
         }
     }
 
-    fn ago(n: i64) -> Option<Timestamp> {
-        Some(now() - days(n))
-    }
-
-    #[test]
-    fn no_max_key_age_never_rotates() {
-        assert_eq!(
-            decide(&policy(None), ago(1000), now(), false),
-            RotationDecision::Keep
-        );
-        assert_eq!(
-            decide(&policy(None), None, now(), false),
-            RotationDecision::Keep
-        );
-    }
-
-    #[test]
-    fn a_key_exactly_max_key_age_old_is_rotated() {
-        let decision = decide(&policy(Some(120)), ago(120), now(), false);
-        let expected = RotationReason::KeyAge {
-            age: days(120),
-            max_key_age: days(120),
+    fn run(case: &Case, allow_rapid_rotation: bool) -> (RotationDecision, Option<DeadlineStatus>) {
+        let policy = RotationPolicy {
+            max_key_age: case.max_key_age,
+            rotate_by: case.rotate_by.map(at),
+            rotation_window: case.window,
+            min_rotation_gap: case.gap,
         };
-        assert_eq!(decision, RotationDecision::Rotate(expected));
-    }
-
-    #[test]
-    fn a_key_just_younger_than_max_key_age_is_kept() {
-        let last = Some(now() - days(120) + SignedDuration::from_secs(1));
-        assert_eq!(
-            decide(&policy(Some(120)), last, now(), false),
-            RotationDecision::Keep
-        );
-    }
-
-    #[test]
-    fn an_unknown_last_rotation_is_rotated_without_a_gap() {
-        let decision = decide(&policy(Some(120)), None, now(), false);
-        let expected = RotationReason::LastRotationUnknown {
-            max_key_age: days(120),
+        let key = KeyFacts {
+            policy: &policy,
+            last_rotation: case.last_rotation.map(at),
+            automatic_interval: case.automatic_interval,
         };
-        assert_eq!(decision, RotationDecision::Rotate(expected));
+        decide(key, at(case.now), allow_rapid_rotation)
+    }
+
+    fn check(cases: &[Case]) {
+        for case in cases {
+            let (decision, _) = run(case, false);
+            let got = match decision {
+                RotationDecision::Keep => Expected::Keep,
+                RotationDecision::Rotate(_) => Expected::Rotate,
+                RotationDecision::Defer(_) => Expected::Defer,
+            };
+            assert_eq!(got, case.expected, "{}", case.name);
+        }
     }
 
     #[test]
-    fn a_last_rotation_in_the_future_counts_as_just_rotated() {
-        let future = Some(now() + days(3));
-        assert_eq!(
-            decide(&policy(Some(1)), future, now(), false),
-            RotationDecision::Keep
-        );
+    fn age_rule_table() {
+        check(&[
+            Case {
+                last_rotation: Some("2026-07-27T12:00:00Z"),
+                max_key_age: Some(days(120)),
+                expected: Expected::Rotate,
+                ..case("exactly max_key_age old rotates")
+            },
+            Case {
+                last_rotation: Some("2026-07-27T12:00:01Z"),
+                max_key_age: Some(days(120)),
+                ..case("one second younger is kept")
+            },
+            Case {
+                max_key_age: Some(days(120)),
+                expected: Expected::Rotate,
+                ..case("unknown last rotation rotates, with no gap to wait for")
+            },
+            Case {
+                last_rotation: Some("2026-01-01T00:00:00Z"),
+                ..case("no max_key_age, no deadline: never rotates")
+            },
+            Case {
+                last_rotation: Some("2026-12-24T12:00:00Z"),
+                max_key_age: Some(days(1)),
+                ..case("a last rotation in the future counts as just rotated")
+            },
+        ]);
     }
 
     #[test]
-    fn a_rotation_inside_the_gap_is_deferred_until_the_gap_ends() {
-        let tight = RotationPolicy {
+    fn deadline_rule_table() {
+        let deadline = Some("2026-12-01T00:00:00Z");
+        check(&[
+            Case {
+                rotate_by: deadline,
+                now: "2026-11-23T23:59:59Z",
+                last_rotation: Some("2026-10-01T00:00:00Z"),
+                ..case("a second before the window opens: upcoming")
+            },
+            Case {
+                rotate_by: deadline,
+                now: "2026-11-24T00:00:00Z",
+                last_rotation: Some("2026-10-01T00:00:00Z"),
+                expected: Expected::Rotate,
+                ..case("exactly at the window opening: due")
+            },
+            Case {
+                rotate_by: deadline,
+                now: "2026-12-01T00:00:00Z",
+                last_rotation: Some("2026-10-01T00:00:00Z"),
+                expected: Expected::Rotate,
+                ..case("exactly at the deadline: overdue")
+            },
+            Case {
+                rotate_by: deadline,
+                last_rotation: Some("2026-11-24T00:00:00Z"),
+                now: "2026-12-05T00:00:00Z",
+                ..case("rotated exactly at the window opening: satisfied")
+            },
+            Case {
+                rotate_by: deadline,
+                last_rotation: Some("2026-11-23T23:59:59Z"),
+                now: "2026-12-05T00:00:00Z",
+                expected: Expected::Rotate,
+                ..case("rotated a second before the window: overdue")
+            },
+            Case {
+                rotate_by: Some("2026-12-01T09:00:00+09:00"),
+                now: "2026-11-23T23:59:59Z",
+                last_rotation: Some("2026-10-01T00:00:00Z"),
+                ..case("offsets other than Z: 09:00+09:00 is 00:00Z")
+            },
+            Case {
+                rotate_by: Some("2026-11-30T19:00:00-05:00"),
+                now: "2026-11-24T00:00:00Z",
+                last_rotation: Some("2026-10-01T00:00:00Z"),
+                expected: Expected::Rotate,
+                ..case("offsets other than Z: 19:00-05:00 is the next day 00:00Z")
+            },
+        ]);
+    }
+
+    #[test]
+    fn scheduled_rotation_table() {
+        let deadline = Some("2026-12-01T00:00:00Z");
+        check(&[
+            Case {
+                rotate_by: deadline,
+                last_rotation: Some("2026-10-31T23:59:59Z"),
+                automatic_interval: Some(days(30)),
+                ..case("scheduled rotation a second before the deadline meets it")
+            },
+            Case {
+                rotate_by: deadline,
+                last_rotation: Some("2026-11-01T00:00:00Z"),
+                automatic_interval: Some(days(30)),
+                expected: Expected::Rotate,
+                ..case("scheduled rotation exactly at the deadline is too late")
+            },
+            Case {
+                rotate_by: deadline,
+                last_rotation: Some("2026-10-01T00:00:00Z"),
+                automatic_interval: Some(days(90)),
+                expected: Expected::Rotate,
+                ..case("a 90-day interval lands after the deadline")
+            },
+            Case {
+                rotate_by: deadline,
+                last_rotation: Some("2026-10-20T00:00:00Z"),
+                automatic_interval: Some(days(30)),
+                expected: Expected::Rotate,
+                ..case("a scheduled rotation already in the past does not count")
+            },
+            Case {
+                rotate_by: deadline,
+                automatic_interval: Some(days(30)),
+                expected: Expected::Rotate,
+                ..case("unknown last rotation: no schedule to rely on")
+            },
+        ]);
+    }
+
+    #[test]
+    fn gap_rule_table() {
+        check(&[
+            Case {
+                max_key_age: Some(days(1)),
+                last_rotation: Some("2026-11-17T12:00:00Z"),
+                expected: Expected::Rotate,
+                ..case("exactly min_rotation_gap since the last rotation: allowed")
+            },
+            Case {
+                max_key_age: Some(days(1)),
+                last_rotation: Some("2026-11-17T12:00:01Z"),
+                expected: Expected::Defer,
+                ..case("a second inside the gap: deferred")
+            },
+            Case {
+                rotate_by: Some("2026-12-01T00:00:00Z"),
+                window: days(1),
+                last_rotation: Some("2026-11-24T00:00:00Z"),
+                now: "2026-11-30T00:00:00Z",
+                expected: Expected::Defer,
+                ..case("a deadline rotation inside the gap is deferred too")
+            },
+            Case {
+                max_key_age: Some(days(1)),
+                gap: seconds(0),
+                last_rotation: Some("2026-11-23T12:00:00Z"),
+                expected: Expected::Rotate,
+                ..case("a zero gap never defers")
+            },
+        ]);
+    }
+
+    #[test]
+    fn deferral_names_the_instant_it_ends() {
+        let deferred = Case {
             max_key_age: Some(days(1)),
-            ..RotationPolicy::default()
+            last_rotation: Some("2026-11-22T18:00:00Z"),
+            ..case("deferred")
         };
-        let RotationDecision::Defer(deferral) = decide(&tight, ago(2), now(), false) else {
+        let (RotationDecision::Defer(deferral), _) = run(&deferred, false) else {
             panic!("expected a deferral");
         };
-        assert_eq!(deferral.allowed_from, now() + days(5));
-        assert_eq!(deferral.since_last_rotation, days(2));
+        assert_eq!(deferral.allowed_from, at("2026-11-29T18:00:00Z"));
+        assert_eq!(
+            deferral.to_string(),
+            "deferred: last rotated 1 day ago; a second rotation within 7 days drops the \
+             previous key while tokens signed with it are still valid; allowed from \
+             2026-11-29 18:00 UTC"
+        );
+        let (lifted, _) = run(&deferred, true);
+        assert!(matches!(lifted, RotationDecision::Rotate(_)));
     }
 
     #[test]
-    fn the_gap_boundary_itself_allows_the_rotation() {
-        let tight = RotationPolicy {
-            max_key_age: Some(days(1)),
-            ..RotationPolicy::default()
+    fn age_and_deadline_together_give_one_rotate_with_both_reasons() {
+        let both = Case {
+            max_key_age: Some(days(30)),
+            rotate_by: Some("2026-11-22T00:00:00Z"),
+            last_rotation: Some("2026-09-15T12:00:00Z"),
+            ..case("both")
         };
-        assert!(matches!(
-            decide(&tight, ago(7), now(), false),
-            RotationDecision::Rotate(_)
-        ));
-        let just_inside = Some(now() - days(7) + SignedDuration::from_secs(1));
-        assert!(matches!(
-            decide(&tight, just_inside, now(), false),
-            RotationDecision::Defer(_)
-        ));
+        let (RotationDecision::Rotate(reasons), status) = run(&both, false) else {
+            panic!("expected a rotate");
+        };
+        let texts: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            texts,
+            [
+                "deadline 2026-11-22 00:00 UTC, window opened 2026-11-15 00:00 UTC; \
+                 overdue by 2 days",
+                "key is 70 days old (max_key_age 30d)",
+            ]
+        );
+        assert!(status.is_some_and(|status| status.is_overdue()));
     }
 
     #[test]
-    fn allow_rapid_rotation_lifts_the_gap() {
-        let tight = RotationPolicy {
-            max_key_age: Some(days(1)),
-            ..RotationPolicy::default()
+    fn due_reasons_count_down_and_overdue_ones_up() {
+        let due = DueDeadline {
+            deadline: at("2026-12-01T00:00:00Z"),
+            window_opened: at("2026-11-24T00:00:00Z"),
+            until_deadline: days(6) + SignedDuration::from_hours(12),
         };
-        assert!(matches!(
-            decide(&tight, ago(2), now(), true),
-            RotationDecision::Rotate(_)
-        ));
+        assert_eq!(
+            due.to_string(),
+            "deadline 2026-12-01 00:00 UTC, window opened 2026-11-24 00:00 UTC; due in 6 days"
+        );
+        let now_due = DueDeadline {
+            until_deadline: SignedDuration::ZERO,
+            ..due.clone()
+        };
+        assert!(
+            now_due
+                .to_string()
+                .ends_with("overdue: the deadline is now")
+        );
+        assert!(now_due.is_overdue());
     }
 }

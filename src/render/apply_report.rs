@@ -6,7 +6,7 @@ use super::plan_human::action_line;
 use super::plural::counted;
 use super::style::Style;
 use crate::apply::{ActionReport, ApplyReport, NotStartedBecause, Outcome};
-use crate::plan::{Action, instant_in_words};
+use crate::plan::{Action, Plan, instant_in_words};
 
 /// One settled action: `production: ~ update key_rotation_interval_days: 90 -> 30: done`.
 pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
@@ -31,8 +31,8 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
     format!("{}: {action}: {outcome}", entry.resource)
 }
 
-/// The closing line of an apply.
-pub fn render_apply_summary(report: &ApplyReport, style: Style) -> String {
+/// The closing line of an apply of `plan`, mentioning the rotations it left deferred.
+pub fn render_apply_summary(report: &ApplyReport, plan: &Plan, style: Style) -> String {
     let counts = report.counts();
     let mut line = if report.succeeded() {
         format!("Apply complete: {} done", counted(counts.done, "action"))
@@ -46,6 +46,18 @@ pub fn render_apply_summary(report: &ApplyReport, style: Style) -> String {
         let _ = write!(line, ", {} skipped", counted(counts.skipped, "rotation"));
     }
     line.push('.');
+    let deferred = plan.counts().deferred;
+    if deferred > 0 {
+        let _ = write!(
+            line,
+            " {} deferred until the safety gap ends (see the plan).",
+            if deferred == 1 {
+                "1 rotation stays".to_owned()
+            } else {
+                format!("{deferred} rotations stay")
+            }
+        );
+    }
     if report.succeeded() {
         style.green(&line)
     } else {

@@ -1,29 +1,46 @@
-//! The human plan: Terraform-like text, one block per resource that has something to show.
+//! The human plan: Terraform-like text, one block per resource that has something to show, the
+//! deadlines coming up, and a summary.
 
 use std::fmt::Write;
+
+use jiff::SignedDuration;
 
 use super::diff::attribute_diff;
 use super::plural::counted;
 use super::style::Style;
-use crate::plan::{Action, Plan, PlanCounts, ResourcePlan, Target};
+use crate::plan::{
+    Action, DeadlineStatus, Plan, PlanCounts, ResourcePlan, Target, instant_in_words, span_in_words,
+};
+
+/// How far ahead the plan lists deadlines whose windows are about to open.
+pub const UPCOMING_HORIZON: SignedDuration = SignedDuration::from_hours(30 * 24);
 
 /// The whole plan as text. `source` names the desired-state file in the "No changes" line.
 pub fn render_plan(plan: &Plan, source: &str, style: Style) -> String {
     let mut out = String::new();
-    for resource in &plan.resources {
-        if !resource.actions.is_empty() || resource.deferral.is_some() {
-            out.push_str(&resource_block(resource, style));
-            out.push('\n');
-        }
+    for resource in plan
+        .resources
+        .iter()
+        .filter(|resource| worth_showing(resource))
+    {
+        out.push_str(&resource_block(resource, style));
+        out.push('\n');
     }
-    if plan.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            style.green(&format!("No changes. Live state matches {source}."))
-        );
+    out.push_str(&upcoming_section(plan, style));
+    let counts = plan.counts();
+    let closing = if !plan.is_empty() {
+        style.bold(&summary(counts))
+    } else if counts.deferred > 0 {
+        style.yellow(&format!(
+            "No changes to apply now: {} deferred (see above).",
+            counted(counts.deferred, "rotation")
+        ))
     } else {
-        let _ = writeln!(out, "{}", style.bold(&summary(plan.counts())));
+        style.green(&format!("No changes. Live state matches {source}."))
+    };
+    let _ = writeln!(out, "{closing}");
+    if plan.exceeds_rotation_limit() {
+        let _ = writeln!(out, "\n{}", style.yellow(&limit_warning(plan, counts)));
     }
     out
 }
@@ -49,27 +66,80 @@ pub fn action_line(action: &Action, style: Style) -> String {
     }
 }
 
+/// Resources with an action, a deferral, or a deadline left to the provider's own schedule.
+fn worth_showing(resource: &ResourcePlan) -> bool {
+    !resource.actions.is_empty()
+        || resource.deferral.is_some()
+        || matches!(
+            resource.deadline,
+            Some(DeadlineStatus::MetByScheduledRotation { .. })
+        )
+}
+
 fn resource_block(resource: &ResourcePlan, style: Style) -> String {
     let mut out = format!("{}\n", style.bold(&resource_header(resource)));
     for action in &resource.actions {
         let _ = writeln!(out, "  {}", action_line(action, style));
-        if let Action::Rotate { reason } = action {
-            let _ = writeln!(out, "      {}", style.dimmed(&format!("reason: {reason}")));
+        if let Action::Rotate { reasons } = action {
+            for reason in reasons {
+                let _ = writeln!(out, "      {}", style.dimmed(&format!("reason: {reason}")));
+            }
         }
     }
     if let Some(deferral) = &resource.deferral {
         let _ = writeln!(out, "  {}", style.yellow(&format!("⏸ rotation {deferral}")));
-        let _ = writeln!(
-            out,
-            "      {}",
-            style.dimmed(&format!("wanted because: {}", deferral.wanted))
+        for reason in &deferral.wanted {
+            let line = format!("wanted because: {reason}");
+            let _ = writeln!(out, "      {}", style.dimmed(&line));
+        }
+    }
+    if let Some(DeadlineStatus::MetByScheduledRotation {
+        deadline,
+        scheduled,
+    }) = resource.deadline
+    {
+        let line = format!(
+            "✓ deadline {} is met by {}'s scheduled rotation on {}",
+            instant_in_words(deadline),
+            provider_name(resource),
+            instant_in_words(scheduled)
         );
+        let _ = writeln!(out, "  {}", style.green(&line));
     }
     let diff = attribute_diff(&resource.before, &resource.after, style);
     if !diff.is_empty() {
         out.push('\n');
         out.push_str(&diff);
     }
+    out
+}
+
+fn provider_name(resource: &ResourcePlan) -> &'static str {
+    match resource.target {
+        Target::CloudflareAccount { .. } => "Cloudflare",
+    }
+}
+
+fn upcoming_section(plan: &Plan, style: Style) -> String {
+    let upcoming = plan.upcoming_deadlines(UPCOMING_HORIZON);
+    if upcoming.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "{}\n",
+        style.bold("Upcoming deadlines (rotation windows opening within 30 days):")
+    );
+    for entry in upcoming {
+        let line = format!(
+            "  {}: window opens {}, in {}; deadline {}",
+            entry.resource.name,
+            instant_in_words(entry.window_opens),
+            span_in_words(entry.window_opens.duration_since(plan.now)),
+            instant_in_words(entry.deadline)
+        );
+        let _ = writeln!(out, "{line}");
+    }
+    out.push('\n');
     out
 }
 
@@ -83,4 +153,15 @@ fn summary(counts: PlanCounts) -> String {
     }
     line.push('.');
     line
+}
+
+fn limit_warning(plan: &Plan, counts: PlanCounts) -> String {
+    format!(
+        "Warning: this plan rotates {}, more than the limit of {} \
+         (settings.max_rotations_per_apply); apply will refuse it unless run with \
+         --max-rotations {}.",
+        counted(counts.rotations, "key"),
+        plan.max_rotations_per_apply,
+        counts.rotations
+    )
 }

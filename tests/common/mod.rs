@@ -22,6 +22,10 @@ pub fn now() -> Timestamp {
     NOW.parse().unwrap()
 }
 
+pub fn at(text: &str) -> Timestamp {
+    text.parse().unwrap()
+}
+
 pub fn days_ago(days: i64) -> Timestamp {
     now() - SignedDuration::from_hours(24 * days)
 }
@@ -67,12 +71,16 @@ impl TestSandbox {
             .collect()
     }
 
-    /// Runs the binary against this sandbox with `args` and waits for it.
+    /// Runs the binary against this sandbox at [`NOW`] with `args`, and waits for it.
     pub fn run(&self, file: &Path, args: &[&str]) -> Output {
-        self.keyrot(file).args(args).output().unwrap()
+        self.keyrot(file)
+            .args(["--now", NOW])
+            .args(args)
+            .output()
+            .unwrap()
     }
 
-    /// The binary, pointed at this sandbox with the token, evaluated at [`NOW`].
+    /// The binary, pointed at this sandbox with the token.
     pub fn keyrot(&self, file: &Path) -> Command {
         let mut command = keyrot_command();
         command
@@ -82,8 +90,7 @@ impl TestSandbox {
                 &self.sandbox.credentials().api_token,
             )
             .arg("-f")
-            .arg(file)
-            .args(["--now", NOW]);
+            .arg(file);
         command
     }
 }
