@@ -4,7 +4,8 @@
 mod common;
 
 use common::{TestSandbox, account, days_ago, now};
-use keyrot::config::AccountId;
+use keyrot::config::{AccountId, RateLimit};
+use keyrot::http::HttpSettings;
 use keyrot::provider::ProviderError;
 use keyrot::provider::cloudflare::{AccountRef, CloudflareClient, CloudflareCredentials};
 
@@ -17,6 +18,7 @@ fn production() -> (TestSandbox, CloudflareClient, AccountId) {
     let client = CloudflareClient::new(
         sandbox.sandbox.cloudflare_base_url().parse().unwrap(),
         CloudflareCredentials::Token(token.into()),
+        HttpSettings::new(RateLimit::CLOUDFLARE_DEFAULT),
     )
     .unwrap();
     (sandbox, client, AccountId::parse(PRODUCTION).unwrap())

@@ -1,7 +1,9 @@
 //! Properties of the pure planner over random desired states, live states and instants.
 
 use jiff::{SignedDuration, Timestamp};
-use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy, Settings};
+use keyrot::config::{
+    AccountId, CloudflareAccount, DesiredState, RateLimit, RotationPolicy, Settings,
+};
 use keyrot::plan::{Action, CloudflareLive, LiveState, Plan, PlanOptions, plan};
 use proptest::prelude::*;
 
@@ -67,6 +69,7 @@ fn world() -> impl Strategy<Value = (DesiredState, LiveState)> {
                 max_rotations_per_apply: 25,
             },
             cloudflare_accounts: Vec::new(),
+            cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
         };
         let mut live = LiveState::default();
         for (index, (mut account, state)) in pairs.into_iter().enumerate() {

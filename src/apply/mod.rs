@@ -1,65 +1,91 @@
-//! Executes a plan: per resource, its actions in order; a failed action stops the rest of that
-//! resource's actions, never other resources'.
+//! Executes a plan: resources concurrently up to `--parallelism`, each resource's actions in
+//! order. A failed action stops the rest of its resource's actions, never other resources'
+//! (unless `--fail-fast`); a stop signal (Ctrl-C) stops new actions while in-flight ones finish.
 
 mod report;
+mod stop;
 
 pub use report::{ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome};
+pub use stop::{StopReason, StopSignal};
 
+use futures_util::{StreamExt, stream};
 use jiff::Timestamp;
 
 use crate::plan::{Action, Plan, ResourcePlan};
 use crate::provider::ActionWriter;
 
-/// Performs every action of `plan` through `writer`, calling `on_outcome` as each one settles.
+/// How apply runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// Resources worked on at once.
+    pub parallelism: usize,
+    /// Stop starting new actions after the first failure.
+    pub fail_fast: bool,
+}
+
+/// Performs every action of `plan` through `writer`. `on_resource` receives each resource's
+/// outcomes as soon as it and every resource before it in the file have settled, so output
+/// keeps the file's order whatever the completion order.
 pub async fn apply<W: ActionWriter>(
     plan: &Plan,
     writer: &W,
-    mut on_outcome: impl FnMut(&ActionReport),
+    options: ApplyOptions,
+    stop: &StopSignal,
+    mut on_resource: impl FnMut(&[ActionReport]),
 ) -> ApplyReport {
+    let mut settled = stream::iter(&plan.resources)
+        .map(|resource| apply_resource(resource, writer, options.fail_fast, stop))
+        .buffered(options.parallelism.max(1));
     let mut report = ApplyReport::default();
-    for resource in &plan.resources {
-        apply_resource(resource, writer, &mut |entry| {
-            on_outcome(&entry);
-            report.actions.push(entry);
-        })
-        .await;
+    while let Some(entries) = settled.next().await {
+        on_resource(&entries);
+        report.actions.extend(entries);
     }
+    report.interrupted = stop.reason() == Some(StopReason::Interrupted);
     report
 }
 
-/// One resource's actions in order. A rotate is held back when an earlier action failed, or
-/// when the API reports a rotation newer than the one the plan was made from.
+/// One resource's actions in order. An action is not started after an earlier one of the
+/// resource failed or once the run was told to stop; a rotate is not sent when the API reports
+/// a rotation newer than the one the plan was made from.
 async fn apply_resource<W: ActionWriter>(
     resource: &ResourcePlan,
     writer: &W,
-    settle: &mut impl FnMut(ActionReport),
-) {
+    fail_fast: bool,
+    stop: &StopSignal,
+) -> Vec<ActionReport> {
+    let mut entries = Vec::with_capacity(resource.actions.len());
     let mut held_back = None;
     let mut last_rotation = resource.last_rotation;
     for action in &resource.actions {
+        let held_back_now = held_back.or(stop.reason().map(NotStartedBecause::Stopped));
         let outcome = match (
-            held_back,
+            held_back_now,
             rotated_meanwhile(action, resource, last_rotation),
         ) {
             (Some(because), _) => Outcome::NotStarted(because),
             (None, Some(at)) => Outcome::SkippedRotatedMeanwhile { at },
-            (None, None) => match writer.execute(resource, action).await {
+            (None, None) => match writer.execute(resource, action, last_rotation).await {
                 Ok(effect) => {
                     last_rotation = effect.last_rotation_at.or(last_rotation);
                     Outcome::Done(effect)
                 }
                 Err(error) => {
                     held_back = Some(NotStartedBecause::EarlierActionFailed);
+                    if fail_fast {
+                        stop.stop(StopReason::FailFast);
+                    }
                     Outcome::Failed(error)
                 }
             },
         };
-        settle(ActionReport {
+        entries.push(ActionReport {
             resource: resource.name.clone(),
             action: action.clone(),
             outcome,
         });
     }
+    entries
 }
 
 /// For a rotate: the newer last rotation an earlier action of this apply reported, if any.
@@ -115,6 +141,7 @@ mod tests {
             &self,
             resource: &ResourcePlan,
             action: &Action,
+            _last_rotation: Option<Timestamp>,
         ) -> Result<ActionEffect, ProviderError> {
             let verb = match action {
                 Action::UpdateInterval { .. } => "update",
@@ -128,13 +155,17 @@ mod tests {
                     resource: ResourceLabel(resource.name.clone()),
                     operation: verb.to_owned(),
                     detail: "connection refused".to_owned(),
+                    request_may_have_arrived: false,
                 });
             }
             let last_rotation_at = match action {
                 Action::UpdateInterval { .. } => self.rotation_after_update,
                 Action::Rotate { .. } => Some(at("2026-11-24T12:00:00Z")),
             };
-            Ok(ActionEffect { last_rotation_at })
+            Ok(ActionEffect {
+                last_rotation_at,
+                confirmed_after: None,
+            })
         }
     }
 
@@ -170,11 +201,24 @@ mod tests {
         }
     }
 
-    fn run(plan: &Plan, writer: &FakeWriter) -> ApplyReport {
+    fn run_with(
+        plan: &Plan,
+        writer: &FakeWriter,
+        fail_fast: bool,
+        stop: &StopSignal,
+    ) -> ApplyReport {
+        let options = ApplyOptions {
+            parallelism: 1,
+            fail_fast,
+        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap();
-        runtime.block_on(apply(plan, writer, |_| {}))
+        runtime.block_on(apply(plan, writer, options, stop, |_| {}))
+    }
+
+    fn run(plan: &Plan, writer: &FakeWriter) -> ApplyReport {
+        run_with(plan, writer, false, &StopSignal::new())
     }
 
     #[test]
@@ -214,5 +258,71 @@ mod tests {
             report.actions[1].outcome,
             Outcome::SkippedRotatedMeanwhile { .. }
         ));
+    }
+
+    #[test]
+    fn fail_fast_starts_nothing_after_the_first_failure() {
+        let writer = FakeWriter {
+            failing: vec!["a"],
+            ..FakeWriter::new()
+        };
+        let report = run_with(&plan(&["a", "b"]), &writer, true, &StopSignal::new());
+        assert_eq!(*writer.calls.borrow(), ["a update"]);
+        assert!(matches!(
+            report.actions[2].outcome,
+            Outcome::NotStarted(NotStartedBecause::Stopped(StopReason::FailFast))
+        ));
+        assert!(!report.interrupted);
+    }
+
+    #[test]
+    fn an_interrupt_stops_new_actions_and_marks_the_report() {
+        let stop = StopSignal::new();
+        stop.stop(StopReason::Interrupted);
+        let writer = FakeWriter::new();
+        let report = run_with(&plan(&["a"]), &writer, false, &stop);
+        assert!(writer.calls.borrow().is_empty());
+        assert!(report.interrupted);
+        assert_eq!(report.counts().not_started, 2);
+    }
+
+    #[test]
+    fn outcomes_keep_the_file_order_whatever_the_completion_order() {
+        struct SlowFirst;
+        impl ActionWriter for SlowFirst {
+            async fn execute(
+                &self,
+                resource: &ResourcePlan,
+                _action: &Action,
+                _last_rotation: Option<Timestamp>,
+            ) -> Result<ActionEffect, ProviderError> {
+                let delay = if resource.name == "a" { 50 } else { 1 };
+                tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+                Ok(ActionEffect {
+                    last_rotation_at: None,
+                    confirmed_after: None,
+                })
+            }
+        }
+        let plan = plan(&["a", "b", "c"]);
+        let options = ApplyOptions {
+            parallelism: 3,
+            fail_fast: false,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let mut seen = Vec::new();
+        runtime.block_on(apply(
+            &plan,
+            &SlowFirst,
+            options,
+            &StopSignal::new(),
+            |entries| {
+                seen.extend(entries.iter().map(|entry| entry.resource.clone()));
+            },
+        ));
+        assert_eq!(seen, ["a", "a", "b", "b", "c", "c"]);
     }
 }

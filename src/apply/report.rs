@@ -2,6 +2,7 @@
 
 use jiff::Timestamp;
 
+use super::stop::StopReason;
 use crate::plan::Action;
 use crate::provider::{ActionEffect, ProviderError};
 
@@ -10,6 +11,8 @@ use crate::provider::{ActionEffect, ProviderError};
 pub struct ApplyReport {
     /// One entry per planned action, in plan order.
     pub actions: Vec<ActionReport>,
+    /// Ctrl-C stopped the run before every action was started.
+    pub interrupted: bool,
 }
 
 /// One action and what became of it.
@@ -46,6 +49,8 @@ pub enum Outcome {
 pub enum NotStartedBecause {
     /// An earlier action of the same resource failed.
     EarlierActionFailed,
+    /// The run stopped starting new actions.
+    Stopped(StopReason),
 }
 
 impl ApplyReport {

@@ -1,30 +1,27 @@
 //! `keyrot apply`: plan, ask for approval, carry the plan out, report every action.
 
-use jiff::Timestamp;
-
 use super::args::{ApplyArgs, GlobalArgs};
+use super::context::RunContext;
 use super::exit::{CliError, Exit};
-use super::output::{env_var, stdout_style};
 use super::planning::read_and_plan;
 use super::prompt::confirm_apply;
-use crate::apply::apply;
+use crate::apply::{ApplyOptions, StopReason, StopSignal, apply};
 use crate::config::{DesiredState, load_file};
 use crate::plan::{Plan, PlanOptions};
-use crate::provider::{ActionWriter, Providers};
-use crate::render::{Style, render_apply_summary, render_outcome, render_plan};
+use crate::provider::ActionWriter;
+use crate::render::{render_apply_summary, render_outcome, render_plan};
 
 /// Runs `keyrot apply`.
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError> {
     let desired = load_file(&global.file())?;
-    let providers = Providers::from_env(&desired, env_var)?;
+    let context = RunContext::new(global);
+    let providers = context.providers(&desired)?;
     let options = PlanOptions {
         allow_rapid_rotation: args.allow_rapid_rotation,
         max_rotations: args.max_rotations,
     };
-    let now = global.now.unwrap_or_else(Timestamp::now);
-    let plan = read_and_plan(&desired, &providers, now, options).await?;
-    let style = stdout_style(global.color);
-    print!("{}", render_plan(&plan, &desired.source, style));
+    let plan = read_and_plan(&context, &desired, &providers, options).await?;
+    print!("{}", render_plan(&plan, &desired.source, context.style));
     if plan.is_empty() {
         println!("Nothing to apply.");
         return Ok(Exit::Success);
@@ -36,7 +33,11 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         ));
     }
     println!();
-    execute(&desired, &plan, &providers, style).await
+    let options = ApplyOptions {
+        parallelism: context.parallelism,
+        fail_fast: args.fail_fast,
+    };
+    execute(&context, &desired, &plan, &providers, options).await
 }
 
 /// The rotation guardrail: a plan with more rotations than allowed is refused before any write.
@@ -53,24 +54,52 @@ fn refuse_over_limit(plan: &Plan) -> Result<(), CliError> {
     )))
 }
 
-/// Carries out an approved plan, printing each action as it settles, then the summary.
+/// Carries out an approved plan, printing each resource's outcomes in file order as they
+/// settle, then the summary. The first Ctrl-C stops new actions and lets in-flight ones
+/// finish; a second exits at once.
 pub async fn execute(
+    context: &RunContext,
     desired: &DesiredState,
     plan: &Plan,
     writer: &impl ActionWriter,
-    style: Style,
+    options: ApplyOptions,
 ) -> Result<Exit, CliError> {
-    let report = apply(plan, writer, |entry| {
-        println!("{}", render_outcome(entry, style))
+    let stop = StopSignal::new();
+    let watcher = tokio::spawn(watch_interrupts(stop.clone()));
+    let progress =
+        context.progress_bar(plan.counts().updates + plan.counts().rotations, "applying");
+    let report = apply(plan, writer, options, &stop, |entries| {
+        for entry in entries {
+            progress.println(&render_outcome(entry, context.style));
+        }
+        progress.advance(entries.len());
     })
     .await;
-    println!("\n{}", render_apply_summary(&report, plan, style));
+    progress.finish();
+    watcher.abort();
+    println!("\n{}", render_apply_summary(&report, plan, context.style));
+    if report.interrupted {
+        return Ok(Exit::Interrupted);
+    }
     if report.succeeded() {
-        Ok(Exit::Success)
-    } else {
-        Err(CliError::Message(format!(
-            "some actions failed; the live state is between the plan and {}",
-            desired.source
-        )))
+        return Ok(Exit::Success);
+    }
+    Err(CliError::Message(format!(
+        "some actions failed; the live state is between the plan and {}",
+        desired.source
+    )))
+}
+
+async fn watch_interrupts(stop: StopSignal) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    stop.stop(StopReason::Interrupted);
+    eprintln!(
+        "\nInterrupted: no new actions will start; in-flight ones are finishing. \
+         Press Ctrl-C again to exit at once."
+    );
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(130);
     }
 }

@@ -2,11 +2,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
-use crate::config::parse_instant;
+use crate::config::{RateLimit, parse_duration, parse_instant, parse_rate_limit};
 
 /// keyrot: a declarative reconciler for API key rotation.
 ///
@@ -33,6 +34,19 @@ pub struct GlobalArgs {
     /// Evaluate the time rules as of this instant (RFC 3339, or a bare date for 00:00 UTC).
     #[arg(long, global = true, value_name = "INSTANT", value_parser = parse_now)]
     pub now: Option<Timestamp>,
+    /// Resources worked on at once.
+    #[arg(long, global = true, value_name = "N", default_value_t = 10,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub parallelism: u16,
+    /// The request timeout, e.g. 30s or 2m [default: 30s].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+    /// No progress bar.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Show every retry and every pause for the API's rate limit on stderr.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 impl GlobalArgs {
@@ -103,6 +117,9 @@ pub struct ApplyArgs {
     /// Allow up to N rotations in this run (overrides settings.max_rotations_per_apply).
     #[arg(long, value_name = "N")]
     pub max_rotations: Option<u32>,
+    /// Stop starting new actions after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 /// `keyrot sandbox`.
@@ -114,8 +131,59 @@ pub struct SandboxArgs {
     /// Create every account of this desired-state file, some differing from it.
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
+    #[command(flatten)]
+    pub faults: FaultArgs,
+}
+
+/// Faults `keyrot sandbox` injects, to see how keyrot copes.
+#[derive(Debug, Args)]
+pub struct FaultArgs {
+    /// Delay every answer by this long, e.g. 25ms.
+    #[arg(long, value_name = "DURATION", value_parser = parse_std_duration)]
+    pub latency: Option<Duration>,
+    /// Share of requests answered 503 (0 to 1).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub error_rate: f64,
+    /// Share of requests answered 429 with Retry-After (0 to 1).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub throttle_rate: f64,
+    /// Share of requests whose connection is closed without an answer (0 to 1).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub drop_rate: f64,
+    /// Share of rotates processed and then left unanswered (0 to 1).
+    #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    pub rotate_drop_rate: f64,
+    /// A server-side rate limit, e.g. 1200/5m; exceeding it blocks every request.
+    #[arg(long, value_name = "N/DURATION", value_parser = parse_rate_limit)]
+    pub rate_limit: Option<RateLimit>,
+    /// How long exceeding --rate-limit blocks every request.
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_std_duration)]
+    pub rate_limit_block: Duration,
+    /// Seed for the random fault choices, to replay a run.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub fault_seed: u64,
 }
 
 fn parse_now(text: &str) -> Result<Timestamp, String> {
     parse_instant(text)
+}
+
+fn parse_std_duration(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    Duration::try_from(duration).map_err(|error| format!("`{text}`: {error}"))
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|rate| (0.0..=1.0).contains(rate))
+        .ok_or_else(|| format!("`{text}` is not a rate: expected a number from 0 to 1"))
+}
+
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    Duration::try_from(duration)
+        .ok()
+        .filter(|timeout| !timeout.is_zero())
+        .ok_or_else(|| format!("`{text}`: the timeout must be longer than zero"))
 }

@@ -2,21 +2,21 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 
-use jiff::Timestamp;
 use reqwest::Url;
 
 use super::apply::execute;
 use super::args::GlobalArgs;
+use super::context::RunContext;
 use super::exit::{CliError, Exit};
-use super::output::stdout_style;
 use super::planning::read_and_plan;
 use super::sandbox::start_seeded;
+use crate::apply::ApplyOptions;
 use crate::config::{DesiredState, load_bytes, load_file};
 use crate::plan::PlanOptions;
 use crate::provider::Providers;
 use crate::provider::cloudflare::{CloudflareClient, CloudflareCredentials};
 use crate::render::{Style, counted, render_plan};
-use crate::sandbox::{Clock, Sandbox};
+use crate::sandbox::{Clock, Faults, Sandbox};
 
 /// The example desired-state file, built in so the demo runs from anywhere.
 const EXAMPLE: &str = include_str!("../../examples/keyrot.yaml");
@@ -30,26 +30,30 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     };
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    let sandbox = start_seeded(Some(&desired), clock, loopback).await?;
-    let providers = sandbox_providers(&sandbox)?;
-    let style = stdout_style(global.color);
+    let sandbox = start_seeded(Some(&desired), clock, loopback, Faults::default()).await?;
+    let context = RunContext::new(global);
+    let providers = sandbox_providers(&sandbox, &context)?;
+    let style = context.style;
     println!(
         "keyrot demo: a sandbox on {} holds the {} of {}, some drifted.",
         sandbox.address(),
         counted(desired.cloudflare_accounts.len(), "Cloudflare account"),
         desired.source
     );
-    let now = || global.now.unwrap_or_else(Timestamp::now);
 
     step(style, "keyrot plan");
-    let plan = read_and_plan(&desired, &providers, now(), PlanOptions::default()).await?;
+    let plan = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
     print!("{}", render_plan(&plan, &desired.source, style));
 
     step(style, "keyrot apply --auto-approve");
-    execute(&desired, &plan, &providers, style).await?;
+    let options = ApplyOptions {
+        parallelism: context.parallelism,
+        fail_fast: false,
+    };
+    execute(&context, &desired, &plan, &providers, options).await?;
 
     step(style, "keyrot plan");
-    let after = read_and_plan(&desired, &providers, now(), PlanOptions::default()).await?;
+    let after = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
     print!("{}", render_plan(&after, &desired.source, style));
     converged(&after, &desired)
 }
@@ -58,12 +62,13 @@ fn step(style: Style, command: &str) {
     println!("\n{}\n", style.bold(&format!("$ {command}")));
 }
 
-fn sandbox_providers(sandbox: &Sandbox) -> Result<Providers, CliError> {
+fn sandbox_providers(sandbox: &Sandbox, context: &RunContext) -> Result<Providers, CliError> {
     let base_url = Url::parse(&sandbox.cloudflare_base_url())
         .map_err(|error| CliError::Message(format!("sandbox URL: {error}")))?;
     let token = sandbox.credentials().api_token.clone().into();
-    let client = CloudflareClient::new(base_url, CloudflareCredentials::Token(token))?;
-    Ok(Providers::with_cloudflare(client))
+    let credentials = CloudflareCredentials::Token(token);
+    let client = CloudflareClient::new(base_url, credentials, context.http.clone())?;
+    Ok(Providers::with_cloudflare(client, context.parallelism))
 }
 
 fn converged(plan: &crate::plan::Plan, desired: &DesiredState) -> Result<Exit, CliError> {

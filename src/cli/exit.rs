@@ -14,6 +14,8 @@ pub enum Exit {
     Success,
     /// Exit 2: `plan --detailed-exitcode` found changes.
     Changes,
+    /// Exit 130: Ctrl-C stopped the run; the report was printed.
+    Interrupted,
 }
 
 impl From<Exit> for ExitCode {
@@ -21,6 +23,7 @@ impl From<Exit> for ExitCode {
         match exit {
             Exit::Success => ExitCode::SUCCESS,
             Exit::Changes => ExitCode::from(2),
+            Exit::Interrupted => ExitCode::from(130),
         }
     }
 }

@@ -3,11 +3,13 @@
 
 mod apply;
 mod args;
+mod context;
 mod demo;
 mod exit;
 mod output;
 mod plan;
 mod planning;
+mod progress;
 mod prompt;
 mod sandbox;
 mod validate;

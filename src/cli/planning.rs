@@ -1,19 +1,21 @@
 //! The read-then-plan step that plan, apply and demo share.
 
-use jiff::Timestamp;
-
+use super::context::RunContext;
 use super::exit::CliError;
 use crate::config::DesiredState;
 use crate::plan::{Plan, PlanOptions, plan};
 use crate::provider::LiveReader;
 
-/// Reads the live state of `desired` and plans it at `now`.
+/// Reads the live state of `desired` (with a progress bar on long runs) and plans it.
 pub async fn read_and_plan(
+    context: &RunContext,
     desired: &DesiredState,
     reader: &impl LiveReader,
-    now: Timestamp,
     options: PlanOptions,
 ) -> Result<Plan, CliError> {
-    let live = reader.read_live(desired).await?;
-    Ok(plan(desired, &live, now, options)?)
+    let total = desired.cloudflare_accounts.len();
+    let progress = context.progress_bar(total, "reading live state");
+    let live = reader.read_live(desired, &|| progress.advance(1)).await;
+    progress.finish();
+    Ok(plan(desired, &live?, context.now, options)?)
 }

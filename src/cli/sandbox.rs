@@ -2,17 +2,21 @@
 
 use jiff::Timestamp;
 
-use super::args::{GlobalArgs, SandboxArgs};
+use std::time::Duration;
+
+use super::args::{FaultArgs, GlobalArgs, SandboxArgs};
 use super::exit::{CliError, Exit};
 use crate::config::{DesiredState, load_file};
 use crate::render::counted;
-use crate::sandbox::{Clock, Sandbox, SandboxConfig, SandboxCredentials, seed_accounts};
+use crate::sandbox::{
+    Clock, Faults, Sandbox, SandboxConfig, SandboxCredentials, ServerRateLimit, seed_accounts,
+};
 
 /// Runs `keyrot sandbox`.
 pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliError> {
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
     let seed = args.seed.as_deref().map(load_file).transpose()?;
-    let sandbox = start_seeded(seed.as_ref(), clock, args.listen).await?;
+    let sandbox = start_seeded(seed.as_ref(), clock, args.listen, faults(&args.faults)).await?;
     print!("{}", shell_exports(&sandbox));
     eprintln!(
         "# keyrot sandbox: serving {} on {}; Ctrl-C stops it",
@@ -29,21 +33,40 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliErr
     Ok(Exit::Success)
 }
 
-/// Starts a sandbox with fresh credentials, holding the accounts of `seed` (if any).
+/// Starts a sandbox with fresh credentials, holding the accounts of `seed` (if any) and
+/// injecting `faults`.
 pub async fn start_seeded(
     seed: Option<&DesiredState>,
     clock: Clock,
     listen: std::net::SocketAddr,
+    faults: Faults,
 ) -> Result<Sandbox, CliError> {
     let now: Timestamp = clock.now();
     let config = SandboxConfig {
         clock,
         credentials: SandboxCredentials::generate(),
         accounts: seed.map_or_else(Vec::new, |desired| seed_accounts(desired, now)),
+        faults,
     };
     Sandbox::start(listen, config)
         .await
         .map_err(|error| CliError::Message(format!("cannot listen on {listen}: {error}")))
+}
+
+fn faults(args: &FaultArgs) -> Faults {
+    Faults {
+        latency: args.latency.unwrap_or_default(),
+        error_rate: args.error_rate,
+        throttle_rate: args.throttle_rate,
+        drop_rate: args.drop_rate,
+        rotate_then_drop_rate: args.rotate_drop_rate,
+        rate_limit: args.rate_limit.map(|limit| ServerRateLimit {
+            requests: limit.requests,
+            window: Duration::try_from(limit.per).unwrap_or_default(),
+            block: args.rate_limit_block,
+        }),
+        seed: args.fault_seed,
+    }
 }
 
 /// Lines a user can paste into a shell to point keyrot at the sandbox.

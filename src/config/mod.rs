@@ -7,6 +7,7 @@ mod instant;
 mod load;
 mod model;
 mod number;
+mod rate_limit;
 mod raw;
 mod suggest;
 mod validate;
@@ -20,3 +21,4 @@ pub use model::{
     AccountId, CloudflareAccount, DEFAULT_MAX_ROTATIONS_PER_APPLY, DEFAULT_MIN_ROTATION_GAP,
     DEFAULT_ROTATION_WINDOW, DesiredState, RotationPolicy, Settings,
 };
+pub use rate_limit::{RateLimit, parse_rate_limit};

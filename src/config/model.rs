@@ -4,6 +4,8 @@ use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
 
+use super::rate_limit::RateLimit;
+
 /// Rotations `apply` performs at most unless told otherwise.
 pub const DEFAULT_MAX_ROTATIONS_PER_APPLY: u32 = 25;
 /// How long before a `rotate_by` deadline its window opens, unless set.
@@ -21,6 +23,8 @@ pub struct DesiredState {
     pub settings: Settings,
     /// Cloudflare accounts in file order.
     pub cloudflare_accounts: Vec<CloudflareAccount>,
+    /// keyrot's own request budget towards Cloudflare.
+    pub cloudflare_rate_limit: RateLimit,
 }
 
 /// `settings:` with defaults applied.

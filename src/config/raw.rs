@@ -37,6 +37,7 @@ pub(crate) struct RawSettings {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawCloudflare {
+    pub rate_limit: Option<Located<String>>,
     pub defaults: Option<Located<RawAccount>>,
     pub accounts: Option<Entries<RawAccount>>,
 }

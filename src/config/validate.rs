@@ -13,18 +13,26 @@ use super::model::{
     DEFAULT_ROTATION_WINDOW, DesiredState, RotationPolicy, Settings,
 };
 use super::number::Number;
+use super::rate_limit::{RateLimit, parse_rate_limit};
 use super::raw::{Located, RawAccount, RawCloudflare, RawFile, RawSettings};
 
 /// Validates a parsed file; `file` names it in diagnostics.
 pub(crate) fn validate(file: &str, raw: RawFile) -> Result<DesiredState, ConfigError> {
     let mut checker = Checker::default();
     let settings = checker.settings(raw.settings);
+    let cloudflare_rate_limit = raw
+        .cloudflare
+        .as_ref()
+        .and_then(|cloudflare| cloudflare.rate_limit.as_ref())
+        .and_then(|text| checker.rate_limit(text))
+        .unwrap_or(RateLimit::CLOUDFLARE_DEFAULT);
     let cloudflare_accounts = checker.cloudflare(raw.cloudflare);
     if checker.diagnostics.is_empty() {
         return Ok(DesiredState {
             source: file.to_owned(),
             settings,
             cloudflare_accounts,
+            cloudflare_rate_limit,
         });
     }
     let mut diagnostics = checker.diagnostics;
@@ -235,6 +243,12 @@ impl Checker {
             return None;
         }
         Some(duration)
+    }
+
+    fn rate_limit(&mut self, text: &Located<String>) -> Option<RateLimit> {
+        parse_rate_limit(&text.value)
+            .map_err(|message| self.report(text, message))
+            .ok()
     }
 
     fn instant(&mut self, text: &Located<String>) -> Option<Timestamp> {

@@ -1,7 +1,17 @@
-//! The shared HTTP layer: base URLs, the reused client, timeouts, transport errors.
+//! The shared HTTP layer: base URLs, one client per provider, timeouts, rate limiting, retries.
 
 mod base_url;
 mod client;
+mod events;
+mod rate_limit;
+mod retry;
+mod sender;
 
 pub use base_url::{endpoint, parse_base_url};
-pub use client::{CONNECT_TIMEOUT, REQUEST_TIMEOUT, build_client, describe_transport_error};
+pub use client::{CONNECT_TIMEOUT, describe_transport_error};
+pub use events::{EventSink, HttpEvent};
+pub use rate_limit::SlidingWindowLimiter;
+pub use retry::RetryPolicy;
+pub use sender::{
+    HttpResponse, HttpSender, HttpSettings, Idempotency, REQUEST_TIMEOUT, TransportError,
+};

@@ -58,6 +58,30 @@ pub enum ProviderError {
         operation: String,
         /// What went wrong.
         detail: String,
+        /// False only when the connection was never made, so the server cannot have acted.
+        request_may_have_arrived: bool,
+    },
+    /// A rotate's answer was lost, and re-reading showed no new rotation: it did not happen,
+    /// and it was not sent again.
+    #[error(
+        "{failure}; re-reading the account showed no new rotation, so the key was not rotated \
+         (the rotate was not sent again)"
+    )]
+    RotationNotConfirmed {
+        /// What happened to the rotate.
+        failure: Box<ProviderError>,
+    },
+    /// A rotate's answer was lost, and re-reading the account failed too.
+    #[error(
+        "{failure}; re-reading the account failed too ({read_error}), so it is unknown whether \
+         the key was rotated: check its last_key_rotation_at with `keyrot plan` before applying \
+         again"
+    )]
+    RotationOutcomeUnknown {
+        /// What happened to the rotate.
+        failure: Box<ProviderError>,
+        /// Why the account could not be read afterwards.
+        read_error: Box<ProviderError>,
     },
     /// The API answered with something that is not what its documents describe.
     #[error("{resource}: {operation}: unexpected response (HTTP {status}): {detail}")]
@@ -71,6 +95,22 @@ pub enum ProviderError {
         /// What was wrong with it.
         detail: String,
     },
+}
+
+impl ProviderError {
+    /// True when the server may have acted on the request although it reported no success:
+    /// the answer was lost (a timeout, a reset) or was a 5xx.
+    pub fn outcome_unknown(&self) -> bool {
+        match self {
+            Self::Transport {
+                request_may_have_arrived,
+                ..
+            } => *request_may_have_arrived,
+            Self::Api { status, .. } | Self::InvalidResponse { status, .. } => *status >= 500,
+            Self::Setup(_) | Self::RotationNotConfirmed { .. } => false,
+            Self::RotationOutcomeUnknown { .. } => true,
+        }
+    }
 }
 
 struct ApiMessages<'a>(&'a [ApiMessage]);

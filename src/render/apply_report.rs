@@ -5,23 +5,39 @@ use std::fmt::Write;
 use super::plan_human::action_line;
 use super::plural::counted;
 use super::style::Style;
-use crate::apply::{ActionReport, ApplyReport, NotStartedBecause, Outcome};
+use crate::apply::{ActionReport, ApplyReport, NotStartedBecause, Outcome, StopReason};
 use crate::plan::{Action, Plan, instant_in_words};
 
 /// One settled action: `production: ~ update key_rotation_interval_days: 90 -> 30: done`.
 pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
     let action = action_line(&entry.action, style);
     let outcome = match &entry.outcome {
-        Outcome::Done(effect) => match (&entry.action, effect.last_rotation_at) {
-            (Action::Rotate { .. }, Some(at)) => {
-                style.green(&format!("done; rotated at {}", instant_in_words(at)))
+        Outcome::Done(effect) => {
+            let mut text = "done".to_owned();
+            if let (Action::Rotate { .. }, Some(at)) = (&entry.action, effect.last_rotation_at) {
+                let _ = write!(text, "; rotated at {}", instant_in_words(at));
             }
-            _ => style.green("done"),
-        },
-        Outcome::Failed(error) => style.red(&format!("failed: {error}")),
-        Outcome::NotStarted(NotStartedBecause::EarlierActionFailed) => {
-            style.yellow("not started: an earlier action of this resource failed")
+            if let Some(cause) = &effect.confirmed_after {
+                let _ = write!(
+                    text,
+                    " (the answer was lost: {cause}; re-reading the account confirmed the \
+                     rotation, which was not sent again)"
+                );
+            }
+            style.green(&text)
         }
+        Outcome::Failed(error) => style.red(&format!("failed: {error}")),
+        Outcome::NotStarted(because) => style.yellow(&format!(
+            "not started: {}",
+            match because {
+                NotStartedBecause::EarlierActionFailed =>
+                    "an earlier action of this resource failed",
+                NotStartedBecause::Stopped(StopReason::Interrupted) => "interrupted (Ctrl-C)",
+                NotStartedBecause::Stopped(StopReason::FailFast) => {
+                    "--fail-fast stopped the run after a failure"
+                }
+            }
+        )),
         Outcome::SkippedRotatedMeanwhile { at } => style.yellow(&format!(
             "skipped: the key was rotated at {} after the plan read it, and a second rotation \
              now would drop a key still in use; run `keyrot plan` to re-evaluate",
@@ -34,7 +50,12 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
 /// The closing line of an apply of `plan`, mentioning the rotations it left deferred.
 pub fn render_apply_summary(report: &ApplyReport, plan: &Plan, style: Style) -> String {
     let counts = report.counts();
-    let mut line = if report.succeeded() {
+    let mut line = if report.interrupted {
+        format!(
+            "Apply interrupted: {} done, {} failed, {} not started",
+            counts.done, counts.failed, counts.not_started
+        )
+    } else if report.succeeded() {
         format!("Apply complete: {} done", counted(counts.done, "action"))
     } else {
         format!(
@@ -48,20 +69,19 @@ pub fn render_apply_summary(report: &ApplyReport, plan: &Plan, style: Style) -> 
     line.push('.');
     let deferred = plan.counts().deferred;
     if deferred > 0 {
+        let stays = if deferred == 1 {
+            "1 rotation stays".to_owned()
+        } else {
+            format!("{deferred} rotations stay")
+        };
         let _ = write!(
             line,
-            " {} deferred until the safety gap ends (see the plan).",
-            if deferred == 1 {
-                "1 rotation stays".to_owned()
-            } else {
-                format!("{deferred} rotations stay")
-            }
+            " {stays} deferred until the safety gap ends (see the plan)."
         );
     }
-    if report.succeeded() {
-        style.green(&line)
-    } else {
-        line.push_str(" Run `keyrot plan` to see what remains; apply again to converge.");
-        style.red(&line)
+    if report.succeeded() && !report.interrupted {
+        return style.green(&line);
     }
+    line.push_str(" Run `keyrot plan` to see what remains; apply again to converge.");
+    style.red(&line)
 }

@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::connection::ConnectionKill;
 use super::state::{SandboxAccount, SandboxState};
 
 /// Authentication failed (Cloudflare's code).
@@ -64,13 +65,21 @@ async fn update_keys(
 
 async fn rotate_keys(
     State(state): State<Arc<SandboxState>>,
+    Extension(kill): Extension<ConnectionKill>,
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    respond(&state, &headers, &account_id, |account, now| {
+    let response = respond(&state, &headers, &account_id, |account, now| {
         account.last_key_rotation_at = now;
         Ok(())
-    })
+    });
+    if response.status().is_success() {
+        state.count_rotation(&account_id);
+        if state.faults.drop_after_rotate() {
+            return kill.drop_connection().await;
+        }
+    }
+    response
 }
 
 /// A refused request: HTTP status, Cloudflare error code and message.
@@ -148,7 +157,7 @@ fn success(account: &SandboxAccount, now: Timestamp) -> Response {
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
-fn failure(status: StatusCode, code: i64, message: &str) -> Response {
+pub(crate) fn failure(status: StatusCode, code: i64, message: &str) -> Response {
     let body = json!({
         "success": false,
         "errors": [{"code": code, "message": message}],

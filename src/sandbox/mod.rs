@@ -3,6 +3,9 @@
 
 mod clock;
 mod cloudflare;
+mod connection;
+mod fault_layer;
+mod faults;
 mod seed;
 mod state;
 
@@ -10,15 +13,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::middleware;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use clock::Clock;
+pub use faults::{Faults, ServerRateLimit};
 pub use seed::seed_accounts;
-pub use state::{RecordedRequest, SandboxAccount, SandboxCredentials};
+pub use state::{RecordedRequest, SandboxAccount, SandboxCounters, SandboxCredentials};
 
 use state::SandboxState;
 
@@ -30,6 +32,8 @@ pub struct SandboxConfig {
     pub credentials: SandboxCredentials,
     /// The accounts that exist.
     pub accounts: Vec<SandboxAccount>,
+    /// The faults it injects.
+    pub faults: Faults,
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -48,18 +52,10 @@ impl Sandbox {
             config.clock,
             config.credentials,
             config.accounts,
+            config.faults,
         ));
         let (stop, stopped) = oneshot::channel::<()>();
-        let app = router(state.clone());
-        tokio::spawn(async move {
-            let shutdown = async {
-                let _ = stopped.await;
-            };
-            // A serving error ends the sandbox; callers see it as refused connections.
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown)
-                .await;
-        });
+        tokio::spawn(connection::serve(listener, router(state.clone()), stopped));
         Ok(Self {
             address,
             state,
@@ -87,6 +83,11 @@ impl Sandbox {
         self.state.requests()
     }
 
+    /// Requests per method, rotations per account, and 429 answers so far.
+    pub fn counters(&self) -> SandboxCounters {
+        self.state.counters()
+    }
+
     /// An account's current state, automatic rotations included.
     pub fn account(&self, account_id: &str) -> Option<SandboxAccount> {
         self.state.account(account_id)
@@ -104,11 +105,9 @@ impl Drop for Sandbox {
 fn router(state: Arc<SandboxState>) -> Router {
     cloudflare::routes()
         .fallback(cloudflare::no_route)
-        .layer(middleware::from_fn_with_state(state.clone(), record))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            fault_layer::inject_faults,
+        ))
         .with_state(state)
-}
-
-async fn record(State(state): State<Arc<SandboxState>>, request: Request, next: Next) -> Response {
-    state.record(request.method().as_str(), request.uri().path());
-    next.run(request).await
 }

@@ -1,11 +1,12 @@
 //! The simulated vendors' state: accounts, the credentials they accept, and every request seen.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::clock::Clock;
+use super::faults::{FaultInjector, Faults};
 
 /// One simulated account's Access key configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,12 +92,25 @@ pub struct RecordedRequest {
     pub path: String,
 }
 
+/// Counts of what the sandbox saw, for tests and benchmarks to assert on.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SandboxCounters {
+    /// Requests received, by HTTP method.
+    pub by_method: BTreeMap<String, usize>,
+    /// Rotations performed, by account ID.
+    pub rotations: BTreeMap<String, usize>,
+    /// 429 answers sent (injected or for the rate limit).
+    pub throttled: usize,
+}
+
 /// Everything the running sandbox holds.
 pub(crate) struct SandboxState {
     pub clock: Clock,
     pub credentials: SandboxCredentials,
+    pub faults: FaultInjector,
     accounts: Mutex<HashMap<String, SandboxAccount>>,
     requests: Mutex<Vec<RecordedRequest>>,
+    counters: Mutex<SandboxCounters>,
 }
 
 impl SandboxState {
@@ -104,6 +118,7 @@ impl SandboxState {
         clock: Clock,
         credentials: SandboxCredentials,
         accounts: Vec<SandboxAccount>,
+        faults: Faults,
     ) -> Self {
         let accounts = accounts
             .into_iter()
@@ -112,8 +127,10 @@ impl SandboxState {
         Self {
             clock,
             credentials,
+            faults: FaultInjector::new(faults),
             accounts: Mutex::new(accounts),
             requests: Mutex::new(Vec::new()),
+            counters: Mutex::new(SandboxCounters::default()),
         }
     }
 
@@ -122,6 +139,25 @@ impl SandboxState {
             method: method.to_owned(),
             path: path.to_owned(),
         });
+        *lock(&self.counters)
+            .by_method
+            .entry(method.to_owned())
+            .or_default() += 1;
+    }
+
+    pub fn count_rotation(&self, account_id: &str) {
+        *lock(&self.counters)
+            .rotations
+            .entry(account_id.to_owned())
+            .or_default() += 1;
+    }
+
+    pub fn count_throttled(&self) {
+        lock(&self.counters).throttled += 1;
+    }
+
+    pub fn counters(&self) -> SandboxCounters {
+        lock(&self.counters).clone()
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

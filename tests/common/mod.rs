@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 
 use jiff::{SignedDuration, Timestamp};
 use keyrot::sandbox::{
-    Clock, RecordedRequest, Sandbox, SandboxAccount, SandboxConfig, SandboxCredentials,
+    Clock, Faults, RecordedRequest, Sandbox, SandboxAccount, SandboxConfig, SandboxCredentials,
 };
 
 /// The instant every test's sandbox clock and `--now` agree on.
@@ -38,6 +38,10 @@ pub struct TestSandbox {
 
 impl TestSandbox {
     pub fn start(accounts: Vec<SandboxAccount>) -> Self {
+        Self::with_faults(accounts, Faults::default())
+    }
+
+    pub fn with_faults(accounts: Vec<SandboxAccount>, faults: Faults) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let config = SandboxConfig {
             clock: Clock::Fixed(now()),
@@ -47,6 +51,7 @@ impl TestSandbox {
                 api_key: "test-global-key-9d1e".to_owned(),
             },
             accounts,
+            faults,
         };
         let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         let sandbox = runtime.block_on(Sandbox::start(listen, config)).unwrap();

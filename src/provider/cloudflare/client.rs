@@ -1,13 +1,13 @@
 //! The Cloudflare Access key configuration client: GET, PUT and rotate for one account.
 
 use jiff::Timestamp;
-use reqwest::{Method, Response, Url};
+use reqwest::{Method, Url};
 use serde::Serialize;
 
 use super::credentials::CloudflareCredentials;
 use super::wire::{Envelope, KeyConfig, UpdateKeyConfig};
 use crate::config::AccountId;
-use crate::http::{build_client, describe_transport_error, endpoint, parse_base_url};
+use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
 use crate::plan::CloudflareLive;
 use crate::provider::{ApiMessage, ProviderError, ResourceLabel};
 
@@ -36,18 +36,22 @@ impl AccountRef<'_> {
     }
 }
 
-/// A client for one run: one connection pool, one set of credentials.
+/// A client for one run: one connection pool, one rate limiter, one set of credentials.
 pub struct CloudflareClient {
-    http: reqwest::Client,
+    http: HttpSender,
     base_url: Url,
     credentials: CloudflareCredentials,
 }
 
 impl CloudflareClient {
-    /// A client for `base_url` with `credentials`.
-    pub fn new(base_url: Url, credentials: CloudflareCredentials) -> Result<Self, ProviderError> {
+    /// A client for `base_url` with `credentials`, sending as `settings` say.
+    pub fn new(
+        base_url: Url,
+        credentials: CloudflareCredentials,
+        settings: HttpSettings,
+    ) -> Result<Self, ProviderError> {
         Ok(Self {
-            http: build_client().map_err(ProviderError::Setup)?,
+            http: HttpSender::new(settings).map_err(ProviderError::Setup)?,
             base_url,
             credentials,
         })
@@ -55,19 +59,24 @@ impl CloudflareClient {
 
     /// A client configured from the environment (`var` looks a variable up): credentials and
     /// `CLOUDFLARE_BASE_URL`. Fails before any request when either is wrong.
-    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Result<Self, ProviderError> {
+    pub fn from_env(
+        var: impl Fn(&str) -> Option<String>,
+        settings: HttpSettings,
+    ) -> Result<Self, ProviderError> {
         let base_url = match var("CLOUDFLARE_BASE_URL").filter(|url| !url.trim().is_empty()) {
             Some(text) => parse_base_url("CLOUDFLARE_BASE_URL", &text),
             None => parse_base_url("CLOUDFLARE_BASE_URL", DEFAULT_BASE_URL),
         }
         .map_err(ProviderError::Setup)?;
         let credentials = CloudflareCredentials::from_env(&var)?;
-        Self::new(base_url, credentials)
+        Self::new(base_url, credentials, settings)
     }
 
     /// `GET /accounts/{id}/access/keys`.
     pub async fn read(&self, account: AccountRef<'_>) -> Result<CloudflareLive, ProviderError> {
-        self.call(account, Method::GET, "", None::<&()>).await
+        let idempotent = Idempotency::Idempotent;
+        self.call(account, Method::GET, "", idempotent, None::<&()>)
+            .await
     }
 
     /// `PUT /accounts/{id}/access/keys` with the new interval.
@@ -79,12 +88,17 @@ impl CloudflareClient {
         let body = UpdateKeyConfig {
             key_rotation_interval_days: days,
         };
-        self.call(account, Method::PUT, "", Some(&body)).await
+        let idempotent = Idempotency::Idempotent;
+        self.call(account, Method::PUT, "", idempotent, Some(&body))
+            .await
     }
 
-    /// `POST /accounts/{id}/access/keys/rotate`. Sent once; never retried here.
+    /// `POST /accounts/{id}/access/keys/rotate`. Sent again only when the server certainly did
+    /// not act on it; an error whose [`ProviderError::outcome_unknown`] is true leaves it open
+    /// whether the key was rotated.
     pub async fn rotate(&self, account: AccountRef<'_>) -> Result<CloudflareLive, ProviderError> {
-        self.call(account, Method::POST, "/rotate", None::<&()>)
+        let once = Idempotency::NotIdempotent;
+        self.call(account, Method::POST, "/rotate", once, None::<&()>)
             .await
     }
 
@@ -93,65 +107,61 @@ impl CloudflareClient {
         account: AccountRef<'_>,
         method: Method,
         suffix: &str,
+        idempotency: Idempotency,
         body: Option<&B>,
     ) -> Result<CloudflareLive, ProviderError> {
         let path = account.path(suffix);
         let operation = format!("{method} {path}");
-        let mut request = self.http.request(method, endpoint(&self.base_url, &path));
-        if let Some(body) = body {
-            request = request.json(body);
-        }
+        let url = endpoint(&self.base_url, &path);
         let response = self
-            .credentials
-            .authenticate(request)
-            .send()
+            .http
+            .send(&operation, idempotency, |client| {
+                let mut request = client.request(method.clone(), &url);
+                if let Some(body) = body {
+                    request = request.json(body);
+                }
+                self.credentials.authenticate(request)
+            })
             .await
             .map_err(|error| ProviderError::Transport {
                 resource: account.label(),
                 operation: operation.clone(),
-                detail: describe_transport_error(&error),
+                detail: error.detail,
+                request_may_have_arrived: error.request_may_have_arrived,
             })?;
-        read_response(response, account.label(), operation).await
+        read_response(response, account.label(), operation)
     }
 }
 
-async fn read_response(
-    response: Response,
+fn read_response(
+    response: HttpResponse,
     resource: ResourceLabel,
     operation: String,
 ) -> Result<CloudflareLive, ProviderError> {
-    let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|error| ProviderError::Transport {
-            resource: resource.clone(),
-            operation: operation.clone(),
-            detail: describe_transport_error(&error),
-        })?;
+    let status = response.status;
     let invalid = |detail: String| ProviderError::InvalidResponse {
         resource: resource.clone(),
         operation: operation.clone(),
-        status: status.as_u16(),
+        status,
         detail,
     };
-    let envelope: Envelope<KeyConfig> = serde_json::from_slice(&bytes).map_err(|error| {
-        invalid(format!(
-            "not a Cloudflare API response ({error}): {}",
-            excerpt(&bytes)
-        ))
-    })?;
+    let success = (200..300).contains(&status);
+    let envelope: Envelope<KeyConfig> = match serde_json::from_slice(&response.body) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            let excerpt = excerpt(&response.body);
+            return Err(invalid(format!(
+                "not a Cloudflare API response ({error}): {excerpt}"
+            )));
+        }
+    };
     match envelope.result {
-        Some(config) if status.is_success() && envelope.success => {
-            live_from_wire(config).map_err(invalid)
-        }
-        _ if status.is_success() && envelope.success => {
-            Err(invalid("success without a `result`".to_owned()))
-        }
+        Some(config) if success && envelope.success => live_from_wire(config).map_err(invalid),
+        _ if success && envelope.success => Err(invalid("success without a `result`".to_owned())),
         _ => Err(ProviderError::Api {
             resource,
             operation,
-            status: status.as_u16(),
+            status,
             errors: envelope
                 .errors
                 .into_iter()

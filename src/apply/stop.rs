@@ -1,0 +1,62 @@
+//! A shared "stop starting new actions" signal: set by Ctrl-C or by `--fail-fast`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// Why a run stopped starting new actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// The user pressed Ctrl-C.
+    Interrupted,
+    /// An action failed and `--fail-fast` was given.
+    FailFast,
+}
+
+/// Cloneable and shareable across tasks; the first reason given wins.
+#[derive(Clone, Debug, Default)]
+pub struct StopSignal(Arc<AtomicU8>);
+
+const RUNNING: u8 = 0;
+const INTERRUPTED: u8 = 1;
+const FAIL_FAST: u8 = 2;
+
+impl StopSignal {
+    /// A signal that has not fired.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Fires the signal, unless it already fired for another reason.
+    pub fn stop(&self, reason: StopReason) {
+        let code = match reason {
+            StopReason::Interrupted => INTERRUPTED,
+            StopReason::FailFast => FAIL_FAST,
+        };
+        let _ = self
+            .0
+            .compare_exchange(RUNNING, code, Ordering::SeqCst, Ordering::SeqCst);
+    }
+
+    /// Why the signal fired, if it did.
+    pub fn reason(&self) -> Option<StopReason> {
+        match self.0.load(Ordering::SeqCst) {
+            INTERRUPTED => Some(StopReason::Interrupted),
+            FAIL_FAST => Some(StopReason::FailFast),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_reason_wins() {
+        let signal = StopSignal::new();
+        assert_eq!(signal.reason(), None);
+        signal.stop(StopReason::FailFast);
+        signal.clone().stop(StopReason::Interrupted);
+        assert_eq!(signal.reason(), Some(StopReason::FailFast));
+    }
+}

@@ -1,0 +1,62 @@
+//! What every command that talks to the APIs shares: styles, the instant, HTTP settings,
+//! parallelism, and the providers built from the environment.
+
+use jiff::Timestamp;
+
+use super::args::GlobalArgs;
+use super::exit::CliError;
+use super::output::{env_var, stdout_style};
+use super::progress::Progress;
+use crate::config::{DesiredState, RateLimit};
+use crate::http::{EventSink, HttpSettings};
+use crate::provider::Providers;
+use crate::render::Style;
+
+/// Settings of one command run, from the global flags.
+pub struct RunContext {
+    /// Colors for stdout.
+    pub style: Style,
+    /// The instant the time rules are evaluated at.
+    pub now: Timestamp,
+    /// How requests are sent (the rate limit is each provider's own).
+    pub http: HttpSettings,
+    /// Resources worked on at once.
+    pub parallelism: usize,
+    /// Whether a progress bar may be shown.
+    pub progress: bool,
+}
+
+impl RunContext {
+    /// The context the global flags describe.
+    pub fn new(global: &GlobalArgs) -> Self {
+        let mut http = HttpSettings::new(RateLimit::CLOUDFLARE_DEFAULT);
+        if let Some(timeout) = global.timeout {
+            http.request_timeout = timeout;
+        }
+        if global.verbose {
+            http.events = EventSink::to(|event| eprintln!("keyrot: {event}"));
+        }
+        Self {
+            style: stdout_style(global.color),
+            now: global.now.unwrap_or_else(Timestamp::now),
+            http,
+            parallelism: usize::from(global.parallelism),
+            progress: !global.quiet && !global.verbose,
+        }
+    }
+
+    /// The API clients `desired` needs, configured from the environment.
+    pub fn providers(&self, desired: &DesiredState) -> Result<Providers, CliError> {
+        Ok(Providers::from_env(
+            desired,
+            env_var,
+            &self.http,
+            self.parallelism,
+        )?)
+    }
+
+    /// A progress bar over `total` resources, if this run shows one.
+    pub fn progress_bar(&self, total: usize, label: &'static str) -> Progress {
+        Progress::start(self.progress, total, label)
+    }
+}

@@ -1,0 +1,50 @@
+//! A progress bar on stderr for long runs, when someone is watching a terminal.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Runs touching at most this many resources show no bar: they end before one would help.
+const HANDFUL: usize = 5;
+
+/// A progress bar, or nothing.
+pub struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    /// A bar of `total` steps labelled `label`, shown only when `wanted`, stderr is a terminal
+    /// and the run is longer than a handful of resources.
+    pub fn start(wanted: bool, total: usize, label: &'static str) -> Self {
+        if !wanted || total <= HANDFUL || !std::io::stderr().is_terminal() {
+            return Self(None);
+        }
+        let bar = ProgressBar::new(total as u64);
+        let template = "{msg} [{bar:40}] {pos}/{len} ({elapsed})";
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(label);
+        Self(Some(bar))
+    }
+
+    /// One more step done.
+    pub fn advance(&self, steps: usize) {
+        if let Some(bar) = &self.0 {
+            bar.inc(steps as u64);
+        }
+    }
+
+    /// Prints a line to stdout without tearing the bar.
+    pub fn println(&self, line: &str) {
+        match &self.0 {
+            Some(bar) => bar.suspend(|| println!("{line}")),
+            None => println!("{line}"),
+        }
+    }
+
+    /// Removes the bar.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Sends one provider's requests: through the shared rate limiter, with timeouts, retrying
+//! what is safe to retry and nothing else.
+
+use std::time::Duration;
+
+use reqwest::{Client, RequestBuilder, Response};
+use tokio::time::Instant;
+
+use super::client::{CONNECT_TIMEOUT, describe_transport_error};
+use super::events::{EventSink, HttpEvent};
+use super::rate_limit::SlidingWindowLimiter;
+use super::retry::{RetryPolicy, is_retryable_status, remaining_budget, retry_after};
+use crate::config::RateLimit;
+
+/// How long to wait for a whole request unless `--timeout` says otherwise.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Whether a request may be sent again when its outcome is in doubt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// GET, PUT, token exchange: sending twice does no harm.
+    Idempotent,
+    /// A rotate: sent again only when the server certainly did not act (a 429, or a
+    /// connection that was never made).
+    NotIdempotent,
+}
+
+/// How one provider's requests are sent.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// The whole-request timeout.
+    pub request_timeout: Duration,
+    /// The provider's request budget.
+    pub rate_limit: RateLimit,
+    /// How hard to retry.
+    pub retry: RetryPolicy,
+    /// Where retries and throttling are reported.
+    pub events: EventSink,
+}
+
+impl HttpSettings {
+    /// Defaults for `rate_limit`, reporting nowhere.
+    pub fn new(rate_limit: RateLimit) -> Self {
+        Self {
+            request_timeout: REQUEST_TIMEOUT,
+            rate_limit,
+            retry: RetryPolicy::default(),
+            events: EventSink::none(),
+        }
+    }
+}
+
+/// A complete answer from the server.
+#[derive(Clone, Debug)]
+pub struct HttpResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// The whole body.
+    pub body: bytes::Bytes,
+}
+
+/// No complete answer arrived.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransportError {
+    /// What went wrong, in words.
+    pub detail: String,
+    /// False only when the connection was never made, so the server cannot have acted.
+    pub request_may_have_arrived: bool,
+}
+
+/// One provider's client: a connection pool, a rate limiter and a retry policy.
+pub struct HttpSender {
+    client: Client,
+    limiter: SlidingWindowLimiter,
+    retry: RetryPolicy,
+    events: EventSink,
+}
+
+/// How one attempt ended, before deciding whether to try again.
+enum Attempt {
+    Answered(HttpResponse, Option<Duration>),
+    Failed(TransportError),
+}
+
+impl HttpSender {
+    /// A sender for `settings`, with keyrot's user agent.
+    pub fn new(settings: HttpSettings) -> Result<Self, String> {
+        let client = Client::builder()
+            .user_agent(concat!("keyrot/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(settings.request_timeout)
+            .build()
+            .map_err(|error| format!("cannot set up the HTTP client: {error}"))?;
+        Ok(Self {
+            client,
+            limiter: SlidingWindowLimiter::new(settings.rate_limit),
+            retry: settings.retry,
+            events: settings.events,
+        })
+    }
+
+    /// Sends the request `build` makes, retrying as `idempotency` allows. A final answer with a
+    /// retryable status (after the last attempt) is returned as an answer, not an error.
+    pub async fn send(
+        &self,
+        operation: &str,
+        idempotency: Idempotency,
+        build: impl Fn(&Client) -> RequestBuilder,
+    ) -> Result<HttpResponse, TransportError> {
+        let started = Instant::now();
+        let mut delays = self.retry.delays();
+        let mut attempt_number = 1;
+        loop {
+            let attempt = self.attempt(build(&self.client)).await;
+            let Some((cause, wait)) = retry_reason(&attempt, idempotency) else {
+                return finish(attempt);
+            };
+            let backoff = delays.next();
+            let delay = match (wait, backoff) {
+                (_, None) => return finish(attempt),
+                (Some(server_wait), Some(_)) => server_wait,
+                (None, Some(backoff)) => backoff,
+            };
+            if started.elapsed() + delay > self.retry.max_total_delay {
+                return finish(attempt);
+            }
+            attempt_number += 1;
+            self.events.emit(&HttpEvent::Retrying {
+                operation: operation.to_owned(),
+                next_attempt: attempt_number,
+                attempts: self.retry.attempts,
+                delay,
+                cause,
+            });
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn attempt(&self, request: RequestBuilder) -> Attempt {
+        self.limiter.acquire().await;
+        match request.send().await {
+            Ok(response) => self.read(response).await,
+            Err(error) => Attempt::Failed(TransportError {
+                detail: describe_transport_error(&error),
+                request_may_have_arrived: !error.is_connect(),
+            }),
+        }
+    }
+
+    async fn read(&self, response: Response) -> Attempt {
+        let status = response.status().as_u16();
+        let server_wait = retry_after(response.headers());
+        self.observe_budget(response.headers(), status, server_wait);
+        match response.bytes().await {
+            Ok(body) => Attempt::Answered(HttpResponse { status, body }, server_wait),
+            Err(error) => Attempt::Failed(TransportError {
+                detail: describe_transport_error(&error),
+                request_may_have_arrived: true,
+            }),
+        }
+    }
+
+    /// Holds every request of the run when the server says the budget is spent: a 429's
+    /// `Retry-After`, or a `Ratelimit` header with (almost) nothing remaining.
+    fn observe_budget(
+        &self,
+        headers: &reqwest::header::HeaderMap,
+        status: u16,
+        server_wait: Option<Duration>,
+    ) {
+        let pause = match (status, server_wait, remaining_budget(headers)) {
+            (429, Some(wait), _) => Some(wait),
+            (_, _, Some((remaining, reset))) if remaining <= 1 => Some(Duration::from_secs(reset)),
+            _ => None,
+        };
+        if let Some(pause) = pause.filter(|pause| !pause.is_zero()) {
+            self.limiter.pause_until(Instant::now() + pause);
+            self.events.emit(&HttpEvent::Throttled { pause });
+        }
+    }
+}
+
+/// Why another attempt is worth making, and how long the server asked to wait; `None` when the
+/// attempt is final.
+fn retry_reason(attempt: &Attempt, idempotency: Idempotency) -> Option<(String, Option<Duration>)> {
+    match (attempt, idempotency) {
+        (Attempt::Answered(response, wait), Idempotency::Idempotent)
+            if is_retryable_status(response.status) =>
+        {
+            Some((format!("HTTP {}", response.status), *wait))
+        }
+        (Attempt::Answered(response, wait), Idempotency::NotIdempotent)
+            if response.status == 429 =>
+        {
+            Some(("HTTP 429".to_owned(), *wait))
+        }
+        (Attempt::Failed(error), Idempotency::Idempotent) => Some((error.detail.clone(), None)),
+        (Attempt::Failed(error), Idempotency::NotIdempotent) if !error.request_may_have_arrived => {
+            Some((error.detail.clone(), None))
+        }
+        _ => None,
+    }
+}
+
+fn finish(attempt: Attempt) -> Result<HttpResponse, TransportError> {
+    match attempt {
+        Attempt::Answered(response, _) => Ok(response),
+        Attempt::Failed(error) => Err(error),
+    }
+}

@@ -1,0 +1,85 @@
+//! The middleware that records every request and injects the configured faults before the
+//! simulated API sees it.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use tokio::time::Instant;
+
+use super::cloudflare::failure;
+use super::connection::ConnectionKill;
+use super::faults::{Budget, Injected};
+use super::state::SandboxState;
+
+/// Cloudflare's code for a rate-limited token.
+const CODE_RATE_LIMITED: i64 = 971;
+/// The sandbox's code for an injected server error.
+const CODE_UNAVAILABLE: i64 = 10502;
+
+/// Records the request, waits the configured latency, enforces the server's rate limit, then
+/// injects a fault or passes the request on.
+pub(crate) async fn inject_faults(
+    State(state): State<Arc<SandboxState>>,
+    Extension(kill): Extension<ConnectionKill>,
+    request: Request,
+    next: Next,
+) -> Response {
+    state.record(request.method().as_str(), request.uri().path());
+    let latency = state.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let budget = match state.faults.admit(Instant::now()) {
+        Ok(budget) => budget,
+        Err(wait) => return throttled(&state, wait.as_secs_f64().ceil() as u64),
+    };
+    let mut response = match state.faults.draw() {
+        Injected::Nothing => next.run(request).await,
+        Injected::ServerError => failure(
+            StatusCode::SERVICE_UNAVAILABLE,
+            CODE_UNAVAILABLE,
+            "Service temporarily unavailable (injected by the sandbox)",
+        ),
+        Injected::Throttled(wait) => throttled(&state, wait.as_secs()),
+        Injected::Drop => return kill.drop_connection().await,
+    };
+    if let Some(budget) = budget {
+        add_budget_headers(&mut response, budget);
+    }
+    response
+}
+
+fn throttled(state: &SandboxState, retry_after_seconds: u64) -> Response {
+    state.count_throttled();
+    let mut response = failure(
+        StatusCode::TOO_MANY_REQUESTS,
+        CODE_RATE_LIMITED,
+        "Please wait and consider throttling your request speed",
+    );
+    response
+        .headers_mut()
+        .insert("retry-after", HeaderValue::from(retry_after_seconds.max(1)));
+    response
+}
+
+fn add_budget_headers(response: &mut Response, budget: Budget) {
+    let headers = response.headers_mut();
+    let current = format!(
+        "\"default\";r={};t={}",
+        budget.remaining, budget.reset_seconds
+    );
+    let policy = format!(
+        "\"default\";q={};w={}",
+        budget.limit.requests,
+        budget.limit.window.as_secs()
+    );
+    for (name, value) in [("ratelimit", current), ("ratelimit-policy", policy)] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+}

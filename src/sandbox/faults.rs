@@ -1,0 +1,218 @@
+//! Fault injection: latency, 5xx and 429 answers, dropped connections, a rotate that is
+//! processed but never answered, and a Cloudflare-like rate limit with a penalty block.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+use tokio::time::Instant;
+
+/// A server-side request budget: more than `requests` in any `window` blocks every request for
+/// `block`, as Cloudflare does (1200 per 5 minutes, then 5 minutes of 429).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerRateLimit {
+    /// Requests a window may hold.
+    pub requests: u32,
+    /// The sliding window.
+    pub window: Duration,
+    /// How long every request is refused once the budget is exceeded.
+    pub block: Duration,
+}
+
+/// Which faults the sandbox injects, and how often (rates are probabilities per request).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Faults {
+    /// Added to every answer.
+    pub latency: Duration,
+    /// Share of requests answered 503 without being processed.
+    pub error_rate: f64,
+    /// Share of requests answered 429 with `Retry-After: 1` without being processed.
+    pub throttle_rate: f64,
+    /// Share of requests whose connection is closed without an answer, unprocessed.
+    pub drop_rate: f64,
+    /// Share of rotates that are processed and then never answered (the connection closes).
+    pub rotate_then_drop_rate: f64,
+    /// A server-side rate limit with a penalty block.
+    pub rate_limit: Option<ServerRateLimit>,
+    /// Seeds the random choices, so a run's faults can be replayed.
+    pub seed: u64,
+}
+
+/// What the fault injector decided for one request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Injected {
+    /// Serve it normally.
+    Nothing,
+    /// Answer 503.
+    ServerError,
+    /// Answer 429, asking to wait this long.
+    Throttled(Duration),
+    /// Close the connection without an answer.
+    Drop,
+}
+
+/// The fault injector's running state.
+pub(crate) struct FaultInjector {
+    faults: Faults,
+    random: Mutex<StdRng>,
+    window: Mutex<WindowState>,
+}
+
+#[derive(Default)]
+struct WindowState {
+    arrivals: VecDeque<Instant>,
+    blocked_until: Option<Instant>,
+}
+
+/// The rate-limit headers for an answer: requests remaining and seconds until the window
+/// frees one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Budget {
+    pub remaining: u32,
+    pub reset_seconds: u64,
+    pub limit: ServerRateLimit,
+}
+
+impl FaultInjector {
+    pub fn new(faults: Faults) -> Self {
+        let random = Mutex::new(StdRng::seed_from_u64(faults.seed));
+        Self {
+            faults,
+            random,
+            window: Mutex::new(WindowState::default()),
+        }
+    }
+
+    pub fn latency(&self) -> Duration {
+        self.faults.latency
+    }
+
+    /// Counts an arriving request against the server's budget; `Err` carries the wait when the
+    /// token is blocked.
+    pub fn admit(&self, now: Instant) -> Result<Option<Budget>, Duration> {
+        let Some(limit) = self.faults.rate_limit else {
+            return Ok(None);
+        };
+        let mut state = self
+            .window
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(until) = state.blocked_until.filter(|until| *until > now) {
+            return Err(until - now);
+        }
+        while state
+            .arrivals
+            .front()
+            .is_some_and(|arrival| now.duration_since(*arrival) >= limit.window)
+        {
+            state.arrivals.pop_front();
+        }
+        state.arrivals.push_back(now);
+        let used = state.arrivals.len() as u32;
+        if used > limit.requests {
+            state.blocked_until = Some(now + limit.block);
+            state.arrivals.clear();
+            return Err(limit.block);
+        }
+        let oldest = state.arrivals.front().copied().unwrap_or(now);
+        let reset = (oldest + limit.window).saturating_duration_since(now);
+        Ok(Some(Budget {
+            remaining: limit.requests - used,
+            reset_seconds: reset.as_secs_f64().ceil() as u64,
+            limit,
+        }))
+    }
+
+    /// Draws this request's fault.
+    pub fn draw(&self) -> Injected {
+        let roll: f64 = self.roll();
+        let faults = &self.faults;
+        let mut threshold = faults.error_rate;
+        if roll < threshold {
+            return Injected::ServerError;
+        }
+        threshold += faults.throttle_rate;
+        if roll < threshold {
+            return Injected::Throttled(Duration::from_secs(1));
+        }
+        threshold += faults.drop_rate;
+        if roll < threshold {
+            return Injected::Drop;
+        }
+        Injected::Nothing
+    }
+
+    /// Whether this rotate, once processed, goes unanswered.
+    pub fn drop_after_rotate(&self) -> bool {
+        self.roll() < self.faults.rotate_then_drop_rate
+    }
+
+    fn roll(&self) -> f64 {
+        let mut random = self
+            .random
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        random.random::<f64>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exceeding_the_budget_blocks_everything_for_the_penalty() {
+        let injector = FaultInjector::new(Faults {
+            rate_limit: Some(ServerRateLimit {
+                requests: 2,
+                window: Duration::from_secs(1),
+                block: Duration::from_secs(60),
+            }),
+            ..Faults::default()
+        });
+        let now = Instant::now();
+        assert_eq!(injector.admit(now).unwrap().unwrap().remaining, 1);
+        assert_eq!(injector.admit(now).unwrap().unwrap().remaining, 0);
+        assert_eq!(injector.admit(now), Err(Duration::from_secs(60)));
+        let later = now + Duration::from_secs(30);
+        assert_eq!(injector.admit(later), Err(Duration::from_secs(30)));
+        assert!(injector.admit(now + Duration::from_secs(61)).is_ok());
+    }
+
+    #[test]
+    fn a_request_per_window_is_never_blocked() {
+        let injector = FaultInjector::new(Faults {
+            rate_limit: Some(ServerRateLimit {
+                requests: 2,
+                window: Duration::from_secs(1),
+                block: Duration::from_secs(60),
+            }),
+            ..Faults::default()
+        });
+        let start = Instant::now();
+        for step in 0..10 {
+            let at = start + Duration::from_millis(500 * step);
+            assert!(injector.admit(at).is_ok(), "step {step}");
+        }
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_faults() {
+        let faults = Faults {
+            error_rate: 0.3,
+            drop_rate: 0.3,
+            seed: 7,
+            ..Faults::default()
+        };
+        let first: Vec<Injected> = {
+            let injector = FaultInjector::new(faults.clone());
+            (0..50).map(|_| injector.draw()).collect()
+        };
+        let injector = FaultInjector::new(faults);
+        let second: Vec<Injected> = (0..50).map(|_| injector.draw()).collect();
+        assert_eq!(first, second);
+        assert!(first.contains(&Injected::ServerError) && first.contains(&Injected::Drop));
+    }
+}
