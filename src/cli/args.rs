@@ -94,6 +94,15 @@ pub enum Command {
     Demo,
 }
 
+/// `--faults-on`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FaultTargetArg {
+    /// Every request.
+    All,
+    /// Only rotates.
+    Rotates,
+}
+
 /// `keyrot plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -159,6 +168,9 @@ pub struct FaultArgs {
     /// How long exceeding --rate-limit blocks every request.
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_std_duration)]
     pub rate_limit_block: Duration,
+    /// Which requests the 5xx, 429 and drop faults hit.
+    #[arg(long, value_enum, default_value_t = FaultTargetArg::All)]
+    pub faults_on: FaultTargetArg,
     /// Seed for the random fault choices, to replay a run.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fault_seed: u64,

@@ -4,12 +4,13 @@ use jiff::Timestamp;
 
 use std::time::Duration;
 
-use super::args::{FaultArgs, GlobalArgs, SandboxArgs};
+use super::args::{FaultArgs, FaultTargetArg, GlobalArgs, SandboxArgs};
 use super::exit::{CliError, Exit};
 use crate::config::{DesiredState, load_file};
 use crate::render::counted;
 use crate::sandbox::{
-    Clock, Faults, Sandbox, SandboxConfig, SandboxCredentials, ServerRateLimit, seed_accounts,
+    Clock, FaultTarget, Faults, Sandbox, SandboxConfig, SandboxCredentials, ServerRateLimit,
+    seed_accounts,
 };
 
 /// Runs `keyrot sandbox`.
@@ -65,6 +66,10 @@ fn faults(args: &FaultArgs) -> Faults {
             window: Duration::try_from(limit.per).unwrap_or_default(),
             block: args.rate_limit_block,
         }),
+        target: match args.faults_on {
+            FaultTargetArg::All => FaultTarget::All,
+            FaultTargetArg::Rotates => FaultTarget::Rotates,
+        },
         seed: args.fault_seed,
     }
 }

@@ -24,7 +24,7 @@ pub struct SlidingWindowLimiter {
 
 #[derive(Debug, Default)]
 struct LimiterState {
-    /// Start instants reserved so far, oldest first; at most `limit` are kept.
+    /// When each request of the current window started, oldest first.
     starts: VecDeque<Instant>,
     /// No request starts before this (the server said its budget is spent).
     paused_until: Option<Instant>,
@@ -41,10 +41,13 @@ impl SlidingWindowLimiter {
         }
     }
 
-    /// Waits until a request may start within the budget, and counts it.
+    /// Waits until a request may start within the budget, and counts it as started now. The
+    /// instant recorded is when the permit is granted, not when it was hoped for, so a late
+    /// wake-up can never squeeze two windows' worth of requests into one.
     pub async fn acquire(&self) {
-        let start = self.reserve(Instant::now());
-        tokio::time::sleep_until(start).await;
+        while let Err(retry_at) = self.try_acquire(Instant::now()) {
+            tokio::time::sleep_until(retry_at).await;
+        }
     }
 
     /// Holds every request not yet started until `until` (the server's budget is spent).
@@ -53,25 +56,25 @@ impl SlidingWindowLimiter {
         state.paused_until = Some(state.paused_until.map_or(until, |paused| paused.max(until)));
     }
 
-    /// Reserves the earliest start at or after `now` that keeps every window within the limit.
-    fn reserve(&self, now: Instant) -> Instant {
+    /// Starts a request at `now` if the window has room, or says when to try again.
+    fn try_acquire(&self, now: Instant) -> Result<(), Instant> {
         let mut state = self.lock();
-        let mut start = now;
-        if let Some(paused) = state.paused_until {
-            start = start.max(paused);
+        if let Some(paused) = state.paused_until.filter(|paused| *paused > now) {
+            return Err(paused);
         }
-        if let Some(last) = state.starts.back() {
-            start = start.max(*last);
-        }
-        if state.starts.len() >= self.limit {
-            let nth_most_recent = state.starts[state.starts.len() - self.limit];
-            start = start.max(nth_most_recent + self.window);
-        }
-        state.starts.push_back(start);
-        while state.starts.len() > self.limit {
+        while state
+            .starts
+            .front()
+            .is_some_and(|start| now.duration_since(*start) >= self.window)
+        {
             state.starts.pop_front();
         }
-        start
+        if state.starts.len() < self.limit {
+            state.starts.push_back(now);
+            return Ok(());
+        }
+        let oldest = state.starts.front().copied().unwrap_or(now);
+        Err(oldest + self.window)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
@@ -110,28 +113,15 @@ mod tests {
     }
 
     #[test]
-    fn a_burst_of_n_goes_at_once_and_the_rest_waits_a_window() {
+    fn a_burst_of_n_goes_at_once_and_the_next_waits_for_the_oldest_to_leave() {
         let limiter = limiter(3, 10);
         let now = Instant::now();
-        let starts: Vec<Instant> = (0..7).map(|_| limiter.reserve(now)).collect();
-        assert!(starts[..3].iter().all(|start| *start == now));
-        let window = Duration::from_secs(10) + SAFETY_MARGIN;
-        assert!(starts[3..6].iter().all(|start| *start == now + window));
-        assert_eq!(starts[6], now + window * 2);
-    }
-
-    #[test]
-    fn no_window_ever_holds_more_than_n_starts() {
-        let limiter = limiter(5, 1);
-        let origin = Instant::now();
-        let mut starts = Vec::new();
-        for step in 0..200u64 {
-            // Requests arrive irregularly: bursts, then gaps.
-            let arrival = origin + Duration::from_millis(step * step % 997 + step * 13);
-            starts.push(limiter.reserve(arrival));
+        for _ in 0..3 {
+            assert_eq!(limiter.try_acquire(now), Ok(()));
         }
-        starts.sort();
-        assert!(busiest_window(&starts, Duration::from_secs(1)) <= 5);
+        let window = Duration::from_secs(10) + SAFETY_MARGIN;
+        assert_eq!(limiter.try_acquire(now), Err(now + window));
+        assert_eq!(limiter.try_acquire(now + window), Ok(()));
     }
 
     #[test]
@@ -139,7 +129,32 @@ mod tests {
         let limiter = limiter(100, 1);
         let now = Instant::now();
         limiter.pause_until(now + Duration::from_secs(30));
-        assert_eq!(limiter.reserve(now), now + Duration::from_secs(30));
+        assert_eq!(limiter.try_acquire(now), Err(now + Duration::from_secs(30)));
+        assert_eq!(limiter.try_acquire(now + Duration::from_secs(30)), Ok(()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_window_ever_holds_more_than_n_starts() {
+        let limiter = std::sync::Arc::new(limiter(5, 1));
+        let starts = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for task in 0..40u64 {
+            let limiter = limiter.clone();
+            let starts = starts.clone();
+            tasks.push(tokio::spawn(async move {
+                // Requests arrive irregularly: bursts, then gaps.
+                tokio::time::sleep(Duration::from_millis(task * task % 997)).await;
+                limiter.acquire().await;
+                starts.lock().unwrap().push(Instant::now());
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let mut starts = starts.lock().unwrap().clone();
+        starts.sort();
+        assert_eq!(starts.len(), 40);
+        assert!(busiest_window(&starts, Duration::from_secs(1)) <= 5);
     }
 
     #[tokio::test(start_paused = true)]

@@ -29,6 +29,8 @@ pub(crate) async fn inject_faults(
     next: Next,
 ) -> Response {
     state.record(request.method().as_str(), request.uri().path());
+    let is_rotate = request.method() == axum::http::Method::POST
+        && request.uri().path().ends_with("/access/keys/rotate");
     let latency = state.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -37,7 +39,7 @@ pub(crate) async fn inject_faults(
         Ok(budget) => budget,
         Err(wait) => return throttled(&state, wait.as_secs_f64().ceil() as u64),
     };
-    let mut response = match state.faults.draw() {
+    let mut response = match state.faults.draw(is_rotate) {
         Injected::Nothing => next.run(request).await,
         Injected::ServerError => failure(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -9,6 +9,8 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::time::Instant;
 
+use super::state::lock;
+
 /// A server-side request budget: more than `requests` in any `window` blocks every request for
 /// `block`, as Cloudflare does (1200 per 5 minutes, then 5 minutes of 429).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,8 +38,20 @@ pub struct Faults {
     pub rotate_then_drop_rate: f64,
     /// A server-side rate limit with a penalty block.
     pub rate_limit: Option<ServerRateLimit>,
+    /// Which requests the rate-based faults hit.
+    pub target: FaultTarget,
     /// Seeds the random choices, so a run's faults can be replayed.
     pub seed: u64,
+}
+
+/// Which requests the 5xx, 429 and drop faults may hit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FaultTarget {
+    /// Every request.
+    #[default]
+    All,
+    /// Only rotates.
+    Rotates,
 }
 
 /// What the fault injector decided for one request.
@@ -55,7 +69,7 @@ pub(crate) enum Injected {
 
 /// The fault injector's running state.
 pub(crate) struct FaultInjector {
-    faults: Faults,
+    faults: Mutex<Faults>,
     random: Mutex<StdRng>,
     window: Mutex<WindowState>,
 }
@@ -79,26 +93,32 @@ impl FaultInjector {
     pub fn new(faults: Faults) -> Self {
         let random = Mutex::new(StdRng::seed_from_u64(faults.seed));
         Self {
-            faults,
+            faults: Mutex::new(faults),
             random,
             window: Mutex::new(WindowState::default()),
         }
     }
 
+    /// Replaces the faults from now on (the random sequence continues).
+    pub fn set(&self, faults: Faults) {
+        *lock(&self.faults) = faults;
+    }
+
+    fn current(&self) -> Faults {
+        lock(&self.faults).clone()
+    }
+
     pub fn latency(&self) -> Duration {
-        self.faults.latency
+        self.current().latency
     }
 
     /// Counts an arriving request against the server's budget; `Err` carries the wait when the
     /// token is blocked.
     pub fn admit(&self, now: Instant) -> Result<Option<Budget>, Duration> {
-        let Some(limit) = self.faults.rate_limit else {
+        let Some(limit) = self.current().rate_limit else {
             return Ok(None);
         };
-        let mut state = self
-            .window
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut state = lock(&self.window);
         if let Some(until) = state.blocked_until.filter(|until| *until > now) {
             return Err(until - now);
         }
@@ -125,10 +145,13 @@ impl FaultInjector {
         }))
     }
 
-    /// Draws this request's fault.
-    pub fn draw(&self) -> Injected {
+    /// Draws the fault for a request; `is_rotate` tells whether it is a rotate.
+    pub fn draw(&self, is_rotate: bool) -> Injected {
+        let faults = self.current();
+        if faults.target == FaultTarget::Rotates && !is_rotate {
+            return Injected::Nothing;
+        }
         let roll: f64 = self.roll();
-        let faults = &self.faults;
         let mut threshold = faults.error_rate;
         if roll < threshold {
             return Injected::ServerError;
@@ -146,15 +169,11 @@ impl FaultInjector {
 
     /// Whether this rotate, once processed, goes unanswered.
     pub fn drop_after_rotate(&self) -> bool {
-        self.roll() < self.faults.rotate_then_drop_rate
+        self.roll() < self.current().rotate_then_drop_rate
     }
 
     fn roll(&self) -> f64 {
-        let mut random = self
-            .random
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        random.random::<f64>()
+        lock(&self.random).random::<f64>()
     }
 }
 
@@ -199,6 +218,17 @@ mod tests {
     }
 
     #[test]
+    fn rotate_only_faults_spare_every_other_request() {
+        let injector = FaultInjector::new(Faults {
+            error_rate: 1.0,
+            target: FaultTarget::Rotates,
+            ..Faults::default()
+        });
+        assert_eq!(injector.draw(false), Injected::Nothing);
+        assert_eq!(injector.draw(true), Injected::ServerError);
+    }
+
+    #[test]
     fn the_same_seed_draws_the_same_faults() {
         let faults = Faults {
             error_rate: 0.3,
@@ -208,10 +238,10 @@ mod tests {
         };
         let first: Vec<Injected> = {
             let injector = FaultInjector::new(faults.clone());
-            (0..50).map(|_| injector.draw()).collect()
+            (0..50).map(|_| injector.draw(false)).collect()
         };
         let injector = FaultInjector::new(faults);
-        let second: Vec<Injected> = (0..50).map(|_| injector.draw()).collect();
+        let second: Vec<Injected> = (0..50).map(|_| injector.draw(false)).collect();
         assert_eq!(first, second);
         assert!(first.contains(&Injected::ServerError) && first.contains(&Injected::Drop));
     }

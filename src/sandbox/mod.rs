@@ -18,7 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use clock::Clock;
-pub use faults::{Faults, ServerRateLimit};
+pub use faults::{FaultTarget, Faults, ServerRateLimit};
 pub use seed::seed_accounts;
 pub use state::{RecordedRequest, SandboxAccount, SandboxCounters, SandboxCredentials};
 
@@ -86,6 +86,11 @@ impl Sandbox {
     /// Requests per method, rotations per account, and 429 answers so far.
     pub fn counters(&self) -> SandboxCounters {
         self.state.counters()
+    }
+
+    /// Injects `faults` from now on.
+    pub fn set_faults(&self, faults: Faults) {
+        self.state.faults.set(faults);
     }
 
     /// An account's current state, automatic rotations included.

@@ -184,7 +184,7 @@ impl SandboxState {
 
 /// A poisoned lock only means another request panicked; the data is still consistent enough
 /// for a simulator, so keep serving.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())

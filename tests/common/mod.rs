@@ -158,3 +158,28 @@ pub fn snapshot_settings() -> insta::Settings {
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
     settings
 }
+
+pub fn id(n: usize) -> String {
+    format!("{n:032x}")
+}
+
+/// `count` accounts: even ones need an interval update (90 -> 30), odd ones a rotation (their
+/// key is 60 days old, max_key_age 30d). `rate_limit` goes into the file when given.
+pub fn fleet(count: usize, rate_limit: Option<&str>) -> (String, Vec<SandboxAccount>) {
+    let mut file = String::from("version: 1\ncloudflare:\n");
+    if let Some(rate_limit) = rate_limit {
+        file.push_str(&format!("  rate_limit: {rate_limit}\n"));
+    }
+    file.push_str("  defaults:\n    max_key_age: 30d\n  accounts:\n");
+    let mut accounts = Vec::new();
+    for n in 1..=count {
+        file.push_str(&format!("    account-{n}:\n      account_id: {}\n", id(n)));
+        if n % 2 == 0 {
+            file.push_str("      key_rotation_interval_days: 30\n");
+            accounts.push(account(&id(n), 90, days_ago(10)));
+        } else {
+            accounts.push(account(&id(n), 90, days_ago(60)));
+        }
+    }
+    (file, accounts)
+}

@@ -1,0 +1,305 @@
+//! keyrot against a faulty sandbox: retries where they are safe, rotates settled by reading
+//! instead of re-sending, the rate limit never exceeded, partial failures reported, Ctrl-C.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Output, Stdio};
+use std::time::Duration;
+
+use common::{NOW, TestSandbox, desired_file, fleet, id, stderr, stdout};
+use keyrot::sandbox::{FaultTarget, Faults};
+
+fn rotations_expected(count: usize) -> usize {
+    count.div_ceil(2)
+}
+
+fn faulty(count: usize, faults: Faults) -> (TestSandbox, tempfile::TempDir, std::path::PathBuf) {
+    let (file, accounts) = fleet(count, None);
+    let sandbox = TestSandbox::with_faults(accounts, faults);
+    let (dir, path) = desired_file(&file);
+    (sandbox, dir, path)
+}
+
+fn posts(sandbox: &TestSandbox) -> usize {
+    sandbox
+        .sandbox
+        .counters()
+        .by_method
+        .get("POST")
+        .copied()
+        .unwrap_or(0)
+}
+
+fn assert_each_odd_account_rotated_once(sandbox: &TestSandbox, count: usize) {
+    let rotations = sandbox.sandbox.counters().rotations;
+    for n in 1..=count {
+        let expected = usize::from(n % 2 == 1);
+        let actual = rotations.get(&id(n)).copied().unwrap_or(0);
+        assert_eq!(actual, expected, "rotations of account-{n}: {rotations:?}");
+    }
+}
+
+fn converged(sandbox: &TestSandbox, file: &std::path::Path) -> Output {
+    sandbox.run(file, &["plan", "--detailed-exitcode"])
+}
+
+#[test]
+fn server_errors_on_reads_are_retried_and_shown_with_verbose() {
+    let faults = Faults {
+        error_rate: 0.3,
+        seed: 1,
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(6, faults);
+    let output = sandbox.run(&file, &["-v", "plan"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("retrying GET /accounts/"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("HTTP 503"), "{}", stderr(&output));
+    assert!(sandbox.sandbox.counters().by_method["GET"] > 6);
+}
+
+#[test]
+fn throttled_reads_wait_and_retry() {
+    let faults = Faults {
+        throttle_rate: 0.3,
+        seed: 2,
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(6, faults);
+    let output = sandbox.run(&file, &["plan"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(sandbox.sandbox.counters().throttled > 0);
+}
+
+#[test]
+fn dropped_connections_on_reads_are_retried() {
+    let faults = Faults {
+        drop_rate: 0.3,
+        seed: 3,
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(6, faults);
+    let output = sandbox.run(&file, &["plan"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(sandbox.sandbox.counters().by_method["GET"] > 6);
+}
+
+#[test]
+fn a_rotate_whose_answer_is_lost_is_confirmed_by_reading_never_resent() {
+    let faults = Faults {
+        rotate_then_drop_rate: 1.0,
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(4, faults);
+    let apply = sandbox.run(&file, &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    assert!(
+        stdout(&apply)
+            .contains("re-reading the account confirmed the rotation, which was not sent again"),
+        "{}",
+        stdout(&apply)
+    );
+    assert_eq!(
+        posts(&sandbox),
+        rotations_expected(4),
+        "no rotate was sent twice"
+    );
+    assert_each_odd_account_rotated_once(&sandbox, 4);
+    assert_eq!(converged(&sandbox, &file).status.code(), Some(0));
+}
+
+#[test]
+fn a_rotate_answered_5xx_is_checked_reported_and_not_resent_then_converges() {
+    let faults = Faults {
+        error_rate: 1.0,
+        target: FaultTarget::Rotates,
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(4, faults);
+    let apply = sandbox.run(&file, &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    let report = stdout(&apply);
+    assert!(
+        report.contains("HTTP 503: 10502 Service temporarily unavailable")
+            && report.contains(
+                "re-reading the account showed no new rotation, so the key was not rotated"
+            ),
+        "{report}"
+    );
+    assert!(report.contains("account-2: ~ update key_rotation_interval_days: 90 -> 30: done"));
+    assert!(
+        report.contains("Apply failed: 2 done, 2 failed, 0 not started."),
+        "{report}"
+    );
+    assert_eq!(
+        posts(&sandbox),
+        rotations_expected(4),
+        "no rotate was sent twice"
+    );
+
+    sandbox.sandbox.set_faults(Faults::default());
+    let again = sandbox.run(&file, &["apply", "--auto-approve"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    assert_each_odd_account_rotated_once(&sandbox, 4);
+    assert_eq!(converged(&sandbox, &file).status.code(), Some(0));
+}
+
+#[test]
+fn a_rotate_answered_429_is_retried_because_it_was_not_processed() {
+    let faults = Faults {
+        throttle_rate: 0.5,
+        target: FaultTarget::Rotates,
+        seed: 5,
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(4, faults);
+    let apply = sandbox.run(&file, &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stdout(&apply));
+    assert!(sandbox.sandbox.counters().throttled > 0);
+    assert_each_odd_account_rotated_once(&sandbox, 4);
+}
+
+#[test]
+fn fail_fast_starts_nothing_after_the_first_failure() {
+    let faults = Faults {
+        error_rate: 1.0,
+        target: FaultTarget::Rotates,
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(4, faults);
+    let apply = sandbox.run(
+        &file,
+        &[
+            "--parallelism",
+            "1",
+            "apply",
+            "--auto-approve",
+            "--fail-fast",
+        ],
+    );
+    assert_eq!(apply.status.code(), Some(1));
+    let report = stdout(&apply);
+    assert!(
+        report.contains("account-1: ↻ rotate access keys: failed:"),
+        "{report}"
+    );
+    assert!(
+        report.contains("account-2: ~ update key_rotation_interval_days: 90 -> 30: not started: --fail-fast stopped the run after a failure"),
+        "{report}"
+    );
+    assert_eq!(sandbox.writes().len(), 1);
+}
+
+#[test]
+fn a_seeded_mix_of_faults_converges_without_a_double_rotation() {
+    let faults = Faults {
+        error_rate: 0.1,
+        throttle_rate: 0.05,
+        drop_rate: 0.1,
+        rotate_then_drop_rate: 0.3,
+        seed: 42,
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(8, faults);
+    let mut applies = 0;
+    while converged(&sandbox, &file).status.code() != Some(0) {
+        applies += 1;
+        assert!(applies <= 5, "no convergence after 5 applies");
+        let apply = sandbox.run(&file, &["apply", "--auto-approve"]);
+        assert!(
+            matches!(apply.status.code(), Some(0 | 1)),
+            "{}",
+            stderr(&apply)
+        );
+    }
+    assert_each_odd_account_rotated_once(&sandbox, 8);
+}
+
+#[test]
+fn ctrl_c_finishes_in_flight_actions_reports_and_exits_130() {
+    let faults = Faults {
+        latency: Duration::from_millis(300),
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(8, faults);
+    let mut child = sandbox
+        .keyrot(&file)
+        .args([
+            "--now",
+            NOW,
+            "--parallelism",
+            "1",
+            "apply",
+            "--auto-approve",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let first_done = line.ends_with(": done") || line.contains(": done;");
+        seen.push(line);
+        if first_done {
+            break;
+        }
+    }
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    seen.extend(lines.map(Result::unwrap));
+    let status = child.wait().unwrap();
+    let report = seen.join("\n");
+    assert_eq!(status.code(), Some(130), "{report}");
+    assert!(
+        report.contains("not started: interrupted (Ctrl-C)"),
+        "{report}"
+    );
+    assert!(report.contains("Apply interrupted:"), "{report}");
+    let done = report.matches(": done").count();
+    assert!((1..8).contains(&done), "{report}");
+}
+
+/// Runs `keyrot plan` against `sandbox` on a pseudo-terminal (util-linux `script`), so stderr
+/// is a terminal; returns everything the terminal showed.
+fn plan_on_a_terminal(sandbox: &TestSandbox, file: &std::path::Path, extra: &str) -> String {
+    let command = format!(
+        "{} -f {} --now {NOW} {extra} plan",
+        env!("CARGO_BIN_EXE_keyrot"),
+        file.display()
+    );
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("CLOUDFLARE_BASE_URL", sandbox.sandbox.cloudflare_base_url())
+        .env(
+            "CLOUDFLARE_API_TOKEN",
+            &sandbox.sandbox.credentials().api_token,
+        )
+        .stdin(Stdio::null())
+        .output()
+        .expect("util-linux `script` gives the progress test a pseudo-terminal");
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+    stdout(&output)
+}
+
+#[test]
+fn a_progress_bar_shows_only_on_a_terminal_and_never_with_quiet() {
+    let faults = Faults {
+        latency: Duration::from_millis(100),
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(8, faults);
+    assert!(plan_on_a_terminal(&sandbox, &file, "").contains("reading live state"));
+    assert!(!plan_on_a_terminal(&sandbox, &file, "-q").contains("reading live state"));
+    let piped = sandbox.run(&file, &["plan"]);
+    assert!(!stderr(&piped).contains("reading live state"));
+}
