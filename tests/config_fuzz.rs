@@ -1,5 +1,7 @@
 //! No input makes the loader panic, and every refusal points at `keyrot.yaml:LINE:COL`.
 
+use std::path::Path;
+
 use keyrot::config::{ConfigError, load_bytes};
 use proptest::prelude::*;
 
@@ -7,7 +9,7 @@ const EXAMPLE: &str = include_str!("../examples/keyrot.yaml");
 
 /// Loads `bytes`; an error must be a located diagnostic list, each line `keyrot.yaml:L:C: …`.
 fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
-    match load_bytes("keyrot.yaml", bytes) {
+    match load_bytes("keyrot.yaml", bytes, Path::new(".")) {
         Ok(_) => Ok(()),
         Err(ConfigError::Invalid { diagnostics, .. }) => {
             prop_assert!(!diagnostics.is_empty());
@@ -129,7 +131,7 @@ fn deeply_nested_input_is_refused_not_overflowed() {
         "[".repeat(100_000),
         "]".repeat(100_000)
     );
-    assert!(load_bytes("keyrot.yaml", deep.as_bytes()).is_err());
+    assert!(load_bytes("keyrot.yaml", deep.as_bytes(), Path::new(".")).is_err());
 }
 
 #[test]
@@ -145,5 +147,5 @@ fn an_alias_bomb_is_refused() {
             "l{level}: &l{level} [*{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}, *{previous}]\n"
         ));
     }
-    assert!(load_bytes("keyrot.yaml", bomb.as_bytes()).is_err());
+    assert!(load_bytes("keyrot.yaml", bomb.as_bytes(), Path::new(".")).is_err());
 }

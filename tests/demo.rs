@@ -44,7 +44,7 @@ fn sandbox_prints_exports_that_keyrot_can_use() {
     let stdout_pipe = child.0.stdout.take().unwrap();
     let lines: Vec<String> = BufReader::new(stdout_pipe)
         .lines()
-        .take(5)
+        .take(9)
         .map(Result::unwrap)
         .collect();
     let exports: Vec<(String, String)> = lines
@@ -54,16 +54,25 @@ fn sandbox_prints_exports_that_keyrot_can_use() {
         .map(|(name, value)| (name.to_owned(), value.to_owned()))
         .collect();
     let names: Vec<&str> = exports.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names, ["CLOUDFLARE_BASE_URL", "CLOUDFLARE_API_TOKEN"]);
+    assert_eq!(
+        names,
+        [
+            "CLOUDFLARE_BASE_URL",
+            "CLOUDFLARE_API_TOKEN",
+            "RIXL_BASE_URL",
+            "RIXL_API_TOKEN"
+        ]
+    );
     assert!(exports[0].1.starts_with("http://127.0.0.1:"));
-    assert!(
-        lines[3].starts_with("# export CLOUDFLARE_EMAIL="),
-        "{lines:?}"
-    );
-    assert!(
-        lines[4].starts_with("# export CLOUDFLARE_API_KEY="),
-        "{lines:?}"
-    );
+    assert!(exports[2].1.starts_with("http://127.0.0.1:"));
+    let expected_comments = [
+        (5, "# export CLOUDFLARE_EMAIL="),
+        (6, "# export CLOUDFLARE_API_KEY="),
+        (8, "# export RIXL_API_KEY=rxl_"),
+    ];
+    for (index, prefix) in expected_comments {
+        assert!(lines[index].starts_with(prefix), "{lines:?}");
+    }
 
     let plan = keyrot_command()
         .envs(exports.iter().map(|(name, value)| (name, value)))
@@ -71,5 +80,5 @@ fn sandbox_prints_exports_that_keyrot_can_use() {
         .output()
         .unwrap();
     assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
-    assert!(stdout(&plan).contains("Plan: 1 to update, 1 to rotate, 1 unchanged."));
+    assert!(stdout(&plan).contains("Plan: 1 to update, 2 to rotate, 1 unchanged."));
 }

@@ -2,7 +2,7 @@
 
 use jiff::{SignedDuration, Timestamp};
 use keyrot::config::{
-    AccountId, CloudflareAccount, DesiredState, RateLimit, RotationPolicy, Settings,
+    AccountId, CloudflareAccount, DesiredState, RateLimit, RixlSettings, RotationPolicy, Settings,
 };
 use keyrot::plan::{Action, CloudflareLive, LiveState, Plan, PlanOptions, plan};
 use proptest::prelude::*;
@@ -70,6 +70,7 @@ fn world() -> impl Strategy<Value = (DesiredState, LiveState)> {
             },
             cloudflare_accounts: Vec::new(),
             cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
+            rixl: RixlSettings::default(),
         };
         let mut live = LiveState::default();
         for (index, (mut account, state)) in pairs.into_iter().enumerate() {

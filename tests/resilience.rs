@@ -126,9 +126,8 @@ fn a_rotate_answered_5xx_is_checked_reported_and_not_resent_then_converges() {
     let report = stdout(&apply);
     assert!(
         report.contains("HTTP 503: 10502 Service temporarily unavailable")
-            && report.contains(
-                "re-reading the account showed no new rotation, so the key was not rotated"
-            ),
+            && report
+                .contains("reading the key again showed no new rotation, so it was not rotated"),
         "{report}"
     );
     assert!(report.contains("account-2: ~ update key_rotation_interval_days: 90 -> 30: done"));

@@ -122,7 +122,7 @@ fn an_unknown_field_suggests_the_nearest() {
     );
     assert_error(
         "version: 1\nsetings: {}\n",
-        "keyrot.yaml:2:1: unknown field `setings`; did you mean `settings`? (known fields: `version`, `settings`, `cloudflare`)",
+        "keyrot.yaml:2:1: unknown field `setings`; did you mean `settings`? (known fields: `version`, `settings`, `cloudflare`, `rixl`)",
     );
 }
 

@@ -3,24 +3,47 @@
 //! (unless `--fail-fast`); a stop signal (Ctrl-C) stops new actions while in-flight ones finish.
 
 mod report;
+mod sink;
 mod stop;
 
-pub use report::{ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome};
+pub use report::{
+    ActionFailure, ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome,
+};
+pub use sink::{SinkError, check_sink, deliver, recover};
 pub use stop::{StopReason, StopSignal};
+
+use std::path::{Path, PathBuf};
 
 use futures_util::{StreamExt, stream};
 use jiff::Timestamp;
 
-use crate::plan::{Action, Plan, ResourcePlan};
-use crate::provider::ActionWriter;
+use crate::plan::{Action, Plan, ResourcePlan, Target};
+use crate::provider::{ActionWriter, Executed};
 
 /// How apply runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApplyOptions {
     /// Resources worked on at once.
     pub parallelism: usize,
     /// Stop starting new actions after the first failure.
     pub fail_fast: bool,
+    /// Where a secret its sink refused is saved (`.keyrot/recovered/` beside the file).
+    pub recovery_dir: PathBuf,
+}
+
+/// Every sink a plan's rotations will deliver to that cannot take a secret, by resource; apply
+/// refuses to start while this is not empty.
+pub fn unusable_sinks(plan: &Plan) -> Vec<(String, SinkError)> {
+    plan.resources
+        .iter()
+        .filter(|resource| resource.rotations() > 0)
+        .filter_map(|resource| match &resource.target {
+            Target::RixlKey { sink, .. } => check_sink(sink)
+                .err()
+                .map(|error| (resource.name.clone(), error)),
+            Target::CloudflareAccount { .. } => None,
+        })
+        .collect()
 }
 
 /// Performs every action of `plan` through `writer`. `on_resource` receives each resource's
@@ -34,7 +57,7 @@ pub async fn apply<W: ActionWriter>(
     mut on_resource: impl FnMut(&[ActionReport]),
 ) -> ApplyReport {
     let mut settled = stream::iter(&plan.resources)
-        .map(|resource| apply_resource(resource, writer, options.fail_fast, stop))
+        .map(|resource| apply_resource(resource, writer, &options, stop))
         .buffered(options.parallelism.max(1));
     let mut report = ApplyReport::default();
     while let Some(entries) = settled.next().await {
@@ -51,7 +74,7 @@ pub async fn apply<W: ActionWriter>(
 async fn apply_resource<W: ActionWriter>(
     resource: &ResourcePlan,
     writer: &W,
-    fail_fast: bool,
+    options: &ApplyOptions,
     stop: &StopSignal,
 ) -> Vec<ActionReport> {
     let mut entries = Vec::with_capacity(resource.actions.len());
@@ -65,27 +88,69 @@ async fn apply_resource<W: ActionWriter>(
         ) {
             (Some(because), _) => Outcome::NotStarted(because),
             (None, Some(at)) => Outcome::SkippedRotatedMeanwhile { at },
-            (None, None) => match writer.execute(resource, action, last_rotation).await {
-                Ok(effect) => {
-                    last_rotation = effect.last_rotation_at.or(last_rotation);
-                    Outcome::Done(effect)
-                }
-                Err(error) => {
-                    held_back = Some(NotStartedBecause::EarlierActionFailed);
-                    if fail_fast {
-                        stop.stop(StopReason::FailFast);
+            (None, None) => {
+                let outcome = match writer.execute(resource, action, last_rotation).await {
+                    Ok(executed) => settle_secret(resource, executed, &options.recovery_dir),
+                    Err(error) => Outcome::Failed(ActionFailure::Provider(error)),
+                };
+                match &outcome {
+                    Outcome::Done(effect) => {
+                        last_rotation = effect.last_rotation_at.or(last_rotation);
                     }
-                    Outcome::Failed(error)
+                    _ => {
+                        held_back = Some(NotStartedBecause::EarlierActionFailed);
+                        if options.fail_fast {
+                            stop.stop(StopReason::FailFast);
+                        }
+                    }
                 }
-            },
+                outcome
+            }
         };
         entries.push(ActionReport {
             resource: resource.name.clone(),
+            target: resource.target.clone(),
             action: action.clone(),
             outcome,
         });
     }
     entries
+}
+
+/// Delivers a rotation's new secret to the resource's sink before anything else happens; a
+/// secret the sink refuses is saved to a recovery file, so it is never lost silently.
+fn settle_secret(resource: &ResourcePlan, executed: Executed, recovery_dir: &Path) -> Outcome {
+    let Executed { mut effect, secret } = executed;
+    let Some(secret) = secret else {
+        return Outcome::Done(effect);
+    };
+    let Target::RixlKey { sink, .. } = &resource.target else {
+        // A provider that issues secrets always has a sink; never drop one silently.
+        let error = SinkError {
+            sink: "(none)".to_owned(),
+            reason: "this resource has no secret sink".to_owned(),
+        };
+        let recovered_to =
+            recover(recovery_dir, &resource.name, &secret).map_err(|e| e.to_string());
+        return Outcome::Failed(ActionFailure::SecretUndelivered {
+            error,
+            recovered_to,
+        });
+    };
+    match deliver(sink, &secret) {
+        Ok(()) => {
+            effect.secret_delivered_to = Some(sink.to_string());
+            Outcome::Done(effect)
+        }
+        Err(error) => {
+            let recovered_to =
+                recover(recovery_dir, &resource.name, &secret).map_err(|e| e.to_string());
+            Outcome::Failed(ActionFailure::SecretUndelivered {
+                error,
+                recovered_to,
+            })
+        }
+    }
 }
 
 /// For a rotate: the newer last rotation an earlier action of this apply reported, if any.
@@ -112,7 +177,7 @@ mod tests {
     use super::*;
     use crate::config::AccountId;
     use crate::plan::{RotationReason, Target};
-    use crate::provider::{ActionEffect, ProviderError, ResourceLabel};
+    use crate::provider::{ActionEffect, Executed, ProviderError, ResourceLabel};
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
@@ -142,7 +207,7 @@ mod tests {
             resource: &ResourcePlan,
             action: &Action,
             _last_rotation: Option<Timestamp>,
-        ) -> Result<ActionEffect, ProviderError> {
+        ) -> Result<Executed, ProviderError> {
             let verb = match action {
                 Action::UpdateInterval { .. } => "update",
                 Action::Rotate { .. } => "rotate",
@@ -162,9 +227,13 @@ mod tests {
                 Action::UpdateInterval { .. } => self.rotation_after_update,
                 Action::Rotate { .. } => Some(at("2026-11-24T12:00:00Z")),
             };
-            Ok(ActionEffect {
-                last_rotation_at,
-                confirmed_after: None,
+            Ok(Executed {
+                effect: ActionEffect {
+                    last_rotation_at,
+                    confirmed_after: None,
+                    secret_delivered_to: None,
+                },
+                secret: None,
             })
         }
     }
@@ -190,6 +259,7 @@ mod tests {
             ],
             deferral: None,
             deadline: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -210,6 +280,7 @@ mod tests {
         let options = ApplyOptions {
             parallelism: 1,
             fail_fast,
+            recovery_dir: std::path::PathBuf::from("/nonexistent/recovered"),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -295,12 +366,16 @@ mod tests {
                 resource: &ResourcePlan,
                 _action: &Action,
                 _last_rotation: Option<Timestamp>,
-            ) -> Result<ActionEffect, ProviderError> {
+            ) -> Result<Executed, ProviderError> {
                 let delay = if resource.name == "a" { 50 } else { 1 };
                 tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
-                Ok(ActionEffect {
-                    last_rotation_at: None,
-                    confirmed_after: None,
+                Ok(Executed {
+                    effect: ActionEffect {
+                        last_rotation_at: None,
+                        confirmed_after: None,
+                        secret_delivered_to: None,
+                    },
+                    secret: None,
                 })
             }
         }
@@ -308,6 +383,7 @@ mod tests {
         let options = ApplyOptions {
             parallelism: 3,
             fail_fast: false,
+            recovery_dir: std::path::PathBuf::from("/nonexistent/recovered"),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()

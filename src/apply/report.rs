@@ -1,9 +1,13 @@
 //! What apply did: every planned action with its outcome, in plan order.
 
+use std::fmt;
+use std::path::PathBuf;
+
 use jiff::Timestamp;
 
+use super::sink::SinkError;
 use super::stop::StopReason;
-use crate::plan::Action;
+use crate::plan::{Action, Target};
 use crate::provider::{ActionEffect, ProviderError};
 
 /// The outcome of every action of a plan.
@@ -20,6 +24,8 @@ pub struct ApplyReport {
 pub struct ActionReport {
     /// The resource's name.
     pub resource: String,
+    /// What the resource is.
+    pub target: Target,
     /// The planned action.
     pub action: Action,
     /// What happened.
@@ -31,8 +37,8 @@ pub struct ActionReport {
 pub enum Outcome {
     /// The API confirmed it.
     Done(ActionEffect),
-    /// The API refused it or could not be reached.
-    Failed(ProviderError),
+    /// The API refused it, could not be reached, or the new secret could not be delivered.
+    Failed(ActionFailure),
     /// It was not attempted.
     NotStarted(NotStartedBecause),
     /// A rotate not sent because the key was rotated after the plan read it (Cloudflare rotated
@@ -42,6 +48,48 @@ pub enum Outcome {
         /// The last rotation the API reported after the earlier action.
         at: Timestamp,
     },
+}
+
+/// Why an action failed.
+#[derive(Debug)]
+pub enum ActionFailure {
+    /// The API call failed.
+    Provider(ProviderError),
+    /// The rotation happened, but its new secret could not be delivered to the sink.
+    SecretUndelivered {
+        /// What the sink said.
+        error: SinkError,
+        /// Where the secret was saved instead, or why saving it failed too.
+        recovered_to: Result<PathBuf, String>,
+    },
+}
+
+impl fmt::Display for ActionFailure {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Self::Provider(error) => write!(f, "{error}"),
+            Self::SecretUndelivered {
+                error,
+                recovered_to: Ok(path),
+            } => write!(
+                f,
+                "the key was rotated, but its new secret could not be delivered to {error}. The \
+                 secret was saved to {} (mode 0600): put it where it belongs (the old secret no \
+                 longer works), then delete that file",
+                path.display()
+            ),
+            Self::SecretUndelivered {
+                error,
+                recovered_to: Err(reason),
+            } => write!(
+                f,
+                "the key was rotated, but its new secret could not be delivered to {error}, and \
+                 saving it to a recovery file failed too ({reason}): the new secret is lost and \
+                 the old one no longer works. Fix the sink, then rotate the key again (keyrot \
+                 apply --allow-rapid-rotation)"
+            ),
+        }
+    }
 }
 
 /// Why an action was not attempted.

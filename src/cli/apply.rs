@@ -1,11 +1,14 @@
 //! `keyrot apply`: plan, ask for approval, carry the plan out, report every action.
 
+use std::path::{Path, PathBuf};
+
 use super::args::{ApplyArgs, GlobalArgs};
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::planning::read_and_plan;
 use super::prompt::confirm_apply;
-use crate::apply::{ApplyOptions, StopReason, StopSignal, apply};
+
+use crate::apply::{ApplyOptions, StopReason, StopSignal, apply, unusable_sinks};
 use crate::config::{DesiredState, load_file};
 use crate::plan::{Plan, PlanOptions};
 use crate::provider::ActionWriter;
@@ -27,6 +30,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         return Ok(Exit::Success);
     }
     refuse_over_limit(&plan)?;
+    refuse_unusable_sinks(&plan)?;
     if !args.auto_approve && !confirm_apply()? {
         return Err(CliError::Message(
             "apply cancelled: only 'yes' approves; nothing was changed".to_owned(),
@@ -36,6 +40,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
     let options = ApplyOptions {
         parallelism: context.parallelism,
         fail_fast: args.fail_fast,
+        recovery_dir: recovery_dir(&global.file()),
     };
     execute(&context, &desired, &plan, &providers, options).await
 }
@@ -52,6 +57,37 @@ fn refuse_over_limit(plan: &Plan) -> Result<(), CliError> {
          it anyway, run apply with --max-rotations {rotations}, or target fewer resources.",
         plan.max_rotations_per_apply
     )))
+}
+
+/// Every sink a rotation will deliver to is checked before the first rotate; one that cannot
+/// take a secret refuses the whole run, so no secret is issued into nowhere.
+pub fn refuse_unusable_sinks(plan: &Plan) -> Result<(), CliError> {
+    let unusable = unusable_sinks(plan);
+    if unusable.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = unusable
+        .iter()
+        .map(|(resource, error)| format!("  {resource}: {error}"))
+        .collect();
+    Err(CliError::Message(format!(
+        "refusing to apply: {} cannot take a new secret, so no key was rotated:\n{}",
+        if unusable.len() == 1 {
+            "a secret sink"
+        } else {
+            "secret sinks"
+        },
+        list.join("\n")
+    )))
+}
+
+/// `.keyrot/recovered/` beside the desired-state file.
+pub fn recovery_dir(desired_file: &Path) -> PathBuf {
+    let directory = match desired_file.parent() {
+        Some(directory) if !directory.as_os_str().is_empty() => directory,
+        _ => Path::new("."),
+    };
+    directory.join(".keyrot").join("recovered")
 }
 
 /// Carries out an approved plan, printing each resource's outcomes in file order as they

@@ -1,20 +1,23 @@
 //! `keyrot demo`: plan, apply and plan again against a sandbox seeded from the example file.
+//! Secrets go to a temporary directory that the demo removes when it ends.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::Path;
 
 use reqwest::Url;
 
-use super::apply::execute;
+use super::apply::{execute, recovery_dir, refuse_unusable_sinks};
 use super::args::GlobalArgs;
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::planning::read_and_plan;
 use super::sandbox::start_seeded;
 use crate::apply::ApplyOptions;
-use crate::config::{DesiredState, load_bytes, load_file};
-use crate::plan::PlanOptions;
+use crate::config::{DesiredState, RixlApi, SecretSink, load_bytes};
+use crate::plan::{Plan, PlanOptions};
 use crate::provider::Providers;
 use crate::provider::cloudflare::{CloudflareClient, CloudflareCredentials};
+use crate::provider::rixl::{RixlClient, RixlCredentials};
 use crate::render::{Style, counted, render_plan};
 use crate::sandbox::{Clock, Faults, Sandbox};
 
@@ -24,20 +27,23 @@ const EXAMPLE_NAME: &str = "examples/keyrot.yaml";
 
 /// Runs `keyrot demo`.
 pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
-    let desired = match &global.file {
-        Some(path) => load_file(path)?,
-        None => load_bytes(EXAMPLE_NAME, EXAMPLE.as_bytes())?,
-    };
+    let workspace = tempfile::tempdir().map_err(|error| {
+        CliError::Message(format!("cannot create a temporary directory: {error}"))
+    })?;
+    let desired = load_demo_file(global, workspace.path())?;
+    prepare_sink_directories(&desired, workspace.path())?;
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let sandbox = start_seeded(Some(&desired), clock, loopback, Faults::default()).await?;
     let context = RunContext::new(global);
-    let providers = sandbox_providers(&sandbox, &context)?;
+    let providers = sandbox_providers(&sandbox, &desired, &context)?;
     let style = context.style;
     println!(
-        "keyrot demo: a sandbox on {} holds the {} of {}, some drifted.",
+        "keyrot demo: a sandbox on {} holds {} and {} from {}, some drifted. New secrets \
+         go to a temporary directory that the demo removes when it ends.",
         sandbox.address(),
         counted(desired.cloudflare_accounts.len(), "Cloudflare account"),
+        counted(desired.rixl.keys.len(), "RIXL API key"),
         desired.source
     );
 
@@ -46,9 +52,11 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     print!("{}", render_plan(&plan, &desired.source, style));
 
     step(style, "keyrot apply --auto-approve");
+    refuse_unusable_sinks(&plan)?;
     let options = ApplyOptions {
         parallelism: context.parallelism,
         fail_fast: false,
+        recovery_dir: recovery_dir(&workspace.path().join("keyrot.yaml")),
     };
     execute(&context, &desired, &plan, &providers, options).await?;
 
@@ -58,20 +66,67 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     converged(&after, &desired)
 }
 
+/// The file given with `-f`, or the built-in example; file sinks resolve inside `workspace`
+/// either way, so the demo never writes a secret into the user's tree.
+fn load_demo_file(global: &GlobalArgs, workspace: &Path) -> Result<DesiredState, CliError> {
+    match &global.file {
+        Some(path) => {
+            let bytes = std::fs::read(path).map_err(|error| {
+                CliError::Message(format!("{}: cannot read: {error}", path.display()))
+            })?;
+            Ok(load_bytes(&path.display().to_string(), &bytes, workspace)?)
+        }
+        None => Ok(load_bytes(EXAMPLE_NAME, EXAMPLE.as_bytes(), workspace)?),
+    }
+}
+
+/// Creates the directories of file sinks inside the workspace.
+fn prepare_sink_directories(desired: &DesiredState, workspace: &Path) -> Result<(), CliError> {
+    for key in &desired.rixl.keys {
+        if let SecretSink::File { path, .. } = &key.sink
+            && let Some(directory) = path.parent().filter(|dir| dir.starts_with(workspace))
+        {
+            std::fs::create_dir_all(directory).map_err(|error| {
+                CliError::Message(format!("cannot create {}: {error}", directory.display()))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 fn step(style: Style, command: &str) {
     println!("\n{}\n", style.bold(&format!("$ {command}")));
 }
 
-fn sandbox_providers(sandbox: &Sandbox, context: &RunContext) -> Result<Providers, CliError> {
-    let base_url = Url::parse(&sandbox.cloudflare_base_url())
-        .map_err(|error| CliError::Message(format!("sandbox URL: {error}")))?;
-    let token = sandbox.credentials().api_token.clone().into();
-    let credentials = CloudflareCredentials::Token(token);
-    let client = CloudflareClient::new(base_url, credentials, context.http.clone())?;
-    Ok(Providers::with_cloudflare(client, context.parallelism))
+fn sandbox_providers(
+    sandbox: &Sandbox,
+    desired: &DesiredState,
+    context: &RunContext,
+) -> Result<Providers, CliError> {
+    let url = |text: String| {
+        Url::parse(&text).map_err(|error| CliError::Message(format!("sandbox URL: {error}")))
+    };
+    let credentials = sandbox.credentials();
+    let cloudflare = CloudflareClient::new(
+        url(sandbox.cloudflare_base_url())?,
+        CloudflareCredentials::Token(credentials.api_token.clone().into()),
+        context.http.clone(),
+    )?;
+    let api: RixlApi = desired.rixl.api.clone();
+    let rixl = RixlClient::new(
+        url(sandbox.rixl_base_url())?,
+        api,
+        RixlCredentials::Token(credentials.rixl_token.clone().into()),
+        context.http.clone(),
+    )?;
+    Ok(Providers::new(
+        Some(cloudflare),
+        Some(rixl),
+        context.parallelism,
+    ))
 }
 
-fn converged(plan: &crate::plan::Plan, desired: &DesiredState) -> Result<Exit, CliError> {
+fn converged(plan: &Plan, desired: &DesiredState) -> Result<Exit, CliError> {
     if plan.is_empty() {
         Ok(Exit::Success)
     } else {

@@ -13,7 +13,7 @@ pub async fn read_and_plan(
     reader: &impl LiveReader,
     options: PlanOptions,
 ) -> Result<Plan, CliError> {
-    let total = desired.cloudflare_accounts.len();
+    let total = desired.resource_count();
     let progress = context.progress_bar(total, "reading live state");
     let live = reader.read_live(desired, &|| progress.advance(1)).await;
     progress.finish();

@@ -10,7 +10,7 @@ use crate::config::{DesiredState, load_file};
 use crate::render::counted;
 use crate::sandbox::{
     Clock, FaultTarget, Faults, Sandbox, SandboxConfig, SandboxCredentials, ServerRateLimit,
-    seed_accounts,
+    seed_accounts, seed_rixl_keys,
 };
 
 /// Runs `keyrot sandbox`.
@@ -19,12 +19,13 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliErr
     let seed = args.seed.as_deref().map(load_file).transpose()?;
     let sandbox = start_seeded(seed.as_ref(), clock, args.listen, faults(&args.faults)).await?;
     print!("{}", shell_exports(&sandbox));
+    let (accounts, keys) = seed.map_or((0, 0), |desired| {
+        (desired.cloudflare_accounts.len(), desired.rixl.keys.len())
+    });
     eprintln!(
-        "# keyrot sandbox: serving {} on {}; Ctrl-C stops it",
-        counted(
-            seed.map_or(0, |desired| desired.cloudflare_accounts.len()),
-            "Cloudflare account"
-        ),
+        "# keyrot sandbox: serving {} and {} on {}; Ctrl-C stops it",
+        counted(accounts, "Cloudflare account"),
+        counted(keys, "RIXL API key"),
         sandbox.address()
     );
     tokio::signal::ctrl_c()
@@ -47,6 +48,7 @@ pub async fn start_seeded(
         clock,
         credentials: SandboxCredentials::generate(),
         accounts: seed.map_or_else(Vec::new, |desired| seed_accounts(desired, now)),
+        rixl_keys: seed.map_or_else(Vec::new, |desired| seed_rixl_keys(desired, now)),
         faults,
     };
     Sandbox::start(listen, config)
@@ -80,12 +82,19 @@ fn shell_exports(sandbox: &Sandbox) -> String {
     format!(
         "export CLOUDFLARE_BASE_URL={}\n\
          export CLOUDFLARE_API_TOKEN={}\n\
+         export RIXL_BASE_URL={}\n\
+         export RIXL_API_TOKEN={}\n\
          # the sandbox also accepts this X-Auth-Email / X-Auth-Key pair instead of the token:\n\
          # export CLOUDFLARE_EMAIL={}\n\
-         # export CLOUDFLARE_API_KEY={}\n",
+         # export CLOUDFLARE_API_KEY={}\n\
+         # and this RIXL API key, exchanged for a token, instead of RIXL_API_TOKEN:\n\
+         # export RIXL_API_KEY={}\n",
         sandbox.cloudflare_base_url(),
         credentials.api_token,
+        sandbox.rixl_base_url(),
+        credentials.rixl_token,
         credentials.email,
-        credentials.api_key
+        credentials.api_key,
+        credentials.rixl_api_key
     )
 }

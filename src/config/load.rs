@@ -14,18 +14,21 @@ use super::yaml_error;
 /// The only file format version this keyrot reads.
 pub const SUPPORTED_VERSION: u64 = 1;
 
-/// Reads and validates the desired-state file at `path`.
+/// Reads and validates the desired-state file at `path`; relative sink paths resolve against
+/// its directory.
 pub fn load_file(path: &Path) -> Result<DesiredState, ConfigError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|error| ConfigError::Unreadable {
         reason: read_failure(&error),
         file: file.clone(),
     })?;
-    load_bytes(&file, &bytes)
+    let base_dir = path.parent().unwrap_or(Path::new(""));
+    load_bytes(&file, &bytes, base_dir)
 }
 
-/// Validates desired-state bytes; `file` names them in diagnostics.
-pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<DesiredState, ConfigError> {
+/// Validates desired-state bytes; `file` names them in diagnostics, and relative sink paths
+/// resolve against `base_dir`.
+pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredState, ConfigError> {
     let text = std::str::from_utf8(bytes).map_err(|error| not_utf8(file, bytes, &error))?;
     if is_blank(text) {
         return Err(ConfigError::at(
@@ -38,7 +41,7 @@ pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<DesiredState, ConfigError>
     check_version(file, text)?;
     let raw: RawFile = serde_saphyr::from_str_with_options(text, options())
         .map_err(|error| yaml_failure(file, &error))?;
-    validate(file, raw)
+    validate(file, base_dir, raw)
 }
 
 fn options() -> Options {

@@ -1,6 +1,7 @@
 //! The validated desired state: what every other module reads. Defaults are already merged.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -25,6 +26,87 @@ pub struct DesiredState {
     pub cloudflare_accounts: Vec<CloudflareAccount>,
     /// keyrot's own request budget towards Cloudflare.
     pub cloudflare_rate_limit: RateLimit,
+    /// RIXL API keys and how to reach them.
+    pub rixl: RixlSettings,
+}
+
+impl DesiredState {
+    /// How many resources the file manages.
+    pub fn resource_count(&self) -> usize {
+        self.cloudflare_accounts.len() + self.rixl.keys.len()
+    }
+}
+
+/// `rixl:` with defaults applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RixlSettings {
+    /// Which route family to call.
+    pub api: RixlApi,
+    /// keyrot's own request budget towards RIXL.
+    pub rate_limit: RateLimit,
+    /// The keys in file order.
+    pub keys: Vec<RixlKey>,
+}
+
+impl Default for RixlSettings {
+    fn default() -> Self {
+        Self {
+            api: RixlApi::Platform,
+            rate_limit: RateLimit::RIXL_DEFAULT,
+            keys: Vec::new(),
+        }
+    }
+}
+
+/// RIXL's two route families.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RixlApi {
+    /// `/platform/api-keys` (the default).
+    Platform,
+    /// `/organizations/{org_id}/api-keys/v1`.
+    V1 {
+        /// The organization the keys belong to.
+        org_id: String,
+    },
+}
+
+/// One RIXL API key's desired rotation and where its new secret goes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RixlKey {
+    /// The resource name: unique in the file.
+    pub name: String,
+    /// RIXL's key ID.
+    pub key_id: String,
+    /// When the key must be rotated.
+    pub rotation: RotationPolicy,
+    /// Where a new secret is delivered.
+    pub sink: SecretSink,
+}
+
+/// Where a new secret goes. Holds no secret itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretSink {
+    /// A file holding the secret alone followed by a newline, mode 0600.
+    File {
+        /// The path as written in the desired-state file, for messages.
+        shown: String,
+        /// The path resolved against the desired-state file's directory.
+        path: PathBuf,
+    },
+    /// A command that reads the secret on its stdin.
+    Command {
+        /// Program and arguments; the secret is never among them.
+        argv: Vec<String>,
+    },
+}
+
+impl fmt::Display for SecretSink {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Self::File { shown, .. } => write!(f, "file {shown}"),
+            Self::Command { argv } => write!(f, "command {}", argv.join(" ")),
+        }
+    }
 }
 
 /// `settings:` with defaults applied.

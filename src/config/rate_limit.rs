@@ -21,6 +21,12 @@ impl RateLimit {
         requests: 1200,
         per: SignedDuration::from_secs(300),
     };
+
+    /// RIXL documents no number ("limits vary by plan"): 10 requests per second.
+    pub const RIXL_DEFAULT: Self = Self {
+        requests: 10,
+        per: SignedDuration::from_secs(1),
+    };
 }
 
 impl fmt::Display for RateLimit {

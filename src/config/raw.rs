@@ -24,6 +24,7 @@ pub(crate) struct RawFile {
     _version: serde::de::IgnoredAny,
     pub settings: Option<RawSettings>,
     pub cloudflare: Option<RawCloudflare>,
+    pub rixl: Option<RawRixl>,
 }
 
 /// `settings:`: run-wide guardrails.
@@ -53,4 +54,82 @@ pub(crate) struct RawAccount {
     pub rotate_by: Option<Located<String>>,
     pub rotation_window: Option<Located<String>>,
     pub min_rotation_gap: Option<Located<String>>,
+}
+
+impl RawAccount {
+    /// The account's own fields, and its rotation fields.
+    pub fn split(
+        self,
+    ) -> (
+        Option<Located<String>>,
+        Option<Located<Number>>,
+        RawRotation,
+    ) {
+        let rotation = RawRotation {
+            max_key_age: self.max_key_age,
+            rotate_by: self.rotate_by,
+            rotation_window: self.rotation_window,
+            min_rotation_gap: self.min_rotation_gap,
+        };
+        (self.account_id, self.key_rotation_interval_days, rotation)
+    }
+}
+
+/// The rotation fields every resource kind has, as written.
+pub(crate) struct RawRotation {
+    pub max_key_age: Option<Located<String>>,
+    pub rotate_by: Option<Located<String>>,
+    pub rotation_window: Option<Located<String>>,
+    pub min_rotation_gap: Option<Located<String>>,
+}
+
+/// `rixl:`: which API family, the budget, defaults, and the keys by name.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRixl {
+    pub api: Option<Located<String>>,
+    pub org_id: Option<Located<String>>,
+    pub rate_limit: Option<Located<String>>,
+    pub defaults: Option<Located<RawRixlKey>>,
+    pub api_keys: Option<Entries<RawRixlKey>>,
+}
+
+/// One key under `rixl.api_keys`, or the `rixl.defaults` block (which may hold neither a
+/// `key_id` nor a `secret`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawRixlKey {
+    pub key_id: Option<Located<String>>,
+    pub max_key_age: Option<Located<String>>,
+    pub rotate_by: Option<Located<String>>,
+    pub rotation_window: Option<Located<String>>,
+    pub min_rotation_gap: Option<Located<String>>,
+    pub secret: Option<Located<RawSink>>,
+}
+
+impl RawRixlKey {
+    /// The key's own fields, and its rotation fields.
+    pub fn split(
+        self,
+    ) -> (
+        Option<Located<String>>,
+        Option<Located<RawSink>>,
+        RawRotation,
+    ) {
+        let rotation = RawRotation {
+            max_key_age: self.max_key_age,
+            rotate_by: self.rotate_by,
+            rotation_window: self.rotation_window,
+            min_rotation_gap: self.min_rotation_gap,
+        };
+        (self.key_id, self.secret, rotation)
+    }
+}
+
+/// `secret:`: where a new secret goes; exactly one of the two.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSink {
+    pub file: Option<Located<String>>,
+    pub command: Option<Located<Vec<String>>>,
 }

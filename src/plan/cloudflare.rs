@@ -52,6 +52,7 @@ pub(crate) fn plan_account(
         actions,
         deferral,
         deadline,
+        warnings: Vec::new(),
     }
 }
 

@@ -9,6 +9,17 @@ use jiff::Timestamp;
 pub struct LiveState {
     /// Cloudflare accounts' Access key configuration, by resource name.
     pub cloudflare: HashMap<String, CloudflareLive>,
+    /// RIXL API keys as listed, by resource name.
+    pub rixl: HashMap<String, RixlLive>,
+}
+
+/// One RIXL API key as `GET /platform/api-keys` listed it (never with a secret).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RixlLive {
+    /// When the key (and so its current secret) was created; a rotation renews it.
+    pub created_at: Option<Timestamp>,
+    /// When the key stops working, if it expires.
+    pub expiring_at: Option<Timestamp>,
 }
 
 /// One account's Access key configuration as `GET /accounts/{id}/access/keys` returned it.

@@ -5,15 +5,19 @@ mod deadline;
 mod live;
 mod model;
 mod reason;
+mod rixl;
 mod rotation;
 mod words;
+
+use std::collections::HashMap;
 
 use jiff::Timestamp;
 
 pub use deadline::{DeadlineStatus, DueDeadline};
-pub use live::{CloudflareLive, LiveState};
+pub use live::{CloudflareLive, LiveState, RixlLive};
 pub use model::{Action, Attribute, AttributeValue, Plan, PlanCounts, ResourcePlan, Target};
 pub use reason::{Deferral, RotationReason};
+pub use rixl::EXPIRY_WARNING;
 pub use words::{instant_in_words, span_in_words};
 
 use crate::config::DesiredState;
@@ -47,30 +51,32 @@ pub fn plan(
     now: Timestamp,
     options: PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let resources = desired
-        .cloudflare_accounts
-        .iter()
-        .map(|account| {
-            let live =
-                live.cloudflare
-                    .get(&account.name)
-                    .ok_or_else(|| PlanError::MissingLive {
-                        provider: "cloudflare",
-                        name: account.name.clone(),
-                    })?;
-            Ok(cloudflare::plan_account(
-                account,
-                live,
-                now,
-                options.allow_rapid_rotation,
-            ))
-        })
-        .collect::<Result<_, _>>()?;
+    let rapid = options.allow_rapid_rotation;
+    let mut resources = Vec::with_capacity(desired.resource_count());
+    for account in &desired.cloudflare_accounts {
+        let state = live_of(&live.cloudflare, "cloudflare", &account.name)?;
+        resources.push(cloudflare::plan_account(account, state, now, rapid));
+    }
+    for key in &desired.rixl.keys {
+        let state = live_of(&live.rixl, "rixl", &key.name)?;
+        resources.push(rixl::plan_key(key, state, now, rapid));
+    }
     Ok(Plan {
         now,
         resources,
         max_rotations_per_apply: options
             .max_rotations
             .unwrap_or(desired.settings.max_rotations_per_apply),
+    })
+}
+
+fn live_of<'a, T>(
+    states: &'a HashMap<String, T>,
+    provider: &'static str,
+    name: &str,
+) -> Result<&'a T, PlanError> {
+    states.get(name).ok_or_else(|| PlanError::MissingLive {
+        provider,
+        name: name.to_owned(),
     })
 }

@@ -6,7 +6,8 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::deadline::DeadlineStatus;
 use super::reason::{Deferral, RotationReason};
-use crate::config::AccountId;
+use super::words::{instant_in_words, span_in_words};
+use crate::config::{AccountId, SecretSink};
 
 /// The result of planning: every resource of the desired state, in file order.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,6 +117,45 @@ pub struct ResourcePlan {
     pub deferral: Option<Deferral>,
     /// Where the resource stands against its `rotate_by` deadline, if it has one.
     pub deadline: Option<DeadlineStatus>,
+    /// Things a reviewer should know that are not actions.
+    pub warnings: Vec<PlanWarning>,
+}
+
+/// Something a reviewer should know that the plan does not act on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlanWarning {
+    /// The key expires soon (or has expired); rotating does not necessarily extend it.
+    KeyExpiresSoon {
+        /// When it expires.
+        expiring_at: Timestamp,
+        /// `expiring_at - now`: negative once expired.
+        remaining: SignedDuration,
+    },
+}
+
+impl fmt::Display for PlanWarning {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Self::KeyExpiresSoon {
+                expiring_at,
+                remaining,
+            } if remaining.is_negative() => write!(
+                f,
+                "the key expired on {}, {} ago",
+                instant_in_words(*expiring_at),
+                span_in_words(-*remaining)
+            ),
+            Self::KeyExpiresSoon {
+                expiring_at,
+                remaining,
+            } => write!(
+                f,
+                "the key expires on {}, in {}",
+                instant_in_words(*expiring_at),
+                span_in_words(*remaining)
+            ),
+        }
+    }
 }
 
 impl ResourcePlan {
@@ -142,6 +182,13 @@ pub enum Target {
     CloudflareAccount {
         /// The account's identifier.
         account_id: AccountId,
+    },
+    /// One RIXL API key, and where its new secret goes.
+    RixlKey {
+        /// RIXL's key ID.
+        key_id: String,
+        /// Where a rotation's new secret is delivered.
+        sink: SecretSink,
     },
 }
 

@@ -49,6 +49,51 @@ pub enum ProviderError {
         /// The API's error items.
         errors: Vec<ApiMessage>,
     },
+    /// The API answered with an error status and a body that is not Cloudflare's envelope.
+    #[error("{resource}: {operation} failed: HTTP {status}: {detail}")]
+    Status {
+        /// The resource the call was about.
+        resource: ResourceLabel,
+        /// What was attempted.
+        operation: String,
+        /// The HTTP status.
+        status: u16,
+        /// The API's error code and message, or what the body said.
+        detail: String,
+    },
+    /// A rotate succeeded but its answer carried no secret: the new secret is lost.
+    #[error(
+        "{resource}: {operation} rotated the key but its answer carried no secret: the new \
+         secret is lost and the old one no longer works; rotate the key again (keyrot apply \
+         --allow-rapid-rotation) so that a new secret reaches the sink"
+    )]
+    SecretMissing {
+        /// The key.
+        resource: ResourceLabel,
+        /// The rotate.
+        operation: String,
+    },
+    /// A rotate's answer was lost and re-reading showed the key was rotated: a new secret was
+    /// issued and never received.
+    #[error(
+        "{failure}; listing the keys again shows the key was rotated (created_at is now {created_at}), \
+         so a new secret was issued and never received: the old secret no longer works. Rotate \
+         the key again (keyrot apply --allow-rapid-rotation) so that a new secret reaches the sink"
+    )]
+    SecretLost {
+        /// What happened to the rotate.
+        failure: Box<ProviderError>,
+        /// The key's new creation time.
+        created_at: String,
+    },
+    /// A key named in the file is not among the keys the API listed.
+    #[error("{resource}: not found among the {listed} keys RIXL listed; check key_id")]
+    KeyNotFound {
+        /// The key.
+        resource: ResourceLabel,
+        /// How many keys were listed.
+        listed: usize,
+    },
     /// The request failed before any answer arrived (connection refused, timeout, reset).
     #[error("{resource}: {operation} failed: {detail}")]
     Transport {
@@ -64,8 +109,8 @@ pub enum ProviderError {
     /// A rotate's answer was lost, and re-reading showed no new rotation: it did not happen,
     /// and it was not sent again.
     #[error(
-        "{failure}; re-reading the account showed no new rotation, so the key was not rotated \
-         (the rotate was not sent again)"
+        "{failure}; reading the key again showed no new rotation, so it was not rotated and \
+         nothing changed (the rotate was not sent again)"
     )]
     RotationNotConfirmed {
         /// What happened to the rotate.
@@ -73,9 +118,9 @@ pub enum ProviderError {
     },
     /// A rotate's answer was lost, and re-reading the account failed too.
     #[error(
-        "{failure}; re-reading the account failed too ({read_error}), so it is unknown whether \
-         the key was rotated: check its last_key_rotation_at with `keyrot plan` before applying \
-         again"
+        "{failure}; reading the key again failed too ({read_error}), so it is unknown whether \
+         it was rotated (and, for a RIXL key, whether a new secret was issued and lost): run \
+         `keyrot plan` to see its last rotation before applying again"
     )]
     RotationOutcomeUnknown {
         /// What happened to the rotate.
@@ -106,8 +151,14 @@ impl ProviderError {
                 request_may_have_arrived,
                 ..
             } => *request_may_have_arrived,
-            Self::Api { status, .. } | Self::InvalidResponse { status, .. } => *status >= 500,
-            Self::Setup(_) | Self::RotationNotConfirmed { .. } => false,
+            Self::Api { status, .. }
+            | Self::InvalidResponse { status, .. }
+            | Self::Status { status, .. } => *status >= 500,
+            Self::Setup(_)
+            | Self::RotationNotConfirmed { .. }
+            | Self::SecretMissing { .. }
+            | Self::SecretLost { .. }
+            | Self::KeyNotFound { .. } => false,
             Self::RotationOutcomeUnknown { .. } => true,
         }
     }

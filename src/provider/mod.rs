@@ -2,7 +2,10 @@
 
 pub mod cloudflare;
 mod error;
+mod execute;
 mod providers;
+pub mod rixl;
 
 pub use error::{ApiMessage, ProviderError, ResourceLabel};
-pub use providers::{ActionEffect, ActionWriter, LiveReader, Providers};
+pub use execute::{ActionEffect, ActionWriter, Executed};
+pub use providers::{LiveReader, Providers};

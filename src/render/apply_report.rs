@@ -10,12 +10,15 @@ use crate::plan::{Action, Plan, instant_in_words};
 
 /// One settled action: `production: ~ update key_rotation_interval_days: 90 -> 30: done`.
 pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
-    let action = action_line(&entry.action, style);
+    let action = action_line(&entry.target, &entry.action, style);
     let outcome = match &entry.outcome {
         Outcome::Done(effect) => {
             let mut text = "done".to_owned();
             if let (Action::Rotate { .. }, Some(at)) = (&entry.action, effect.last_rotation_at) {
                 let _ = write!(text, "; rotated at {}", instant_in_words(at));
+            }
+            if effect.secret_delivered_to.is_some() {
+                text.push_str("; new secret delivered");
             }
             if let Some(cause) = &effect.confirmed_after {
                 let _ = write!(

@@ -53,23 +53,34 @@ pub fn resource_header(resource: &ResourcePlan) -> String {
             resource.name,
             account_id.abbreviated()
         ),
+        Target::RixlKey { key_id, .. } => {
+            format!("# rixl api key \"{}\" ({key_id})", resource.name)
+        }
     }
 }
 
-/// An action in one line: `~ update key_rotation_interval_days: 90 -> 30`.
-pub fn action_line(action: &Action, style: Style) -> String {
-    match action {
-        Action::UpdateInterval { from, to } => style.yellow(&format!(
+/// An action in one line: `~ update key_rotation_interval_days: 90 -> 30`, or for a key with a
+/// secret, where the new secret goes: `↻ rotate api key: new secret -> file secrets/ci.key`.
+pub fn action_line(target: &Target, action: &Action, style: Style) -> String {
+    match (action, target) {
+        (Action::UpdateInterval { from, to }, _) => style.yellow(&format!(
             "~ update key_rotation_interval_days: {from} -> {to}"
         )),
-        Action::Rotate { .. } => style.magenta("↻ rotate access keys"),
+        (Action::Rotate { .. }, Target::CloudflareAccount { .. }) => {
+            style.magenta("↻ rotate access keys")
+        }
+        (Action::Rotate { .. }, Target::RixlKey { sink, .. }) => {
+            style.magenta(&format!("↻ rotate api key: new secret -> {sink}"))
+        }
     }
 }
 
-/// Resources with an action, a deferral, or a deadline left to the provider's own schedule.
+/// Resources with an action, a deferral, a warning, or a deadline left to the provider's own
+/// schedule.
 fn worth_showing(resource: &ResourcePlan) -> bool {
     !resource.actions.is_empty()
         || resource.deferral.is_some()
+        || !resource.warnings.is_empty()
         || matches!(
             resource.deadline,
             Some(DeadlineStatus::MetByScheduledRotation { .. })
@@ -79,7 +90,7 @@ fn worth_showing(resource: &ResourcePlan) -> bool {
 fn resource_block(resource: &ResourcePlan, style: Style) -> String {
     let mut out = format!("{}\n", style.bold(&resource_header(resource)));
     for action in &resource.actions {
-        let _ = writeln!(out, "  {}", action_line(action, style));
+        let _ = writeln!(out, "  {}", action_line(&resource.target, action, style));
         if let Action::Rotate { reasons } = action {
             for reason in reasons {
                 let _ = writeln!(out, "      {}", style.dimmed(&format!("reason: {reason}")));
@@ -106,6 +117,9 @@ fn resource_block(resource: &ResourcePlan, style: Style) -> String {
         );
         let _ = writeln!(out, "  {}", style.green(&line));
     }
+    for warning in &resource.warnings {
+        let _ = writeln!(out, "  {}", style.yellow(&format!("⚠ warning: {warning}")));
+    }
     let diff = attribute_diff(&resource.before, &resource.after, style);
     if !diff.is_empty() {
         out.push('\n');
@@ -117,6 +131,7 @@ fn resource_block(resource: &ResourcePlan, style: Style) -> String {
 fn provider_name(resource: &ResourcePlan) -> &'static str {
     match resource.target {
         Target::CloudflareAccount { .. } => "Cloudflare",
+        Target::RixlKey { .. } => "RIXL",
     }
 }
 

@@ -29,8 +29,8 @@ pub(crate) async fn inject_faults(
     next: Next,
 ) -> Response {
     state.record(request.method().as_str(), request.uri().path());
-    let is_rotate = request.method() == axum::http::Method::POST
-        && request.uri().path().ends_with("/access/keys/rotate");
+    let is_rotate =
+        request.method() == axum::http::Method::POST && request.uri().path().ends_with("/rotate");
     let latency = state.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;

@@ -6,6 +6,7 @@ mod cloudflare;
 mod connection;
 mod fault_layer;
 mod faults;
+mod rixl;
 mod seed;
 mod state;
 
@@ -19,8 +20,8 @@ use tokio::sync::oneshot;
 
 pub use clock::Clock;
 pub use faults::{FaultTarget, Faults, ServerRateLimit};
-pub use seed::seed_accounts;
-pub use state::{RecordedRequest, SandboxAccount, SandboxCounters, SandboxCredentials};
+pub use seed::{seed_accounts, seed_rixl_keys};
+pub use state::{RecordedRequest, SandboxAccount, SandboxCounters, SandboxCredentials, SandboxKey};
 
 use state::SandboxState;
 
@@ -30,8 +31,10 @@ pub struct SandboxConfig {
     pub clock: Clock,
     /// The credentials it accepts.
     pub credentials: SandboxCredentials,
-    /// The accounts that exist.
+    /// The Cloudflare accounts that exist.
     pub accounts: Vec<SandboxAccount>,
+    /// The RIXL API keys that exist.
+    pub rixl_keys: Vec<SandboxKey>,
     /// The faults it injects.
     pub faults: Faults,
 }
@@ -52,6 +55,7 @@ impl Sandbox {
             config.clock,
             config.credentials,
             config.accounts,
+            config.rixl_keys,
             config.faults,
         ));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -71,6 +75,19 @@ impl Sandbox {
     /// The base URL of its Cloudflare API, as `CLOUDFLARE_BASE_URL` takes it.
     pub fn cloudflare_base_url(&self) -> String {
         format!("http://{}/client/v4", self.address)
+    }
+
+    /// The base URL of its RIXL API, as `RIXL_BASE_URL` takes it.
+    pub fn rixl_base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// A RIXL key's current state, its secret included.
+    pub fn rixl_key(&self, key_id: &str) -> Option<SandboxKey> {
+        self.state
+            .rixl_keys(None)
+            .into_iter()
+            .find(|key| key.id == key_id)
     }
 
     /// The credentials it accepts.
@@ -109,6 +126,7 @@ impl Drop for Sandbox {
 
 fn router(state: Arc<SandboxState>) -> Router {
     cloudflare::routes()
+        .merge(rixl::routes())
         .fallback(cloudflare::no_route)
         .layer(middleware::from_fn_with_state(
             state.clone(),

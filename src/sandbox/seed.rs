@@ -3,8 +3,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::state::SandboxAccount;
-use crate::config::{CloudflareAccount, DesiredState};
+use super::state::{SandboxAccount, SandboxKey, random_token};
+use crate::config::{CloudflareAccount, DesiredState, RixlApi};
 
 /// The interval an account gets when the file leaves it unmanaged.
 const UNMANAGED_INTERVAL_DAYS: u32 = 90;
@@ -63,4 +63,47 @@ fn in_sync(account: &CloudflareAccount, now: Timestamp) -> SandboxAccount {
         key_rotation_interval_days: desired_interval(account),
         last_key_rotation_at: now - days(3),
     }
+}
+
+/// The organization of seeded RIXL keys when the file uses the platform routes.
+const SANDBOX_ORG: &str = "ORsandbox01";
+
+/// One simulated RIXL key per key of `desired`: every other key is 11 days past its
+/// `max_key_age` (or 200 days old without one), the rest 3 days old; every third key expires
+/// within 10 days, so the plan warns about it.
+pub fn seed_rixl_keys(desired: &DesiredState, now: Timestamp) -> Vec<SandboxKey> {
+    let org_id = match &desired.rixl.api {
+        RixlApi::V1 { org_id } => org_id.clone(),
+        RixlApi::Platform => SANDBOX_ORG.to_owned(),
+    };
+    desired
+        .rixl
+        .keys
+        .iter()
+        .enumerate()
+        .map(|(index, key)| {
+            let age_days = match (index % 2, key.rotation.max_key_age) {
+                (0, Some(max_key_age)) => max_key_age.as_hours() / 24 + 11,
+                (0, None) => 200,
+                _ => 3,
+            };
+            let created_at = now - days(age_days);
+            let expiring_at = if index % 3 == 2 {
+                now + days(10)
+            } else {
+                created_at + days(365)
+            };
+            SandboxKey {
+                id: key.key_id.clone(),
+                name: key.name.clone(),
+                org_id: org_id.clone(),
+                project_id: "PRsandbox01".to_owned(),
+                project_name: "sandbox".to_owned(),
+                created_at,
+                expiring_at: Some(expiring_at),
+                last_used: None,
+                secret: format!("rxl_{}", random_token(18)),
+            }
+        })
+        .collect()
 }

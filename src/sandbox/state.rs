@@ -57,26 +57,57 @@ impl SandboxAccount {
 /// The credentials the sandbox accepts. Printed by `keyrot sandbox` so a user can paste them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SandboxCredentials {
-    /// Accepted as `Authorization: Bearer`.
+    /// Accepted by the Cloudflare API as `Authorization: Bearer`.
     pub api_token: String,
-    /// Accepted as `X-Auth-Email` together with `api_key`.
+    /// Accepted by the Cloudflare API as `X-Auth-Email` together with `api_key`.
     pub email: String,
-    /// Accepted as `X-Auth-Key` together with `email`.
+    /// Accepted by the Cloudflare API as `X-Auth-Key` together with `email`.
     pub api_key: String,
+    /// Accepted by the RIXL API as `Authorization: Bearer`.
+    pub rixl_token: String,
+    /// Exchanged by the RIXL API for an access token.
+    pub rixl_api_key: String,
 }
 
 impl SandboxCredentials {
     /// Fresh random credentials.
     pub fn generate() -> Self {
         Self {
-            api_token: random_hex(20),
+            api_token: random_token(20),
             email: "sandbox@keyrot.invalid".to_owned(),
-            api_key: random_hex(16),
+            api_key: random_token(16),
+            rixl_token: random_token(20),
+            rixl_api_key: format!("rxl_{}", random_token(12)),
         }
     }
 }
 
-fn random_hex(bytes: usize) -> String {
+/// One simulated RIXL API key, secret included (the sandbox is the only holder besides keyrot's
+/// sink).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxKey {
+    /// The key ID.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// The organization it belongs to.
+    pub org_id: String,
+    /// Its project.
+    pub project_id: String,
+    /// Its project's name.
+    pub project_name: String,
+    /// When it (and its current secret) was created.
+    pub created_at: Timestamp,
+    /// When it expires, if it does.
+    pub expiring_at: Option<Timestamp>,
+    /// When it was last used.
+    pub last_used: Option<Timestamp>,
+    /// Its current secret.
+    pub secret: String,
+}
+
+/// Random lowercase hexadecimal, `bytes` bytes of it.
+pub(crate) fn random_token(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     // Should the OS refuse randomness, the zeroed buffer still makes usable sandbox credentials.
     let _ = getrandom::fill(&mut buffer);
@@ -109,6 +140,8 @@ pub(crate) struct SandboxState {
     pub credentials: SandboxCredentials,
     pub faults: FaultInjector,
     accounts: Mutex<HashMap<String, SandboxAccount>>,
+    rixl_keys: Mutex<Vec<SandboxKey>>,
+    rixl_tokens: Mutex<Vec<String>>,
     requests: Mutex<Vec<RecordedRequest>>,
     counters: Mutex<SandboxCounters>,
 }
@@ -118,6 +151,7 @@ impl SandboxState {
         clock: Clock,
         credentials: SandboxCredentials,
         accounts: Vec<SandboxAccount>,
+        rixl_keys: Vec<SandboxKey>,
         faults: Faults,
     ) -> Self {
         let accounts = accounts
@@ -129,6 +163,8 @@ impl SandboxState {
             credentials,
             faults: FaultInjector::new(faults),
             accounts: Mutex::new(accounts),
+            rixl_keys: Mutex::new(rixl_keys),
+            rixl_tokens: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             counters: Mutex::new(SandboxCounters::default()),
         }
@@ -158,6 +194,45 @@ impl SandboxState {
 
     pub fn counters(&self) -> SandboxCounters {
         lock(&self.counters).clone()
+    }
+
+    /// The RIXL keys of `org_id` (all of them when `None`), in creation order.
+    pub fn rixl_keys(&self, org_id: Option<&str>) -> Vec<SandboxKey> {
+        lock(&self.rixl_keys)
+            .iter()
+            .filter(|key| org_id.is_none_or(|org| key.org_id == org))
+            .cloned()
+            .collect()
+    }
+
+    /// Rotates a key: a fresh secret, `created_at` renewed, the same lifetime from now.
+    pub fn rotate_rixl_key(
+        &self,
+        org_id: Option<&str>,
+        key_id: &str,
+        now: Timestamp,
+    ) -> Option<SandboxKey> {
+        let mut keys = lock(&self.rixl_keys);
+        let key = keys
+            .iter_mut()
+            .find(|key| key.id == key_id && org_id.is_none_or(|org| key.org_id == org))?;
+        let lifetime = key.expiring_at.map(|at| at.duration_since(key.created_at));
+        key.created_at = now;
+        key.expiring_at = lifetime.and_then(|lifetime| now.checked_add(lifetime).ok());
+        key.secret = format!("rxl_{}", random_token(18));
+        Some(key.clone())
+    }
+
+    /// Issues an access token for the RIXL token exchange.
+    pub fn issue_rixl_token(&self) -> String {
+        let token = random_token(24);
+        lock(&self.rixl_tokens).push(token.clone());
+        token
+    }
+
+    /// The configured RIXL token or one issued by the exchange.
+    pub fn accepts_rixl_token(&self, token: &str) -> bool {
+        token == self.credentials.rixl_token || lock(&self.rixl_tokens).iter().any(|t| t == token)
     }
 
     pub fn requests(&self) -> Vec<RecordedRequest> {

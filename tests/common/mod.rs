@@ -13,6 +13,7 @@ use std::process::{Command, Output};
 use jiff::{SignedDuration, Timestamp};
 use keyrot::sandbox::{
     Clock, Faults, RecordedRequest, Sandbox, SandboxAccount, SandboxConfig, SandboxCredentials,
+    SandboxKey,
 };
 
 /// The instant every test's sandbox clock and `--now` agree on.
@@ -42,6 +43,18 @@ impl TestSandbox {
     }
 
     pub fn with_faults(accounts: Vec<SandboxAccount>, faults: Faults) -> Self {
+        Self::with_everything(accounts, Vec::new(), faults)
+    }
+
+    pub fn with_keys(accounts: Vec<SandboxAccount>, keys: Vec<SandboxKey>) -> Self {
+        Self::with_everything(accounts, keys, Faults::default())
+    }
+
+    pub fn with_everything(
+        accounts: Vec<SandboxAccount>,
+        rixl_keys: Vec<SandboxKey>,
+        faults: Faults,
+    ) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let config = SandboxConfig {
             clock: Clock::Fixed(now()),
@@ -49,8 +62,11 @@ impl TestSandbox {
                 api_token: "test-token-5f2c".to_owned(),
                 email: "ops@example.com".to_owned(),
                 api_key: "test-global-key-9d1e".to_owned(),
+                rixl_token: "test-rixl-token-41aa".to_owned(),
+                rixl_api_key: "rxl_test-exchange-key".to_owned(),
             },
             accounts,
+            rixl_keys,
             faults,
         };
         let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
@@ -108,6 +124,9 @@ pub fn keyrot_command() -> Command {
         "CLOUDFLARE_EMAIL",
         "CLOUDFLARE_API_KEY",
         "CLOUDFLARE_BASE_URL",
+        "RIXL_API_TOKEN",
+        "RIXL_API_KEY",
+        "RIXL_BASE_URL",
         "NO_COLOR",
     ] {
         command.env_remove(variable);

@@ -1,0 +1,306 @@
+//! Secret sinks: a file written atomically with mode 0600, or a command reading the secret on
+//! its stdin. Sinks are checked before the first rotate; a secret a sink refuses is saved to a
+//! recovery file so it is never lost.
+
+use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use jiff::Timestamp;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::SecretSink;
+
+/// Why a sink cannot take, or did not take, a secret. Never holds the secret.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{sink}: {reason}")]
+pub struct SinkError {
+    /// The sink, as the plan shows it: `file secrets/ci.key`.
+    pub sink: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+fn sink_error(sink: &SecretSink, reason: impl Into<String>) -> SinkError {
+    SinkError {
+        sink: sink.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// Whether `sink` can take a secret: its directory exists and is writable, or its program
+/// exists and is executable.
+pub fn check_sink(sink: &SecretSink) -> Result<(), SinkError> {
+    match sink {
+        SecretSink::File { path, .. } => {
+            let directory = parent(path);
+            writable_directory(directory).map_err(|reason| sink_error(sink, reason))?;
+            if path.is_dir() {
+                return Err(sink_error(sink, "the path is a directory"));
+            }
+            Ok(())
+        }
+        SecretSink::Command { argv } => find_program(&argv[0])
+            .map(|_| ())
+            .map_err(|reason| sink_error(sink, reason)),
+    }
+}
+
+/// Delivers `secret` to `sink`.
+pub fn deliver(sink: &SecretSink, secret: &SecretString) -> Result<(), SinkError> {
+    match sink {
+        SecretSink::File { path, .. } => {
+            write_secret_file(path, secret).map_err(|reason| sink_error(sink, reason))
+        }
+        SecretSink::Command { argv } => {
+            run_command(argv, secret).map_err(|reason| sink_error(sink, reason))
+        }
+    }
+}
+
+/// Saves a secret a sink refused under `directory` (created with mode 0700 if missing), in a
+/// new file of mode 0600 named after the resource and the instant; returns its path.
+pub fn recover(directory: &Path, resource: &str, secret: &SecretString) -> io::Result<PathBuf> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(directory)?;
+    let stamp = Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    for attempt in 0..100 {
+        let suffix = if attempt == 0 {
+            String::new()
+        } else {
+            format!("-{attempt}")
+        };
+        let path = directory.join(format!("{resource}-{stamp}{suffix}.key"));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path);
+        match file {
+            Ok(mut file) => {
+                file.write_all(secret.expose_secret().as_bytes())?;
+                file.write_all(b"\n")?;
+                file.sync_all()?;
+                File::open(directory)?.sync_all()?;
+                return Ok(path);
+            }
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(io::Error::other("no free recovery file name"))
+}
+
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(directory) if !directory.as_os_str().is_empty() => directory,
+        _ => Path::new("."),
+    }
+}
+
+/// The directory exists, is a directory, is not marked read-only (even for root), and a file
+/// can be created in it.
+fn writable_directory(directory: &Path) -> Result<(), String> {
+    let shown = directory.display();
+    let metadata = fs::metadata(directory).map_err(|error| match error.kind() {
+        io::ErrorKind::NotFound => format!("directory {shown} does not exist"),
+        _ => format!("directory {shown}: {error}"),
+    })?;
+    if !metadata.is_dir() {
+        return Err(format!("{shown} is not a directory"));
+    }
+    if metadata.permissions().mode() & 0o222 == 0 {
+        return Err(format!("directory {shown} is read-only"));
+    }
+    tempfile::Builder::new()
+        .prefix(".keyrot-check-")
+        .tempfile_in(directory)
+        .map(drop)
+        .map_err(|error| format!("cannot create a file in directory {shown}: {error}"))
+}
+
+/// A temporary file of mode 0600 in the same directory, written, synced, renamed over the
+/// target, then the directory synced: the target holds the old secret or the new one, never
+/// half of one, and is never readable by anyone else.
+fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), String> {
+    let directory = parent(path);
+    writable_directory(directory)?;
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".keyrot-")
+        .permissions(fs::Permissions::from_mode(0o600))
+        .tempfile_in(directory)
+        .map_err(|error| format!("cannot create a temporary file: {error}"))?;
+    let written = temporary
+        .write_all(secret.expose_secret().as_bytes())
+        .and_then(|()| temporary.write_all(b"\n"))
+        .and_then(|()| temporary.as_file().sync_all());
+    written.map_err(|error| format!("cannot write the temporary file: {error}"))?;
+    temporary
+        .persist(path)
+        .map_err(|error| format!("cannot move the new file into place: {}", error.error))?;
+    File::open(directory)
+        .and_then(|directory| directory.sync_all())
+        .map_err(|error| format!("cannot sync directory {}: {error}", directory.display()))
+}
+
+/// Runs the command with the secret on stdin only; its stdout is discarded, its stderr shown on
+/// failure (with the secret blanked out, should the command echo it).
+fn run_command(argv: &[String], secret: &SecretString) -> Result<(), String> {
+    let program = find_program(&argv[0])?;
+    let mut child = Command::new(program)
+        .args(&argv[1..])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|error| format!("cannot start: {error}"))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A command that exits without reading is judged by its exit status below.
+        let _ = stdin.write_all(secret.expose_secret().as_bytes());
+    }
+    let output = child
+        .wait_with_output()
+        .map_err(|error| format!("cannot wait for it: {error}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr)
+        .replace(secret.expose_secret(), "[secret]")
+        .trim()
+        .to_owned();
+    let status = output
+        .status
+        .code()
+        .map_or_else(|| "a signal".to_owned(), |code| format!("status {code}"));
+    match stderr.is_empty() {
+        true => Err(format!("exited with {status}")),
+        false => Err(format!("exited with {status}: {stderr}")),
+    }
+}
+
+/// The program's path: as given when it holds a `/`, else the first executable match on PATH.
+fn find_program(program: &str) -> Result<PathBuf, String> {
+    let executable = |path: &Path| {
+        fs::metadata(path)
+            .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return if executable(&path) {
+            Ok(path)
+        } else {
+            Err(format!(
+                "program {program} does not exist or is not executable"
+            ))
+        };
+    }
+    let search = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&search)
+        .map(|directory| directory.join(program))
+        .find(|candidate| executable(candidate))
+        .ok_or_else(|| format!("program `{program}` is not on PATH"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> SecretString {
+        "rxl_s3cr3t-value".to_owned().into()
+    }
+
+    fn file_sink(path: PathBuf) -> SecretSink {
+        SecretSink::File {
+            shown: path.display().to_string(),
+            path,
+        }
+    }
+
+    fn command_sink(script: &str) -> SecretSink {
+        SecretSink::Command {
+            argv: vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()],
+        }
+    }
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_file_sink_holds_the_secret_and_a_newline_with_mode_0600() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("ci.key");
+        fs::write(&path, "old\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let sink = file_sink(path.clone());
+        assert_eq!(check_sink(&sink), Ok(()));
+        deliver(&sink, &secret()).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "rxl_s3cr3t-value\n");
+        assert_eq!(mode(&path), 0o600);
+        let leftovers = fs::read_dir(directory.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_missing_or_read_only_directory_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let missing = file_sink(directory.path().join("nope/ci.key"));
+        let error = check_sink(&missing).unwrap_err();
+        assert!(error.reason.contains("does not exist"), "{error}");
+        assert!(deliver(&missing, &secret()).is_err());
+
+        let read_only = directory.path().join("ro");
+        fs::create_dir(&read_only).unwrap();
+        fs::set_permissions(&read_only, fs::Permissions::from_mode(0o555)).unwrap();
+        let sink = file_sink(read_only.join("ci.key"));
+        let error = check_sink(&sink).unwrap_err();
+        assert!(error.reason.contains("read-only"), "{error}");
+        assert!(deliver(&sink, &secret()).is_err());
+        assert!(!read_only.join("ci.key").exists());
+    }
+
+    #[test]
+    fn a_command_sink_gets_the_secret_on_stdin_only() {
+        let directory = tempfile::tempdir().unwrap();
+        let out = directory.path().join("got");
+        let script = format!(
+            "cat > {}; test -z \"$KEYROT_SECRET\" && test \"$#\" = 0",
+            out.display()
+        );
+        deliver(&command_sink(&script), &secret()).unwrap();
+        assert_eq!(fs::read_to_string(&out).unwrap(), "rxl_s3cr3t-value");
+    }
+
+    #[test]
+    fn a_failing_command_shows_its_stderr_without_the_secret() {
+        let sink = command_sink("read line; echo \"rejected $line\" >&2; exit 3");
+        let error = deliver(&sink, &secret()).unwrap_err();
+        assert_eq!(error.reason, "exited with status 3: rejected [secret]");
+        assert!(!error.to_string().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_missing_program_is_refused_before_anything_runs() {
+        let sink = SecretSink::Command {
+            argv: vec!["keyrot-no-such-program".to_owned()],
+        };
+        let error = check_sink(&sink).unwrap_err();
+        assert!(error.reason.contains("is not on PATH"), "{error}");
+    }
+
+    #[test]
+    fn recovery_files_are_private_and_never_overwritten() {
+        let directory = tempfile::tempdir().unwrap();
+        let recovered = directory.path().join(".keyrot/recovered");
+        let first = recover(&recovered, "ci-uploader", &secret()).unwrap();
+        let second = recover(&recovered, "ci-uploader", &secret()).unwrap();
+        assert_ne!(first, second);
+        assert_eq!(fs::read_to_string(&first).unwrap(), "rxl_s3cr3t-value\n");
+        assert_eq!(mode(&first), 0o600);
+        assert_eq!(mode(&recovered), 0o700);
+    }
+}

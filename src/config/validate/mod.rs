@@ -1,0 +1,158 @@
+//! Checks the file as written and turns it into the desired state, merging defaults under each
+//! resource. Every problem is collected with its location; nothing is dropped silently.
+
+mod cloudflare;
+mod rixl;
+mod rotation;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::duration::parse_duration;
+use super::error::{ConfigError, Diagnostic};
+use super::instant::parse_instant;
+use super::model::{DEFAULT_MAX_ROTATIONS_PER_APPLY, DesiredState, Settings};
+use super::number::Number;
+use super::rate_limit::{RateLimit, parse_rate_limit};
+use super::raw::{Located, RawFile, RawSettings};
+
+/// Validates a parsed file; `file` names it in diagnostics, and relative sink paths resolve
+/// against `base_dir`.
+pub(crate) fn validate(
+    file: &str,
+    base_dir: &Path,
+    raw: RawFile,
+) -> Result<DesiredState, ConfigError> {
+    let mut checker = Checker::default();
+    let settings = checker.settings(raw.settings);
+    let (cloudflare_accounts, cloudflare_rate_limit) = checker.cloudflare(raw.cloudflare);
+    let rixl = checker.rixl(raw.rixl, base_dir);
+    if checker.diagnostics.is_empty() {
+        return Ok(DesiredState {
+            source: file.to_owned(),
+            settings,
+            cloudflare_accounts,
+            cloudflare_rate_limit,
+            rixl,
+        });
+    }
+    let mut diagnostics = checker.diagnostics;
+    diagnostics.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
+    Err(ConfigError::Invalid {
+        file: file.to_owned(),
+        diagnostics,
+    })
+}
+
+/// Collects diagnostics while parsing values; remembers every resource name seen.
+#[derive(Default)]
+struct Checker {
+    diagnostics: Vec<Diagnostic>,
+    /// Resource names seen so far, with the section that holds each.
+    names: HashMap<String, &'static str>,
+}
+
+impl Checker {
+    fn report<T>(&mut self, located: &Located<T>, message: String) {
+        self.diagnostics.push(Diagnostic {
+            line: located.referenced.line(),
+            column: located.referenced.column(),
+            message,
+        });
+    }
+
+    fn settings(&mut self, raw: Option<RawSettings>) -> Settings {
+        let max = raw.and_then(|settings| settings.max_rotations_per_apply);
+        let max_rotations_per_apply = max
+            .and_then(|value| {
+                self.whole_number(&value, "max_rotations_per_apply", 1, u64::from(u32::MAX))
+            })
+            .map_or(DEFAULT_MAX_ROTATIONS_PER_APPLY, |value| value as u32);
+        Settings {
+            max_rotations_per_apply,
+        }
+    }
+
+    /// A well-formed resource name that no other resource of the file already has.
+    fn resource_name(&mut self, name: &Located<String>, section: &'static str) -> bool {
+        let text = &name.value;
+        let mut chars = text.chars();
+        let first_ok = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let rest_ok =
+            chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if !(first_ok && rest_ok) {
+            self.report(
+                name,
+                format!(
+                    "resource name `{text}` must start with a lowercase letter or digit and \
+                     contain only lowercase letters, digits, `_` and `-`"
+                ),
+            );
+            return false;
+        }
+        if let Some(first) = self.names.get(text) {
+            let message = format!(
+                "resource name `{text}` is already used in `{first}`; names are unique across \
+                 the whole file"
+            );
+            self.report(name, message);
+            return false;
+        }
+        self.names.insert(text.clone(), section);
+        true
+    }
+
+    fn whole_number(
+        &mut self,
+        value: &Located<Number>,
+        field: &str,
+        min: u64,
+        max: u64,
+    ) -> Option<u64> {
+        let whole = value.value.whole_in(min, max);
+        if whole.is_none() {
+            let range = if max == u64::from(u32::MAX) {
+                format!("a whole number of at least {min}")
+            } else {
+                format!("a whole number from {min} to {max}")
+            };
+            self.report(
+                value,
+                format!("`{field}` must be {range}, found {}", value.value),
+            );
+        }
+        whole
+    }
+
+    fn duration(&mut self, text: &Located<String>) -> Option<SignedDuration> {
+        parse_duration(&text.value)
+            .map_err(|message| self.report(text, message))
+            .ok()
+    }
+
+    fn positive_duration(&mut self, text: &Located<String>, field: &str) -> Option<SignedDuration> {
+        let duration = self.duration(text)?;
+        if duration.is_zero() {
+            self.report(text, format!("`{field}` must be longer than zero"));
+            return None;
+        }
+        Some(duration)
+    }
+
+    fn instant(&mut self, text: &Located<String>) -> Option<Timestamp> {
+        parse_instant(&text.value)
+            .map_err(|message| self.report(text, message))
+            .ok()
+    }
+
+    fn rate_limit(&mut self, text: Option<&Located<String>>, default: RateLimit) -> RateLimit {
+        let Some(text) = text else { return default };
+        parse_rate_limit(&text.value)
+            .map_err(|message| self.report(text, message))
+            .unwrap_or(default)
+    }
+}

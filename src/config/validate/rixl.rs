@@ -1,0 +1,194 @@
+//! `rixl:`: the route family, the rate limit, defaults, and the API keys with their sinks.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::Checker;
+use super::rotation::RotationFields;
+use crate::config::model::{RixlApi, RixlKey, RixlSettings, SecretSink};
+use crate::config::rate_limit::RateLimit;
+use crate::config::raw::{Located, RawRixl, RawRixlKey, RawSink};
+
+impl Checker {
+    pub(super) fn rixl(&mut self, raw: Option<RawRixl>, base_dir: &Path) -> RixlSettings {
+        let Some(raw) = raw else {
+            return RixlSettings::default();
+        };
+        let api = self.rixl_api(raw.api.as_ref(), raw.org_id.as_ref());
+        let rate_limit = self.rate_limit(raw.rate_limit.as_ref(), RateLimit::RIXL_DEFAULT);
+        let defaults = match raw.defaults {
+            Some(defaults) => self.key_defaults(defaults),
+            None => RotationFields::default(),
+        };
+        let mut seen_ids = HashMap::new();
+        let entries = raw.api_keys.map(|keys| keys.0).unwrap_or_default();
+        let keys = entries
+            .into_iter()
+            .filter_map(|(name, key)| self.key(name, key, &defaults, base_dir, &mut seen_ids))
+            .collect();
+        RixlSettings {
+            api,
+            rate_limit,
+            keys,
+        }
+    }
+
+    fn rixl_api(
+        &mut self,
+        api: Option<&Located<String>>,
+        org_id: Option<&Located<String>>,
+    ) -> RixlApi {
+        let family = api.map_or("platform", |api| api.value.as_str());
+        match (family, org_id) {
+            ("platform", None) => RixlApi::Platform,
+            ("platform", Some(org_id)) => {
+                let message = "`org_id` is used only with `api: v1`; the platform routes take \
+                               the organization from the token"
+                    .to_owned();
+                self.report(org_id, message);
+                RixlApi::Platform
+            }
+            ("v1", Some(org_id)) if is_identifier(org_id.value.trim()) => RixlApi::V1 {
+                org_id: org_id.value.trim().to_owned(),
+            },
+            ("v1", Some(org_id)) => {
+                let message = format!(
+                    "org_id `{}` is not a RIXL organization ID: expected letters and digits only",
+                    org_id.value
+                );
+                self.report(org_id, message);
+                RixlApi::Platform
+            }
+            ("v1", _) => {
+                if let Some(api) = api {
+                    self.report(api, "`api: v1` needs `rixl.org_id`".to_owned());
+                }
+                RixlApi::Platform
+            }
+            (other, _) => {
+                if let Some(api) = api {
+                    let message =
+                        format!("unknown RIXL api `{other}`; expected `platform` or `v1`");
+                    self.report(api, message);
+                }
+                RixlApi::Platform
+            }
+        }
+    }
+
+    fn key_defaults(&mut self, defaults: Located<RawRixlKey>) -> RotationFields {
+        let (key_id, secret, rotation) = defaults.value.split();
+        if let Some(key_id) = &key_id {
+            let message = "`key_id` cannot be a default: each key names its own".to_owned();
+            self.report(key_id, message);
+        }
+        if let Some(secret) = &secret {
+            let message = "`secret` cannot be a default: each key has its own sink".to_owned();
+            self.report(secret, message);
+        }
+        self.rotation_fields(rotation)
+    }
+
+    fn key(
+        &mut self,
+        name: Located<String>,
+        raw: Located<RawRixlKey>,
+        defaults: &RotationFields,
+        base_dir: &Path,
+        seen_ids: &mut HashMap<String, String>,
+    ) -> Option<RixlKey> {
+        let name_ok = self.resource_name(&name, "rixl.api_keys");
+        let (key_id, secret, rotation) = raw.value.split();
+        let key_id = match &key_id {
+            Some(id) => self.key_id(id, &name.value, seen_ids),
+            None => {
+                self.report(&name, format!("API key `{}` has no `key_id`", name.value));
+                None
+            }
+        };
+        let sink = match secret {
+            Some(secret) => self.sink(secret, base_dir),
+            None => {
+                let message = format!(
+                    "API key `{}` has no `secret` sink; a rotation's new secret must go \
+                     somewhere (`secret: {{file: PATH}}` or `secret: {{command: [...]}}`)",
+                    name.value
+                );
+                self.report(&name, message);
+                None
+            }
+        };
+        let rotation = self.rotation_fields(rotation).merged_over(defaults);
+        Some(RixlKey {
+            name: name_ok.then_some(name.value)?,
+            key_id: key_id?,
+            rotation,
+            sink: sink?,
+        })
+    }
+
+    fn key_id(
+        &mut self,
+        id: &Located<String>,
+        name: &str,
+        seen_ids: &mut HashMap<String, String>,
+    ) -> Option<String> {
+        let text = id.value.trim();
+        if !is_identifier(text) {
+            let message =
+                format!("key_id `{text}` is not a RIXL key ID: expected letters and digits only");
+            self.report(id, message);
+            return None;
+        }
+        if let Some(first) = seen_ids.get(text) {
+            let message = format!(
+                "API key `{name}` has the same key_id as `{first}`; each key may be managed by \
+                 one entry only"
+            );
+            self.report(id, message);
+            return None;
+        }
+        seen_ids.insert(text.to_owned(), name.to_owned());
+        Some(text.to_owned())
+    }
+
+    fn sink(&mut self, raw: Located<RawSink>, base_dir: &Path) -> Option<SecretSink> {
+        match (&raw.value.file, &raw.value.command) {
+            (Some(file), None) if !file.value.trim().is_empty() => {
+                let shown = file.value.trim().to_owned();
+                Some(SecretSink::File {
+                    path: base_dir.join(&shown),
+                    shown,
+                })
+            }
+            (Some(file), None) => {
+                self.report(file, "`file` needs a path".to_owned());
+                None
+            }
+            (None, Some(command)) if command.value.first().is_some_and(|p| !p.is_empty()) => {
+                Some(SecretSink::Command {
+                    argv: command.value.clone(),
+                })
+            }
+            (None, Some(command)) => {
+                let message = "`command` needs a program, e.g. [\"gh\", \"secret\", \"set\", \
+                               \"RIXL_KEY\"]"
+                    .to_owned();
+                self.report(command, message);
+                None
+            }
+            _ => {
+                let message =
+                    "`secret` takes exactly one of `file: PATH` or `command: [program, args...]`"
+                        .to_owned();
+                self.report(&raw, message);
+                None
+            }
+        }
+    }
+}
+
+/// RIXL's IDs: letters and digits only (the v1 document's `^[0-9A-Za-z]+$`).
+fn is_identifier(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric())
+}

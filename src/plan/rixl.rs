@@ -1,0 +1,162 @@
+//! Plans one RIXL API key: the rotation rules with last rotation = `created_at`, no interval and
+//! no automatic rotation; a warning when the key expires within 14 days.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::live::RixlLive;
+use super::model::{Action, Attribute, AttributeValue, PlanWarning, ResourcePlan, Target};
+use super::rotation::{KeyFacts, RotationDecision, decide};
+use crate::config::RixlKey;
+
+/// Keys expiring within this long are pointed out in the plan.
+pub const EXPIRY_WARNING: SignedDuration = SignedDuration::from_hours(14 * 24);
+
+/// The plan for one key given its listed state.
+pub(crate) fn plan_key(
+    desired: &RixlKey,
+    live: &RixlLive,
+    now: Timestamp,
+    allow_rapid_rotation: bool,
+) -> ResourcePlan {
+    let key = KeyFacts {
+        policy: &desired.rotation,
+        last_rotation: live.created_at,
+        automatic_interval: None,
+    };
+    let (decision, deadline) = decide(key, now, allow_rapid_rotation);
+    let mut actions = Vec::new();
+    let mut deferral = None;
+    match decision {
+        RotationDecision::Keep => {}
+        RotationDecision::Rotate(reasons) => actions.push(Action::Rotate { reasons }),
+        RotationDecision::Defer(held_back) => deferral = Some(held_back),
+    }
+    let before = attributes(live);
+    let after = if actions.is_empty() {
+        before.clone()
+    } else {
+        vec![
+            attribute("created_at", AttributeValue::KnownAfterApply),
+            before[1].clone(),
+        ]
+    };
+    ResourcePlan {
+        name: desired.name.clone(),
+        target: Target::RixlKey {
+            key_id: desired.key_id.clone(),
+            sink: desired.sink.clone(),
+        },
+        last_rotation: live.created_at,
+        before,
+        after,
+        actions,
+        deferral,
+        deadline,
+        warnings: expiry_warning(live, now).into_iter().collect(),
+    }
+}
+
+fn attribute(name: &'static str, value: AttributeValue) -> Attribute {
+    Attribute { name, value }
+}
+
+fn attributes(live: &RixlLive) -> Vec<Attribute> {
+    let value = |instant: Option<Timestamp>| match instant {
+        Some(at) => AttributeValue::Known(at.to_string()),
+        None => AttributeValue::Unknown,
+    };
+    vec![
+        attribute("created_at", value(live.created_at)),
+        attribute("expiring_at", value(live.expiring_at)),
+    ]
+}
+
+fn expiry_warning(live: &RixlLive, now: Timestamp) -> Option<PlanWarning> {
+    let expiring_at = live.expiring_at?;
+    let remaining = expiring_at.duration_since(now);
+    (remaining <= EXPIRY_WARNING).then_some(PlanWarning::KeyExpiresSoon {
+        expiring_at,
+        remaining,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::{RotationPolicy, SecretSink};
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    fn days(n: i64) -> SignedDuration {
+        SignedDuration::from_hours(24 * n)
+    }
+
+    fn key(max_key_age: Option<i64>) -> RixlKey {
+        RixlKey {
+            name: "ci-uploader".to_owned(),
+            key_id: "ak7Hq2".to_owned(),
+            rotation: RotationPolicy {
+                max_key_age: max_key_age.map(days),
+                ..RotationPolicy::default()
+            },
+            sink: SecretSink::File {
+                shown: "secrets/ci.key".to_owned(),
+                path: PathBuf::from("/tmp/secrets/ci.key"),
+            },
+        }
+    }
+
+    fn live(age_days: i64, expires_in_days: i64) -> RixlLive {
+        RixlLive {
+            created_at: Some(now() - days(age_days)),
+            expiring_at: Some(now() + days(expires_in_days)),
+        }
+    }
+
+    #[test]
+    fn an_old_key_is_rotated_and_its_created_at_renewed() {
+        let plan = plan_key(&key(Some(60)), &live(61, 300), now(), false);
+        assert_eq!(plan.rotations(), 1);
+        assert_eq!(plan.after[0].value, AttributeValue::KnownAfterApply);
+        assert!(plan.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_young_key_is_kept() {
+        let plan = plan_key(&key(Some(60)), &live(10, 300), now(), false);
+        assert!(plan.actions.is_empty());
+        assert_eq!(plan.before, plan.after);
+    }
+
+    #[test]
+    fn no_automatic_rotation_meets_a_deadline() {
+        let mut desired = key(None);
+        desired.rotation.rotate_by = Some(now() + days(3));
+        let plan = plan_key(&desired, &live(30, 300), now(), false);
+        assert_eq!(plan.rotations(), 1);
+    }
+
+    #[test]
+    fn expiry_within_14_days_is_a_warning_not_an_action() {
+        let plan = plan_key(&key(None), &live(10, 14), now(), false);
+        assert!(plan.actions.is_empty());
+        assert_eq!(
+            plan.warnings[0].to_string(),
+            "the key expires on 2026-12-08 12:00 UTC, in 14 days"
+        );
+        let expired = plan_key(&key(None), &live(10, -2), now(), false);
+        assert_eq!(
+            expired.warnings[0].to_string(),
+            "the key expired on 2026-11-22 12:00 UTC, 2 days ago"
+        );
+        assert!(
+            plan_key(&key(None), &live(10, 15), now(), false)
+                .warnings
+                .is_empty()
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! The RIXL API key client: list (paginated), rotate, and the token exchange, for either route
+//! family.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use reqwest::{Method, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+
+use super::credentials::RixlCredentials;
+use super::wire::{ApiKey, ErrorBody, ExchangeRequest, ListApiKeys, RotateApiKey, TokenResponse};
+use crate::config::RixlApi;
+use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
+use crate::plan::RixlLive;
+use crate::provider::{ProviderError, ResourceLabel};
+
+/// RIXL's API unless `RIXL_BASE_URL` says otherwise.
+pub const DEFAULT_BASE_URL: &str = "https://api.rixl.com";
+
+/// Keys asked for per list page (the v1 routes allow at most 100).
+const PAGE_SIZE: u64 = 100;
+
+/// One key as the client addresses it and names it in errors.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyRef<'a> {
+    /// The resource name in the desired-state file.
+    pub name: &'a str,
+    /// RIXL's key ID.
+    pub key_id: &'a str,
+}
+
+impl KeyRef<'_> {
+    /// How messages name the key: `rixl api key "ci-uploader" (ak7Hq2)`.
+    pub fn label(&self) -> ResourceLabel {
+        ResourceLabel(format!("rixl api key \"{}\" ({})", self.name, self.key_id))
+    }
+}
+
+/// A rotated key: its new state and its new secret, which exists nowhere else.
+pub struct RotatedKey {
+    /// The key after the rotation.
+    pub live: RixlLive,
+    /// The new secret.
+    pub secret: SecretString,
+}
+
+/// A client for one run: one connection pool, one rate limiter, one access token.
+pub struct RixlClient {
+    http: HttpSender,
+    base_url: Url,
+    api: RixlApi,
+    credentials: RixlCredentials,
+    exchanged_token: OnceCell<SecretString>,
+}
+
+impl RixlClient {
+    /// A client for `base_url` and route family `api`.
+    pub fn new(
+        base_url: Url,
+        api: RixlApi,
+        credentials: RixlCredentials,
+        settings: HttpSettings,
+    ) -> Result<Self, ProviderError> {
+        Ok(Self {
+            http: HttpSender::new(settings).map_err(ProviderError::Setup)?,
+            base_url,
+            api,
+            credentials,
+            exchanged_token: OnceCell::new(),
+        })
+    }
+
+    /// A client configured from the environment: `RIXL_BASE_URL` and the credentials.
+    pub fn from_env(
+        var: impl Fn(&str) -> Option<String>,
+        api: RixlApi,
+        settings: HttpSettings,
+    ) -> Result<Self, ProviderError> {
+        let text = var("RIXL_BASE_URL").filter(|url| !url.trim().is_empty());
+        let base_url = parse_base_url("RIXL_BASE_URL", text.as_deref().unwrap_or(DEFAULT_BASE_URL))
+            .map_err(ProviderError::Setup)?;
+        let credentials = RixlCredentials::from_env(&var)?;
+        Self::new(base_url, api, credentials, settings)
+    }
+
+    /// Every key of the organization, by key ID, following pages until `total` is reached.
+    pub async fn list(&self) -> Result<HashMap<String, RixlLive>, ProviderError> {
+        let label = ResourceLabel("rixl api keys".to_owned());
+        let mut keys = HashMap::new();
+        let mut offset = 0;
+        loop {
+            let path = self.list_path(offset);
+            let response = self.call(&label, Method::GET, &path, None).await?;
+            let page: ListApiKeys = parse(&label, &format!("GET {path}"), &response, true)?;
+            let received = page.api_keys.len() as u64;
+            for key in page.api_keys {
+                let id = key.id.clone().unwrap_or_default();
+                keys.insert(
+                    id,
+                    live_from_wire(&key)
+                        .map_err(|detail| invalid(&label, &path, &response, detail))?,
+                );
+            }
+            offset += received;
+            let total = page.total.and_then(|total| total.value()).unwrap_or(offset);
+            if received == 0 || offset >= total {
+                return Ok(keys);
+            }
+        }
+    }
+
+    /// Rotates a key. The answer carries the new secret exactly once; an error whose
+    /// [`ProviderError::outcome_unknown`] is true leaves it open whether a secret was issued.
+    pub async fn rotate(&self, key: KeyRef<'_>) -> Result<RotatedKey, ProviderError> {
+        let label = key.label();
+        let path = self.rotate_path(key.key_id);
+        let response = self
+            .call(
+                &label,
+                Method::POST,
+                &path,
+                Some(Idempotency::NotIdempotent),
+            )
+            .await?;
+        let operation = format!("POST {path}");
+        let rotated: RotateApiKey = parse(&label, &operation, &response, false)?;
+        let api_key = rotated
+            .api_key
+            .ok_or_else(|| ProviderError::SecretMissing {
+                resource: label.clone(),
+                operation: operation.clone(),
+            })?;
+        let live =
+            live_from_wire(&api_key).map_err(|detail| invalid(&label, &path, &response, detail))?;
+        match api_key.secret {
+            Some(secret) if !secret.expose_secret().is_empty() => Ok(RotatedKey { live, secret }),
+            _ => Err(ProviderError::SecretMissing {
+                resource: label,
+                operation,
+            }),
+        }
+    }
+
+    async fn call(
+        &self,
+        label: &ResourceLabel,
+        method: Method,
+        path: &str,
+        idempotency: Option<Idempotency>,
+    ) -> Result<HttpResponse, ProviderError> {
+        let token = self.bearer().await?;
+        let url = endpoint(&self.base_url, path);
+        let operation = format!("{method} {path}");
+        let idempotency = idempotency.unwrap_or(Idempotency::Idempotent);
+        self.http
+            .send(&operation, idempotency, |client| {
+                client
+                    .request(method.clone(), &url)
+                    .bearer_auth(token.expose_secret())
+            })
+            .await
+            .map_err(|error| ProviderError::Transport {
+                resource: label.clone(),
+                operation,
+                detail: error.detail,
+                request_may_have_arrived: error.request_may_have_arrived,
+            })
+    }
+
+    /// The bearer token: `RIXL_API_TOKEN`, or the one exchanged for `RIXL_API_KEY` (once).
+    async fn bearer(&self) -> Result<&SecretString, ProviderError> {
+        match &self.credentials {
+            RixlCredentials::Token(token) => Ok(token),
+            RixlCredentials::ApiKey(api_key) => {
+                self.exchanged_token
+                    .get_or_try_init(|| self.exchange(api_key))
+                    .await
+            }
+        }
+    }
+
+    async fn exchange(&self, api_key: &SecretString) -> Result<SecretString, ProviderError> {
+        let label = ResourceLabel("rixl token exchange".to_owned());
+        let path = match self.api {
+            RixlApi::Platform => "/platform/auth/token",
+            RixlApi::V1 { .. } => "/platform/auth/v1/token",
+        };
+        let operation = format!("POST {path}");
+        let url = endpoint(&self.base_url, path);
+        let response = self
+            .http
+            .send(&operation, Idempotency::Idempotent, |client| {
+                client.post(&url).json(&ExchangeRequest {
+                    api_key: api_key.expose_secret(),
+                })
+            })
+            .await
+            .map_err(|error| ProviderError::Transport {
+                resource: label.clone(),
+                operation: operation.clone(),
+                detail: error.detail,
+                request_may_have_arrived: error.request_may_have_arrived,
+            })?;
+        let token: TokenResponse = parse(&label, &operation, &response, false)?;
+        token
+            .access_token
+            .ok_or_else(|| ProviderError::InvalidResponse {
+                resource: label,
+                operation,
+                status: response.status,
+                detail: "the answer has no access_token".to_owned(),
+            })
+    }
+
+    fn list_path(&self, offset: u64) -> String {
+        match &self.api {
+            RixlApi::Platform => {
+                format!("/platform/api-keys?limit={PAGE_SIZE}&offset={offset}")
+            }
+            RixlApi::V1 { org_id } => format!(
+                "/organizations/{org_id}/api-keys/v1?pagination.limit={PAGE_SIZE}&pagination.offset={offset}"
+            ),
+        }
+    }
+
+    fn rotate_path(&self, key_id: &str) -> String {
+        match &self.api {
+            RixlApi::Platform => format!("/platform/api-keys/{key_id}/rotate"),
+            RixlApi::V1 { org_id } => {
+                format!("/organizations/{org_id}/api-keys/v1/{key_id}/rotate")
+            }
+        }
+    }
+}
+
+/// A 2xx answer as `T`; any other status as an error carrying RIXL's `{code, error, details}`.
+/// `may_show_body` is false for answers that can hold a secret: their bytes are never shown.
+fn parse<T: DeserializeOwned>(
+    label: &ResourceLabel,
+    operation: &str,
+    response: &HttpResponse,
+    may_show_body: bool,
+) -> Result<T, ProviderError> {
+    if !(200..300).contains(&response.status) {
+        return Err(ProviderError::Status {
+            resource: label.clone(),
+            operation: operation.to_owned(),
+            status: response.status,
+            detail: error_detail(&response.body, may_show_body),
+        });
+    }
+    serde_json::from_slice(&response.body).map_err(|error| {
+        let shown = if may_show_body {
+            format!(
+                ": {}",
+                String::from_utf8_lossy(&response.body)
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            )
+        } else {
+            String::new()
+        };
+        ProviderError::InvalidResponse {
+            resource: label.clone(),
+            operation: operation.to_owned(),
+            status: response.status,
+            detail: format!("not a RIXL API answer ({error}){shown}"),
+        }
+    })
+}
+
+fn error_detail(body: &[u8], may_show_body: bool) -> String {
+    if let Ok(error) = serde_json::from_slice::<ErrorBody>(body) {
+        let code = error
+            .code
+            .map(|code| code.to_string().trim_matches('"').to_owned());
+        let message = error.error.or(error.message).unwrap_or_default();
+        let mut text = match code {
+            Some(code) => format!("code {code}: {message}"),
+            None => message,
+        };
+        let details = error.details.filter(|details| {
+            !details.is_null() && details.as_array().is_none_or(|items| !items.is_empty())
+        });
+        if let Some(details) = details {
+            text.push_str(&format!(" (details: {details})"));
+        }
+        if !text.trim().is_empty() {
+            return text;
+        }
+    }
+    if body.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    if may_show_body {
+        String::from_utf8_lossy(body).chars().take(200).collect()
+    } else {
+        format!(
+            "({} bytes in a format keyrot does not know; not shown)",
+            body.len()
+        )
+    }
+}
+
+fn invalid(
+    label: &ResourceLabel,
+    path: &str,
+    response: &HttpResponse,
+    detail: String,
+) -> ProviderError {
+    ProviderError::InvalidResponse {
+        resource: label.clone(),
+        operation: path.to_owned(),
+        status: response.status,
+        detail,
+    }
+}
+
+fn live_from_wire(key: &ApiKey) -> Result<RixlLive, String> {
+    Ok(RixlLive {
+        created_at: instant(key.created_at.as_deref(), "created_at")?,
+        expiring_at: instant(key.expiring_at.as_deref(), "expiring_at")?,
+    })
+}
+
+fn instant(text: Option<&str>, field: &str) -> Result<Option<Timestamp>, String> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|error| format!("{field} `{text}` is not an RFC 3339 instant: {error}")),
+    }
+}

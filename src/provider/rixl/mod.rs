@@ -1,0 +1,8 @@
+//! RIXL's API keys: list, rotate (a new secret, once), token exchange.
+
+mod client;
+mod credentials;
+mod wire;
+
+pub use client::{DEFAULT_BASE_URL, KeyRef, RixlClient, RotatedKey};
+pub use credentials::RixlCredentials;
