@@ -110,6 +110,8 @@ impl TestSandbox {
                 "CLOUDFLARE_API_TOKEN",
                 &self.sandbox.credentials().api_token,
             )
+            .env("RIXL_BASE_URL", self.sandbox.rixl_base_url())
+            .env("RIXL_API_TOKEN", &self.sandbox.credentials().rixl_token)
             .arg("-f")
             .arg(file);
         command

@@ -1,0 +1,362 @@
+//! RIXL API keys end to end: rotation into each sink kind, sink failures before and after a
+//! rotate with the recovery path, secrets never printed, pagination, both route families.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{NOW, TestSandbox, days_ago, now, stderr, stdout};
+use jiff::SignedDuration;
+use keyrot::sandbox::{Faults, SandboxKey};
+
+fn key(id: &str, org_id: &str, age_days: i64, expires_in_days: i64) -> SandboxKey {
+    SandboxKey {
+        id: id.to_owned(),
+        name: format!("key {id}"),
+        org_id: org_id.to_owned(),
+        project_id: "PR1".to_owned(),
+        project_name: "project".to_owned(),
+        created_at: days_ago(age_days),
+        expiring_at: Some(now() + SignedDuration::from_hours(24 * expires_in_days)),
+        last_used: None,
+        secret: format!("rxl_seeded-secret-of-{id}"),
+    }
+}
+
+/// A desired-state file in a fresh directory (with a `secrets/` directory beside it).
+struct Workspace {
+    directory: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new(contents: &str) -> Self {
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::write(directory.path().join("keyrot.yaml"), contents).unwrap();
+        std::fs::create_dir(directory.path().join("secrets")).unwrap();
+        Self { directory }
+    }
+
+    fn file(&self) -> PathBuf {
+        self.directory.path().join("keyrot.yaml")
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.directory.path().join(relative)
+    }
+
+    fn recovered(&self) -> Vec<PathBuf> {
+        let directory = self.path(".keyrot/recovered");
+        match std::fs::read_dir(directory) {
+            Ok(entries) => entries.map(|entry| entry.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// Keys named `k1`, `k2`… with key IDs `K1`, `K2`…, each with max_key_age 30d and the given
+/// sink text (YAML flow mapping).
+fn keys_file(api: &str, sinks: &[&str]) -> String {
+    let mut file =
+        format!("version: 1\nrixl:\n{api}  defaults:\n    max_key_age: 30d\n  api_keys:\n");
+    for (index, sink) in sinks.iter().enumerate() {
+        let n = index + 1;
+        file.push_str(&format!(
+            "    k{n}:\n      key_id: K{n}\n      secret: {sink}\n"
+        ));
+    }
+    file
+}
+
+fn secret_of(sandbox: &TestSandbox, key_id: &str) -> String {
+    sandbox.sandbox.rixl_key(key_id).unwrap().secret
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn posts(sandbox: &TestSandbox) -> usize {
+    sandbox
+        .writes()
+        .iter()
+        .filter(|request| request.method == "POST")
+        .count()
+}
+
+fn everything_printed(outputs: &[&Output]) -> String {
+    outputs
+        .iter()
+        .map(|output| format!("{}{}", stdout(output), stderr(output)))
+        .collect()
+}
+
+#[test]
+fn a_due_key_is_rotated_into_its_file_with_mode_0600() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 40, 300)]);
+    let workspace = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
+    let plan = sandbox.run(&workspace.file(), &["plan"]);
+    assert!(
+        stdout(&plan).contains("↻ rotate api key: new secret -> file secrets/k1.key"),
+        "{}",
+        stdout(&plan)
+    );
+    let apply = sandbox.run(&workspace.file(), &["-v", "apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let secret = secret_of(&sandbox, "K1");
+    let written = workspace.path("secrets/k1.key");
+    assert_eq!(
+        std::fs::read_to_string(&written).unwrap(),
+        format!("{secret}\n")
+    );
+    assert_eq!(mode(&written), 0o600);
+    let again = sandbox.run(&workspace.file(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
+    let printed = everything_printed(&[&plan, &apply, &again]);
+    assert!(!printed.contains(&secret), "the new secret was printed");
+    assert!(
+        !printed.contains("rxl_"),
+        "a secret-like value was printed:\n{printed}"
+    );
+}
+
+#[test]
+fn a_command_sink_gets_the_secret_on_stdin() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 40, 300)]);
+    let workspace = Workspace::new("");
+    let out = workspace.path("secrets/from-command");
+    let sink = format!("{{command: [sh, -c, 'cat > {}']}}", out.display());
+    std::fs::write(workspace.file(), keys_file("", &[&sink])).unwrap();
+    let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    assert_eq!(
+        std::fs::read_to_string(out).unwrap(),
+        secret_of(&sandbox, "K1")
+    );
+}
+
+#[test]
+fn an_unusable_sink_refuses_the_run_before_any_rotate() {
+    let sandbox = TestSandbox::with_keys(
+        Vec::new(),
+        vec![
+            key("K1", "OR1", 40, 300),
+            key("K2", "OR1", 40, 300),
+            key("K3", "OR1", 40, 300),
+        ],
+    );
+    let workspace = Workspace::new(&keys_file(
+        "",
+        &[
+            "{file: missing/k1.key}",
+            "{file: read-only/k2.key}",
+            "{command: [keyrot-no-such-program]}",
+        ],
+    ));
+    let read_only = workspace.path("read-only");
+    std::fs::create_dir(&read_only).unwrap();
+    std::fs::set_permissions(&read_only, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1));
+    let error = stderr(&apply);
+    assert!(
+        error.contains(
+            "refusing to apply: secret sinks cannot take a new secret, so no key was rotated"
+        ),
+        "{error}"
+    );
+    assert!(
+        error.contains("k1: file missing/k1.key: directory") && error.contains("does not exist"),
+        "{error}"
+    );
+    assert!(
+        error.contains("k2: file read-only/k2.key: directory") && error.contains("is read-only"),
+        "{error}"
+    );
+    assert!(
+        error.contains(
+            "k3: command keyrot-no-such-program: program `keyrot-no-such-program` is not on PATH"
+        ),
+        "{error}"
+    );
+    assert_eq!(posts(&sandbox), 0);
+}
+
+#[test]
+fn a_sink_failing_after_the_rotate_leaves_the_secret_in_a_recovery_file() {
+    // k1's command breaks k2's directory after the checks passed, then k3's command fails.
+    let sandbox = TestSandbox::with_keys(
+        Vec::new(),
+        vec![
+            key("K1", "OR1", 40, 300),
+            key("K2", "OR1", 40, 300),
+            key("K3", "OR1", 40, 300),
+        ],
+    );
+    let workspace = Workspace::new("");
+    let breaks = format!(
+        "{{command: [sh, -c, 'cat > /dev/null; rm -r {}']}}",
+        workspace.path("secrets").display()
+    );
+    let fails = "{command: [sh, -c, 'cat > /dev/null; echo vault sealed >&2; exit 2']}";
+    let file = keys_file("", &[&breaks, "{file: secrets/k2.key}", fails]);
+    std::fs::write(workspace.file(), file).unwrap();
+
+    let apply = sandbox.run(
+        &workspace.file(),
+        &["--parallelism", "1", "apply", "--auto-approve"],
+    );
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    let report = stdout(&apply);
+    let recovered = workspace.recovered();
+    assert_eq!(recovered.len(), 2, "{report}");
+    for (key_id, fragment) in [
+        ("K2", "does not exist"),
+        ("K3", "exited with status 2: vault sealed"),
+    ] {
+        let secret = secret_of(&sandbox, key_id);
+        let file = recovered
+            .iter()
+            .find(|path| std::fs::read_to_string(path).unwrap() == format!("{secret}\n"))
+            .unwrap_or_else(|| panic!("no recovery file holds {key_id}'s secret"));
+        assert_eq!(mode(file), 0o600);
+        assert!(report.contains(&file.display().to_string()), "{report}");
+        assert!(report.contains(fragment), "{report}");
+        assert!(!report.contains(&secret));
+    }
+    assert!(report.contains("the key was rotated, but its new secret could not be delivered"));
+    assert!(report.contains(
+        "put it where it belongs (the old secret no longer works), then delete that file"
+    ));
+    assert_eq!(posts(&sandbox), 3, "each key rotated exactly once");
+}
+
+#[test]
+fn a_lost_rotate_answer_says_plainly_that_a_secret_was_issued_and_lost() {
+    let faults = Faults {
+        rotate_then_drop_rate: 1.0,
+        ..Faults::default()
+    };
+    let sandbox = TestSandbox::with_everything(Vec::new(), vec![key("K1", "OR1", 40, 300)], faults);
+    let workspace = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
+    let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1));
+    let report = stdout(&apply);
+    assert!(
+        report.contains(
+            "so a new secret was issued and never received: the old secret no longer works"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("keyrot apply --allow-rapid-rotation"),
+        "{report}"
+    );
+    assert_eq!(posts(&sandbox), 1, "the rotate was not sent again");
+    assert!(!workspace.path("secrets/k1.key").exists());
+}
+
+#[test]
+fn listing_follows_pages_until_total() {
+    let keys: Vec<SandboxKey> = (1..=250)
+        .map(|n| key(&format!("K{n}"), "OR1", 10, 300))
+        .collect();
+    let sandbox = TestSandbox::with_keys(Vec::new(), keys);
+    let file = "version: 1\nrixl:\n  api_keys:\n    first:\n      key_id: K1\n      secret: {file: secrets/a}\n    middle:\n      key_id: K120\n      secret: {file: secrets/b}\n    last:\n      key_id: K250\n      secret: {file: secrets/c}\n";
+    let workspace = Workspace::new(file);
+    let plan = sandbox.run(&workspace.file(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let lists: Vec<String> = sandbox
+        .requests()
+        .into_iter()
+        .filter(|request| request.method == "GET")
+        .map(|request| request.path)
+        .collect();
+    assert_eq!(lists.len(), 3, "{lists:?}");
+}
+
+#[test]
+fn the_v1_routes_with_an_exchanged_token() {
+    let sandbox = TestSandbox::with_keys(
+        Vec::new(),
+        vec![key("K1", "ORother", 40, 300), key("K1", "ORmine", 40, 300)],
+    );
+    let workspace = Workspace::new(&keys_file(
+        "  api: v1\n  org_id: ORmine\n",
+        &["{file: secrets/k1.key}"],
+    ));
+    let exchange_key = sandbox.sandbox.credentials().rixl_api_key.clone();
+    let apply = sandbox
+        .keyrot(&workspace.file())
+        .env_remove("RIXL_API_TOKEN")
+        .env("RIXL_API_KEY", &exchange_key)
+        .args(["--now", NOW, "apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let paths: Vec<String> = sandbox
+        .requests()
+        .into_iter()
+        .map(|request| format!("{} {}", request.method, request.path))
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "POST /platform/auth/v1/token",
+            "GET /organizations/ORmine/api-keys/v1",
+            "POST /organizations/ORmine/api-keys/v1/K1/rotate",
+        ]
+    );
+    let other = sandbox.sandbox.rixl_key("K1").unwrap();
+    assert_eq!(other.org_id, "ORother");
+    assert_eq!(
+        other.secret, "rxl_seeded-secret-of-K1",
+        "the other organization's key was untouched"
+    );
+    let written = std::fs::read_to_string(workspace.path("secrets/k1.key")).unwrap();
+    assert!(written.starts_with("rxl_") && !stdout(&apply).contains(written.trim()));
+    assert!(!everything_printed(&[&apply]).contains(&exchange_key));
+}
+
+#[test]
+fn a_key_missing_live_is_an_error_naming_it() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 10, 300)]);
+    let workspace = Workspace::new(&keys_file("", &["{file: a}", "{file: b}"]));
+    let plan = sandbox.run(&workspace.file(), &["plan"]);
+    assert_eq!(plan.status.code(), Some(1));
+    assert_eq!(
+        stderr(&plan).trim(),
+        "error: rixl api key \"k2\" (K2): not found among the 1 keys RIXL listed; check key_id"
+    );
+}
+
+#[test]
+fn a_key_expiring_within_14_days_is_a_warning() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 5, 6)]);
+    let workspace = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
+    let plan = sandbox.run(&workspace.file(), &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0));
+    assert!(
+        stdout(&plan).contains("⚠ warning: the key expires on 2026-11-30 12:00 UTC, in 6 days"),
+        "{}",
+        stdout(&plan)
+    );
+}
+
+#[test]
+fn a_refused_token_shows_rixls_error_body() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 5, 300)]);
+    let workspace = Workspace::new(&keys_file("", &["{file: a}"]));
+    let plan = sandbox
+        .keyrot(&workspace.file())
+        .env("RIXL_API_TOKEN", "not-the-token")
+        .arg("plan")
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(1));
+    assert_eq!(
+        stderr(&plan).trim(),
+        "error: rixl api keys: GET /platform/api-keys?limit=100&offset=0 failed: HTTP 401: code 16: unauthenticated: missing or invalid bearer token"
+    );
+}
