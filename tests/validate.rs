@@ -188,3 +188,41 @@ fn a_wrong_type_says_what_was_expected() {
         "keyrot.yaml:1:1: expected a mapping (`name: value` lines) here",
     );
 }
+
+#[test]
+fn rixl_keys_are_validated_like_accounts() {
+    let contents = "\
+version: 1
+cloudflare:
+  accounts:
+    shared-name:
+      account_id: 023e105f4ecef8ad9ca31a8372d0c353
+rixl:
+  api: v1
+  defaults:
+    key_id: K0
+    secret: {file: x}
+  api_keys:
+    shared-name:
+      key_id: K1
+      secret: {file: a}
+    no-sink:
+      key_id: K2
+    both-sinks:
+      key_id: K3
+      secret: {file: a, command: [cat]}
+    bad-id:
+      key_id: ak-7/Hq2
+      secret: {command: []}
+";
+    let expected = "\
+keyrot.yaml:7:8: `api: v1` needs `rixl.org_id`
+keyrot.yaml:9:13: `key_id` cannot be a default: each key names its own
+keyrot.yaml:10:13: `secret` cannot be a default: each key has its own sink
+keyrot.yaml:12:5: resource name `shared-name` is already used in `cloudflare.accounts`; names are unique across the whole file
+keyrot.yaml:15:5: API key `no-sink` has no `secret` sink; a rotation's new secret must go somewhere (`secret: {file: PATH}` or `secret: {command: [...]}`)
+keyrot.yaml:19:15: `secret` takes exactly one of `file: PATH` or `command: [program, args...]`
+keyrot.yaml:21:15: key_id `ak-7/Hq2` is not a RIXL key ID: expected letters and digits only
+keyrot.yaml:22:25: `command` needs a program, e.g. [\"gh\", \"secret\", \"set\", \"RIXL_KEY\"]";
+    assert_error(contents, expected);
+}
