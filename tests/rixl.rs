@@ -185,23 +185,32 @@ fn an_unusable_sink_refuses_the_run_before_any_rotate() {
 
 #[test]
 fn a_sink_failing_after_the_rotate_leaves_the_secret_in_a_recovery_file() {
-    // k1's command breaks k2's directory after the checks passed, then k3's command fails.
+    // After the checks passed, k1's command removes k2's directory and makes k4's read-only;
+    // k3's command fails by itself.
     let sandbox = TestSandbox::with_keys(
         Vec::new(),
         vec![
             key("K1", "OR1", 40, 300),
             key("K2", "OR1", 40, 300),
             key("K3", "OR1", 40, 300),
+            key("K4", "OR1", 40, 300),
         ],
     );
     let workspace = Workspace::new("");
+    std::fs::create_dir(workspace.path("later-read-only")).unwrap();
     let breaks = format!(
-        "{{command: [sh, -c, 'cat > /dev/null; rm -r {}']}}",
-        workspace.path("secrets").display()
+        "{{command: [sh, -c, 'cat > /dev/null; rm -r {}; chmod 555 {}']}}",
+        workspace.path("secrets").display(),
+        workspace.path("later-read-only").display()
     );
     let fails = "{command: [sh, -c, 'cat > /dev/null; echo vault sealed >&2; exit 2']}";
-    let file = keys_file("", &[&breaks, "{file: secrets/k2.key}", fails]);
-    std::fs::write(workspace.file(), file).unwrap();
+    let sinks = [
+        breaks.as_str(),
+        "{file: secrets/k2.key}",
+        fails,
+        "{file: later-read-only/k4.key}",
+    ];
+    std::fs::write(workspace.file(), keys_file("", &sinks)).unwrap();
 
     let apply = sandbox.run(
         &workspace.file(),
@@ -210,10 +219,11 @@ fn a_sink_failing_after_the_rotate_leaves_the_secret_in_a_recovery_file() {
     assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
     let report = stdout(&apply);
     let recovered = workspace.recovered();
-    assert_eq!(recovered.len(), 2, "{report}");
+    assert_eq!(recovered.len(), 3, "{report}");
     for (key_id, fragment) in [
         ("K2", "does not exist"),
         ("K3", "exited with status 2: vault sealed"),
+        ("K4", "is read-only"),
     ] {
         let secret = secret_of(&sandbox, key_id);
         let file = recovered
@@ -229,7 +239,7 @@ fn a_sink_failing_after_the_rotate_leaves_the_secret_in_a_recovery_file() {
     assert!(report.contains(
         "put it where it belongs (the old secret no longer works), then delete that file"
     ));
-    assert_eq!(posts(&sandbox), 3, "each key rotated exactly once");
+    assert_eq!(posts(&sandbox), 4, "each key rotated exactly once");
 }
 
 #[test]
