@@ -65,6 +65,7 @@ fn world() -> impl Strategy<Value = (DesiredState, LiveState)> {
     prop::collection::vec(account_and_live(), 1..8).prop_map(|pairs| {
         let mut desired = DesiredState {
             source: "keyrot.yaml".to_owned(),
+            digest: String::new(),
             settings: Settings {
                 max_rotations_per_apply: 25,
             },

@@ -3,12 +3,14 @@
 //! (unless `--fail-fast`); a stop signal (Ctrl-C) stops new actions while in-flight ones finish.
 
 mod report;
+mod saved_plan;
 mod sink;
 mod stop;
 
 pub use report::{
     ActionFailure, ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome,
 };
+pub use saved_plan::{SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedSource, write_atomically};
 pub use sink::{SinkError, check_sink, deliver, recover};
 pub use stop::{StopReason, StopSignal};
 

@@ -1,48 +1,164 @@
-//! `keyrot apply`: plan, ask for approval, carry the plan out, report every action.
+//! `keyrot apply`: a fresh plan approved at the terminal, or a saved plan applied as it is
+//! after checking that nothing it touches changed since; then every action's outcome.
 
 use std::path::{Path, PathBuf};
 
-use super::args::{ApplyArgs, GlobalArgs};
+use super::args::{ApplyArgs, GlobalArgs, OutputFormat};
 use super::context::RunContext;
+use super::emit::{print_apply, print_plan, source};
 use super::exit::{CliError, Exit};
-use super::planning::read_and_plan;
+use super::planning::{read_and_plan, read_live};
 use super::prompt::confirm_apply;
-
-use crate::apply::{ApplyOptions, StopReason, StopSignal, apply, unusable_sinks};
+use crate::apply::{
+    ApplyOptions, ApplyReport, SavedPlan, StopReason, StopSignal, apply, unusable_sinks,
+};
 use crate::config::{DesiredState, load_file};
-use crate::plan::{Plan, PlanOptions};
-use crate::provider::ActionWriter;
-use crate::render::{render_apply_summary, render_outcome, render_plan};
+use crate::plan::{Plan, PlanOptions, plan};
+use crate::provider::{ActionWriter, Providers};
+use crate::render::{Command, plan_document, render_apply_summary, render_outcome};
 
 /// Runs `keyrot apply`.
 pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError> {
-    let desired = load_file(&global.file())?;
-    let context = RunContext::new(global);
+    match &args.plan_file {
+        Some(path) => apply_saved(global, args, path).await,
+        None => apply_fresh(global, args).await,
+    }
+}
+
+async fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError> {
+    let desired = load_file(&global.file())?
+        .only(&args.targets)
+        .map_err(CliError::Message)?;
+    let context = RunContext::new(global, args.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let options = PlanOptions {
         allow_rapid_rotation: args.allow_rapid_rotation,
         max_rotations: args.max_rotations,
     };
     let plan = read_and_plan(&context, &desired, &providers, options).await?;
-    print!("{}", render_plan(&plan, &desired.source, context.style));
+    if !args.auto_approve && args.format != OutputFormat::Human {
+        return Err(CliError::Message(format!(
+            "apply --format {} cannot ask for approval; nothing was changed. Pass \
+             --auto-approve, or apply a plan saved with `keyrot plan --out FILE`",
+            if args.format == OutputFormat::Json {
+                "json"
+            } else {
+                "markdown"
+            }
+        )));
+    }
+    let approval = if args.auto_approve {
+        Approval::Given
+    } else {
+        Approval::AskOnTerminal
+    };
+    run_plan(&context, &desired, &plan, &providers, args, approval).await
+}
+
+/// Applies a saved plan: the desired-state file must be unchanged, the plan must be what this
+/// keyrot computes from what it recorded, and every resource it touches must still be as it
+/// was observed; otherwise nothing is written.
+async fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Result<Exit, CliError> {
+    let saved = SavedPlan::read(path).map_err(CliError::Message)?;
+    let file = global
+        .file
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&saved.desired_state.file));
+    let desired = load_file(&file)?
+        .only(&saved.options.targets)
+        .map_err(CliError::Message)?;
+    if desired.digest != saved.desired_state.sha256 {
+        return Err(stale(path, &saved.staleness(&desired, &Default::default())));
+    }
+    let options = PlanOptions {
+        allow_rapid_rotation: saved.options.allow_rapid_rotation,
+        max_rotations: args.max_rotations,
+    };
+    let plan = plan(&desired, &saved.observed, saved.now, options)?;
+    let recomputed = plan_document(&plan, source(&desired), Command::Plan);
+    if recomputed["resources"] != saved.plan["resources"] {
+        return Err(CliError::Message(format!(
+            "{}: the saved plan is not what this keyrot computes from the state it recorded (was \
+             it edited, or made by another version?); nothing was changed. Run `keyrot plan \
+             --out` again",
+            path.display()
+        )));
+    }
+    let context = RunContext::new(global, args.format == OutputFormat::Human);
+    let providers = context.providers(&desired)?;
+    let touched: Vec<String> = plan
+        .resources
+        .iter()
+        .filter(|resource| !resource.actions.is_empty())
+        .map(|resource| resource.name.clone())
+        .collect();
+    if !touched.is_empty() {
+        let touched_desired = desired.clone().only(&touched).map_err(CliError::Message)?;
+        let fresh = read_live(&context, &touched_desired, &providers).await?;
+        let reasons = saved.staleness(&desired, &fresh);
+        if !reasons.is_empty() {
+            return Err(stale(path, &reasons));
+        }
+    }
+    run_plan(&context, &desired, &plan, &providers, args, Approval::Given).await
+}
+
+fn stale(path: &Path, reasons: &[String]) -> CliError {
+    CliError::Message(format!(
+        "plan is stale: {} no longer matches what it was made from; nothing was changed. Run \
+         `keyrot plan --out` again.\n  {}",
+        path.display(),
+        reasons.join("\n  ")
+    ))
+}
+
+/// Whether the plan still needs a `yes`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Approval {
+    Given,
+    AskOnTerminal,
+}
+
+async fn run_plan(
+    context: &RunContext,
+    desired: &DesiredState,
+    plan: &Plan,
+    providers: &Providers,
+    args: &ApplyArgs,
+    approval: Approval,
+) -> Result<Exit, CliError> {
+    let human = args.format == OutputFormat::Human;
+    if human {
+        print_plan(plan, desired, args.format, Command::Apply, context.style)?;
+    }
     if plan.is_empty() {
-        println!("Nothing to apply.");
+        if human {
+            println!("Nothing to apply.");
+        } else {
+            print_apply(plan, &ApplyReport::default(), desired, args.format)?;
+        }
         return Ok(Exit::Success);
     }
-    refuse_over_limit(&plan)?;
-    refuse_unusable_sinks(&plan)?;
-    if !args.auto_approve && !confirm_apply()? {
+    refuse_over_limit(plan)?;
+    refuse_unusable_sinks(plan)?;
+    if approval == Approval::AskOnTerminal && !confirm_apply()? {
         return Err(CliError::Message(
             "apply cancelled: only 'yes' approves; nothing was changed".to_owned(),
         ));
     }
-    println!();
+    if human {
+        println!();
+    }
     let options = ApplyOptions {
         parallelism: context.parallelism,
         fail_fast: args.fail_fast,
-        recovery_dir: recovery_dir(&global.file()),
+        recovery_dir: recovery_dir(&desired_file(desired)),
     };
-    execute(&context, &desired, &plan, &providers, options).await
+    execute(context, desired, plan, providers, options, args.format).await
+}
+
+fn desired_file(desired: &DesiredState) -> PathBuf {
+    PathBuf::from(&desired.source)
 }
 
 /// The rotation guardrail: a plan with more rotations than allowed is refused before any write.
@@ -90,30 +206,38 @@ pub fn recovery_dir(desired_file: &Path) -> PathBuf {
     directory.join(".keyrot").join("recovered")
 }
 
-/// Carries out an approved plan, printing each resource's outcomes in file order as they
-/// settle, then the summary. The first Ctrl-C stops new actions and lets in-flight ones
-/// finish; a second exits at once.
+/// Carries out an approved plan. Human output prints each resource's outcomes in file order as
+/// they settle, then the summary; machine-readable output prints one document at the end. The
+/// first Ctrl-C stops new actions and lets in-flight ones finish; a second exits at once.
 pub async fn execute(
     context: &RunContext,
     desired: &DesiredState,
     plan: &Plan,
     writer: &impl ActionWriter,
     options: ApplyOptions,
+    format: OutputFormat,
 ) -> Result<Exit, CliError> {
+    let human = format == OutputFormat::Human;
     let stop = StopSignal::new();
     let watcher = tokio::spawn(watch_interrupts(stop.clone()));
-    let progress =
-        context.progress_bar(plan.counts().updates + plan.counts().rotations, "applying");
+    let counts = plan.counts();
+    let progress = context.progress_bar(counts.updates + counts.rotations, "applying");
     let report = apply(plan, writer, options, &stop, |entries| {
-        for entry in entries {
-            progress.println(&render_outcome(entry, context.style));
+        if human {
+            for entry in entries {
+                progress.println(&render_outcome(entry, context.style));
+            }
         }
         progress.advance(entries.len());
     })
     .await;
     progress.finish();
     watcher.abort();
-    println!("\n{}", render_apply_summary(&report, plan, context.style));
+    if human {
+        println!("\n{}", render_apply_summary(&report, plan, context.style));
+    } else {
+        print_apply(plan, &report, desired, format)?;
+    }
     if report.interrupted {
         return Ok(Exit::Interrupted);
     }

@@ -80,6 +80,16 @@ pub enum Command {
     ///
     /// Example: keyrot apply --auto-approve
     Apply(ApplyArgs),
+    /// Read the live state and report drift from the desired state; never writes.
+    ///
+    /// Exits 0 in sync, 2 when an action would be planned or a deadline is overdue, 1 on error.
+    ///
+    /// Example: keyrot drift --format json --metrics-file /var/lib/node_exporter/keyrot.prom
+    Drift(DriftArgs),
+    /// Show a plan saved with `keyrot plan --out`.
+    ///
+    /// Example: keyrot show plan.json --format markdown
+    Show(ShowArgs),
     /// Check the desired-state file without contacting any API.
     ///
     /// Example: keyrot validate -f prod/keyrot.yaml
@@ -103,6 +113,18 @@ pub enum FaultTargetArg {
     Rotates,
 }
 
+/// `--format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people, colored on a terminal.
+    #[default]
+    Human,
+    /// The versioned JSON document (docs/json-format.md).
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
 /// `keyrot plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
@@ -112,16 +134,61 @@ pub struct PlanArgs {
     /// Plan rotations even inside min_rotation_gap of the last one.
     #[arg(long)]
     pub allow_rapid_rotation: bool,
+    /// Also save the plan to FILE, for `keyrot apply FILE` and `keyrot show FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Only this resource (repeatable).
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+}
+
+/// `keyrot drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Also write Prometheus metrics to PATH (atomically), for node_exporter's textfile
+    /// collector.
+    #[arg(long, value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
+    /// Only this resource (repeatable).
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+}
+
+/// `keyrot show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `keyrot plan --out`.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
 }
 
 /// `keyrot apply`.
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// A plan saved with `keyrot plan --out`: applied as it is (it is the approval), after
+    /// checking that nothing it touches changed since.
+    #[arg(value_name = "PLANFILE")]
+    pub plan_file: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+    /// Only this resource (repeatable; not with PLANFILE, which records its own).
+    #[arg(long = "target", value_name = "NAME", conflicts_with = "plan_file")]
+    pub targets: Vec<String>,
     /// Apply without asking (required when there is no terminal to ask on).
     #[arg(long)]
     pub auto_approve: bool,
-    /// Rotate even inside min_rotation_gap of the last rotation.
-    #[arg(long)]
+    /// Rotate even inside min_rotation_gap of the last rotation (not with PLANFILE).
+    #[arg(long, conflicts_with = "plan_file")]
     pub allow_rapid_rotation: bool,
     /// Allow up to N rotations in this run (overrides settings.max_rotations_per_apply).
     #[arg(long, value_name = "N")]

@@ -9,7 +9,7 @@ use super::output::{env_var, stdout_style};
 use super::progress::Progress;
 use crate::config::{DesiredState, RateLimit};
 use crate::http::{EventSink, HttpSettings};
-use crate::provider::Providers;
+use crate::provider::{Providers, ReadOnlyProviders};
 use crate::render::Style;
 
 /// Settings of one command run, from the global flags.
@@ -27,8 +27,9 @@ pub struct RunContext {
 }
 
 impl RunContext {
-    /// The context the global flags describe.
-    pub fn new(global: &GlobalArgs) -> Self {
+    /// The context the global flags describe; `human` is false for machine-readable output,
+    /// which never comes with a progress bar.
+    pub fn new(global: &GlobalArgs, human: bool) -> Self {
         let mut http = HttpSettings::new(RateLimit::CLOUDFLARE_DEFAULT);
         if let Some(timeout) = global.timeout {
             http.request_timeout = timeout;
@@ -41,13 +42,26 @@ impl RunContext {
             now: global.now.unwrap_or_else(Timestamp::now),
             http,
             parallelism: usize::from(global.parallelism),
-            progress: !global.quiet && !global.verbose,
+            progress: human && !global.quiet && !global.verbose,
         }
     }
 
     /// The API clients `desired` needs, configured from the environment.
     pub fn providers(&self, desired: &DesiredState) -> Result<Providers, CliError> {
         Ok(Providers::from_env(
+            desired,
+            env_var,
+            &self.http,
+            self.parallelism,
+        )?)
+    }
+
+    /// Read-only API clients for `desired`, for drift.
+    pub fn read_only_providers(
+        &self,
+        desired: &DesiredState,
+    ) -> Result<ReadOnlyProviders, CliError> {
+        Ok(ReadOnlyProviders::from_env(
             desired,
             env_var,
             &self.http,

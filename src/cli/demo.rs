@@ -7,7 +7,7 @@ use std::path::Path;
 use reqwest::Url;
 
 use super::apply::{execute, recovery_dir, refuse_unusable_sinks};
-use super::args::GlobalArgs;
+use super::args::{GlobalArgs, OutputFormat};
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::planning::read_and_plan;
@@ -35,7 +35,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let sandbox = start_seeded(Some(&desired), clock, loopback, Faults::default()).await?;
-    let context = RunContext::new(global);
+    let context = RunContext::new(global, true);
     let providers = sandbox_providers(&sandbox, &desired, &context)?;
     let style = context.style;
     println!(
@@ -58,7 +58,15 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
         fail_fast: false,
         recovery_dir: recovery_dir(&workspace.path().join("keyrot.yaml")),
     };
-    execute(&context, &desired, &plan, &providers, options).await?;
+    execute(
+        &context,
+        &desired,
+        &plan,
+        &providers,
+        options,
+        OutputFormat::Human,
+    )
+    .await?;
 
     step(style, "keyrot plan");
     let after = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;

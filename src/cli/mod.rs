@@ -5,6 +5,8 @@ mod apply;
 mod args;
 mod context;
 mod demo;
+mod drift;
+mod emit;
 mod exit;
 mod output;
 mod plan;
@@ -12,6 +14,7 @@ mod planning;
 mod progress;
 mod prompt;
 mod sandbox;
+mod show;
 mod validate;
 
 use std::process::ExitCode;
@@ -59,6 +62,8 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
     match &cli.command {
         Command::Plan(args) => plan::run(global, args).await,
         Command::Apply(args) => apply::run(global, args).await,
+        Command::Drift(args) => drift::run(global, args).await,
+        Command::Show(args) => show::run(global, args),
         Command::Validate => validate::run(global),
         Command::Sandbox(args) => sandbox::run(global, args).await,
         Command::Demo => demo::run(global).await,

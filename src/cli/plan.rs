@@ -1,24 +1,39 @@
-//! `keyrot plan`: read the live state and show what apply would change.
+//! `keyrot plan`: read the live state and show what apply would change; optionally save it.
 
-use super::args::{GlobalArgs, PlanArgs};
+use super::args::{GlobalArgs, OutputFormat, PlanArgs};
 use super::context::RunContext;
+use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
-use super::planning::read_and_plan;
+use super::planning::read_live;
+use crate::apply::{SavedOptions, SavedPlan};
 use crate::config::load_file;
-use crate::plan::PlanOptions;
-use crate::render::render_plan;
+use crate::plan::{PlanOptions, plan};
+use crate::render::{Command, plan_document};
 
 /// Runs `keyrot plan`.
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
-    let desired = load_file(&global.file())?;
-    let context = RunContext::new(global);
+    let desired = load_file(&global.file())?
+        .only(&args.targets)
+        .map_err(CliError::Message)?;
+    let context = RunContext::new(global, args.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let options = PlanOptions {
         allow_rapid_rotation: args.allow_rapid_rotation,
         max_rotations: None,
     };
-    let plan = read_and_plan(&context, &desired, &providers, options).await?;
-    print!("{}", render_plan(&plan, &desired.source, context.style));
+    let live = read_live(&context, &desired, &providers).await?;
+    let plan = plan(&desired, &live, context.now, options)?;
+    if let Some(out) = &args.out {
+        let saved_options = SavedOptions {
+            allow_rapid_rotation: args.allow_rapid_rotation,
+            targets: args.targets.clone(),
+        };
+        let document = plan_document(&plan, source(&desired), Command::Plan);
+        SavedPlan::new(&desired, context.now, saved_options, live, document)
+            .write(out)
+            .map_err(CliError::Message)?;
+    }
+    print_plan(&plan, &desired, args.format, Command::Plan, context.style)?;
     if args.detailed_exitcode && !plan.is_empty() {
         return Ok(Exit::Changes);
     }

@@ -3,7 +3,7 @@
 use super::context::RunContext;
 use super::exit::CliError;
 use crate::config::DesiredState;
-use crate::plan::{Plan, PlanOptions, plan};
+use crate::plan::{LiveState, Plan, PlanOptions, plan};
 use crate::provider::LiveReader;
 
 /// Reads the live state of `desired` (with a progress bar on long runs) and plans it.
@@ -13,9 +13,19 @@ pub async fn read_and_plan(
     reader: &impl LiveReader,
     options: PlanOptions,
 ) -> Result<Plan, CliError> {
+    let live = read_live(context, desired, reader).await?;
+    Ok(plan(desired, &live, context.now, options)?)
+}
+
+/// Reads the live state of `desired`, with a progress bar on long runs.
+pub async fn read_live(
+    context: &RunContext,
+    desired: &DesiredState,
+    reader: &impl LiveReader,
+) -> Result<LiveState, CliError> {
     let total = desired.resource_count();
     let progress = context.progress_bar(total, "reading live state");
     let live = reader.read_live(desired, &|| progress.advance(1)).await;
     progress.finish();
-    Ok(plan(desired, &live?, context.now, options)?)
+    Ok(live?)
 }

@@ -4,6 +4,7 @@ use std::io;
 use std::path::Path;
 
 use serde_saphyr::{DuplicateKeyPolicy, Options};
+use sha2::{Digest, Sha256};
 
 use super::error::ConfigError;
 use super::model::DesiredState;
@@ -41,7 +42,18 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
     check_version(file, text)?;
     let raw: RawFile = serde_saphyr::from_str_with_options(text, options())
         .map_err(|error| yaml_failure(file, &error))?;
-    validate(file, base_dir, raw)
+    let mut desired = validate(file, base_dir, raw)?;
+    desired.digest = sha256_hex(bytes);
+    Ok(desired)
+}
+
+/// The SHA-256 of the file's bytes in lowercase hex: what a saved plan records to notice that
+/// the file changed since.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 fn options() -> Options {

@@ -20,6 +20,8 @@ pub const DEFAULT_MIN_ROTATION_GAP: SignedDuration = SignedDuration::from_hours(
 pub struct DesiredState {
     /// The file's name as the user gave it, for messages.
     pub source: String,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub digest: String,
     /// Run-wide guardrails.
     pub settings: Settings,
     /// Cloudflare accounts in file order.
@@ -34,6 +36,43 @@ impl DesiredState {
     /// How many resources the file manages.
     pub fn resource_count(&self) -> usize {
         self.cloudflare_accounts.len() + self.rixl.keys.len()
+    }
+
+    /// Every resource name, in file order.
+    pub fn resource_names(&self) -> Vec<&str> {
+        let accounts = self
+            .cloudflare_accounts
+            .iter()
+            .map(|account| account.name.as_str());
+        let keys = self.rixl.keys.iter().map(|key| key.name.as_str());
+        accounts.chain(keys).collect()
+    }
+
+    /// Only the resources named in `targets` (`--target`); every unknown name is an error that
+    /// lists the known ones. No targets means every resource.
+    pub fn only(mut self, targets: &[String]) -> Result<Self, String> {
+        if targets.is_empty() {
+            return Ok(self);
+        }
+        let known = self.resource_names();
+        let unknown: Vec<&str> = targets
+            .iter()
+            .map(String::as_str)
+            .filter(|target| !known.contains(target))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "unknown --target {}; the resources of {} are: {}",
+                unknown.join(", "),
+                self.source,
+                known.join(", ")
+            ));
+        }
+        let wanted = |name: &String| targets.contains(name);
+        self.cloudflare_accounts
+            .retain(|account| wanted(&account.name));
+        self.rixl.keys.retain(|key| wanted(&key.name));
+        Ok(self)
     }
 }
 

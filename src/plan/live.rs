@@ -3,9 +3,10 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// Everything read from the APIs for one run, keyed by resource name.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveState {
     /// Cloudflare accounts' Access key configuration, by resource name.
     pub cloudflare: HashMap<String, CloudflareLive>,
@@ -14,7 +15,7 @@ pub struct LiveState {
 }
 
 /// One RIXL API key as `GET /platform/api-keys` listed it (never with a secret).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RixlLive {
     /// When the key (and so its current secret) was created; a rotation renews it.
     pub created_at: Option<Timestamp>,
@@ -23,7 +24,7 @@ pub struct RixlLive {
 }
 
 /// One account's Access key configuration as `GET /accounts/{id}/access/keys` returned it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CloudflareLive {
     /// Days between Cloudflare's own rotations.
     pub key_rotation_interval_days: f64,
@@ -31,4 +32,13 @@ pub struct CloudflareLive {
     pub last_key_rotation_at: Option<Timestamp>,
     /// Days until Cloudflare's next own rotation, if the API said.
     pub days_until_next_rotation: Option<f64>,
+}
+
+impl CloudflareLive {
+    /// The same configuration and the same last rotation; `days_until_next_rotation`, which
+    /// changes as days pass, is not compared.
+    pub fn same_as(&self, other: &Self) -> bool {
+        self.key_rotation_interval_days == other.key_rotation_interval_days
+            && self.last_key_rotation_at == other.last_key_rotation_at
+    }
 }

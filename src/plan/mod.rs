@@ -15,7 +15,10 @@ use jiff::Timestamp;
 
 pub use deadline::{DeadlineStatus, DueDeadline};
 pub use live::{CloudflareLive, LiveState, RixlLive};
-pub use model::{Action, Attribute, AttributeValue, Plan, PlanCounts, ResourcePlan, Target};
+pub use model::{
+    Action, Attribute, AttributeValue, Plan, PlanCounts, PlanWarning, ResourcePlan, Target,
+    UpcomingDeadline,
+};
 pub use reason::{Deferral, RotationReason};
 pub use rixl::EXPIRY_WARNING;
 pub use words::{instant_in_words, span_in_words};

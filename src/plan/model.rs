@@ -42,6 +42,14 @@ impl Plan {
             .all(|resource| resource.actions.is_empty())
     }
 
+    /// How many resources have drifted (see [`ResourcePlan::is_drifted`]).
+    pub fn drifted_resources(&self) -> usize {
+        self.resources
+            .iter()
+            .filter(|resource| resource.is_drifted())
+            .count()
+    }
+
     /// True when the plan rotates more keys than `settings.max_rotations_per_apply` allows.
     pub fn exceeds_rotation_limit(&self) -> bool {
         self.counts().rotations > self.max_rotations_per_apply as usize
@@ -164,6 +172,12 @@ impl ResourcePlan {
         self.deadline
             .as_ref()
             .is_some_and(DeadlineStatus::is_overdue)
+    }
+
+    /// True when drift should alarm for it: an action would be planned, or its deadline is
+    /// overdue (even while the rotation is deferred).
+    pub fn is_drifted(&self) -> bool {
+        !self.actions.is_empty() || self.is_overdue()
     }
 
     /// The rotations this plan performs for the resource: zero or one.

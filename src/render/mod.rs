@@ -1,12 +1,19 @@
-//! Turns plans and apply reports into text. Decides nothing; prints nothing.
+//! Turns plans and apply reports into text: human, JSON, Markdown, Prometheus metrics. Decides
+//! nothing; prints nothing.
 
 mod apply_report;
 mod diff;
+mod json;
+mod markdown;
+mod metrics;
 mod plan_human;
 mod plural;
 mod style;
 
 pub use apply_report::{render_apply_summary, render_outcome};
-pub use plan_human::{action_line, render_plan, resource_header};
+pub use json::{Command, FORMAT_VERSION, Source, apply_document, identity, plan_document};
+pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownView, render_markdown};
+pub use metrics::{render_failed_run_metrics, render_metrics};
+pub use plan_human::{UPCOMING_HORIZON, action_line, render_plan, resource_header};
 pub use plural::counted;
 pub use style::Style;

@@ -32,6 +32,7 @@ pub(crate) fn validate(
     if checker.diagnostics.is_empty() {
         return Ok(DesiredState {
             source: file.to_owned(),
+            digest: String::new(),
             settings,
             cloudflare_accounts,
             cloudflare_rate_limit,

@@ -1,0 +1,72 @@
+//! `keyrot drift`: read-only drift detection for a schedule. It holds only read-only API
+//! clients, so no write can be sent from here.
+
+use std::path::Path;
+
+use jiff::Timestamp;
+
+use super::args::{DriftArgs, GlobalArgs, OutputFormat};
+use super::context::RunContext;
+use super::emit::print_plan;
+use super::exit::{CliError, Exit};
+use super::planning::read_and_plan;
+use crate::apply::write_atomically;
+use crate::config::load_file;
+use crate::plan::{Plan, PlanOptions};
+use crate::render::{Command, counted, render_failed_run_metrics, render_metrics};
+
+/// Runs `keyrot drift`.
+pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError> {
+    let result = detect(global, args).await;
+    if let Some(path) = &args.metrics_file {
+        let metrics = match &result {
+            Ok(plan) => render_metrics(plan, Timestamp::now()),
+            Err(_) => render_failed_run_metrics(Timestamp::now()),
+        };
+        write_metrics(path, &metrics)?;
+    }
+    let plan = result?;
+    Ok(if plan.drifted_resources() > 0 {
+        Exit::Changes
+    } else {
+        Exit::Success
+    })
+}
+
+async fn detect(global: &GlobalArgs, args: &DriftArgs) -> Result<Plan, CliError> {
+    let desired = load_file(&global.file())?
+        .only(&args.targets)
+        .map_err(CliError::Message)?;
+    let context = RunContext::new(global, args.format == OutputFormat::Human);
+    let providers = context.read_only_providers(&desired)?;
+    let plan = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
+    print_plan(&plan, &desired, args.format, Command::Drift, context.style)?;
+    if args.format == OutputFormat::Human {
+        println!("\n{}", verdict(&plan, &desired.source));
+    }
+    Ok(plan)
+}
+
+fn verdict(plan: &Plan, source: &str) -> String {
+    let drifted = plan.drifted_resources();
+    if drifted == 0 {
+        return format!("No drift: live state matches {source}.");
+    }
+    let overdue = plan.resources.iter().filter(|r| r.is_overdue()).count();
+    let verb = if drifted == 1 { "differs" } else { "differ" };
+    let mut line = format!(
+        "Drift: {} {verb} from {source}",
+        counted(drifted, "resource")
+    );
+    if overdue > 0 {
+        line.push_str(&format!(" ({overdue} overdue)"));
+    }
+    line.push('.');
+    line
+}
+
+fn write_metrics(path: &Path, metrics: &str) -> Result<(), CliError> {
+    write_atomically(path, metrics.as_bytes()).map_err(|error| {
+        CliError::Message(format!("{}: cannot write metrics: {error}", path.display()))
+    })
+}

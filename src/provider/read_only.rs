@@ -1,0 +1,42 @@
+//! Read-only access to the APIs, for `keyrot drift`: a type that can read the live state and
+//! has no way to write.
+
+use super::ProviderError;
+use super::providers::{LiveReader, Providers};
+use crate::config::DesiredState;
+use crate::http::HttpSettings;
+use crate::plan::LiveState;
+
+/// The API clients of a run that only reads. It does not implement
+/// [`ActionWriter`](super::ActionWriter), and the clients it holds cannot be reached from
+/// outside, so code that has only this type cannot send a write:
+///
+/// ```compile_fail
+/// fn write_with(_: &impl keyrot::provider::ActionWriter) {}
+/// fn drift(providers: &keyrot::provider::ReadOnlyProviders) {
+///     write_with(providers);
+/// }
+/// ```
+pub struct ReadOnlyProviders(Providers);
+
+impl ReadOnlyProviders {
+    /// Read-only clients for the providers `desired` uses, configured through `var`.
+    pub fn from_env(
+        desired: &DesiredState,
+        var: impl Fn(&str) -> Option<String>,
+        settings: &HttpSettings,
+        parallelism: usize,
+    ) -> Result<Self, ProviderError> {
+        Providers::from_env(desired, var, settings, parallelism).map(Self)
+    }
+}
+
+impl LiveReader for ReadOnlyProviders {
+    async fn read_live(
+        &self,
+        desired: &DesiredState,
+        on_read: &dyn Fn(),
+    ) -> Result<LiveState, Vec<ProviderError>> {
+        self.0.read_live(desired, on_read).await
+    }
+}
