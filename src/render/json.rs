@@ -167,7 +167,7 @@ fn action_json(resource: &ResourcePlan, action: &Action) -> Value {
         Action::UpdateInterval { from, to } => json!({
             "type": "update",
             "attribute": "key_rotation_interval_days",
-            "from": from,
+            "from": whole_if_possible(*from),
             "to": to,
         }),
         Action::Rotate { reasons } => {
@@ -181,6 +181,15 @@ fn action_json(resource: &ResourcePlan, action: &Action) -> Value {
                 "secret_sink": sink,
             })
         }
+    }
+}
+
+/// `90` rather than `90.0` for the whole numbers APIs send as floats.
+fn whole_if_possible(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        json!(value as i64)
+    } else {
+        json!(value)
     }
 }
 

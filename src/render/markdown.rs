@@ -197,7 +197,10 @@ fn resource_block(resource: &ResourcePlan, report: Option<&ApplyReport>) -> Stri
     }
     let diff = attribute_diff(&resource.before, &resource.after, Style::PLAIN);
     if !diff.is_empty() {
-        out.push_str("\n```diff\n");
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        out.push_str("```diff\n");
         for line in diff.lines() {
             let _ = writeln!(out, "{}", line.strip_prefix("    ").unwrap_or(line));
         }

@@ -177,6 +177,7 @@ pub fn snapshot_settings() -> insta::Settings {
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
+    settings.add_filter(r"/tmp/[^\s\x22]*/keyrot\.yaml", "keyrot.yaml");
     settings
 }
 

@@ -1,0 +1,353 @@
+//! PR checks and schedules: saved plans and their staleness check, JSON and Markdown output,
+//! read-only drift with its exit codes and metrics, and --target.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{NOW, TestSandbox, account, at, days_ago, now, snapshot_settings, stderr, stdout};
+use jiff::SignedDuration;
+use keyrot::sandbox::SandboxKey;
+
+const PRODUCTION: &str = "00000000000000000000000000000001";
+const STAGING: &str = "00000000000000000000000000000002";
+const OVERDUE: &str = "00000000000000000000000000000003";
+
+/// An update, a rotation, a deferred but overdue deadline, and a RIXL key that is old and
+/// about to expire; two rotations against a limit of one.
+const MIXED: &str = "\
+version: 1
+settings:
+  max_rotations_per_apply: 1
+cloudflare:
+  accounts:
+    production:
+      account_id: 00000000000000000000000000000001
+      key_rotation_interval_days: 30
+    staging:
+      account_id: 00000000000000000000000000000002
+      max_key_age: 60d
+    overdue:
+      account_id: 00000000000000000000000000000003
+      rotate_by: 2026-11-23
+      rotation_window: 1d
+rixl:
+  api_keys:
+    ci-uploader:
+      key_id: K1
+      max_key_age: 30d
+      secret:
+        file: secrets/ci.key
+";
+
+fn rixl_key(age_days: i64, expires_in_days: i64) -> SandboxKey {
+    SandboxKey {
+        id: "K1".to_owned(),
+        name: "ci".to_owned(),
+        org_id: "OR1".to_owned(),
+        project_id: "PR1".to_owned(),
+        project_name: "ci".to_owned(),
+        created_at: days_ago(age_days),
+        expiring_at: Some(now() + SignedDuration::from_hours(24 * expires_in_days)),
+        last_used: None,
+        secret: "rxl_seeded".to_owned(),
+    }
+}
+
+fn mixed_sandbox() -> TestSandbox {
+    TestSandbox::with_keys(
+        vec![
+            account(PRODUCTION, 90, days_ago(10)),
+            account(STAGING, 90, days_ago(71)),
+            account(OVERDUE, 90, at("2026-11-20T00:00:00Z")),
+        ],
+        vec![rixl_key(40, 10)],
+    )
+}
+
+/// The desired-state file in a directory with a `secrets/` directory.
+fn workspace(contents: &str) -> (tempfile::TempDir, PathBuf) {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("keyrot.yaml");
+    std::fs::write(&file, contents).unwrap();
+    std::fs::create_dir(directory.path().join("secrets")).unwrap();
+    (directory, file)
+}
+
+#[test]
+fn plan_as_json_is_the_documented_document() {
+    let sandbox = mixed_sandbox();
+    let (_dir, file) = workspace(MIXED);
+    let output = sandbox.run(&file, &["plan", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["format_version"], 1);
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("plan_mixed_json", stdout(&output));
+    });
+}
+
+#[test]
+fn plan_as_markdown_for_a_pull_request() {
+    let sandbox = mixed_sandbox();
+    let (_dir, file) = workspace(MIXED);
+    let output = sandbox.run(
+        &file,
+        &["--color", "always", "plan", "--format", "markdown"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        !stdout(&output).contains('\u{1b}'),
+        "no ANSI colors in Markdown"
+    );
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("plan_mixed_markdown", stdout(&output));
+    });
+}
+
+#[test]
+fn apply_as_json_reports_every_outcome() {
+    let sandbox = mixed_sandbox();
+    let (_dir, file) = workspace(MIXED);
+    let output = sandbox.run(
+        &file,
+        &[
+            "apply",
+            "--auto-approve",
+            "--max-rotations",
+            "2",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["command"], "apply");
+    assert_eq!(document["apply"]["done"], 3);
+    let outcomes: Vec<&str> = document["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|resource| resource["outcomes"].as_array().unwrap())
+        .map(|outcome| outcome["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["done", "done", "done"]);
+    let secret = sandbox.sandbox.rixl_key("K1").unwrap().secret;
+    assert!(!stdout(&output).contains(&secret) && !stderr(&output).contains(&secret));
+}
+
+#[test]
+fn a_saved_plan_is_shown_and_applied_once() {
+    let sandbox = mixed_sandbox();
+    let (directory, file) = workspace(MIXED);
+    let saved = directory.path().join("plan.json");
+    let plan = sandbox.run(&file, &["plan", "--out", saved.to_str().unwrap()]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.contains("\"kind\": \"keyrot-saved-plan\""));
+    assert!(
+        !text.contains("rxl_") && !text.contains("test-token"),
+        "no secret or credential"
+    );
+
+    let show = sandbox.run(&file, &["show", saved.to_str().unwrap()]);
+    assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+    assert_eq!(
+        stdout(&show),
+        stdout(&plan),
+        "show renders the plan as plan did"
+    );
+    let show_json = sandbox.run(
+        &file,
+        &["show", saved.to_str().unwrap(), "--format", "json"],
+    );
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&show_json)).unwrap();
+    assert_eq!(shown["command"], "show");
+
+    let apply = sandbox.run(
+        &file,
+        &["apply", saved.to_str().unwrap(), "--max-rotations", "2"],
+    );
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    assert_eq!(sandbox.writes().len(), 3);
+
+    let again = sandbox.run(
+        &file,
+        &["apply", saved.to_str().unwrap(), "--max-rotations", "2"],
+    );
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("plan is stale"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(sandbox.writes().len(), 3, "the stale plan wrote nothing");
+}
+
+#[test]
+fn a_saved_plan_is_refused_when_a_touched_resource_changed() {
+    let sandbox = mixed_sandbox();
+    let (directory, file) = workspace(MIXED);
+    let saved = directory.path().join("plan.json");
+    let saved_arg = saved.to_str().unwrap();
+    assert_eq!(
+        sandbox
+            .run(&file, &["plan", "--out", saved_arg])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    // Someone else changes production between the review and the apply.
+    let meanwhile = sandbox.run(
+        &file,
+        &["apply", "--auto-approve", "--target", "production"],
+    );
+    assert_eq!(meanwhile.status.code(), Some(0), "{}", stderr(&meanwhile));
+    let writes_before = sandbox.writes().len();
+
+    let apply = sandbox.run(&file, &["apply", saved_arg, "--max-rotations", "2"]);
+    assert_eq!(apply.status.code(), Some(1));
+    let error = stderr(&apply);
+    assert!(error.contains("plan is stale"), "{error}");
+    assert!(
+        error.contains("production: key_rotation_interval_days 90 and last_key_rotation_at"),
+        "{error}"
+    );
+    assert_eq!(sandbox.writes().len(), writes_before, "zero writes");
+}
+
+#[test]
+fn a_saved_plan_is_refused_when_the_desired_state_changed() {
+    let sandbox = mixed_sandbox();
+    let (directory, file) = workspace(MIXED);
+    let saved = directory.path().join("plan.json");
+    let saved_arg = saved.to_str().unwrap();
+    assert_eq!(
+        sandbox
+            .run(&file, &["plan", "--out", saved_arg])
+            .status
+            .code(),
+        Some(0)
+    );
+    std::fs::write(&file, MIXED.replace("max_key_age: 60d", "max_key_age: 50d")).unwrap();
+    let apply = sandbox.run(&file, &["apply", saved_arg]);
+    assert_eq!(apply.status.code(), Some(1));
+    assert!(
+        stderr(&apply).contains("changed since the plan was made"),
+        "{}",
+        stderr(&apply)
+    );
+    assert!(sandbox.writes().is_empty());
+}
+
+#[test]
+fn drift_exit_codes_and_zero_writes() {
+    let sandbox = mixed_sandbox();
+    let (_dir, file) = workspace(MIXED);
+    let drifted = sandbox.run(&file, &["drift"]);
+    assert_eq!(drifted.status.code(), Some(2), "{}", stderr(&drifted));
+    assert!(
+        stdout(&drifted).contains("Drift: 4 resources differ from"),
+        "{}",
+        stdout(&drifted)
+    );
+    assert!(
+        sandbox.writes().is_empty(),
+        "drift wrote: {:?}",
+        sandbox.writes()
+    );
+
+    let converge = sandbox.run(&file, &["apply", "--auto-approve", "--max-rotations", "2"]);
+    assert_eq!(converge.status.code(), Some(0), "{}", stderr(&converge));
+    // Only the overdue deadline is left, and its rotation is deferred: still drift.
+    let overdue = sandbox.run(&file, &["drift", "--format", "json"]);
+    assert_eq!(overdue.status.code(), Some(2), "{}", stdout(&overdue));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&overdue)).unwrap();
+    assert_eq!(document["drift"]["drifted_resources"], 1);
+    assert_eq!(document["summary"]["overdue"], 1);
+
+    let in_sync = sandbox.run(&file, &["drift", "--target", "production"]);
+    assert_eq!(in_sync.status.code(), Some(0), "{}", stdout(&in_sync));
+    assert!(stdout(&in_sync).contains("No drift: live state matches"));
+
+    let broken = sandbox
+        .keyrot(&file)
+        .env("CLOUDFLARE_API_TOKEN", "wrong")
+        .args(["--now", NOW, "drift"])
+        .output()
+        .unwrap();
+    assert_eq!(broken.status.code(), Some(1));
+}
+
+#[test]
+fn drift_writes_prometheus_metrics_atomically() {
+    let sandbox = mixed_sandbox();
+    let (directory, file) = workspace(MIXED);
+    let metrics = directory.path().join("keyrot.prom");
+    let drift = sandbox.run(
+        &file,
+        &["drift", "--metrics-file", metrics.to_str().unwrap()],
+    );
+    assert_eq!(drift.status.code(), Some(2));
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    for line in [
+        "# TYPE keyrot_drift_resources gauge",
+        "keyrot_drift_resources 4",
+        "keyrot_resource_drift{resource=\"production\",provider=\"cloudflare\"} 1",
+        "keyrot_key_age_seconds{resource=\"staging\",provider=\"cloudflare\"} 6134400",
+        "keyrot_key_age_seconds{resource=\"ci-uploader\",provider=\"rixl\"} 3456000",
+        "keyrot_rotation_overdue{resource=\"overdue\",provider=\"cloudflare\"} 1",
+        "keyrot_rotation_overdue{resource=\"production\",provider=\"cloudflare\"} 0",
+        "keyrot_seconds_until_deadline{resource=\"overdue\",provider=\"cloudflare\"} -129600",
+        "keyrot_last_run_success 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing `{line}` in:\n{text}"
+        );
+    }
+    assert!(text.contains("keyrot_last_run_timestamp_seconds "));
+    let leftovers: Vec<_> = std::fs::read_dir(directory.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with(".keyrot-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+
+    let failed = sandbox
+        .keyrot(&file)
+        .env("CLOUDFLARE_API_TOKEN", "wrong")
+        .args(["drift", "--metrics-file", metrics.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        text.lines().any(|l| l == "keyrot_last_run_success 0"),
+        "{text}"
+    );
+    assert!(!text.contains("keyrot_drift_resources"));
+}
+
+#[test]
+fn an_unknown_target_lists_the_known_ones() {
+    let (_dir, file) = workspace(MIXED);
+    let sandbox = mixed_sandbox();
+    for command in ["plan", "apply", "drift"] {
+        let output = sandbox.run(&file, &[command, "--target", "prod"]);
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        assert!(
+            stderr(&output).contains(
+                "unknown --target prod; the resources of keyrot.yaml are: production, staging, overdue, ci-uploader"
+            ) || stderr(&output).contains("are: production, staging, overdue, ci-uploader"),
+            "{}",
+            stderr(&output)
+        );
+    }
+    let targeted = sandbox.run(&file, &["plan", "--target", "staging", "--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&stdout(&targeted)).unwrap();
+    assert_eq!(document["resources"].as_array().unwrap().len(), 1);
+    assert_eq!(document["resources"][0]["name"], "staging");
+    assert!(Path::new(&file).exists());
+}

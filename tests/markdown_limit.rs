@@ -1,0 +1,77 @@
+//! A Markdown comment for a plan too large for one GitHub comment drops whole resources from
+//! the end and says how many.
+
+use jiff::{SignedDuration, Timestamp};
+use keyrot::config::{
+    AccountId, CloudflareAccount, DesiredState, RateLimit, RixlSettings, RotationPolicy, Settings,
+};
+use keyrot::plan::{CloudflareLive, LiveState, Plan, PlanOptions, plan};
+use keyrot::render::{GITHUB_COMMENT_LIMIT, MarkdownView, render_markdown};
+
+fn now() -> Timestamp {
+    "2026-11-24T12:00:00Z".parse().unwrap()
+}
+
+/// `count` accounts whose interval differs from live.
+fn big_plan(count: usize) -> Plan {
+    let mut desired = DesiredState {
+        source: "keyrot.yaml".to_owned(),
+        digest: String::new(),
+        settings: Settings {
+            max_rotations_per_apply: 25,
+        },
+        cloudflare_accounts: Vec::new(),
+        cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
+        rixl: RixlSettings::default(),
+    };
+    let mut live = LiveState::default();
+    for n in 0..count {
+        let name = format!("account-{n:05}");
+        desired.cloudflare_accounts.push(CloudflareAccount {
+            name: name.clone(),
+            account_id: AccountId::parse(&format!("{n:032x}")).unwrap(),
+            key_rotation_interval_days: Some(30),
+            rotation: RotationPolicy::default(),
+        });
+        live.cloudflare.insert(
+            name,
+            CloudflareLive {
+                key_rotation_interval_days: 90.0,
+                last_key_rotation_at: Some(now() - SignedDuration::from_hours(240)),
+                days_until_next_rotation: None,
+            },
+        );
+    }
+    plan(&desired, &live, now(), PlanOptions::default()).unwrap()
+}
+
+fn view(limit: usize) -> MarkdownView<'static> {
+    MarkdownView {
+        title: "keyrot plan",
+        source: "keyrot.yaml",
+        report: None,
+        limit,
+    }
+}
+
+#[test]
+fn a_small_limit_shows_what_fits_and_counts_the_rest() {
+    let markdown = render_markdown(&big_plan(8), view(1_500));
+    assert!(markdown.chars().count() <= 1_500);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("plan_markdown_truncated", markdown));
+}
+
+#[test]
+fn a_plan_of_thousands_stays_under_githubs_limit() {
+    let markdown = render_markdown(&big_plan(2_000), view(GITHUB_COMMENT_LIMIT));
+    assert!(markdown.chars().count() <= GITHUB_COMMENT_LIMIT);
+    assert!(markdown.starts_with("## keyrot plan\n\n**2000 to update"));
+    assert!(
+        markdown.contains("more resources not shown; the full plan is in the job log."),
+        "{}",
+        &markdown[markdown.len() - 300..]
+    );
+}
