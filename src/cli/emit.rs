@@ -1,13 +1,15 @@
 //! Prints a plan or an apply in the format the user chose.
 
+use std::io::Write;
+
 use super::args::OutputFormat;
 use super::exit::CliError;
 use crate::apply::ApplyReport;
 use crate::config::DesiredState;
 use crate::plan::Plan;
 use crate::render::{
-    Command, GITHUB_COMMENT_LIMIT, MarkdownView, Source, Style, apply_document, plan_document,
-    render_markdown, render_plan,
+    Command, GITHUB_COMMENT_LIMIT, MarkdownView, Source, Style, apply_document, plan_chunks,
+    plan_document, render_markdown,
 };
 
 /// The JSON document's `desired_state`.
@@ -27,7 +29,7 @@ pub fn print_plan(
     style: Style,
 ) -> Result<(), CliError> {
     match format {
-        OutputFormat::Human => print!("{}", render_plan(plan, &desired.source, style)),
+        OutputFormat::Human => write_chunks(plan_chunks(plan, &desired.source, style))?,
         OutputFormat::Json => print_json(&plan_document(plan, source(desired), command))?,
         OutputFormat::Markdown => {
             let view = MarkdownView {
@@ -64,6 +66,20 @@ pub fn print_apply(
         }
     }
     Ok(())
+}
+
+/// Writes text chunk by chunk through one buffered, locked stdout.
+pub fn write_chunks(chunks: impl Iterator<Item = String>) -> Result<(), CliError> {
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for chunk in chunks {
+        out.write_all(chunk.as_bytes()).map_err(stdout_error)?;
+    }
+    out.flush().map_err(stdout_error)
+}
+
+fn stdout_error(error: std::io::Error) -> CliError {
+    CliError::Message(format!("cannot write to stdout: {error}"))
 }
 
 /// Prints a JSON value on one document, pretty.

@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 
 use super::error::ConfigError;
 use super::model::DesiredState;
-use super::raw::{RawFile, VersionProbe};
+use super::number::Number;
+use super::raw::{Located, RawFile, VersionProbe};
 use super::validate::validate;
 use super::yaml_error;
 
@@ -39,9 +40,15 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
             "the file is empty; a desired-state file starts with `version: 1`",
         ));
     }
-    check_version(file, text)?;
-    let raw: RawFile = serde_saphyr::from_str_with_options(text, options())
-        .map_err(|error| yaml_failure(file, &error))?;
+    let raw: RawFile = match serde_saphyr::from_str_with_options(text, options()) {
+        Ok(raw) => raw,
+        Err(error) => {
+            // A file of another version fails to read as version 1; say that first.
+            check_version(file, text)?;
+            return Err(yaml_failure(file, &error));
+        }
+    };
+    version_is_supported(file, raw.version.as_ref())?;
     let mut desired = validate(file, base_dir, raw)?;
     desired.digest = sha256_hex(bytes);
     Ok(desired)
@@ -67,7 +74,12 @@ fn options() -> Options {
 fn check_version(file: &str, text: &str) -> Result<(), ConfigError> {
     let probe: VersionProbe = serde_saphyr::from_str_with_options(text, options())
         .map_err(|error| yaml_failure(file, &error))?;
-    let Some(version) = probe.version else {
+    version_is_supported(file, probe.version.as_ref())
+}
+
+/// `version` is present and 1.
+fn version_is_supported(file: &str, version: Option<&Located<Number>>) -> Result<(), ConfigError> {
+    let Some(version) = version else {
         return Err(ConfigError::at(
             file,
             1,

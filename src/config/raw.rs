@@ -9,7 +9,8 @@ use super::number::Number;
 /// A value with the line and column it was read from.
 pub(crate) type Located<T> = Spanned<T>;
 
-/// Reads only `version`, so that a file of another version gets a version error first.
+/// Reads only `version`, so that a file of another version that does not read as version 1
+/// gets a version error rather than errors about fields it does not know.
 #[derive(Deserialize)]
 pub(crate) struct VersionProbe {
     pub version: Option<Located<Number>>,
@@ -19,9 +20,8 @@ pub(crate) struct VersionProbe {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawFile {
-    /// Checked by [`VersionProbe`] before this type is read.
-    #[serde(rename = "version")]
-    _version: serde::de::IgnoredAny,
+    /// Must be 1; checked before anything else is judged.
+    pub version: Option<Located<Number>>,
     pub settings: Option<RawSettings>,
     pub cloudflare: Option<RawCloudflare>,
     pub rixl: Option<RawRixl>,

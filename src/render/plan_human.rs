@@ -17,16 +17,31 @@ pub const UPCOMING_HORIZON: SignedDuration = SignedDuration::from_hours(30 * 24)
 
 /// The whole plan as text. `source` names the desired-state file in the "No changes" line.
 pub fn render_plan(plan: &Plan, source: &str, style: Style) -> String {
-    let mut out = String::new();
-    for resource in plan
+    plan_chunks(plan, source, style).collect()
+}
+
+/// The plan as text, one chunk per resource shown and one for the closing sections, so a large
+/// plan can be written out without being held whole.
+pub fn plan_chunks<'a>(
+    plan: &'a Plan,
+    source: &'a str,
+    style: Style,
+) -> impl Iterator<Item = String> + 'a {
+    let blocks = plan
         .resources
         .iter()
         .filter(|resource| worth_showing(resource))
-    {
-        out.push_str(&resource_block(resource, style));
-        out.push('\n');
-    }
-    out.push_str(&upcoming_section(plan, style));
+        .map(move |resource| {
+            let mut block = resource_block(resource, style);
+            block.push('\n');
+            block
+        });
+    blocks.chain(std::iter::once_with(move || closing(plan, source, style)))
+}
+
+/// Upcoming deadlines, the summary line, and the guardrail warning.
+fn closing(plan: &Plan, source: &str, style: Style) -> String {
+    let mut out = upcoming_section(plan, style);
     let counts = plan.counts();
     let closing = if !plan.is_empty() {
         style.bold(&summary(counts))

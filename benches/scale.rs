@@ -1,0 +1,504 @@
+//! keyrot at scale: the time the API's latency and rate limit impose, and what keyrot adds.
+//! Prints one table; a row whose target is missed makes the run exit 1.
+//!
+//! `cargo bench` runs every scenario; `cargo bench -- a c` runs some.
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use keyrot::config::{
+    AccountId, CloudflareAccount, DesiredState, RateLimit, RixlSettings, RotationPolicy, Settings,
+};
+use keyrot::plan::{CloudflareLive, LiveState, PlanOptions, plan};
+use keyrot::render::{Style, plan_chunks};
+use keyrot::sandbox::{
+    Clock, Faults, Sandbox, SandboxAccount, SandboxConfig, SandboxCredentials, ServerRateLimit,
+};
+
+const NOW: &str = "2026-11-24T12:00:00Z";
+/// The environment variable that makes this program run scenario d in a child process.
+const CHILD: &str = "KEYROT_BENCH_PLAN_ONLY";
+
+fn main() {
+    if let Ok(count) = std::env::var(CHILD) {
+        plan_and_render_only(count.parse().unwrap_or(100_000));
+        return;
+    }
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| !arg.starts_with('-'))
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    let mut rows = Vec::new();
+    for scenario in SCENARIOS {
+        if wanted.is_empty() || wanted.iter().any(|name| name == scenario.name) {
+            eprintln!(
+                "running {} ({} resources)…",
+                scenario.name, scenario.resources
+            );
+            rows.push((scenario.run)(&runtime, scenario));
+        }
+    }
+    println!("{}", table(&rows));
+    if rows.iter().any(|row| !row.met) {
+        std::process::exit(1);
+    }
+}
+
+/// One scenario: what it does, and its target.
+struct Scenario {
+    name: &'static str,
+    what: &'static str,
+    resources: usize,
+    run: fn(&tokio::runtime::Runtime, &Scenario) -> Row,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "a",
+        what: "plan, 25 ms latency, --parallelism 64",
+        resources: 10_000,
+        run: plan_under_latency,
+    },
+    Scenario {
+        name: "b",
+        what: "plan, server 200/1s with block, keyrot 190/1s",
+        resources: 2_000,
+        run: plan_under_rate_limit,
+    },
+    Scenario {
+        name: "c",
+        what: "apply update+rotate, 25 ms, --parallelism 32",
+        resources: 1_000,
+        run: apply_under_latency,
+    },
+    Scenario {
+        name: "d",
+        what: "plan + render only (no HTTP)",
+        resources: 100_000,
+        run: plan_and_render,
+    },
+    Scenario {
+        name: "e",
+        what: "keyrot validate, whole process",
+        resources: 10_000,
+        run: validate_whole_process,
+    },
+];
+
+/// One line of the table.
+struct Row {
+    name: &'static str,
+    what: &'static str,
+    resources: usize,
+    wall: Duration,
+    ideal: Option<Duration>,
+    ratio_target: Option<f64>,
+    wall_target: Option<Duration>,
+    requests: Option<usize>,
+    throttled: Option<usize>,
+    peak_rss_kib: u64,
+    rss_target_kib: Option<u64>,
+    met: bool,
+}
+
+impl Row {
+    fn ratio(&self) -> Option<f64> {
+        self.ideal
+            .map(|ideal| self.wall.as_secs_f64() / ideal.as_secs_f64())
+    }
+
+    fn judge(mut self) -> Self {
+        let ratio_ok = match (self.ratio(), self.ratio_target) {
+            (Some(ratio), Some(target)) => ratio <= target,
+            _ => true,
+        };
+        let wall_ok = self.wall_target.is_none_or(|target| self.wall <= target);
+        let rss_ok = self
+            .rss_target_kib
+            .is_none_or(|target| self.peak_rss_kib <= target);
+        let throttle_ok = self.throttled.is_none_or(|count| count == 0);
+        self.met = ratio_ok && wall_ok && rss_ok && throttle_ok;
+        self
+    }
+}
+
+fn table(rows: &[Row]) -> String {
+    let mut out = String::from(
+        "| scenario | resources | wall time | ideal bound | ratio | requests | 429s | peak RSS | target | met |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---|---|\n",
+    );
+    for row in rows {
+        let dash = || "–".to_owned();
+        let target = match (row.ratio_target, row.wall_target, row.rss_target_kib) {
+            (Some(ratio), _, _) if row.throttled.is_some() => format!("ratio ≤ {ratio}, no 429"),
+            (Some(ratio), _, _) => format!("ratio ≤ {ratio}"),
+            (None, Some(wall), Some(rss)) => {
+                format!("≤ {} ms, ≤ {} MB", wall.as_millis(), rss / 1024)
+            }
+            (None, Some(wall), None) => format!("≤ {} ms", wall.as_millis()),
+            _ => dash(),
+        };
+        out.push_str(&format!(
+            "| {} {} | {} | {:.3} s | {} | {} | {} | {} | {:.1} MB | {} | {} |\n",
+            row.name,
+            row.what,
+            row.resources,
+            row.wall.as_secs_f64(),
+            row.ideal
+                .map_or_else(dash, |ideal| format!("{:.3} s", ideal.as_secs_f64())),
+            row.ratio().map_or_else(dash, |ratio| format!("{ratio:.3}")),
+            row.requests.map_or_else(dash, |n| n.to_string()),
+            row.throttled.map_or_else(dash, |n| n.to_string()),
+            row.peak_rss_kib as f64 / 1024.0,
+            target,
+            if row.met { "yes" } else { "**no**" },
+        ));
+    }
+    out
+}
+
+fn now() -> Timestamp {
+    NOW.parse().expect("a valid instant")
+}
+
+fn days(count: i64) -> SignedDuration {
+    SignedDuration::from_hours(24 * count)
+}
+
+fn account_id(n: usize) -> String {
+    format!("{n:032x}")
+}
+
+/// A desired-state file of `count` accounts at 90 days, with `extra` under each account and
+/// `rate_limit` for Cloudflare.
+fn accounts_file(count: usize, rate_limit: &str, extra: &str) -> String {
+    let mut file = format!(
+        "version: 1\nsettings:\n  max_rotations_per_apply: 1000000\ncloudflare:\n  rate_limit: {rate_limit}\n  accounts:\n"
+    );
+    for n in 0..count {
+        file.push_str(&format!(
+            "    account-{n}:\n      account_id: {}\n      key_rotation_interval_days: 90\n{extra}",
+            account_id(n)
+        ));
+    }
+    file
+}
+
+fn write_file(contents: &str) -> (tempfile::TempDir, PathBuf) {
+    let directory = tempfile::tempdir().expect("a temporary directory");
+    let path = directory.path().join("keyrot.yaml");
+    std::fs::write(&path, contents).expect("the desired-state file is written");
+    (directory, path)
+}
+
+fn start_sandbox(
+    runtime: &tokio::runtime::Runtime,
+    accounts: Vec<SandboxAccount>,
+    faults: Faults,
+) -> Sandbox {
+    let config = SandboxConfig {
+        clock: Clock::Fixed(now()),
+        credentials: SandboxCredentials::generate(),
+        accounts,
+        rixl_keys: Vec::new(),
+        faults,
+    };
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    runtime
+        .block_on(Sandbox::start(listen, config))
+        .expect("the sandbox starts")
+}
+
+/// Runs the keyrot binary to the end; returns its wall time and peak RSS (KiB).
+fn run_keyrot(sandbox: Option<&Sandbox>, args: &[&str]) -> (Duration, u64) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyrot"));
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if let Some(sandbox) = sandbox {
+        command
+            .env("CLOUDFLARE_BASE_URL", sandbox.cloudflare_base_url())
+            .env("CLOUDFLARE_API_TOKEN", &sandbox.credentials().api_token);
+    }
+    run_measured(command)
+}
+
+/// Spawns `command`, waits for it with `wait4` to learn its own peak RSS, and fails loudly if
+/// it did not exit 0 or 2.
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which also reports its resource usage"
+)]
+fn run_measured(mut command: Command) -> (Duration, u64) {
+    let started = Instant::now();
+    let child = command.spawn().expect("the program starts");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data that wait4 fills in; the pid is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    assert_eq!(waited, pid, "wait4 failed");
+    let code = libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status));
+    if !matches!(code, Some(0 | 2)) {
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.stderr {
+            use std::io::Read;
+            let _ = pipe.read_to_string(&mut stderr);
+        }
+        panic!("{command:?} exited {code:?}: {stderr}");
+    }
+    (wall, usage.ru_maxrss as u64)
+}
+
+fn requests_and_throttled(sandbox: &Sandbox) -> (usize, usize) {
+    let counters = sandbox.counters();
+    (counters.by_method.values().sum(), counters.throttled)
+}
+
+fn plan_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+    let count = scenario.resources;
+    let accounts = (0..count)
+        .map(|n| SandboxAccount {
+            account_id: account_id(n),
+            key_rotation_interval_days: 90,
+            last_key_rotation_at: now() - days(10),
+        })
+        .collect();
+    let latency = Duration::from_millis(25);
+    let faults = Faults {
+        latency,
+        ..Faults::default()
+    };
+    let sandbox = start_sandbox(runtime, accounts, faults);
+    let (_dir, file) = write_file(&accounts_file(count, "100000000/1s", ""));
+    let args = plan_args(&file, "64");
+    let (wall, rss) = run_keyrot(Some(&sandbox), &args);
+    let (requests, throttled) = requests_and_throttled(&sandbox);
+    Row {
+        name: scenario.name,
+        what: scenario.what,
+        resources: count,
+        wall,
+        ideal: Some(latency * count as u32 / 64),
+        ratio_target: Some(1.15),
+        wall_target: None,
+        requests: Some(requests),
+        throttled: Some(throttled).filter(|n| *n > 0),
+        peak_rss_kib: rss,
+        rss_target_kib: None,
+        met: false,
+    }
+    .judge()
+}
+
+fn plan_args<'a>(file: &'a Path, parallelism: &'a str) -> Vec<&'a str> {
+    vec![
+        "-f",
+        file.to_str().expect("a UTF-8 path"),
+        "--now",
+        NOW,
+        "--parallelism",
+        parallelism,
+        "-q",
+        "plan",
+    ]
+}
+
+fn plan_under_rate_limit(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+    let count = scenario.resources;
+    let accounts = (0..count)
+        .map(|n| SandboxAccount {
+            account_id: account_id(n),
+            key_rotation_interval_days: 90,
+            last_key_rotation_at: now() - days(10),
+        })
+        .collect();
+    let faults = Faults {
+        rate_limit: Some(ServerRateLimit {
+            requests: 200,
+            window: Duration::from_secs(1),
+            block: Duration::from_secs(300),
+        }),
+        ..Faults::default()
+    };
+    let sandbox = start_sandbox(runtime, accounts, faults);
+    let (_dir, file) = write_file(&accounts_file(count, "190/1s", ""));
+    let args = plan_args(&file, "64");
+    let (wall, rss) = run_keyrot(Some(&sandbox), &args);
+    let (requests, throttled) = requests_and_throttled(&sandbox);
+    Row {
+        name: scenario.name,
+        what: scenario.what,
+        resources: count,
+        wall,
+        ideal: Some(Duration::from_secs_f64(count as f64 / 190.0)),
+        ratio_target: Some(1.05),
+        wall_target: None,
+        requests: Some(requests),
+        throttled: Some(throttled),
+        peak_rss_kib: rss,
+        rss_target_kib: None,
+        met: false,
+    }
+    .judge()
+}
+
+fn apply_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+    let count = scenario.resources;
+    // Live 90 days and a 40-day-old key; desired 60 days and max_key_age 30d: an update and a
+    // rotate each, and the new interval does not make Cloudflare rotate by itself.
+    let accounts = (0..count)
+        .map(|n| SandboxAccount {
+            account_id: account_id(n),
+            key_rotation_interval_days: 90,
+            last_key_rotation_at: now() - days(40),
+        })
+        .collect();
+    let latency = Duration::from_millis(25);
+    let faults = Faults {
+        latency,
+        ..Faults::default()
+    };
+    let sandbox = start_sandbox(runtime, accounts, faults);
+    let file_text = accounts_file(count, "100000000/1s", "      max_key_age: 30d\n").replace(
+        "key_rotation_interval_days: 90",
+        "key_rotation_interval_days: 60",
+    );
+    let (_dir, file) = write_file(&file_text);
+    let path = file.to_str().expect("a UTF-8 path");
+    let args = [
+        "-f",
+        path,
+        "--now",
+        NOW,
+        "--parallelism",
+        "32",
+        "-q",
+        "apply",
+        "--auto-approve",
+    ];
+    let (wall, rss) = run_keyrot(Some(&sandbox), &args);
+    let (requests, throttled) = requests_and_throttled(&sandbox);
+    let rotations: usize = sandbox.counters().rotations.values().sum();
+    assert_eq!(rotations, count, "every account was rotated once");
+    Row {
+        name: scenario.name,
+        what: scenario.what,
+        resources: count,
+        wall,
+        ideal: Some(latency * (3 * count) as u32 / 32),
+        ratio_target: Some(1.2),
+        wall_target: None,
+        requests: Some(requests),
+        throttled: Some(throttled).filter(|n| *n > 0),
+        peak_rss_kib: rss,
+        rss_target_kib: None,
+        met: false,
+    }
+    .judge()
+}
+
+fn plan_and_render(_: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+    let mut command = Command::new(std::env::current_exe().expect("this benchmark's path"));
+    command
+        .env(CHILD, scenario.resources.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let (wall, rss) = run_measured(command);
+    Row {
+        name: scenario.name,
+        what: scenario.what,
+        resources: scenario.resources,
+        wall,
+        ideal: None,
+        ratio_target: None,
+        wall_target: Some(Duration::from_secs(1)),
+        requests: None,
+        throttled: None,
+        peak_rss_kib: rss,
+        rss_target_kib: Some(200 * 1024),
+        met: false,
+    }
+    .judge()
+}
+
+/// Scenario d's child: builds `count` accounts (every other one drifted), plans them and
+/// renders the human plan to stdout.
+fn plan_and_render_only(count: usize) {
+    let mut desired = DesiredState {
+        source: "keyrot.yaml".to_owned(),
+        digest: String::new(),
+        settings: Settings {
+            max_rotations_per_apply: 25,
+        },
+        cloudflare_accounts: Vec::with_capacity(count),
+        cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
+        rixl: RixlSettings::default(),
+    };
+    let mut live = LiveState::default();
+    live.cloudflare.reserve(count);
+    for n in 0..count {
+        let name = format!("account-{n}");
+        desired.cloudflare_accounts.push(CloudflareAccount {
+            name: name.clone(),
+            account_id: AccountId::parse(&account_id(n)).expect("a valid account ID"),
+            key_rotation_interval_days: Some(90),
+            rotation: RotationPolicy {
+                max_key_age: Some(days(120)),
+                rotate_by: Some(now() + days(20)),
+                ..RotationPolicy::default()
+            },
+        });
+        let age = if n % 2 == 0 { 10 } else { 130 };
+        live.cloudflare.insert(
+            name,
+            CloudflareLive {
+                key_rotation_interval_days: if n % 4 == 1 { 30.0 } else { 90.0 },
+                last_key_rotation_at: Some(now() - days(age)),
+                days_until_next_rotation: None,
+            },
+        );
+    }
+    let plan = plan(&desired, &live, now(), PlanOptions::default()).expect("a plan");
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for chunk in plan_chunks(&plan, &desired.source, Style::PLAIN) {
+        out.write_all(chunk.as_bytes())
+            .expect("stdout takes the plan");
+    }
+    out.flush().expect("stdout takes the plan");
+}
+
+fn validate_whole_process(_: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+    let extra = "      max_key_age: 120d\n      rotate_by: 2026-12-01T00:00:00Z\n";
+    let (_dir, file) = write_file(&accounts_file(scenario.resources, "1200/5m", extra));
+    let args = ["-f", file.to_str().expect("a UTF-8 path"), "validate"];
+    // The fastest of a few runs: the target is keyrot's cost, not the machine's noise.
+    let (wall, rss) = (0..5)
+        .map(|_| run_keyrot(None, &args))
+        .min_by_key(|(wall, _)| *wall)
+        .expect("five runs");
+    Row {
+        name: scenario.name,
+        what: scenario.what,
+        resources: scenario.resources,
+        wall,
+        ideal: None,
+        ratio_target: None,
+        wall_target: Some(Duration::from_millis(150)),
+        requests: None,
+        throttled: None,
+        peak_rss_kib: rss,
+        rss_target_kib: None,
+        met: false,
+    }
+    .judge()
+}
