@@ -94,6 +94,18 @@ pub enum Command {
     ///
     /// Example: keyrot validate -f prod/keyrot.yaml
     Validate,
+    /// Write a desired-state file from what exists live, whose first plan shows no changes.
+    ///
+    /// Example: keyrot import cloudflare --all --out keyrot.yaml
+    Import(ImportArgs),
+    /// Print the JSON Schema of the desired-state file, for editors.
+    ///
+    /// Example: keyrot schema > keyrot.schema.json
+    Schema,
+    /// Print a shell completion script.
+    ///
+    /// Example: keyrot completions bash > /etc/bash_completion.d/keyrot
+    Completions(CompletionsArgs),
     /// Serve the embedded API simulator on loopback until Ctrl-C.
     ///
     /// Example: keyrot sandbox --seed examples/keyrot.yaml
@@ -158,6 +170,84 @@ pub struct DriftArgs {
     /// Only this resource (repeatable).
     #[arg(long = "target", value_name = "NAME")]
     pub targets: Vec<String>,
+}
+
+/// `keyrot import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// Where to import from.
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+/// What `keyrot import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// Cloudflare accounts' Access key configuration.
+    ///
+    /// Example: keyrot import cloudflare --account 023e105f4ecef8ad9ca31a8372d0c353
+    Cloudflare(ImportCloudflareArgs),
+    /// RIXL API keys (each needs a secret sink before the first plan).
+    ///
+    /// Example: keyrot import rixl --all --out keyrot.yaml
+    Rixl(ImportRixlArgs),
+}
+
+/// `keyrot import cloudflare`.
+#[derive(Debug, Args)]
+pub struct ImportCloudflareArgs {
+    /// This account (repeatable).
+    #[arg(long = "account", value_name = "ID", required_unless_present = "all")]
+    pub accounts: Vec<String>,
+    /// Every account the credentials can see.
+    #[arg(long, conflicts_with = "accounts")]
+    pub all: bool,
+    #[command(flatten)]
+    pub output: ImportOutput,
+}
+
+/// `keyrot import rixl`.
+#[derive(Debug, Args)]
+pub struct ImportRixlArgs {
+    /// Every key the credentials can see.
+    #[arg(long, required = true)]
+    pub all: bool,
+    /// The route family: platform (/platform/api-keys) or v1 (/organizations/{org_id}/...).
+    #[arg(long, value_enum, default_value_t = RixlApiArg::Platform)]
+    pub api: RixlApiArg,
+    /// The organization, with --api v1.
+    #[arg(long, value_name = "ID", required_if_eq("api", "v1"))]
+    pub org_id: Option<String>,
+    #[command(flatten)]
+    pub output: ImportOutput,
+}
+
+/// `--api`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RixlApiArg {
+    /// /platform/api-keys.
+    Platform,
+    /// /organizations/{org_id}/api-keys/v1.
+    V1,
+}
+
+/// Where `keyrot import` writes.
+#[derive(Debug, Args)]
+pub struct ImportOutput {
+    /// Write to FILE instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Overwrite FILE if it exists.
+    #[arg(long, requires = "out")]
+    pub force: bool,
+}
+
+/// `keyrot completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `keyrot show`.

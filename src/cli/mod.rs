@@ -8,6 +8,7 @@ mod demo;
 mod drift;
 mod emit;
 mod exit;
+mod import;
 mod output;
 mod plan;
 mod planning;
@@ -48,6 +49,12 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Prints the completion script for `shell`.
+fn completions(shell: clap_complete::Shell) {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "keyrot", &mut std::io::stdout());
+}
+
 /// Help and version exit 0; every other usage error exits 1, because 2 means "changes present".
 fn usage_error(error: &clap::Error) -> ExitCode {
     let _ = error.print();
@@ -65,6 +72,14 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Drift(args) => drift::run(global, args).await,
         Command::Show(args) => show::run(global, args),
         Command::Validate => validate::run(global),
+        Command::Import(args) => import::run(global, args).await,
+        Command::Schema => {
+            emit::print_json(&crate::config::desired_state_schema()).map(|()| Exit::Success)
+        }
+        Command::Completions(args) => {
+            completions(args.shell);
+            Ok(Exit::Success)
+        }
         Command::Sandbox(args) => sandbox::run(global, args).await,
         Command::Demo => demo::run(global).await,
     }

@@ -6,9 +6,11 @@ mod error;
 mod instant;
 mod load;
 mod model;
+mod names;
 mod number;
 mod rate_limit;
 mod raw;
+mod schema;
 mod suggest;
 mod validate;
 mod yaml_error;
@@ -22,4 +24,6 @@ pub use model::{
     DEFAULT_ROTATION_WINDOW, DesiredState, RixlApi, RixlKey, RixlSettings, RotationPolicy,
     SecretSink, Settings,
 };
+pub use names::{SINK_PLACEHOLDER, resource_names};
 pub use rate_limit::{RateLimit, parse_rate_limit};
+pub use schema::desired_state_schema;

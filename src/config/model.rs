@@ -7,6 +7,9 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::rate_limit::RateLimit;
 
+/// What a resource name looks like: a lowercase letter or digit, then those, `_` and `-`.
+pub const RESOURCE_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9_-]*$";
+
 /// Rotations `apply` performs at most unless told otherwise.
 pub const DEFAULT_MAX_ROTATIONS_PER_APPLY: u32 = 25;
 /// How long before a `rotate_by` deadline its window opens, unless set.

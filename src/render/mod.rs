@@ -3,6 +3,7 @@
 
 mod apply_report;
 mod diff;
+mod import_yaml;
 mod json;
 mod markdown;
 mod metrics;
@@ -11,6 +12,9 @@ mod plural;
 mod style;
 
 pub use apply_report::{render_apply_summary, render_outcome};
+pub use import_yaml::{
+    ImportedAccount, ImportedKey, SkippedAccount, cloudflare_import_yaml, rixl_import_yaml,
+};
 pub use json::{Command, FORMAT_VERSION, Source, apply_document, identity, plan_document};
 pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownView, render_markdown};
 pub use metrics::{render_failed_run_metrics, render_metrics};

@@ -1,10 +1,12 @@
 //! The simulated Cloudflare API: Access key configuration under `/client/v4`, with the real
 //! envelope, both authentication schemes, and the documented error codes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +29,8 @@ const CODE_INVALID_INTERVAL: i64 = 12130;
 /// The routes of the simulated Cloudflare API, rooted at `/client/v4`.
 pub(crate) fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
+        .route("/client/v4/accounts", get(list_accounts))
+        .route("/client/v4/accounts/{account_id}", get(read_account))
         .route(
             "/client/v4/accounts/{account_id}/access/keys",
             get(read_keys).put(update_keys),
@@ -40,6 +44,72 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
 /// Anything else: Cloudflare's "No route for the URI".
 pub(crate) async fn no_route() -> Response {
     no_route_response()
+}
+
+/// Accounts per page when the request names none (Cloudflare's default).
+const DEFAULT_PER_PAGE: usize = 20;
+
+async fn list_accounts(
+    State(state): State<Arc<SandboxState>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if !authenticated(&state, &headers) {
+        return failure(
+            StatusCode::FORBIDDEN,
+            CODE_AUTHENTICATION,
+            "Authentication error",
+        );
+    }
+    let number = |name: &str| {
+        query
+            .get(name)
+            .and_then(|value| value.parse::<usize>().ok())
+    };
+    let page = number("page").unwrap_or(1).max(1);
+    let per_page = number("per_page").unwrap_or(DEFAULT_PER_PAGE).clamp(5, 50);
+    let ids = state.account_ids();
+    let listed: Vec<Value> = ids
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|id| account_json(id))
+        .collect();
+    let body = json!({
+        "success": true, "errors": [], "messages": [],
+        "result": listed,
+        "result_info": {
+            "page": page, "per_page": per_page, "count": listed.len(),
+            "total_count": ids.len(), "total_pages": ids.len().div_ceil(per_page),
+        },
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+async fn read_account(
+    State(state): State<Arc<SandboxState>>,
+    Path(account_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if !authenticated(&state, &headers) {
+        return failure(
+            StatusCode::FORBIDDEN,
+            CODE_AUTHENTICATION,
+            "Authentication error",
+        );
+    }
+    if state.account(&account_id).is_none() {
+        return no_route_response();
+    }
+    let body =
+        json!({"success": true, "errors": [], "messages": [], "result": account_json(&account_id)});
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// An account as `GET /accounts` shows it; the sandbox names accounts after their ID.
+fn account_json(account_id: &str) -> Value {
+    let short = &account_id[..account_id.len().min(8)];
+    json!({"id": account_id, "name": format!("Sandbox account {short}"), "type": "standard"})
 }
 
 async fn read_keys(

@@ -252,6 +252,13 @@ impl SandboxState {
         Some(change(account, now))
     }
 
+    /// Every account ID, sorted, so pages are stable.
+    pub fn account_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = lock(&self.accounts).keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
     pub fn account(&self, account_id: &str) -> Option<SandboxAccount> {
         self.with_account(account_id, |account, _| account.clone())
     }

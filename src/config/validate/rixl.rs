@@ -6,6 +6,7 @@ use std::path::Path;
 use super::Checker;
 use super::rotation::RotationFields;
 use crate::config::model::{RixlApi, RixlKey, RixlSettings, SecretSink};
+use crate::config::names::SINK_PLACEHOLDER;
 use crate::config::rate_limit::RateLimit;
 use crate::config::raw::{Located, RawRixl, RawRixlKey, RawSink};
 
@@ -152,7 +153,29 @@ impl Checker {
         Some(text.to_owned())
     }
 
+    /// Reports the placeholder `keyrot import` writes, which is no sink.
+    fn placeholder_sink(&mut self, sink: &RawSink) -> bool {
+        let placeholder = |text: &str| text.trim() == SINK_PLACEHOLDER;
+        let message = format!(
+            "`{SINK_PLACEHOLDER}` is the placeholder `keyrot import` writes: set `file: PATH` or \
+             `command: [program, args...]` to where this key's new secret must go"
+        );
+        if let Some(file) = sink.file.as_ref().filter(|file| placeholder(&file.value)) {
+            self.report(file, message);
+            return true;
+        }
+        let command = sink.command.as_ref();
+        if let Some(command) = command.filter(|c| c.value.first().is_some_and(|p| placeholder(p))) {
+            self.report(command, message);
+            return true;
+        }
+        false
+    }
+
     fn sink(&mut self, raw: Located<RawSink>, base_dir: &Path) -> Option<SecretSink> {
+        if self.placeholder_sink(&raw.value) {
+            return None;
+        }
         match (&raw.value.file, &raw.value.command) {
             (Some(file), None) if !file.value.trim().is_empty() => {
                 let shown = file.value.trim().to_owned();

@@ -3,9 +3,10 @@
 use jiff::Timestamp;
 use reqwest::{Method, Url};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::credentials::CloudflareCredentials;
-use super::wire::{Envelope, KeyConfig, UpdateKeyConfig};
+use super::wire::{Account, Envelope, KeyConfig, ResultInfo, UpdateKeyConfig};
 use crate::config::AccountId;
 use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
 use crate::plan::CloudflareLive;
@@ -74,9 +75,17 @@ impl CloudflareClient {
 
     /// `GET /accounts/{id}/access/keys`.
     pub async fn read(&self, account: AccountRef<'_>) -> Result<CloudflareLive, ProviderError> {
-        let idempotent = Idempotency::Idempotent;
-        self.call(account, Method::GET, "", idempotent, None::<&()>)
-            .await
+        let path = account.path("");
+        let (config, _) = self
+            .call(
+                &account.label(),
+                Method::GET,
+                &path,
+                Idempotency::Idempotent,
+                None::<&()>,
+            )
+            .await?;
+        live(&account, &format!("GET {path}"), config)
     }
 
     /// `PUT /accounts/{id}/access/keys` with the new interval.
@@ -88,31 +97,90 @@ impl CloudflareClient {
         let body = UpdateKeyConfig {
             key_rotation_interval_days: days,
         };
-        let idempotent = Idempotency::Idempotent;
-        self.call(account, Method::PUT, "", idempotent, Some(&body))
-            .await
+        let path = account.path("");
+        let (config, _) = self
+            .call(
+                &account.label(),
+                Method::PUT,
+                &path,
+                Idempotency::Idempotent,
+                Some(&body),
+            )
+            .await?;
+        live(&account, &format!("PUT {path}"), config)
     }
 
     /// `POST /accounts/{id}/access/keys/rotate`. Sent again only when the server certainly did
     /// not act on it; an error whose [`ProviderError::outcome_unknown`] is true leaves it open
     /// whether the key was rotated.
     pub async fn rotate(&self, account: AccountRef<'_>) -> Result<CloudflareLive, ProviderError> {
-        let once = Idempotency::NotIdempotent;
-        self.call(account, Method::POST, "/rotate", once, None::<&()>)
-            .await
+        let path = account.path("/rotate");
+        let (config, _) = self
+            .call(
+                &account.label(),
+                Method::POST,
+                &path,
+                Idempotency::NotIdempotent,
+                None::<&()>,
+            )
+            .await?;
+        live(&account, &format!("POST {path}"), config)
     }
 
-    async fn call<B: Serialize>(
+    /// Every account the credentials can see: `GET /accounts`, page by page until
+    /// `result_info` says the last page was read.
+    pub async fn list_accounts(&self) -> Result<Vec<AccountSummary>, ProviderError> {
+        let label = ResourceLabel("cloudflare accounts".to_owned());
+        let mut accounts = Vec::new();
+        for page in 1.. {
+            let path = format!("/accounts?page={page}&per_page={ACCOUNTS_PER_PAGE}");
+            let (listed, info): (Vec<Account>, _) = self
+                .call(
+                    &label,
+                    Method::GET,
+                    &path,
+                    Idempotency::Idempotent,
+                    None::<&()>,
+                )
+                .await?;
+            let received = listed.len();
+            accounts.extend(listed.into_iter().map(summary));
+            let last = info
+                .and_then(|info| Some(info.page? >= info.total_pages?))
+                .unwrap_or(received < ACCOUNTS_PER_PAGE as usize);
+            if last || received == 0 {
+                break;
+            }
+        }
+        Ok(accounts)
+    }
+
+    /// One account's name: `GET /accounts/{id}`.
+    pub async fn account(&self, account_id: &AccountId) -> Result<AccountSummary, ProviderError> {
+        let label = ResourceLabel(format!("cloudflare account {account_id}"));
+        let path = format!("/accounts/{account_id}");
+        let (account, _): (Account, _) = self
+            .call(
+                &label,
+                Method::GET,
+                &path,
+                Idempotency::Idempotent,
+                None::<&()>,
+            )
+            .await?;
+        Ok(summary(account))
+    }
+
+    async fn call<T: DeserializeOwned, B: Serialize>(
         &self,
-        account: AccountRef<'_>,
+        label: &ResourceLabel,
         method: Method,
-        suffix: &str,
+        path: &str,
         idempotency: Idempotency,
         body: Option<&B>,
-    ) -> Result<CloudflareLive, ProviderError> {
-        let path = account.path(suffix);
+    ) -> Result<(T, Option<ResultInfo>), ProviderError> {
         let operation = format!("{method} {path}");
-        let url = endpoint(&self.base_url, &path);
+        let url = endpoint(&self.base_url, path);
         let response = self
             .http
             .send(&operation, idempotency, |client| {
@@ -124,20 +192,52 @@ impl CloudflareClient {
             })
             .await
             .map_err(|error| ProviderError::Transport {
-                resource: account.label(),
+                resource: label.clone(),
                 operation: operation.clone(),
                 detail: error.detail,
                 request_may_have_arrived: error.request_may_have_arrived,
             })?;
-        read_response(response, account.label(), operation)
+        read_response(response, label.clone(), operation)
     }
 }
 
-fn read_response(
+/// Accounts asked for per page of `GET /accounts`.
+const ACCOUNTS_PER_PAGE: u64 = 50;
+
+/// An account's ID and name, for `keyrot import`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountSummary {
+    /// The account ID as the API gave it.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+}
+
+fn summary(account: Account) -> AccountSummary {
+    AccountSummary {
+        id: account.id,
+        name: account.name,
+    }
+}
+
+fn live(
+    account: &AccountRef<'_>,
+    operation: &str,
+    config: KeyConfig,
+) -> Result<CloudflareLive, ProviderError> {
+    live_from_wire(config).map_err(|detail| ProviderError::InvalidResponse {
+        resource: account.label(),
+        operation: operation.to_owned(),
+        status: 200,
+        detail,
+    })
+}
+
+fn read_response<T: DeserializeOwned>(
     response: HttpResponse,
     resource: ResourceLabel,
     operation: String,
-) -> Result<CloudflareLive, ProviderError> {
+) -> Result<(T, Option<ResultInfo>), ProviderError> {
     let status = response.status;
     let invalid = |detail: String| ProviderError::InvalidResponse {
         resource: resource.clone(),
@@ -146,7 +246,7 @@ fn read_response(
         detail,
     };
     let success = (200..300).contains(&status);
-    let envelope: Envelope<KeyConfig> = match serde_json::from_slice(&response.body) {
+    let envelope: Envelope<T> = match serde_json::from_slice(&response.body) {
         Ok(envelope) => envelope,
         Err(error) => {
             let excerpt = excerpt(&response.body);
@@ -156,7 +256,7 @@ fn read_response(
         }
     };
     match envelope.result {
-        Some(config) if success && envelope.success => live_from_wire(config).map_err(invalid),
+        Some(result) if success && envelope.success => Ok((result, envelope.result_info)),
         _ if success && envelope.success => Err(invalid("success without a `result`".to_owned())),
         _ => Err(ProviderError::Api {
             resource,

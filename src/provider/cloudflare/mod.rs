@@ -4,5 +4,5 @@ mod client;
 mod credentials;
 mod wire;
 
-pub use client::{AccountRef, CloudflareClient, DEFAULT_BASE_URL};
+pub use client::{AccountRef, AccountSummary, CloudflareClient, DEFAULT_BASE_URL};
 pub use credentials::CloudflareCredentials;

@@ -9,6 +9,22 @@ pub(super) struct Envelope<T> {
     #[serde(default)]
     pub errors: Vec<Item>,
     pub result: Option<T>,
+    pub result_info: Option<ResultInfo>,
+}
+
+/// Paging of list answers.
+#[derive(Deserialize)]
+pub(super) struct ResultInfo {
+    pub page: Option<u64>,
+    pub total_pages: Option<u64>,
+}
+
+/// An account, as `GET /accounts` lists it.
+#[derive(Deserialize)]
+pub(super) struct Account {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
 }
 
 /// An error or message item: `{code, message, documentation_url?, source?}`.

@@ -38,6 +38,17 @@ impl KeyRef<'_> {
     }
 }
 
+/// A key as the list shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedKey {
+    /// The key ID.
+    pub id: String,
+    /// Its display name.
+    pub name: String,
+    /// Its state.
+    pub live: RixlLive,
+}
+
 /// A rotated key: its new state and its new secret, which exists nowhere else.
 pub struct RotatedKey {
     /// The key after the rotation.
@@ -87,8 +98,14 @@ impl RixlClient {
 
     /// Every key of the organization, by key ID, following pages until `total` is reached.
     pub async fn list(&self) -> Result<HashMap<String, RixlLive>, ProviderError> {
+        let listed = self.list_keys().await?;
+        Ok(listed.into_iter().map(|key| (key.id, key.live)).collect())
+    }
+
+    /// Every key of the organization with its name, in the order RIXL lists them.
+    pub async fn list_keys(&self) -> Result<Vec<ListedKey>, ProviderError> {
         let label = ResourceLabel("rixl api keys".to_owned());
-        let mut keys = HashMap::new();
+        let mut keys = Vec::new();
         let mut offset = 0;
         loop {
             let path = self.list_path(offset);
@@ -96,12 +113,13 @@ impl RixlClient {
             let page: ListApiKeys = parse(&label, &format!("GET {path}"), &response, true)?;
             let received = page.api_keys.len() as u64;
             for key in page.api_keys {
-                let id = key.id.clone().unwrap_or_default();
-                keys.insert(
-                    id,
-                    live_from_wire(&key)
-                        .map_err(|detail| invalid(&label, &path, &response, detail))?,
-                );
+                let live = live_from_wire(&key)
+                    .map_err(|detail| invalid(&label, &path, &response, detail))?;
+                keys.push(ListedKey {
+                    id: key.id.unwrap_or_default(),
+                    name: key.name.unwrap_or_default(),
+                    live,
+                });
             }
             offset += received;
             let total = page.total.and_then(|total| total.value()).unwrap_or(offset);

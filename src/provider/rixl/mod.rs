@@ -4,5 +4,5 @@ mod client;
 mod credentials;
 mod wire;
 
-pub use client::{DEFAULT_BASE_URL, KeyRef, RixlClient, RotatedKey};
+pub use client::{DEFAULT_BASE_URL, KeyRef, ListedKey, RixlClient, RotatedKey};
 pub use credentials::RixlCredentials;

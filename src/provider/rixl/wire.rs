@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Deserialize)]
 pub(super) struct ApiKey {
     pub id: Option<String>,
+    pub name: Option<String>,
     pub created_at: Option<String>,
     pub expiring_at: Option<String>,
     pub secret: Option<SecretString>,

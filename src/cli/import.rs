@@ -1,0 +1,221 @@
+//! `keyrot import`: a desired-state file from what exists live, so a team starts with a plan
+//! that shows no changes.
+
+use std::path::Path;
+
+use futures_util::{StreamExt, stream};
+use jiff::Timestamp;
+
+use super::args::{
+    GlobalArgs, ImportArgs, ImportCloudflareArgs, ImportOutput, ImportRixlArgs, ImportSource,
+    RixlApiArg,
+};
+use super::context::RunContext;
+use super::exit::{CliError, Exit};
+use super::output::env_var;
+use crate::apply::write_atomically;
+use crate::config::{AccountId, RateLimit, RixlApi, SINK_PLACEHOLDER, load_bytes, resource_names};
+use crate::http::HttpSettings;
+use crate::provider::ProviderError;
+use crate::provider::cloudflare::{AccountRef, AccountSummary, CloudflareClient};
+use crate::provider::rixl::RixlClient;
+use crate::render::{
+    ImportedAccount, ImportedKey, SkippedAccount, cloudflare_import_yaml, counted, rixl_import_yaml,
+};
+
+/// Cloudflare's code for an account whose Access key configuration is not enabled.
+const CODE_NOT_ENABLED: i64 = 12109;
+
+/// Runs `keyrot import`.
+pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliError> {
+    let context = RunContext::new(global, false);
+    let (text, output, summary) = match &args.source {
+        ImportSource::Cloudflare(args) => {
+            let (text, summary) = import_cloudflare(&context, args).await?;
+            (text, &args.output, summary)
+        }
+        ImportSource::Rixl(args) => {
+            let (text, summary) = import_rixl(&context, args).await?;
+            (text, &args.output, summary)
+        }
+    };
+    write_output(&text, output)?;
+    eprintln!("keyrot import: {summary}");
+    Ok(Exit::Success)
+}
+
+async fn import_cloudflare(
+    context: &RunContext,
+    args: &ImportCloudflareArgs,
+) -> Result<(String, String), CliError> {
+    let settings = HttpSettings {
+        rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
+        ..context.http.clone()
+    };
+    let client = CloudflareClient::from_env(env_var, settings)?;
+    let summaries = if args.all {
+        client.list_accounts().await?
+    } else {
+        let mut summaries = Vec::new();
+        for id in &args.accounts {
+            let account_id = AccountId::parse(id).map_err(CliError::Message)?;
+            summaries.push(client.account(&account_id).await?);
+        }
+        summaries
+    };
+    let reads: Vec<_> = stream::iter(&summaries)
+        .map(|summary| read_interval(&client, summary))
+        .buffered(context.parallelism)
+        .collect()
+        .await;
+    let mut found = Vec::new();
+    let mut skipped = Vec::new();
+    for (summary, read) in summaries.iter().zip(reads) {
+        match read? {
+            Ok(interval) => found.push((summary, interval)),
+            Err(reason) => skipped.push(SkippedAccount {
+                label: format!("\"{}\" ({})", summary.name, summary.id),
+                reason,
+            }),
+        }
+    }
+    let labels: Vec<String> = found
+        .iter()
+        .map(|(summary, _)| summary.name.clone())
+        .collect();
+    let names = resource_names(&labels, |index| {
+        format!(
+            "account-{}",
+            &found[index].0.id[..8.min(found[index].0.id.len())]
+        )
+    });
+    let accounts: Vec<ImportedAccount> = found
+        .iter()
+        .zip(names)
+        .map(|((summary, interval), name)| ImportedAccount {
+            name,
+            account_id: summary.id.clone(),
+            key_rotation_interval_days: *interval,
+        })
+        .collect();
+    let command = if args.all {
+        "keyrot import cloudflare --all".to_owned()
+    } else {
+        format!(
+            "keyrot import cloudflare --account {}",
+            args.accounts.join(" --account ")
+        )
+    };
+    let text = cloudflare_import_yaml(&accounts, &skipped, &command, Timestamp::now());
+    must_load(&text)?;
+    let summary = format!(
+        "{} imported{}",
+        counted(accounts.len(), "Cloudflare account"),
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(", {} skipped (see the comments)", skipped.len())
+        }
+    );
+    Ok((text, summary))
+}
+
+/// The account's interval when keyrot can manage it, or why the account is left out.
+async fn read_interval(
+    client: &CloudflareClient,
+    summary: &AccountSummary,
+) -> Result<Result<Option<u16>, String>, CliError> {
+    let Ok(account_id) = AccountId::parse(&summary.id) else {
+        return Ok(Err("not a 32-character hexadecimal account ID".to_owned()));
+    };
+    let reference = AccountRef {
+        name: &summary.name,
+        account_id: &account_id,
+    };
+    match client.read(reference).await {
+        Ok(live) => {
+            let days = live.key_rotation_interval_days;
+            let manageable = days.fract() == 0.0 && (21.0..=365.0).contains(&days);
+            Ok(Ok(manageable.then_some(days as u16)))
+        }
+        Err(ProviderError::Api { errors, .. })
+            if errors.iter().any(|error| error.code == CODE_NOT_ENABLED) =>
+        {
+            Ok(Err(format!(
+                "Access key configuration is not enabled ({CODE_NOT_ENABLED})"
+            )))
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+async fn import_rixl(
+    context: &RunContext,
+    args: &ImportRixlArgs,
+) -> Result<(String, String), CliError> {
+    let (api, api_lines) = match (args.api, &args.org_id) {
+        (RixlApiArg::V1, Some(org_id)) => (
+            RixlApi::V1 {
+                org_id: org_id.clone(),
+            },
+            format!("  api: v1\n  org_id: {org_id}\n"),
+        ),
+        _ => (RixlApi::Platform, String::new()),
+    };
+    let settings = HttpSettings {
+        rate_limit: RateLimit::RIXL_DEFAULT,
+        ..context.http.clone()
+    };
+    let client = RixlClient::from_env(env_var, api, settings)?;
+    let listed = client.list_keys().await?;
+    let labels: Vec<String> = listed.iter().map(|key| key.name.clone()).collect();
+    let names = resource_names(&labels, |index| format!("key-{}", listed[index].id));
+    let keys: Vec<ImportedKey> = listed
+        .iter()
+        .zip(names)
+        .map(|(key, name)| ImportedKey {
+            name,
+            key_id: key.id.clone(),
+        })
+        .collect();
+    let command = match args.api {
+        RixlApiArg::Platform => "keyrot import rixl --all".to_owned(),
+        RixlApiArg::V1 => format!(
+            "keyrot import rixl --all --api v1 --org-id {}",
+            args.org_id.as_deref().unwrap_or_default()
+        ),
+    };
+    let text = rixl_import_yaml(&keys, &api_lines, &command, Timestamp::now());
+    must_load(&text.replace(SINK_PLACEHOLDER, "secrets/placeholder.key"))?;
+    let summary = format!(
+        "{} imported; set each key's `secret` before the first plan",
+        counted(keys.len(), "RIXL API key")
+    );
+    Ok((text, summary))
+}
+
+/// An import that keyrot could not read back is a bug; never write one.
+fn must_load(text: &str) -> Result<(), CliError> {
+    load_bytes("(imported file)", text.as_bytes(), Path::new("."))
+        .map(|_| ())
+        .map_err(|error| {
+            CliError::Message(format!(
+                "the imported file does not validate, so it was not written: {error}"
+            ))
+        })
+}
+
+fn write_output(text: &str, output: &ImportOutput) -> Result<(), CliError> {
+    let Some(path) = &output.out else {
+        print!("{text}");
+        return Ok(());
+    };
+    if path.exists() && !output.force {
+        return Err(CliError::Message(format!(
+            "{} exists; nothing was written. Pass --force to overwrite it",
+            path.display()
+        )));
+    }
+    write_atomically(path, text.as_bytes())
+        .map_err(|error| CliError::Message(format!("{}: {error}", path.display())))
+}

@@ -1,0 +1,166 @@
+//! Adoption: `keyrot import` writes a desired-state file whose first plan shows no changes.
+
+mod common;
+
+use std::path::Path;
+
+use common::{NOW, TestSandbox, account, days_ago, now, stderr, stdout};
+use jiff::SignedDuration;
+use keyrot::config::SINK_PLACEHOLDER;
+use keyrot::sandbox::SandboxKey;
+
+fn id(n: usize) -> String {
+    format!("{n:032x}")
+}
+
+/// `count` accounts with a mix of intervals.
+fn many_accounts(count: usize) -> TestSandbox {
+    let intervals = [30, 90, 365, 21];
+    TestSandbox::start(
+        (0..count)
+            .map(|n| account(&id(n), intervals[n % intervals.len()], days_ago(5)))
+            .collect(),
+    )
+}
+
+fn import(sandbox: &TestSandbox, directory: &Path, args: &[&str]) -> std::process::Output {
+    sandbox
+        .keyrot(&directory.join("unused.yaml"))
+        .current_dir(directory)
+        .arg("import")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn importing_every_account_across_pages_gives_a_plan_with_no_changes() {
+    let sandbox = many_accounts(120);
+    let directory = tempfile::tempdir().unwrap();
+    let output = import(
+        &sandbox,
+        directory.path(),
+        &["cloudflare", "--all", "--out", "keyrot.yaml"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("120 Cloudflare accounts imported"));
+    let pages = sandbox
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/client/v4/accounts")
+        .count();
+    assert_eq!(pages, 3, "50 accounts per page");
+
+    let file = directory.path().join("keyrot.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(text.matches("account_id:").count(), 120);
+    assert!(
+        text.contains("#   defaults:\n#     max_key_age: 120d"),
+        "{text}"
+    );
+    let plan = sandbox.run(&file, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+    assert!(stdout(&plan).contains("No changes."));
+}
+
+#[test]
+fn importing_named_accounts_only() {
+    let sandbox = many_accounts(5);
+    let directory = tempfile::tempdir().unwrap();
+    let output = import(
+        &sandbox,
+        directory.path(),
+        &["cloudflare", "--account", &id(1), "--account", &id(3)],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(text.matches("account_id:").count(), 2);
+    assert!(text.contains(&id(1)) && text.contains(&id(3)) && !text.contains(&id(2)));
+    let file = directory.path().join("keyrot.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let plan = sandbox.run(&file, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+}
+
+#[test]
+fn import_refuses_to_overwrite_without_force() {
+    let sandbox = many_accounts(2);
+    let directory = tempfile::tempdir().unwrap();
+    std::fs::write(directory.path().join("keyrot.yaml"), "mine\n").unwrap();
+    let refused = import(
+        &sandbox,
+        directory.path(),
+        &["cloudflare", "--all", "--out", "keyrot.yaml"],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(stderr(&refused).contains("keyrot.yaml exists; nothing was written. Pass --force"));
+    assert_eq!(
+        std::fs::read_to_string(directory.path().join("keyrot.yaml")).unwrap(),
+        "mine\n"
+    );
+    let forced = import(
+        &sandbox,
+        directory.path(),
+        &["cloudflare", "--all", "--out", "keyrot.yaml", "--force"],
+    );
+    assert_eq!(forced.status.code(), Some(0), "{}", stderr(&forced));
+    assert!(
+        std::fs::read_to_string(directory.path().join("keyrot.yaml"))
+            .unwrap()
+            .contains("version: 1")
+    );
+}
+
+#[test]
+fn imported_rixl_keys_need_a_sink_before_the_first_plan() {
+    let keys = (1..=3)
+        .map(|n| SandboxKey {
+            id: format!("K{n}"),
+            name: if n == 3 {
+                "CI uploader".to_owned()
+            } else {
+                format!("Key {n}")
+            },
+            org_id: "OR1".to_owned(),
+            project_id: "PR1".to_owned(),
+            project_name: "p".to_owned(),
+            created_at: days_ago(3),
+            expiring_at: Some(now() + SignedDuration::from_hours(24 * 300)),
+            last_used: None,
+            secret: format!("rxl_never-printed-{n}"),
+        })
+        .collect();
+    let sandbox = TestSandbox::with_keys(Vec::new(), keys);
+    let directory = tempfile::tempdir().unwrap();
+    let output = import(
+        &sandbox,
+        directory.path(),
+        &["rixl", "--all", "--out", "keyrot.yaml"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let file = directory.path().join("keyrot.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("    ci-uploader:\n      key_id: K3\n"),
+        "{text}"
+    );
+    assert!(!text.contains("rxl_never-printed"));
+
+    let validate = sandbox.run(&file, &["validate"]);
+    assert_eq!(validate.status.code(), Some(1));
+    assert!(
+        stderr(&validate).contains(&format!(
+            "`{SINK_PLACEHOLDER}` is the placeholder `keyrot import` writes"
+        )),
+        "{}",
+        stderr(&validate)
+    );
+
+    std::fs::write(&file, text.replace(SINK_PLACEHOLDER, "secrets/key.txt")).unwrap();
+    let plan = sandbox
+        .keyrot(&file)
+        .args(["--now", NOW, "plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+}
