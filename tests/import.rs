@@ -164,3 +164,22 @@ fn imported_rixl_keys_need_a_sink_before_the_first_plan() {
         .unwrap();
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
 }
+
+#[test]
+fn accounts_without_access_keys_are_left_out_with_a_comment() {
+    let sandbox = many_accounts(3);
+    sandbox.sandbox.disable_access(&id(1));
+    let directory = tempfile::tempdir().unwrap();
+    let output = import(&sandbox, directory.path(), &["cloudflare", "--all"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert_eq!(text.matches("account_id:").count(), 2);
+    assert!(
+        text.contains(&format!(
+            "    # not imported: \"Sandbox account 00000000\" ({}): Access key configuration is not enabled (12109)",
+            id(1)
+        )),
+        "{text}"
+    );
+    assert!(stderr(&output).contains("2 Cloudflare accounts imported, 1 skipped"));
+}

@@ -23,6 +23,8 @@ const CODE_AUTHENTICATION: i64 = 10000;
 const CODE_NO_ROUTE: i64 = 7003;
 /// Malformed JSON in the request body (Cloudflare's code).
 const CODE_MALFORMED_JSON: i64 = 6007;
+/// Access key configuration not enabled (Cloudflare's code).
+const CODE_NOT_ENABLED: i64 = 12109;
 /// An invalid interval. Cloudflare documents no code for it; this one is the sandbox's own.
 const CODE_INVALID_INTERVAL: i64 = 12130;
 
@@ -171,6 +173,13 @@ fn respond(
             StatusCode::FORBIDDEN,
             CODE_AUTHENTICATION,
             "Authentication error",
+        );
+    }
+    if state.access_disabled(account_id) {
+        return failure(
+            StatusCode::BAD_REQUEST,
+            CODE_NOT_ENABLED,
+            "Access is not enabled for this account",
         );
     }
     let outcome = state.with_account(account_id, |account, now| {

@@ -105,6 +105,11 @@ impl Sandbox {
         self.state.counters()
     }
 
+    /// Makes an account's Access key calls fail with Cloudflare's code 12109 (not enabled).
+    pub fn disable_access(&self, account_id: &str) {
+        self.state.disable_access(account_id);
+    }
+
     /// Injects `faults` from now on.
     pub fn set_faults(&self, faults: Faults) {
         self.state.faults.set(faults);

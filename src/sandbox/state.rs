@@ -142,6 +142,7 @@ pub(crate) struct SandboxState {
     accounts: Mutex<HashMap<String, SandboxAccount>>,
     rixl_keys: Mutex<Vec<SandboxKey>>,
     rixl_tokens: Mutex<Vec<String>>,
+    access_disabled: Mutex<Vec<String>>,
     requests: Mutex<Vec<RecordedRequest>>,
     counters: Mutex<SandboxCounters>,
 }
@@ -165,6 +166,7 @@ impl SandboxState {
             accounts: Mutex::new(accounts),
             rixl_keys: Mutex::new(rixl_keys),
             rixl_tokens: Mutex::new(Vec::new()),
+            access_disabled: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             counters: Mutex::new(SandboxCounters::default()),
         }
@@ -250,6 +252,18 @@ impl SandboxState {
         let account = accounts.get_mut(account_id)?;
         account.catch_up(now);
         Some(change(account, now))
+    }
+
+    /// Makes the account answer Access key calls with code 12109 (not enabled).
+    pub fn disable_access(&self, account_id: &str) {
+        lock(&self.access_disabled).push(account_id.to_owned());
+    }
+
+    /// Whether the account's Access key configuration is not enabled.
+    pub fn access_disabled(&self, account_id: &str) -> bool {
+        lock(&self.access_disabled)
+            .iter()
+            .any(|id| id == account_id)
     }
 
     /// Every account ID, sorted, so pages are stable.
