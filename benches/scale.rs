@@ -10,9 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jiff::{SignedDuration, Timestamp};
-use keyrot::config::{
-    AccountId, CloudflareAccount, DesiredState, RateLimit, RixlSettings, RotationPolicy, Settings,
-};
+use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy};
 use keyrot::plan::{CloudflareLive, LiveState, PlanOptions, plan};
 use keyrot::render::{Style, plan_chunks};
 use keyrot::sandbox::{
@@ -433,16 +431,7 @@ fn plan_and_render(_: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
 /// Scenario d's child: builds `count` accounts (every other one drifted), plans them and
 /// renders the human plan to stdout.
 fn plan_and_render_only(count: usize) {
-    let mut desired = DesiredState {
-        source: "keyrot.yaml".to_owned(),
-        digest: String::new(),
-        settings: Settings {
-            max_rotations_per_apply: 25,
-        },
-        cloudflare_accounts: Vec::with_capacity(count),
-        cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
-        rixl: RixlSettings::default(),
-    };
+    let mut desired = DesiredState::empty("keyrot.yaml");
     let mut live = LiveState::default();
     live.cloudflare.reserve(count);
     for n in 0..count {

@@ -2,9 +2,7 @@
 //! the end and says how many.
 
 use jiff::{SignedDuration, Timestamp};
-use keyrot::config::{
-    AccountId, CloudflareAccount, DesiredState, RateLimit, RixlSettings, RotationPolicy, Settings,
-};
+use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy};
 use keyrot::plan::{CloudflareLive, LiveState, Plan, PlanOptions, plan};
 use keyrot::render::{GITHUB_COMMENT_LIMIT, MarkdownView, render_markdown};
 
@@ -14,16 +12,7 @@ fn now() -> Timestamp {
 
 /// `count` accounts whose interval differs from live.
 fn big_plan(count: usize) -> Plan {
-    let mut desired = DesiredState {
-        source: "keyrot.yaml".to_owned(),
-        digest: String::new(),
-        settings: Settings {
-            max_rotations_per_apply: 25,
-        },
-        cloudflare_accounts: Vec::new(),
-        cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
-        rixl: RixlSettings::default(),
-    };
+    let mut desired = DesiredState::empty("keyrot.yaml");
     let mut live = LiveState::default();
     for n in 0..count {
         let name = format!("account-{n:05}");

@@ -1,9 +1,7 @@
 //! Properties of the pure planner over random desired states, live states and instants.
 
 use jiff::{SignedDuration, Timestamp};
-use keyrot::config::{
-    AccountId, CloudflareAccount, DesiredState, RateLimit, RixlSettings, RotationPolicy, Settings,
-};
+use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy};
 use keyrot::plan::{Action, CloudflareLive, LiveState, Plan, PlanOptions, plan};
 use proptest::prelude::*;
 
@@ -63,16 +61,7 @@ fn account_and_live() -> impl Strategy<Value = (CloudflareAccount, CloudflareLiv
 /// A desired state of up to eight accounts and the live state of each.
 fn world() -> impl Strategy<Value = (DesiredState, LiveState)> {
     prop::collection::vec(account_and_live(), 1..8).prop_map(|pairs| {
-        let mut desired = DesiredState {
-            source: "keyrot.yaml".to_owned(),
-            digest: String::new(),
-            settings: Settings {
-                max_rotations_per_apply: 25,
-            },
-            cloudflare_accounts: Vec::new(),
-            cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
-            rixl: RixlSettings::default(),
-        };
+        let mut desired = DesiredState::empty("keyrot.yaml");
         let mut live = LiveState::default();
         for (index, (mut account, state)) in pairs.into_iter().enumerate() {
             account.name = format!("account-{index}");

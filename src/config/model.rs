@@ -36,6 +36,21 @@ pub struct DesiredState {
 }
 
 impl DesiredState {
+    /// A desired state with no resources and every setting at its default, for building one in
+    /// code; `source` names it in messages.
+    pub fn empty(source: &str) -> Self {
+        Self {
+            source: source.to_owned(),
+            digest: String::new(),
+            settings: Settings {
+                max_rotations_per_apply: DEFAULT_MAX_ROTATIONS_PER_APPLY,
+            },
+            cloudflare_accounts: Vec::new(),
+            cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
+            rixl: RixlSettings::default(),
+        }
+    }
+
     /// How many resources the file manages.
     pub fn resource_count(&self) -> usize {
         self.cloudflare_accounts.len() + self.rixl.keys.len()
