@@ -302,3 +302,44 @@ fn a_progress_bar_shows_only_on_a_terminal_and_never_with_quiet() {
     let piped = sandbox.run(&file, &["plan"]);
     assert!(!stderr(&piped).contains("reading live state"));
 }
+
+#[test]
+fn an_absurd_retry_after_neither_stalls_nor_crashes_keyrot() {
+    // A server asking to wait u64::MAX seconds: keyrot caps the wait at its own total retry
+    // budget instead of sleeping for ever (or overflowing the clock), and gives up.
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        for stream in listener.incoming().take(1) {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let body = r#"{"success":false,"errors":[{"code":971,"message":"slow down"}],"messages":[],"result":null}"#;
+            let response = format!(
+                "HTTP/1.1 503 Service Unavailable\r\nretry-after: 18446744073709551615\r\nratelimit: \"default\";r=0;t=18446744073709551615\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    let (_dir, file) = desired_file(&fleet(1, None).0);
+    let started = std::time::Instant::now();
+    let output = common::keyrot_command()
+        .env("CLOUDFLARE_BASE_URL", format!("http://{address}/client/v4"))
+        .env("CLOUDFLARE_API_TOKEN", "t")
+        .args(["-f", file.to_str().unwrap(), "plan"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("HTTP 503: 971 slow down"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "keyrot waited as asked"
+    );
+    server.join().unwrap();
+}

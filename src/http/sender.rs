@@ -121,7 +121,7 @@ impl HttpSender {
                 (Some(server_wait), Some(_)) => server_wait,
                 (None, Some(backoff)) => backoff,
             };
-            if started.elapsed() + delay > self.retry.max_total_delay {
+            if started.elapsed().saturating_add(delay) > self.retry.max_total_delay {
                 return finish(attempt);
             }
             attempt_number += 1;
@@ -161,7 +161,8 @@ impl HttpSender {
     }
 
     /// Holds every request of the run when the server says the budget is spent: a 429's
-    /// `Retry-After`, or a `Ratelimit` header with (almost) nothing remaining.
+    /// `Retry-After`, or a `Ratelimit` header with (almost) nothing remaining. The pause never
+    /// exceeds the retry policy's total wait, whatever the server asks.
     fn observe_budget(
         &self,
         headers: &reqwest::header::HeaderMap,
@@ -173,6 +174,7 @@ impl HttpSender {
             (_, _, Some((remaining, reset))) if remaining <= 1 => Some(Duration::from_secs(reset)),
             _ => None,
         };
+        let pause = pause.map(|pause| pause.min(self.retry.max_total_delay));
         if let Some(pause) = pause.filter(|pause| !pause.is_zero()) {
             self.limiter.pause_until(Instant::now() + pause);
             self.events.emit(&HttpEvent::Throttled { pause });

@@ -110,7 +110,7 @@ async fn read_account(
 
 /// An account as `GET /accounts` shows it; the sandbox names accounts after their ID.
 fn account_json(account_id: &str) -> Value {
-    let short = &account_id[..account_id.len().min(8)];
+    let short: String = account_id.chars().take(8).collect();
     json!({"id": account_id, "name": format!("Sandbox account {short}"), "type": "standard"})
 }
 
