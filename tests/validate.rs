@@ -226,3 +226,11 @@ keyrot.yaml:21:15: key_id `ak-7/Hq2` is not a RIXL key ID: expected letters and 
 keyrot.yaml:22:25: `command` needs a program, e.g. [\"gh\", \"secret\", \"set\", \"RIXL_KEY\"]";
     assert_error(contents, expected);
 }
+
+#[test]
+fn two_keys_may_not_share_a_secret_file() {
+    assert_error(
+        "version: 1\nrixl:\n  api_keys:\n    a:\n      key_id: A\n      secret: {file: s/k.key}\n    b:\n      key_id: B\n      secret: {file: ./s/k.key}\n",
+        "keyrot.yaml:9:22: API keys `a` and `b` both write their secret to `./s/k.key`; the second rotation would overwrite the first key's secret",
+    );
+}

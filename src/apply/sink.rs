@@ -158,13 +158,18 @@ fn run_command(argv: &[String], secret: &SecretString) -> Result<(), String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|error| format!("cannot start: {error}"))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        // A command that exits without reading is judged by its exit status below.
-        let _ = stdin.write_all(secret.expose_secret().as_bytes());
-    }
+    let written = match child.stdin.take() {
+        Some(mut stdin) => stdin.write_all(secret.expose_secret().as_bytes()),
+        None => Err(io::Error::other("no stdin")),
+    };
     let output = child
         .wait_with_output()
         .map_err(|error| format!("cannot wait for it: {error}"))?;
+    if let Err(error) = written {
+        return Err(format!(
+            "it did not read the whole secret from its stdin ({error})"
+        ));
+    }
     if output.status.success() {
         return Ok(());
     }
@@ -281,6 +286,17 @@ mod tests {
         let error = deliver(&sink, &secret()).unwrap_err();
         assert_eq!(error.reason, "exited with status 3: rejected [secret]");
         assert!(!error.to_string().contains("s3cr3t"));
+    }
+
+    #[test]
+    fn a_command_that_does_not_read_the_secret_has_not_taken_it() {
+        let sink = command_sink("exec 0<&-; sleep 0.2; exit 0");
+        let long: SecretString = "x".repeat(1 << 20).into();
+        let error = deliver(&sink, &long).unwrap_err();
+        assert!(
+            error.reason.contains("did not read the whole secret"),
+            "{error}"
+        );
     }
 
     #[test]

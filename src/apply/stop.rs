@@ -12,7 +12,7 @@ pub enum StopReason {
     FailFast,
 }
 
-/// Cloneable and shareable across tasks; the first reason given wins.
+/// Cloneable and shareable across tasks.
 #[derive(Clone, Debug, Default)]
 pub struct StopSignal(Arc<AtomicU8>);
 
@@ -26,15 +26,17 @@ impl StopSignal {
         Self::default()
     }
 
-    /// Fires the signal, unless it already fired for another reason.
+    /// Fires the signal. An interrupt always wins, so a Ctrl-C is reported as one even after
+    /// `--fail-fast` stopped the run.
     pub fn stop(&self, reason: StopReason) {
-        let code = match reason {
-            StopReason::Interrupted => INTERRUPTED,
-            StopReason::FailFast => FAIL_FAST,
-        };
-        let _ = self
-            .0
-            .compare_exchange(RUNNING, code, Ordering::SeqCst, Ordering::SeqCst);
+        match reason {
+            StopReason::Interrupted => self.0.store(INTERRUPTED, Ordering::SeqCst),
+            StopReason::FailFast => {
+                let _ =
+                    self.0
+                        .compare_exchange(RUNNING, FAIL_FAST, Ordering::SeqCst, Ordering::SeqCst);
+            }
+        }
     }
 
     /// Why the signal fired, if it did.
@@ -52,11 +54,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_first_reason_wins() {
+    fn an_interrupt_wins_over_fail_fast() {
         let signal = StopSignal::new();
         assert_eq!(signal.reason(), None);
         signal.stop(StopReason::FailFast);
-        signal.clone().stop(StopReason::Interrupted);
         assert_eq!(signal.reason(), Some(StopReason::FailFast));
+        signal.clone().stop(StopReason::Interrupted);
+        assert_eq!(signal.reason(), Some(StopReason::Interrupted));
+        signal.stop(StopReason::FailFast);
+        assert_eq!(signal.reason(), Some(StopReason::Interrupted));
     }
 }

@@ -85,7 +85,10 @@ enum Attempt {
 impl HttpSender {
     /// A sender for `settings`, with keyrot's user agent.
     pub fn new(settings: HttpSettings) -> Result<Self, String> {
+        // No redirects: following one could carry credentials (X-Auth-Key, an exchange body)
+        // to another host, or downgrade to plain http.
         let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("keyrot/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(settings.request_timeout)

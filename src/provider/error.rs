@@ -63,8 +63,8 @@ pub enum ProviderError {
     },
     /// A rotate succeeded but its answer carried no secret: the new secret is lost.
     #[error(
-        "{resource}: {operation} rotated the key but its answer carried no secret: the new \
-         secret is lost and the old one no longer works; rotate the key again (keyrot apply \
+        "{resource}: {operation} rotated the key but its answer carried no readable secret: the \
+         new secret is lost and the old one no longer works; rotate the key again (keyrot apply \
          --allow-rapid-rotation) so that a new secret reaches the sink"
     )]
     SecretMissing {
@@ -125,8 +125,8 @@ pub enum ProviderError {
     RotationOutcomeUnknown {
         /// What happened to the rotate.
         failure: Box<ProviderError>,
-        /// Why the account could not be read afterwards.
-        read_error: Box<ProviderError>,
+        /// Why reading the key again did not settle it.
+        read_error: String,
     },
     /// The API answered with something that is not what its documents describe.
     #[error("{resource}: {operation}: unexpected response (HTTP {status}): {detail}")]
@@ -144,16 +144,16 @@ pub enum ProviderError {
 
 impl ProviderError {
     /// True when the server may have acted on the request although it reported no success:
-    /// the answer was lost (a timeout, a reset) or was a 5xx.
+    /// the answer was lost (a timeout, a reset), was a 5xx, or was a success keyrot could not
+    /// read.
     pub fn outcome_unknown(&self) -> bool {
         match self {
             Self::Transport {
                 request_may_have_arrived,
                 ..
             } => *request_may_have_arrived,
-            Self::Api { status, .. }
-            | Self::InvalidResponse { status, .. }
-            | Self::Status { status, .. } => *status >= 500,
+            Self::InvalidResponse { status, .. } => *status >= 500 || (200..300).contains(status),
+            Self::Api { status, .. } | Self::Status { status, .. } => *status >= 500,
             Self::Setup(_)
             | Self::RotationNotConfirmed { .. }
             | Self::SecretMissing { .. }

@@ -101,16 +101,18 @@ impl Providers {
         last_rotation: Option<Timestamp>,
         failure: ProviderError,
     ) -> Result<Executed, ProviderError> {
-        match self.cloudflare()?.read(reference).await {
-            Ok(live) if advanced(last_rotation, live.last_key_rotation_at) => {
-                Ok(done(live.last_key_rotation_at, Some(failure.to_string())))
-            }
-            Ok(_) => Err(ProviderError::RotationNotConfirmed {
+        let read = self.cloudflare()?.read(reference).await;
+        let after = read
+            .map(|live| live.last_key_rotation_at)
+            .map_err(|error| error.to_string());
+        match settle(last_rotation, after) {
+            Settled::Rotated(at) => Ok(done(Some(at), Some(failure.to_string()))),
+            Settled::NotRotated => Err(ProviderError::RotationNotConfirmed {
                 failure: Box::new(failure),
             }),
-            Err(read_error) => Err(ProviderError::RotationOutcomeUnknown {
+            Settled::Unknown(read_error) => Err(ProviderError::RotationOutcomeUnknown {
                 failure: Box::new(failure),
-                read_error: Box::new(read_error),
+                read_error,
             }),
         }
     }
@@ -146,22 +148,46 @@ impl Providers {
         failure: ProviderError,
     ) -> ProviderError {
         let listed = match self.rixl() {
-            Ok(client) => client.list().await,
-            Err(error) => Err(error),
+            Ok(client) => client.list().await.map_err(|error| error.to_string()),
+            Err(error) => Err(error.to_string()),
         };
-        match listed.map(|keys| keys.get(reference.key_id).and_then(|key| key.created_at)) {
-            Ok(created_at) if advanced(last_rotation, created_at) => ProviderError::SecretLost {
+        let after = listed.and_then(|keys| {
+            keys.get(reference.key_id)
+                .map(|key| key.created_at)
+                .ok_or_else(|| "the key is missing from RIXL's list".to_owned())
+        });
+        match settle(last_rotation, after) {
+            Settled::Rotated(at) => ProviderError::SecretLost {
                 failure: Box::new(failure),
-                created_at: created_at.map_or_else(String::new, |at| at.to_string()),
+                created_at: at.to_string(),
             },
-            Ok(_) => ProviderError::RotationNotConfirmed {
+            Settled::NotRotated => ProviderError::RotationNotConfirmed {
                 failure: Box::new(failure),
             },
-            Err(read_error) => ProviderError::RotationOutcomeUnknown {
+            Settled::Unknown(read_error) => ProviderError::RotationOutcomeUnknown {
                 failure: Box::new(failure),
-                read_error: Box::new(read_error),
+                read_error,
             },
         }
+    }
+}
+
+/// What a fresh read says about a rotate whose answer was lost.
+enum Settled {
+    /// The last rotation advanced to this instant: the rotate happened.
+    Rotated(Timestamp),
+    /// The last rotation is still the one seen before: it did not.
+    NotRotated,
+    /// The read failed, or does not say when the key was last rotated.
+    Unknown(String),
+}
+
+fn settle(before: Option<Timestamp>, after: Result<Option<Timestamp>, String>) -> Settled {
+    match after {
+        Err(reason) => Settled::Unknown(reason),
+        Ok(None) => Settled::Unknown("the API does not report the key's last rotation".to_owned()),
+        Ok(Some(at)) if before.is_none_or(|before| at > before) => Settled::Rotated(at),
+        Ok(Some(_)) => Settled::NotRotated,
     }
 }
 
@@ -173,13 +199,5 @@ fn done(last_rotation_at: Option<Timestamp>, confirmed_after: Option<String>) ->
             secret_delivered_to: None,
         },
         secret: None,
-    }
-}
-
-fn advanced(before: Option<Timestamp>, after: Option<Timestamp>) -> bool {
-    match (before, after) {
-        (Some(before), Some(after)) => after > before,
-        (None, Some(_)) => true,
-        (_, None) => false,
     }
 }

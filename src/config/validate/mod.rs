@@ -6,7 +6,7 @@ mod rixl;
 mod rotation;
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -53,6 +53,8 @@ struct Checker {
     diagnostics: Vec<Diagnostic>,
     /// Resource names seen so far, with the section that holds each.
     names: HashMap<String, &'static str>,
+    /// Secret sink files seen so far, with the key that writes each.
+    sink_files: HashMap<PathBuf, String>,
 }
 
 impl Checker {

@@ -1,7 +1,7 @@
 //! `rixl:`: the route family, the rate limit, defaults, and the API keys with their sinks.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use super::Checker;
 use super::rotation::RotationFields;
@@ -23,7 +23,7 @@ impl Checker {
         };
         let mut seen_ids = HashMap::new();
         let entries = raw.api_keys.map(|keys| keys.0).unwrap_or_default();
-        let keys = entries
+        let keys: Vec<RixlKey> = entries
             .into_iter()
             .filter_map(|(name, key)| self.key(name, key, &defaults, base_dir, &mut seen_ids))
             .collect();
@@ -32,6 +32,25 @@ impl Checker {
             rate_limit,
             keys,
         }
+    }
+
+    /// Two keys writing one file would leave only the second secret there: refused.
+    fn unshared_sink_file(&mut self, file: &Located<String>, path: &Path, key: &str) -> bool {
+        let normal: PathBuf = path
+            .components()
+            .filter(|component| !matches!(component, Component::CurDir))
+            .collect();
+        if let Some(first) = self.sink_files.get(&normal) {
+            let message = format!(
+                "API keys `{first}` and `{key}` both write their secret to `{}`; the second \
+                 rotation would overwrite the first key's secret",
+                file.value.trim()
+            );
+            self.report(file, message);
+            return false;
+        }
+        self.sink_files.insert(normal, key.to_owned());
+        true
     }
 
     fn rixl_api(
@@ -108,7 +127,7 @@ impl Checker {
             }
         };
         let sink = match secret {
-            Some(secret) => self.sink(secret, base_dir),
+            Some(secret) => self.sink(secret, base_dir, &name.value),
             None => {
                 let message = format!(
                     "API key `{}` has no `secret` sink; a rotation's new secret must go \
@@ -172,17 +191,16 @@ impl Checker {
         false
     }
 
-    fn sink(&mut self, raw: Located<RawSink>, base_dir: &Path) -> Option<SecretSink> {
+    fn sink(&mut self, raw: Located<RawSink>, base_dir: &Path, key: &str) -> Option<SecretSink> {
         if self.placeholder_sink(&raw.value) {
             return None;
         }
         match (&raw.value.file, &raw.value.command) {
             (Some(file), None) if !file.value.trim().is_empty() => {
                 let shown = file.value.trim().to_owned();
-                Some(SecretSink::File {
-                    path: base_dir.join(&shown),
-                    shown,
-                })
+                let path = base_dir.join(&shown);
+                self.unshared_sink_file(file, &path, key)
+                    .then_some(SecretSink::File { path, shown })
             }
             (Some(file), None) => {
                 self.report(file, "`file` needs a path".to_owned());

@@ -98,8 +98,17 @@ impl RixlClient {
 
     /// Every key of the organization, by key ID, following pages until `total` is reached.
     pub async fn list(&self) -> Result<HashMap<String, RixlLive>, ProviderError> {
-        let listed = self.list_keys().await?;
-        Ok(listed.into_iter().map(|key| (key.id, key.live)).collect())
+        let mut keys: HashMap<String, RixlLive> = HashMap::new();
+        for key in self.list_keys().await? {
+            // A key listed twice (pages shifting under a concurrent change) counts once, newest.
+            let newer = keys
+                .get(&key.id)
+                .is_none_or(|seen| key.live.created_at > seen.created_at);
+            if newer {
+                keys.insert(key.id, key.live);
+            }
+        }
+        Ok(keys)
     }
 
     /// Every key of the organization with its name, in the order RIXL lists them.
@@ -143,21 +152,34 @@ impl RixlClient {
             )
             .await?;
         let operation = format!("POST {path}");
-        let rotated: RotateApiKey = parse(&label, &operation, &response, false)?;
-        let api_key = rotated
-            .api_key
-            .ok_or_else(|| ProviderError::SecretMissing {
-                resource: label.clone(),
-                operation: operation.clone(),
-            })?;
-        let live =
-            live_from_wire(&api_key).map_err(|detail| invalid(&label, &path, &response, detail))?;
-        match api_key.secret {
-            Some(secret) if !secret.expose_secret().is_empty() => Ok(RotatedKey { live, secret }),
-            _ => Err(ProviderError::SecretMissing {
+        if !(200..300).contains(&response.status) {
+            return Err(ProviderError::Status {
                 resource: label,
                 operation,
-            }),
+                status: response.status,
+                detail: error_detail(&response.body, false),
+            });
+        }
+        // The key was rotated: from here on, anything missing means the secret is lost.
+        let lost = || ProviderError::SecretMissing {
+            resource: label.clone(),
+            operation: operation.clone(),
+        };
+        let rotated: RotateApiKey = serde_json::from_slice(&response.body).map_err(|_| lost())?;
+        let api_key = rotated.api_key.ok_or_else(lost)?;
+        let instant = |value: &Option<serde_json::Value>| {
+            value
+                .as_ref()
+                .and_then(serde_json::Value::as_str)
+                .and_then(|text| text.trim().parse::<Timestamp>().ok())
+        };
+        let live = RixlLive {
+            created_at: instant(&api_key.created_at),
+            expiring_at: instant(&api_key.expiring_at),
+        };
+        match api_key.secret {
+            Some(secret) if !secret.expose_secret().is_empty() => Ok(RotatedKey { live, secret }),
+            _ => Err(lost()),
         }
     }
 
@@ -270,22 +292,26 @@ fn parse<T: DeserializeOwned>(
         });
     }
     serde_json::from_slice(&response.body).map_err(|error| {
-        let shown = if may_show_body {
-            format!(
-                ": {}",
-                String::from_utf8_lossy(&response.body)
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
-            )
+        // serde's messages quote the values they choke on; for an answer that can hold a
+        // secret, say only where.
+        let detail = if may_show_body {
+            let shown: String = String::from_utf8_lossy(&response.body)
+                .chars()
+                .take(200)
+                .collect();
+            format!("not a RIXL API answer ({error}): {shown}")
         } else {
-            String::new()
+            format!(
+                "not a RIXL API answer (unreadable at line {}, column {}; not shown)",
+                error.line(),
+                error.column()
+            )
         };
         ProviderError::InvalidResponse {
             resource: label.clone(),
             operation: operation.to_owned(),
             status: response.status,
-            detail: format!("not a RIXL API answer ({error}){shown}"),
+            detail,
         }
     })
 }
@@ -301,7 +327,9 @@ fn error_detail(body: &[u8], may_show_body: bool) -> String {
             None => message,
         };
         let details = error.details.filter(|details| {
-            !details.is_null() && details.as_array().is_none_or(|items| !items.is_empty())
+            may_show_body
+                && !details.is_null()
+                && details.as_array().is_none_or(|items| !items.is_empty())
         });
         if let Some(details) = details {
             text.push_str(&format!(" (details: {details})"));

@@ -3,14 +3,14 @@
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-/// `ApiKey`: every field a string; `secret` only in create and rotate answers.
+/// `ApiKey` as a list shows it: every field a string. A `secret` (only in create and rotate
+/// answers) is never read from a list.
 #[derive(Deserialize)]
 pub(super) struct ApiKey {
     pub id: Option<String>,
     pub name: Option<String>,
     pub created_at: Option<String>,
     pub expiring_at: Option<String>,
-    pub secret: Option<SecretString>,
 }
 
 /// The list answer of both route families.
@@ -38,10 +38,21 @@ impl Total {
     }
 }
 
-/// The rotate answer: the key with its new secret.
+/// The rotate answer, read leniently: only the secret must be there, and the rest is best
+/// effort, so a surprise in another field never costs the secret.
 #[derive(Deserialize)]
 pub(super) struct RotateApiKey {
-    pub api_key: Option<ApiKey>,
+    pub api_key: Option<RotatedApiKey>,
+}
+
+/// The key in a rotate answer.
+#[derive(Deserialize)]
+pub(super) struct RotatedApiKey {
+    pub secret: Option<SecretString>,
+    #[serde(default)]
+    pub created_at: Option<serde_json::Value>,
+    #[serde(default)]
+    pub expiring_at: Option<serde_json::Value>,
 }
 
 /// The token exchange request.
