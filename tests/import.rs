@@ -156,7 +156,18 @@ fn imported_rixl_keys_need_a_sink_before_the_first_plan() {
         stderr(&validate)
     );
 
-    std::fs::write(&file, text.replace(SINK_PLACEHOLDER, "secrets/key.txt")).unwrap();
+    let filled: String = text
+        .split(SINK_PLACEHOLDER)
+        .enumerate()
+        .map(|(n, part)| {
+            if n == 0 {
+                part.to_owned()
+            } else {
+                format!("secrets/{n}.txt{part}")
+            }
+        })
+        .collect();
+    std::fs::write(&file, filled).unwrap();
     let plan = sandbox
         .keyrot(&file)
         .args(["--now", NOW, "plan", "--detailed-exitcode"])

@@ -52,7 +52,7 @@ fn a_good_file_is_valid() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).ends_with("is valid: 1 Cloudflare account.\n"));
+    assert!(stdout(&output).ends_with("is valid: 1 Cloudflare account and 0 RIXL API keys.\n"));
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod report;
 mod saved_plan;
+mod secret;
 mod sink;
 mod stop;
 
@@ -11,7 +12,7 @@ pub use report::{
     ActionFailure, ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome,
 };
 pub use saved_plan::{SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedSource, write_atomically};
-pub use sink::{SinkError, check_sink, deliver, recover};
+pub use sink::{SinkError, check_recovery_dir, check_sink, deliver, recover};
 pub use stop::{StopReason, StopSignal};
 
 use std::path::{Path, PathBuf};
@@ -20,7 +21,9 @@ use futures_util::{StreamExt, stream};
 use jiff::Timestamp;
 
 use crate::plan::{Action, Plan, ResourcePlan, Target};
-use crate::provider::{ActionWriter, Executed};
+use crate::provider::ActionWriter;
+
+use secret::settle_secret;
 
 /// How apply runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,10 +36,12 @@ pub struct ApplyOptions {
     pub recovery_dir: PathBuf,
 }
 
-/// Every sink a plan's rotations will deliver to that cannot take a secret, by resource; apply
-/// refuses to start while this is not empty.
-pub fn unusable_sinks(plan: &Plan) -> Vec<(String, SinkError)> {
-    plan.resources
+/// Every sink a plan's rotations will deliver to that cannot take a secret, by resource, and
+/// the recovery directory if a secret could not be saved there; apply refuses to start while
+/// this is not empty.
+pub fn unusable_sinks(plan: &Plan, recovery_dir: &Path) -> Vec<(String, SinkError)> {
+    let mut unusable: Vec<(String, SinkError)> = plan
+        .resources
         .iter()
         .filter(|resource| resource.rotations() > 0)
         .filter_map(|resource| match &resource.target {
@@ -45,7 +50,14 @@ pub fn unusable_sinks(plan: &Plan) -> Vec<(String, SinkError)> {
                 .map(|error| (resource.name.clone(), error)),
             Target::CloudflareAccount { .. } => None,
         })
-        .collect()
+        .collect();
+    let issues_secrets = plan.resources.iter().any(|resource| {
+        resource.rotations() > 0 && matches!(resource.target, Target::RixlKey { .. })
+    });
+    if issues_secrets && let Err(error) = check_recovery_dir(recovery_dir) {
+        unusable.push(("(recovery)".to_owned(), error));
+    }
+    unusable
 }
 
 /// Performs every action of `plan` through `writer`. `on_resource` receives each resource's
@@ -92,7 +104,7 @@ async fn apply_resource<W: ActionWriter>(
             (None, Some(at)) => Outcome::SkippedRotatedMeanwhile { at },
             (None, None) => {
                 let outcome = match writer.execute(resource, action, last_rotation).await {
-                    Ok(executed) => settle_secret(resource, executed, &options.recovery_dir),
+                    Ok(executed) => settle_secret(resource, executed, &options.recovery_dir).await,
                     Err(error) => Outcome::Failed(ActionFailure::Provider(error)),
                 };
                 match &outcome {
@@ -117,42 +129,6 @@ async fn apply_resource<W: ActionWriter>(
         });
     }
     entries
-}
-
-/// Delivers a rotation's new secret to the resource's sink before anything else happens; a
-/// secret the sink refuses is saved to a recovery file, so it is never lost silently.
-fn settle_secret(resource: &ResourcePlan, executed: Executed, recovery_dir: &Path) -> Outcome {
-    let Executed { mut effect, secret } = executed;
-    let Some(secret) = secret else {
-        return Outcome::Done(effect);
-    };
-    let Target::RixlKey { sink, .. } = &resource.target else {
-        // A provider that issues secrets always has a sink; never drop one silently.
-        let error = SinkError {
-            sink: "(none)".to_owned(),
-            reason: "this resource has no secret sink".to_owned(),
-        };
-        let recovered_to =
-            recover(recovery_dir, &resource.name, &secret).map_err(|e| e.to_string());
-        return Outcome::Failed(ActionFailure::SecretUndelivered {
-            error,
-            recovered_to,
-        });
-    };
-    match deliver(sink, &secret) {
-        Ok(()) => {
-            effect.secret_delivered_to = Some(sink.to_string());
-            Outcome::Done(effect)
-        }
-        Err(error) => {
-            let recovered_to =
-                recover(recovery_dir, &resource.name, &secret).map_err(|e| e.to_string());
-            Outcome::Failed(ActionFailure::SecretUndelivered {
-                error,
-                recovered_to,
-            })
-        }
-    }
 }
 
 /// For a rotate: the newer last rotation an earlier action of this apply reported, if any.

@@ -60,6 +60,27 @@ pub fn deliver(sink: &SecretSink, secret: &SecretString) -> Result<(), SinkError
     }
 }
 
+/// Whether a secret could be saved under `directory` should its sink refuse it: the directory,
+/// or the nearest of its parents that exists (recovery creates the rest), is writable.
+/// Nothing is created.
+pub fn check_recovery_dir(directory: &Path) -> Result<(), SinkError> {
+    let existing = directory
+        .ancestors()
+        .find(|ancestor| ancestor.as_os_str().is_empty() || ancestor.exists())
+        .map(|ancestor| {
+            if ancestor.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                ancestor
+            }
+        })
+        .unwrap_or(Path::new("."));
+    writable_directory(existing).map_err(|reason| SinkError {
+        sink: format!("recovery directory {}", directory.display()),
+        reason,
+    })
+}
+
 /// Saves a secret a sink refused under `directory` (created with mode 0700 if missing), in a
 /// new file of mode 0600 named after the resource and the instant; returns its path.
 pub fn recover(directory: &Path, resource: &str, secret: &SecretString) -> io::Result<PathBuf> {
@@ -306,6 +327,19 @@ mod tests {
         };
         let error = check_sink(&sink).unwrap_err();
         assert!(error.reason.contains("is not on PATH"), "{error}");
+    }
+
+    #[test]
+    fn the_recovery_directory_is_checked_without_being_created() {
+        let directory = tempfile::tempdir().unwrap();
+        let recovered = directory.path().join(".keyrot/recovered");
+        assert_eq!(check_recovery_dir(&recovered), Ok(()));
+        assert!(!recovered.exists());
+        let read_only = directory.path().join("ro");
+        fs::create_dir(&read_only).unwrap();
+        fs::set_permissions(&read_only, fs::Permissions::from_mode(0o555)).unwrap();
+        let error = check_recovery_dir(&read_only.join(".keyrot/recovered")).unwrap_err();
+        assert!(error.reason.contains("read-only"), "{error}");
     }
 
     #[test]

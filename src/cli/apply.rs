@@ -7,6 +7,7 @@ use super::args::{ApplyArgs, GlobalArgs, OutputFormat};
 use super::context::RunContext;
 use super::emit::{print_apply, print_plan, source};
 use super::exit::{CliError, Exit};
+use super::output::{sayln, warn};
 use super::planning::{read_and_plan, read_live};
 use super::prompt::confirm_apply;
 use crate::apply::{
@@ -133,26 +134,27 @@ async fn run_plan(
     }
     if plan.is_empty() {
         if human {
-            println!("Nothing to apply.");
+            sayln("Nothing to apply.");
         } else {
             print_apply(plan, &ApplyReport::default(), desired, args.format)?;
         }
         return Ok(Exit::Success);
     }
     refuse_over_limit(plan)?;
-    refuse_unusable_sinks(plan)?;
+    let recovery = recovery_dir(&desired_file(desired));
+    refuse_unusable_sinks(plan, &recovery)?;
     if approval == Approval::AskOnTerminal && !confirm_apply()? {
         return Err(CliError::Message(
             "apply cancelled: only 'yes' approves; nothing was changed".to_owned(),
         ));
     }
     if human {
-        println!();
+        sayln("");
     }
     let options = ApplyOptions {
         parallelism: context.parallelism,
         fail_fast: args.fail_fast,
-        recovery_dir: recovery_dir(&desired_file(desired)),
+        recovery_dir: recovery,
     };
     execute(context, desired, plan, providers, options, args.format).await
 }
@@ -177,8 +179,8 @@ fn refuse_over_limit(plan: &Plan) -> Result<(), CliError> {
 
 /// Every sink a rotation will deliver to is checked before the first rotate; one that cannot
 /// take a secret refuses the whole run, so no secret is issued into nowhere.
-pub fn refuse_unusable_sinks(plan: &Plan) -> Result<(), CliError> {
-    let unusable = unusable_sinks(plan);
+pub fn refuse_unusable_sinks(plan: &Plan, recovery_dir: &Path) -> Result<(), CliError> {
+    let unusable = unusable_sinks(plan, recovery_dir);
     if unusable.is_empty() {
         return Ok(());
     }
@@ -234,7 +236,10 @@ pub async fn execute(
     progress.finish();
     watcher.abort();
     if human {
-        println!("\n{}", render_apply_summary(&report, plan, context.style));
+        sayln(&format!(
+            "\n{}",
+            render_apply_summary(&report, plan, context.style)
+        ));
     } else {
         print_apply(plan, &report, desired, format)?;
     }
@@ -255,9 +260,9 @@ async fn watch_interrupts(stop: StopSignal) {
         return;
     }
     stop.stop(StopReason::Interrupted);
-    eprintln!(
+    warn(
         "\nInterrupted: no new actions will start; in-flight ones are finishing. \
-         Press Ctrl-C again to exit at once."
+         Press Ctrl-C again to exit at once.",
     );
     if tokio::signal::ctrl_c().await.is_ok() {
         std::process::exit(130);

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 
 use super::args::GlobalArgs;
 use super::exit::CliError;
-use super::output::{env_var, stdout_style};
+use super::output::{env_var, stdout_style, warn};
 use super::progress::Progress;
 use crate::config::{DesiredState, RateLimit};
 use crate::http::{EventSink, HttpSettings};
@@ -35,7 +35,7 @@ impl RunContext {
             http.request_timeout = timeout;
         }
         if global.verbose {
-            http.events = EventSink::to(|event| eprintln!("keyrot: {event}"));
+            http.events = EventSink::to(|event| warn(&format!("keyrot: {event}")));
         }
         Self {
             style: stdout_style(global.color),

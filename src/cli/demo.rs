@@ -10,6 +10,7 @@ use super::apply::{execute, recovery_dir, refuse_unusable_sinks};
 use super::args::{GlobalArgs, OutputFormat};
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
+use super::output::{say, sayln};
 use super::planning::read_and_plan;
 use super::sandbox::start_seeded;
 use crate::apply::ApplyOptions;
@@ -38,25 +39,26 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let context = RunContext::new(global, true);
     let providers = sandbox_providers(&sandbox, &desired, &context)?;
     let style = context.style;
-    println!(
+    sayln(&format!(
         "keyrot demo: a sandbox on {} holds {} and {} from {}, some drifted. New secrets \
          go to a temporary directory that the demo removes when it ends.",
         sandbox.address(),
         counted(desired.cloudflare_accounts.len(), "Cloudflare account"),
         counted(desired.rixl.keys.len(), "RIXL API key"),
         desired.source
-    );
+    ));
 
     step(style, "keyrot plan");
     let plan = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
-    print!("{}", render_plan(&plan, &desired.source, style));
+    say(&render_plan(&plan, &desired.source, style));
 
     step(style, "keyrot apply --auto-approve");
-    refuse_unusable_sinks(&plan)?;
+    let recovery = recovery_dir(&workspace.path().join("keyrot.yaml"));
+    refuse_unusable_sinks(&plan, &recovery)?;
     let options = ApplyOptions {
         parallelism: context.parallelism,
         fail_fast: false,
-        recovery_dir: recovery_dir(&workspace.path().join("keyrot.yaml")),
+        recovery_dir: recovery,
     };
     execute(
         &context,
@@ -70,7 +72,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
 
     step(style, "keyrot plan");
     let after = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
-    print!("{}", render_plan(&after, &desired.source, style));
+    say(&render_plan(&after, &desired.source, style));
     converged(&after, &desired)
 }
 
@@ -103,7 +105,7 @@ fn prepare_sink_directories(desired: &DesiredState, workspace: &Path) -> Result<
 }
 
 fn step(style: Style, command: &str) {
-    println!("\n{}\n", style.bold(&format!("$ {command}")));
+    sayln(&format!("\n{}\n", style.bold(&format!("$ {command}"))));
 }
 
 fn sandbox_providers(

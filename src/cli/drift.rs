@@ -9,6 +9,7 @@ use super::args::{DriftArgs, GlobalArgs, OutputFormat};
 use super::context::RunContext;
 use super::emit::print_plan;
 use super::exit::{CliError, Exit};
+use super::output::sayln;
 use super::planning::read_and_plan;
 use crate::apply::write_atomically;
 use crate::config::load_file;
@@ -42,7 +43,7 @@ async fn detect(global: &GlobalArgs, args: &DriftArgs) -> Result<Plan, CliError>
     let plan = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
     print_plan(&plan, &desired, args.format, Command::Drift, context.style)?;
     if args.format == OutputFormat::Human {
-        println!("\n{}", verdict(&plan, &desired.source));
+        sayln(&format!("\n{}", verdict(&plan, &desired.source)));
     }
     Ok(plan)
 }

@@ -4,6 +4,7 @@ use std::io::Write;
 
 use super::args::OutputFormat;
 use super::exit::CliError;
+use super::output::{say, sayln};
 use crate::apply::ApplyReport;
 use crate::config::DesiredState;
 use crate::plan::Plan;
@@ -38,7 +39,7 @@ pub fn print_plan(
                 report: None,
                 limit: GITHUB_COMMENT_LIMIT,
             };
-            print!("{}", render_markdown(plan, view));
+            say(&render_markdown(plan, view));
         }
     }
     Ok(())
@@ -62,7 +63,7 @@ pub fn print_apply(
                 report: Some(report),
                 limit: GITHUB_COMMENT_LIMIT,
             };
-            print!("{}", render_markdown(plan, view));
+            say(&render_markdown(plan, view));
         }
     }
     Ok(())
@@ -86,7 +87,7 @@ fn stdout_error(error: std::io::Error) -> CliError {
 pub fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|error| CliError::Message(format!("cannot encode JSON: {error}")))?;
-    println!("{text}");
+    sayln(&text);
     Ok(())
 }
 

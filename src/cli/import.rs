@@ -12,7 +12,7 @@ use super::args::{
 };
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
-use super::output::env_var;
+use super::output::{env_var, say, warn};
 use crate::apply::write_atomically;
 use crate::config::{AccountId, RateLimit, RixlApi, SINK_PLACEHOLDER, load_bytes, resource_names};
 use crate::http::HttpSettings;
@@ -40,7 +40,7 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliErro
         }
     };
     write_output(&text, output)?;
-    eprintln!("keyrot import: {summary}");
+    warn(&format!("keyrot import: {summary}"));
     Ok(Exit::Success)
 }
 
@@ -186,12 +186,23 @@ async fn import_rixl(
         ),
     };
     let text = rixl_import_yaml(&keys, &api_lines, &command, Timestamp::now());
-    must_load(&text.replace(SINK_PLACEHOLDER, "secrets/placeholder.key"))?;
+    must_load(&with_sinks_filled_in(&text))?;
     let summary = format!(
         "{} imported; set each key's `secret` before the first plan",
         counted(keys.len(), "RIXL API key")
     );
     Ok((text, summary))
+}
+
+/// The file as it will be once every placeholder names a sink of its own.
+fn with_sinks_filled_in(text: &str) -> String {
+    text.split(SINK_PLACEHOLDER)
+        .enumerate()
+        .map(|(index, part)| match index {
+            0 => part.to_owned(),
+            n => format!("secrets/key-{n}{part}"),
+        })
+        .collect()
 }
 
 /// An import that keyrot could not read back is a bug; never write one.
@@ -207,7 +218,7 @@ fn must_load(text: &str) -> Result<(), CliError> {
 
 fn write_output(text: &str, output: &ImportOutput) -> Result<(), CliError> {
     let Some(path) = &output.out else {
-        print!("{text}");
+        say(text);
         return Ok(());
     };
     if path.exists() && !output.force {

@@ -36,14 +36,14 @@ pub fn main() -> ExitCode {
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            output::warn(&format!("error: cannot start the async runtime: {error}"));
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(run(cli)) {
         Ok(exit) => exit.into(),
         Err(error) => {
-            eprintln!("{error}");
+            output::warn(&error.to_string());
             error.exit_code()
         }
     }

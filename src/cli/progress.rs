@@ -4,6 +4,8 @@ use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::output::sayln;
+
 /// Runs touching at most this many resources show no bar: they end before one would help.
 const HANDFUL: usize = 5;
 
@@ -36,8 +38,8 @@ impl Progress {
     /// Prints a line to stdout without tearing the bar.
     pub fn println(&self, line: &str) {
         match &self.0 {
-            Some(bar) => bar.suspend(|| println!("{line}")),
-            None => println!("{line}"),
+            Some(bar) => bar.suspend(|| sayln(line)),
+            None => sayln(line),
         }
     }
 

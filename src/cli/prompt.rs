@@ -3,6 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use super::exit::CliError;
+use super::output::say;
 
 /// Whether the user approved, asked on the terminal. Without a terminal nobody can answer, so
 /// that is an error telling how to approve instead.
@@ -15,7 +16,7 @@ pub fn confirm_apply() -> Result<bool, CliError> {
                 .to_owned(),
         ));
     }
-    print!("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    say("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     std::io::stdout()
         .flush()
         .map_err(|error| CliError::Message(format!("cannot write the prompt: {error}")))?;

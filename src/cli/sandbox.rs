@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::args::{FaultArgs, FaultTargetArg, GlobalArgs, SandboxArgs};
 use super::exit::{CliError, Exit};
+use super::output::{say, warn};
 use crate::config::{DesiredState, load_file};
 use crate::render::counted;
 use crate::sandbox::{
@@ -18,20 +19,20 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliErr
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
     let seed = args.seed.as_deref().map(load_file).transpose()?;
     let sandbox = start_seeded(seed.as_ref(), clock, args.listen, faults(&args.faults)).await?;
-    print!("{}", shell_exports(&sandbox));
+    say(&shell_exports(&sandbox));
     let (accounts, keys) = seed.map_or((0, 0), |desired| {
         (desired.cloudflare_accounts.len(), desired.rixl.keys.len())
     });
-    eprintln!(
+    warn(&format!(
         "# keyrot sandbox: serving {} and {} on {}; Ctrl-C stops it",
         counted(accounts, "Cloudflare account"),
         counted(keys, "RIXL API key"),
         sandbox.address()
-    );
+    ));
     tokio::signal::ctrl_c()
         .await
         .map_err(|error| CliError::Message(format!("cannot wait for Ctrl-C: {error}")))?;
-    eprintln!("# keyrot sandbox: stopped");
+    warn("# keyrot sandbox: stopped");
     Ok(Exit::Success)
 }
 
