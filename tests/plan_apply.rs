@@ -193,6 +193,16 @@ fn an_update_that_makes_cloudflare_rotate_holds_the_rotate_back() {
 
 /// Runs `keyrot apply` on a pseudo-terminal (util-linux `script`) and answers its prompt.
 fn apply_on_a_terminal(sandbox: &TestSandbox, file: &Path, answer: &str) -> Output {
+    apply_on_a_terminal_after(sandbox, file, answer, || {})
+}
+
+/// Like [`apply_on_a_terminal`], running `meanwhile` once the prompt is showing.
+fn apply_on_a_terminal_after(
+    sandbox: &TestSandbox,
+    file: &Path,
+    answer: &str,
+    meanwhile: impl FnOnce(),
+) -> Output {
     let command = format!(
         "{} -f {} --now {} --color never apply",
         env!("CARGO_BIN_EXE_keyrot"),
@@ -211,10 +221,27 @@ fn apply_on_a_terminal(sandbox: &TestSandbox, file: &Path, answer: &str) -> Outp
         .stderr(Stdio::piped())
         .spawn()
         .expect("util-linux `script` gives the prompt tests a pseudo-terminal");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut shown = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&shown).contains("will be accepted: ") {
+        use std::io::Read;
+        if stdout.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        shown.push(byte[0]);
+    }
+    meanwhile();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(answer.as_bytes()).unwrap();
     drop(stdin);
-    child.wait_with_output().unwrap()
+    let mut output = child.wait_with_output().unwrap();
+    use std::io::Read;
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    shown.extend(rest);
+    output.stdout = shown;
+    output
 }
 
 #[test]
@@ -231,4 +258,25 @@ fn apply_on_a_terminal_acts_only_on_yes() {
     assert_eq!(approved.status.code(), Some(0), "{}", stdout(&approved));
     assert!(stdout(&approved).contains("Apply complete: 4 actions done."));
     assert_eq!(sandbox.writes().len(), 4);
+}
+
+#[test]
+fn a_change_while_waiting_for_approval_refuses_the_apply() {
+    let sandbox = every_rule_sandbox();
+    let (_dir, file) = desired_file(EVERY_RULE);
+    let output = apply_on_a_terminal_after(&sandbox, &file, "yes\n", || {
+        let meanwhile = sandbox.run(&file, &["apply", "--auto-approve", "--target", "staging"]);
+        assert_eq!(meanwhile.status.code(), Some(0), "{}", stderr(&meanwhile));
+    });
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains("the live state changed while waiting for approval"),
+        "{text}"
+    );
+    assert!(
+        text.contains("staging: key_rotation_interval_days 180"),
+        "{text}"
+    );
+    assert_eq!(sandbox.writes().len(), 1, "only the other apply wrote");
 }

@@ -34,6 +34,8 @@ pub struct ApplyOptions {
     pub fail_fast: bool,
     /// Where a secret its sink refused is saved (`.keyrot/recovered/` beside the file).
     pub recovery_dir: PathBuf,
+    /// Rotate even within `min_rotation_gap` of the last rotation (`--allow-rapid-rotation`).
+    pub allow_rapid_rotation: bool,
 }
 
 /// Every sink a plan's rotations will deliver to that cannot take a secret, by resource, and
@@ -95,14 +97,10 @@ async fn apply_resource<W: ActionWriter>(
     let mut held_back = None;
     let mut last_rotation = resource.last_rotation;
     for action in &resource.actions {
-        let held_back_now = held_back.or(stop.reason().map(NotStartedBecause::Stopped));
-        let outcome = match (
-            held_back_now,
-            rotated_meanwhile(action, resource, last_rotation),
-        ) {
-            (Some(because), _) => Outcome::NotStarted(because),
-            (None, Some(at)) => Outcome::SkippedRotatedMeanwhile { at },
-            (None, None) => {
+        let skip = skipped(action, resource, held_back, stop, last_rotation, options);
+        let outcome = match skip {
+            Some(outcome) => outcome,
+            None => {
                 let outcome = match writer.execute(resource, action, last_rotation).await {
                     Ok(executed) => settle_secret(resource, executed, &options.recovery_dir).await,
                     Err(error) => Outcome::Failed(ActionFailure::Provider(error)),
@@ -129,6 +127,49 @@ async fn apply_resource<W: ActionWriter>(
         });
     }
     entries
+}
+
+/// Why an action is not sent, if it is not: an earlier failure or a stop, a rotation reported
+/// since the plan read the key, or a last rotation within the gap by the real clock.
+fn skipped(
+    action: &Action,
+    resource: &ResourcePlan,
+    held_back: Option<NotStartedBecause>,
+    stop: &StopSignal,
+    last_rotation: Option<Timestamp>,
+    options: &ApplyOptions,
+) -> Option<Outcome> {
+    if let Some(because) = held_back.or(stop.reason().map(NotStartedBecause::Stopped)) {
+        return Some(Outcome::NotStarted(because));
+    }
+    if let Some(at) = rotated_meanwhile(action, resource, last_rotation) {
+        return Some(Outcome::SkippedRotatedMeanwhile { at });
+    }
+    if options.allow_rapid_rotation {
+        return None;
+    }
+    let allowed_from = too_soon(action, resource, last_rotation, Timestamp::now())?;
+    Some(Outcome::SkippedTooSoon {
+        last_rotation: last_rotation.unwrap_or(allowed_from),
+        allowed_from,
+    })
+}
+
+/// For a rotate: when it becomes allowed, if the last rotation is within `min_rotation_gap` of
+/// the real clock's `now`. The plan already deferred such rotations for the instant it was made
+/// for; this holds when that instant was later than the real one (`--now` in the future).
+fn too_soon(
+    action: &Action,
+    resource: &ResourcePlan,
+    last_rotation: Option<Timestamp>,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    let Action::Rotate { .. } = action else {
+        return None;
+    };
+    let last = last_rotation?;
+    let allowed_from = last.saturating_add(resource.min_rotation_gap).ok()?;
+    (now < allowed_from).then_some(allowed_from)
 }
 
 /// For a rotate: the newer last rotation an earlier action of this apply reported, if any.
@@ -227,6 +268,7 @@ mod tests {
                 account_id: AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap(),
             },
             last_rotation: Some(at("2026-10-01T00:00:00Z")),
+            min_rotation_gap: SignedDuration::from_hours(7 * 24),
             before: Vec::new(),
             after: Vec::new(),
             actions: vec![
@@ -259,6 +301,7 @@ mod tests {
             parallelism: 1,
             fail_fast,
             recovery_dir: std::path::PathBuf::from("/nonexistent/recovered"),
+            allow_rapid_rotation: false,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -306,6 +349,26 @@ mod tests {
         assert!(matches!(
             report.actions[1].outcome,
             Outcome::SkippedRotatedMeanwhile { .. }
+        ));
+    }
+
+    #[test]
+    fn a_rotation_within_the_gap_by_the_clock_is_not_sent() {
+        // Planned for a later instant (`--now` in the future), a key rotated just now by the
+        // clock would look old enough; apply holds the rotate back.
+        let just_now = Timestamp::now();
+        let mut recent = plan(&["a"]);
+        recent.resources[0].last_rotation = Some(just_now);
+        let writer = FakeWriter {
+            rotation_after_update: Some(just_now),
+            ..FakeWriter::new()
+        };
+        let report = run(&recent, &writer);
+        assert_eq!(*writer.calls.borrow(), ["a update"]);
+        assert!(report.succeeded());
+        assert!(matches!(
+            report.actions[1].outcome,
+            Outcome::SkippedTooSoon { .. }
         ));
     }
 
@@ -362,6 +425,7 @@ mod tests {
             parallelism: 3,
             fail_fast: false,
             recovery_dir: std::path::PathBuf::from("/nonexistent/recovered"),
+            allow_rapid_rotation: false,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()

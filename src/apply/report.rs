@@ -48,6 +48,14 @@ pub enum Outcome {
         /// The last rotation the API reported after the earlier action.
         at: Timestamp,
     },
+    /// A rotate not sent because, by the real clock, the last rotation is within
+    /// `min_rotation_gap` (the plan was made for a later instant with `--now`).
+    SkippedTooSoon {
+        /// The last rotation.
+        last_rotation: Timestamp,
+        /// When a rotation becomes allowed.
+        allowed_from: Timestamp,
+    },
 }
 
 /// Why an action failed.
@@ -107,7 +115,9 @@ impl ApplyReport {
         self.actions.iter().all(|entry| {
             matches!(
                 entry.outcome,
-                Outcome::Done(_) | Outcome::SkippedRotatedMeanwhile { .. }
+                Outcome::Done(_)
+                    | Outcome::SkippedRotatedMeanwhile { .. }
+                    | Outcome::SkippedTooSoon { .. }
             )
         })
     }
@@ -120,7 +130,9 @@ impl ApplyReport {
                 Outcome::Done(_) => counts.done += 1,
                 Outcome::Failed(_) => counts.failed += 1,
                 Outcome::NotStarted(_) => counts.not_started += 1,
-                Outcome::SkippedRotatedMeanwhile { .. } => counts.skipped += 1,
+                Outcome::SkippedRotatedMeanwhile { .. } | Outcome::SkippedTooSoon { .. } => {
+                    counts.skipped += 1
+                }
             }
         }
         counts

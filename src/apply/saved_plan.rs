@@ -108,48 +108,11 @@ impl SavedPlan {
         write_atomically(path, text.as_bytes()).map_err(|error| format!("{shown}: {error}"))
     }
 
-    /// Why the plan can no longer be applied as it stands: the desired-state file changed, or a
-    /// resource it touches changed since it was observed. `fresh` holds the touched resources
-    /// read again. Empty when the plan is still good.
-    pub fn staleness(&self, desired: &DesiredState, fresh: &LiveState) -> Vec<String> {
-        let mut reasons = Vec::new();
-        if desired.digest != self.desired_state.sha256 {
-            reasons.push(format!(
-                "{} changed since the plan was made",
-                desired.source
-            ));
-        }
-        for (name, now) in &fresh.cloudflare {
-            match self.observed.cloudflare.get(name) {
-                Some(then) if then.same_as(now) => {}
-                Some(then) => reasons.push(format!(
-                    "{name}: key_rotation_interval_days {} and last_key_rotation_at {} are now {} and {}",
-                    then.key_rotation_interval_days,
-                    shown(then.last_key_rotation_at),
-                    now.key_rotation_interval_days,
-                    shown(now.last_key_rotation_at)
-                )),
-                None => reasons.push(format!("{name}: not in the plan's observed state")),
-            }
-        }
-        for (name, now) in &fresh.rixl {
-            match self.observed.rixl.get(name) {
-                Some(then) if then == now => {}
-                Some(then) => reasons.push(format!(
-                    "{name}: created_at {} is now {}",
-                    shown(then.created_at),
-                    shown(now.created_at)
-                )),
-                None => reasons.push(format!("{name}: not in the plan's observed state")),
-            }
-        }
-        reasons.sort();
-        reasons
+    /// Why the desired-state file no longer matches the plan, if it does not.
+    pub fn file_changed(&self, desired: &DesiredState) -> Option<String> {
+        (desired.digest != self.desired_state.sha256)
+            .then(|| format!("{} changed since the plan was made", desired.source))
     }
-}
-
-fn shown(instant: Option<Timestamp>) -> String {
-    instant.map_or_else(|| "(unknown)".to_owned(), |at| at.to_string())
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so

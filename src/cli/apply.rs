@@ -8,13 +8,13 @@ use super::context::RunContext;
 use super::emit::{print_apply, print_plan, source};
 use super::exit::{CliError, Exit};
 use super::output::{sayln, warn};
-use super::planning::{read_and_plan, read_live};
+use super::planning::read_live;
 use super::prompt::confirm_apply;
 use crate::apply::{
     ApplyOptions, ApplyReport, SavedPlan, StopReason, StopSignal, apply, unusable_sinks,
 };
 use crate::config::{DesiredState, load_file};
-use crate::plan::{Plan, PlanOptions, plan};
+use crate::plan::{LiveState, Plan, PlanOptions, plan};
 use crate::provider::{ActionWriter, Providers};
 use crate::render::{Command, plan_document, render_apply_summary, render_outcome};
 
@@ -36,7 +36,8 @@ async fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliE
         allow_rapid_rotation: args.allow_rapid_rotation,
         max_rotations: args.max_rotations,
     };
-    let plan = read_and_plan(&context, &desired, &providers, options).await?;
+    let live = read_live(&context, &desired, &providers).await?;
+    let plan = plan(&desired, &live, context.now, options)?;
     if !args.auto_approve && args.format != OutputFormat::Human {
         return Err(CliError::Message(format!(
             "apply --format {} cannot ask for approval; nothing was changed. Pass \
@@ -51,9 +52,10 @@ async fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliE
     let approval = if args.auto_approve {
         Approval::Given
     } else {
-        Approval::AskOnTerminal
+        Approval::AskOnTerminal { observed: live }
     };
-    run_plan(&context, &desired, &plan, &providers, args, approval).await
+    let rapid = args.allow_rapid_rotation;
+    run_plan(&context, &desired, &plan, &providers, args, approval, rapid).await
 }
 
 /// Applies a saved plan: the desired-state file must be unchanged, the plan must be what this
@@ -68,8 +70,8 @@ async fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Resu
     let desired = load_file(&file)?
         .only(&saved.options.targets)
         .map_err(CliError::Message)?;
-    if desired.digest != saved.desired_state.sha256 {
-        return Err(stale(path, &saved.staleness(&desired, &Default::default())));
+    if let Some(reason) = saved.file_changed(&desired) {
+        return Err(stale(path, &[reason]));
     }
     let options = PlanOptions {
         allow_rapid_rotation: saved.options.allow_rapid_rotation,
@@ -87,21 +89,21 @@ async fn apply_saved(global: &GlobalArgs, args: &ApplyArgs, path: &Path) -> Resu
     }
     let context = RunContext::new(global, args.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
-    let touched: Vec<String> = plan
-        .resources
-        .iter()
-        .filter(|resource| !resource.actions.is_empty())
-        .map(|resource| resource.name.clone())
-        .collect();
-    if !touched.is_empty() {
-        let touched_desired = desired.clone().only(&touched).map_err(CliError::Message)?;
-        let fresh = read_live(&context, &touched_desired, &providers).await?;
-        let reasons = saved.staleness(&desired, &fresh);
-        if !reasons.is_empty() {
-            return Err(stale(path, &reasons));
-        }
+    let changes = changes_since(&context, &desired, &plan, &providers, &saved.observed).await?;
+    if !changes.is_empty() {
+        return Err(stale(path, &changes));
     }
-    run_plan(&context, &desired, &plan, &providers, args, Approval::Given).await
+    let rapid = saved.options.allow_rapid_rotation;
+    run_plan(
+        &context,
+        &desired,
+        &plan,
+        &providers,
+        args,
+        Approval::Given,
+        rapid,
+    )
+    .await
 }
 
 fn stale(path: &Path, reasons: &[String]) -> CliError {
@@ -114,10 +116,34 @@ fn stale(path: &Path, reasons: &[String]) -> CliError {
 }
 
 /// Whether the plan still needs a `yes`.
-#[derive(Clone, Copy, PartialEq, Eq)]
 enum Approval {
     Given,
-    AskOnTerminal,
+    /// Ask; then, since time passed, check that what the plan touches is still as `observed`.
+    AskOnTerminal {
+        observed: LiveState,
+    },
+}
+
+/// What changed, in the resources `plan` touches, since `observed` was read.
+async fn changes_since(
+    context: &RunContext,
+    desired: &DesiredState,
+    plan: &Plan,
+    providers: &Providers,
+    observed: &LiveState,
+) -> Result<Vec<String>, CliError> {
+    let touched: Vec<String> = plan
+        .resources
+        .iter()
+        .filter(|resource| !resource.actions.is_empty())
+        .map(|resource| resource.name.clone())
+        .collect();
+    if touched.is_empty() {
+        return Ok(Vec::new());
+    }
+    let touched_desired = desired.clone().only(&touched).map_err(CliError::Message)?;
+    let fresh = read_live(context, &touched_desired, providers).await?;
+    Ok(observed.differences(&fresh))
 }
 
 async fn run_plan(
@@ -127,6 +153,7 @@ async fn run_plan(
     providers: &Providers,
     args: &ApplyArgs,
     approval: Approval,
+    allow_rapid_rotation: bool,
 ) -> Result<Exit, CliError> {
     let human = args.format == OutputFormat::Human;
     if human {
@@ -143,10 +170,20 @@ async fn run_plan(
     refuse_over_limit(plan)?;
     let recovery = recovery_dir(&desired_file(desired));
     refuse_unusable_sinks(plan, &recovery)?;
-    if approval == Approval::AskOnTerminal && !confirm_apply()? {
-        return Err(CliError::Message(
-            "apply cancelled: only 'yes' approves; nothing was changed".to_owned(),
-        ));
+    if let Approval::AskOnTerminal { observed } = &approval {
+        if !confirm_apply()? {
+            return Err(CliError::Message(
+                "apply cancelled: only 'yes' approves; nothing was changed".to_owned(),
+            ));
+        }
+        let changes = changes_since(context, desired, plan, providers, observed).await?;
+        if !changes.is_empty() {
+            return Err(CliError::Message(format!(
+                "the live state changed while waiting for approval; nothing was changed. Run \
+                 `keyrot apply` again to see a fresh plan.\n  {}",
+                changes.join("\n  ")
+            )));
+        }
     }
     if human {
         sayln("");
@@ -155,6 +192,7 @@ async fn run_plan(
         parallelism: context.parallelism,
         fail_fast: args.fail_fast,
         recovery_dir: recovery,
+        allow_rapid_rotation,
     };
     execute(context, desired, plan, providers, options, args.format).await
 }

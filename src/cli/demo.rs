@@ -59,6 +59,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
         parallelism: context.parallelism,
         fail_fast: false,
         recovery_dir: recovery,
+        allow_rapid_rotation: false,
     };
     execute(
         &context,

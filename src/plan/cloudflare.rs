@@ -46,6 +46,7 @@ pub(crate) fn plan_account(
         target: Target::CloudflareAccount {
             account_id: desired.account_id.clone(),
         },
+        min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.last_key_rotation_at,
         before: attributes(live),
         after: attributes_after(live, &actions),

@@ -34,6 +34,45 @@ pub struct CloudflareLive {
     pub days_until_next_rotation: Option<f64>,
 }
 
+impl LiveState {
+    /// What changed, resource by resource, between this state and `fresh` (a new read of some
+    /// of the same resources), in words; empty when nothing did. Cloudflare's
+    /// `days_until_next_rotation`, which changes as days pass, is not compared.
+    pub fn differences(&self, fresh: &LiveState) -> Vec<String> {
+        let mut differences = Vec::new();
+        for (name, now) in &fresh.cloudflare {
+            match self.cloudflare.get(name) {
+                Some(then) if then.same_as(now) => {}
+                Some(then) => differences.push(format!(
+                    "{name}: key_rotation_interval_days {} and last_key_rotation_at {} are now {} and {}",
+                    then.key_rotation_interval_days,
+                    shown(then.last_key_rotation_at),
+                    now.key_rotation_interval_days,
+                    shown(now.last_key_rotation_at)
+                )),
+                None => differences.push(format!("{name}: was not read before")),
+            }
+        }
+        for (name, now) in &fresh.rixl {
+            match self.rixl.get(name) {
+                Some(then) if then == now => {}
+                Some(then) => differences.push(format!(
+                    "{name}: created_at {} is now {}",
+                    shown(then.created_at),
+                    shown(now.created_at)
+                )),
+                None => differences.push(format!("{name}: was not read before")),
+            }
+        }
+        differences.sort();
+        differences
+    }
+}
+
+fn shown(instant: Option<Timestamp>) -> String {
+    instant.map_or_else(|| "(unknown)".to_owned(), |at| at.to_string())
+}
+
 impl CloudflareLive {
     /// The same configuration and the same last rotation; `days_until_next_rotation`, which
     /// changes as days pass, is not compared.

@@ -113,6 +113,8 @@ pub struct ResourcePlan {
     pub name: String,
     /// What the resource is, and how the API addresses it.
     pub target: Target,
+    /// The shortest time allowed between two of its rotations (`min_rotation_gap`).
+    pub min_rotation_gap: SignedDuration,
     /// The last rotation as the live read reported it.
     pub last_rotation: Option<Timestamp>,
     /// Its attributes as they are live.

@@ -46,6 +46,7 @@ pub(crate) fn plan_key(
             key_id: desired.key_id.clone(),
             sink: desired.sink.clone(),
         },
+        min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.created_at,
         before,
         after,

@@ -41,6 +41,15 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
                 }
             }
         )),
+        Outcome::SkippedTooSoon {
+            last_rotation,
+            allowed_from,
+        } => style.yellow(&format!(
+            "skipped: by the clock the key was last rotated at {}, within min_rotation_gap; \
+             allowed from {} (the plan was made for a later instant)",
+            instant_in_words(*last_rotation),
+            instant_in_words(*allowed_from)
+        )),
         Outcome::SkippedRotatedMeanwhile { at } => style.yellow(&format!(
             "skipped: the key was rotated at {} after the plan read it, and a second rotation \
              now would drop a key still in use; run `keyrot plan` to re-evaluate",

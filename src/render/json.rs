@@ -279,6 +279,10 @@ fn outcome_json(entry: &ActionReport) -> Value {
         Outcome::NotStarted(NotStartedBecause::Stopped(StopReason::FailFast)) => {
             ("not_started", "--fail-fast".to_owned())
         }
+        Outcome::SkippedTooSoon { allowed_from, .. } => (
+            "skipped",
+            format!("within min_rotation_gap by the clock; allowed from {allowed_from}"),
+        ),
         Outcome::SkippedRotatedMeanwhile { at } => (
             "skipped",
             format!("the key was rotated at {at} after the plan read it"),
