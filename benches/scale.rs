@@ -105,6 +105,24 @@ struct Row {
 }
 
 impl Row {
+    /// A row of `scenario` with its measurements and no targets yet.
+    fn measured(scenario: &Scenario, wall: Duration, peak_rss_kib: u64) -> Self {
+        Self {
+            name: scenario.name,
+            what: scenario.what,
+            resources: scenario.resources,
+            wall,
+            ideal: None,
+            ratio_target: None,
+            wall_target: None,
+            requests: None,
+            throttled: None,
+            peak_rss_kib,
+            rss_target_kib: None,
+            met: false,
+        }
+    }
+
     fn ratio(&self) -> Option<f64> {
         self.ideal
             .map(|ideal| self.wall.as_secs_f64() / ideal.as_secs_f64())
@@ -194,6 +212,17 @@ fn write_file(contents: &str) -> (tempfile::TempDir, PathBuf) {
     (directory, path)
 }
 
+/// `count` sandbox accounts at a 90-day interval, last rotated `age_days` ago.
+fn sandbox_accounts(count: usize, age_days: i64) -> Vec<SandboxAccount> {
+    (0..count)
+        .map(|n| SandboxAccount {
+            account_id: account_id(n),
+            key_rotation_interval_days: 90,
+            last_key_rotation_at: now() - days(age_days),
+        })
+        .collect()
+}
+
 fn start_sandbox(
     runtime: &tokio::runtime::Runtime,
     accounts: Vec<SandboxAccount>,
@@ -263,13 +292,7 @@ fn requests_and_throttled(sandbox: &Sandbox) -> (usize, usize) {
 
 fn plan_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
     let count = scenario.resources;
-    let accounts = (0..count)
-        .map(|n| SandboxAccount {
-            account_id: account_id(n),
-            key_rotation_interval_days: 90,
-            last_key_rotation_at: now() - days(10),
-        })
-        .collect();
+    let accounts = sandbox_accounts(count, 10);
     let latency = Duration::from_millis(25);
     let faults = Faults {
         latency,
@@ -281,18 +304,11 @@ fn plan_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) ->
     let (wall, rss) = run_keyrot(Some(&sandbox), &args);
     let (requests, throttled) = requests_and_throttled(&sandbox);
     Row {
-        name: scenario.name,
-        what: scenario.what,
-        resources: count,
-        wall,
         ideal: Some(latency * count as u32 / 64),
         ratio_target: Some(1.15),
-        wall_target: None,
         requests: Some(requests),
         throttled: Some(throttled).filter(|n| *n > 0),
-        peak_rss_kib: rss,
-        rss_target_kib: None,
-        met: false,
+        ..Row::measured(scenario, wall, rss)
     }
     .judge()
 }
@@ -312,13 +328,7 @@ fn plan_args<'a>(file: &'a Path, parallelism: &'a str) -> Vec<&'a str> {
 
 fn plan_under_rate_limit(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
     let count = scenario.resources;
-    let accounts = (0..count)
-        .map(|n| SandboxAccount {
-            account_id: account_id(n),
-            key_rotation_interval_days: 90,
-            last_key_rotation_at: now() - days(10),
-        })
-        .collect();
+    let accounts = sandbox_accounts(count, 10);
     let faults = Faults {
         rate_limit: Some(ServerRateLimit {
             requests: 200,
@@ -333,18 +343,11 @@ fn plan_under_rate_limit(runtime: &tokio::runtime::Runtime, scenario: &Scenario)
     let (wall, rss) = run_keyrot(Some(&sandbox), &args);
     let (requests, throttled) = requests_and_throttled(&sandbox);
     Row {
-        name: scenario.name,
-        what: scenario.what,
-        resources: count,
-        wall,
         ideal: Some(Duration::from_secs_f64(count as f64 / 190.0)),
         ratio_target: Some(1.05),
-        wall_target: None,
         requests: Some(requests),
         throttled: Some(throttled),
-        peak_rss_kib: rss,
-        rss_target_kib: None,
-        met: false,
+        ..Row::measured(scenario, wall, rss)
     }
     .judge()
 }
@@ -353,13 +356,7 @@ fn apply_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -
     let count = scenario.resources;
     // Live 90 days and a 40-day-old key; desired 60 days and max_key_age 30d: an update and a
     // rotate each, and the new interval does not make Cloudflare rotate by itself.
-    let accounts = (0..count)
-        .map(|n| SandboxAccount {
-            account_id: account_id(n),
-            key_rotation_interval_days: 90,
-            last_key_rotation_at: now() - days(40),
-        })
-        .collect();
+    let accounts = sandbox_accounts(count, 40);
     let latency = Duration::from_millis(25);
     let faults = Faults {
         latency,
@@ -388,18 +385,11 @@ fn apply_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -
     let rotations: usize = sandbox.counters().rotations.values().sum();
     assert_eq!(rotations, count, "every account was rotated once");
     Row {
-        name: scenario.name,
-        what: scenario.what,
-        resources: count,
-        wall,
         ideal: Some(latency * (3 * count) as u32 / 32),
         ratio_target: Some(1.2),
-        wall_target: None,
         requests: Some(requests),
         throttled: Some(throttled).filter(|n| *n > 0),
-        peak_rss_kib: rss,
-        rss_target_kib: None,
-        met: false,
+        ..Row::measured(scenario, wall, rss)
     }
     .judge()
 }
@@ -412,18 +402,9 @@ fn plan_and_render(_: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
         .stderr(Stdio::piped());
     let (wall, rss) = run_measured(command);
     Row {
-        name: scenario.name,
-        what: scenario.what,
-        resources: scenario.resources,
-        wall,
-        ideal: None,
-        ratio_target: None,
         wall_target: Some(Duration::from_secs(1)),
-        requests: None,
-        throttled: None,
-        peak_rss_kib: rss,
         rss_target_kib: Some(200 * 1024),
-        met: false,
+        ..Row::measured(scenario, wall, rss)
     }
     .judge()
 }
@@ -476,18 +457,8 @@ fn validate_whole_process(_: &tokio::runtime::Runtime, scenario: &Scenario) -> R
         .min_by_key(|(wall, _)| *wall)
         .expect("five runs");
     Row {
-        name: scenario.name,
-        what: scenario.what,
-        resources: scenario.resources,
-        wall,
-        ideal: None,
-        ratio_target: None,
         wall_target: Some(Duration::from_millis(150)),
-        requests: None,
-        throttled: None,
-        peak_rss_kib: rss,
-        rss_target_kib: None,
-        met: false,
+        ..Row::measured(scenario, wall, rss)
     }
     .judge()
 }

@@ -8,6 +8,7 @@ use super::context::RunContext;
 use super::emit::{print_apply, print_plan, source};
 use super::exit::{CliError, Exit};
 use super::output::{sayln, warn};
+use super::planning::load_targeted;
 use super::planning::read_live;
 use super::prompt::confirm_apply;
 use crate::apply::{
@@ -27,9 +28,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
 }
 
 async fn apply_fresh(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError> {
-    let desired = load_file(&global.file())?
-        .only(&args.targets)
-        .map_err(CliError::Message)?;
+    let desired = load_targeted(global, &args.targets)?;
     let context = RunContext::new(global, args.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let options = PlanOptions {

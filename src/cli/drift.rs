@@ -10,9 +10,9 @@ use super::context::RunContext;
 use super::emit::print_plan;
 use super::exit::{CliError, Exit};
 use super::output::sayln;
+use super::planning::load_targeted;
 use super::planning::read_and_plan;
 use crate::apply::write_atomically;
-use crate::config::load_file;
 use crate::plan::{Plan, PlanOptions};
 use crate::render::{Command, counted, render_failed_run_metrics, render_metrics};
 
@@ -35,9 +35,7 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError
 }
 
 async fn detect(global: &GlobalArgs, args: &DriftArgs) -> Result<Plan, CliError> {
-    let desired = load_file(&global.file())?
-        .only(&args.targets)
-        .map_err(CliError::Message)?;
+    let desired = load_targeted(global, &args.targets)?;
     let context = RunContext::new(global, args.format == OutputFormat::Human);
     let providers = context.read_only_providers(&desired)?;
     let plan = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;

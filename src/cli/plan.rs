@@ -4,17 +4,15 @@ use super::args::{GlobalArgs, OutputFormat, PlanArgs};
 use super::context::RunContext;
 use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
+use super::planning::load_targeted;
 use super::planning::read_live;
 use crate::apply::{SavedOptions, SavedPlan};
-use crate::config::load_file;
 use crate::plan::{PlanOptions, plan};
 use crate::render::{Command, plan_document};
 
 /// Runs `keyrot plan`.
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
-    let desired = load_file(&global.file())?
-        .only(&args.targets)
-        .map_err(CliError::Message)?;
+    let desired = load_targeted(global, &args.targets)?;
     let context = RunContext::new(global, args.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let options = PlanOptions {

@@ -1,10 +1,18 @@
 //! The read-then-plan step that plan, apply and demo share.
 
+use super::args::GlobalArgs;
 use super::context::RunContext;
 use super::exit::CliError;
-use crate::config::DesiredState;
+use crate::config::{DesiredState, load_file};
 use crate::plan::{LiveState, Plan, PlanOptions, plan};
 use crate::provider::LiveReader;
+
+/// The desired-state file `-f` names, limited to `--target`s.
+pub fn load_targeted(global: &GlobalArgs, targets: &[String]) -> Result<DesiredState, CliError> {
+    load_file(&global.file())?
+        .only(targets)
+        .map_err(CliError::Message)
+}
 
 /// Reads the live state of `desired` (with a progress bar on long runs) and plans it.
 pub async fn read_and_plan(

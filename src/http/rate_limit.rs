@@ -1,11 +1,17 @@
 //! A sliding-window limiter shared by every request of a provider: never more than N requests
-//! start in any window of the configured length, which is what the server counts. (A token
-//! bucket with burst N and refill can start almost 2N in one window and trip the server's block.)
+//! reach the server in any window of the configured length, which is what the server counts.
+//! (A token bucket with burst N and refill can start almost 2N in one window and trip the
+//! server's block.)
+//!
+//! A request counts from when it is allowed until a full window after its answer came back:
+//! it reached the server somewhere in between, so however late it was actually sent (a slow
+//! connection, a busy CPU), no window on the server's side can hold more than N.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::config::RateLimit;
@@ -20,14 +26,39 @@ pub struct SlidingWindowLimiter {
     limit: usize,
     window: Duration,
     state: Mutex<LimiterState>,
+    released: Notify,
 }
 
 #[derive(Debug, Default)]
 struct LimiterState {
-    /// When each request of the current window started, oldest first.
-    starts: VecDeque<Instant>,
+    /// Requests allowed whose answer has not come back.
+    in_flight: usize,
+    /// When answers came back, oldest first, within the last window.
+    finished: VecDeque<Instant>,
     /// No request starts before this (the server said its budget is spent).
     paused_until: Option<Instant>,
+}
+
+/// Allows one request; dropping it (once the answer is in, or the request abandoned) starts
+/// the window after which it no longer counts.
+#[derive(Debug)]
+pub struct Permit<'a> {
+    limiter: &'a SlidingWindowLimiter,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        self.limiter.release(Instant::now());
+    }
+}
+
+/// Why a request may not start yet.
+#[derive(Debug, PartialEq, Eq)]
+enum Wait {
+    /// Until this instant.
+    Until(Instant),
+    /// Until an answer comes back: every request of the window is still in flight.
+    ForAnAnswer,
 }
 
 impl SlidingWindowLimiter {
@@ -38,15 +69,27 @@ impl SlidingWindowLimiter {
             limit: rate.requests.max(1) as usize,
             window: Duration::from_secs_f64(seconds) + SAFETY_MARGIN,
             state: Mutex::new(LimiterState::default()),
+            released: Notify::new(),
         }
     }
 
-    /// Waits until a request may start within the budget, and counts it as started now. The
-    /// instant recorded is when the permit is granted, not when it was hoped for, so a late
-    /// wake-up can never squeeze two windows' worth of requests into one.
-    pub async fn acquire(&self) {
-        while let Err(retry_at) = self.try_acquire(Instant::now()) {
-            tokio::time::sleep_until(retry_at).await;
+    /// Waits until a request may start within the budget; the request counts until a window
+    /// after the returned permit is dropped.
+    pub async fn acquire(&self) -> Permit<'_> {
+        loop {
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            match self.try_acquire(Instant::now()) {
+                Ok(()) => return Permit { limiter: self },
+                Err(Wait::Until(at)) => {
+                    tokio::select! {
+                        () = tokio::time::sleep_until(at) => {}
+                        () = &mut released => {}
+                    }
+                }
+                Err(Wait::ForAnAnswer) => released.await,
+            }
         }
     }
 
@@ -56,37 +99,48 @@ impl SlidingWindowLimiter {
         state.paused_until = Some(state.paused_until.map_or(until, |paused| paused.max(until)));
     }
 
-    /// Starts a request at `now` if the window has room, or says when to try again.
-    fn try_acquire(&self, now: Instant) -> Result<(), Instant> {
+    /// Starts a request at `now` if the window has room, or says what to wait for.
+    fn try_acquire(&self, now: Instant) -> Result<(), Wait> {
         let mut state = self.lock();
         if let Some(paused) = state.paused_until.filter(|paused| *paused > now) {
-            return Err(paused);
+            return Err(Wait::Until(paused));
         }
         while state
-            .starts
+            .finished
             .front()
-            .is_some_and(|start| now.duration_since(*start) >= self.window)
+            .is_some_and(|finished| now.duration_since(*finished) >= self.window)
         {
-            state.starts.pop_front();
+            state.finished.pop_front();
         }
-        if state.starts.len() < self.limit {
-            state.starts.push_back(now);
+        if state.in_flight + state.finished.len() < self.limit {
+            state.in_flight += 1;
             return Ok(());
         }
-        let oldest = state.starts.front().copied().unwrap_or(now);
-        Err(oldest + self.window)
+        match state.finished.front() {
+            Some(oldest) => Err(Wait::Until(*oldest + self.window)),
+            None => Err(Wait::ForAnAnswer),
+        }
+    }
+
+    fn release(&self, now: Instant) {
+        {
+            let mut state = self.lock();
+            state.in_flight = state.in_flight.saturating_sub(1);
+            state.finished.push_back(now);
+        }
+        self.released.notify_waiters();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
-        // The state stays consistent even if a holder panicked: each update is one push/pop.
-        self.state
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        // The state stays consistent even if a holder panicked: each update is one step.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use jiff::SignedDuration;
 
     use super::*;
@@ -98,14 +152,14 @@ mod tests {
         })
     }
 
-    /// The most starts any window of `window` holds.
-    fn busiest_window(starts: &[Instant], window: Duration) -> usize {
-        starts
+    /// The most instants any window of `window` holds.
+    fn busiest_window(instants: &[Instant], window: Duration) -> usize {
+        instants
             .iter()
             .map(|first| {
-                starts
+                instants
                     .iter()
-                    .filter(|start| **start >= *first && **start < *first + window)
+                    .filter(|at| **at >= *first && **at < *first + window)
                     .count()
             })
             .max()
@@ -113,15 +167,18 @@ mod tests {
     }
 
     #[test]
-    fn a_burst_of_n_goes_at_once_and_the_next_waits_for_the_oldest_to_leave() {
+    fn a_burst_of_n_goes_at_once_and_the_next_waits_a_window_after_an_answer() {
         let limiter = limiter(3, 10);
         let now = Instant::now();
         for _ in 0..3 {
             assert_eq!(limiter.try_acquire(now), Ok(()));
         }
+        assert_eq!(limiter.try_acquire(now), Err(Wait::ForAnAnswer));
+        let answered = now + Duration::from_millis(200);
+        limiter.release(answered);
         let window = Duration::from_secs(10) + SAFETY_MARGIN;
-        assert_eq!(limiter.try_acquire(now), Err(now + window));
-        assert_eq!(limiter.try_acquire(now + window), Ok(()));
+        assert_eq!(limiter.try_acquire(answered), Err(Wait::Until(answered + window)));
+        assert_eq!(limiter.try_acquire(answered + window), Ok(()));
     }
 
     #[test]
@@ -129,40 +186,46 @@ mod tests {
         let limiter = limiter(100, 1);
         let now = Instant::now();
         limiter.pause_until(now + Duration::from_secs(30));
-        assert_eq!(limiter.try_acquire(now), Err(now + Duration::from_secs(30)));
+        assert_eq!(
+            limiter.try_acquire(now),
+            Err(Wait::Until(now + Duration::from_secs(30)))
+        );
         assert_eq!(limiter.try_acquire(now + Duration::from_secs(30)), Ok(()));
     }
 
     #[tokio::test(start_paused = true)]
-    async fn no_window_ever_holds_more_than_n_starts() {
-        let limiter = std::sync::Arc::new(limiter(5, 1));
-        let starts = std::sync::Arc::new(Mutex::new(Vec::new()));
+    async fn no_window_on_the_server_ever_holds_more_than_n_arrivals() {
+        // Requests reach the server some time after they are allowed (a slow connection, a
+        // busy CPU), and are answered later still; arrivals must still respect the budget.
+        let limiter = Arc::new(limiter(5, 1));
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
-        for task in 0..40u64 {
+        for task in 0..60u64 {
             let limiter = limiter.clone();
-            let starts = starts.clone();
+            let arrivals = arrivals.clone();
             tasks.push(tokio::spawn(async move {
-                // Requests arrive irregularly: bursts, then gaps.
                 tokio::time::sleep(Duration::from_millis(task * task % 997)).await;
-                limiter.acquire().await;
-                starts.lock().unwrap().push(Instant::now());
+                let permit = limiter.acquire().await;
+                tokio::time::sleep(Duration::from_millis(task * 37 % 400)).await;
+                arrivals.lock().unwrap().push(Instant::now());
+                tokio::time::sleep(Duration::from_millis(task * 11 % 90)).await;
+                drop(permit);
             }));
         }
         for task in tasks {
             task.await.unwrap();
         }
-        let mut starts = starts.lock().unwrap().clone();
-        starts.sort();
-        assert_eq!(starts.len(), 40);
-        assert!(busiest_window(&starts, Duration::from_secs(1)) <= 5);
+        let arrivals = arrivals.lock().unwrap().clone();
+        assert_eq!(arrivals.len(), 60);
+        assert!(busiest_window(&arrivals, Duration::from_secs(1)) <= 5);
     }
 
     #[tokio::test(start_paused = true)]
-    async fn acquire_sleeps_until_the_window_frees() {
+    async fn acquire_waits_for_the_window_to_free() {
         let limiter = limiter(2, 1);
         let begin = Instant::now();
         for _ in 0..5 {
-            limiter.acquire().await;
+            drop(limiter.acquire().await);
         }
         let elapsed = begin.elapsed();
         assert!(elapsed >= Duration::from_secs(2), "{elapsed:?}");

@@ -140,7 +140,9 @@ impl HttpSender {
     }
 
     async fn attempt(&self, request: RequestBuilder) -> Attempt {
-        self.limiter.acquire().await;
+        // Held until the whole answer is read: the request counts against the budget until a
+        // window after that.
+        let _permit = self.limiter.acquire().await;
         match request.send().await {
             Ok(response) => self.read(response).await,
             Err(error) => Attempt::Failed(TransportError {
