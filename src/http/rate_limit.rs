@@ -133,7 +133,9 @@ impl SlidingWindowLimiter {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, LimiterState> {
         // The state stays consistent even if a holder panicked: each update is one step.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -177,7 +179,10 @@ mod tests {
         let answered = now + Duration::from_millis(200);
         limiter.release(answered);
         let window = Duration::from_secs(10) + SAFETY_MARGIN;
-        assert_eq!(limiter.try_acquire(answered), Err(Wait::Until(answered + window)));
+        assert_eq!(
+            limiter.try_acquire(answered),
+            Err(Wait::Until(answered + window))
+        );
         assert_eq!(limiter.try_acquire(answered + window), Ok(()));
     }
 
