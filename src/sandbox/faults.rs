@@ -181,16 +181,20 @@ impl FaultInjector {
 mod tests {
     use super::*;
 
-    #[test]
-    fn exceeding_the_budget_blocks_everything_for_the_penalty() {
-        let injector = FaultInjector::new(Faults {
+    fn two_per_second_then_a_minute_blocked() -> FaultInjector {
+        FaultInjector::new(Faults {
             rate_limit: Some(ServerRateLimit {
                 requests: 2,
                 window: Duration::from_secs(1),
                 block: Duration::from_secs(60),
             }),
             ..Faults::default()
-        });
+        })
+    }
+
+    #[test]
+    fn exceeding_the_budget_blocks_everything_for_the_penalty() {
+        let injector = two_per_second_then_a_minute_blocked();
         let now = Instant::now();
         assert_eq!(injector.admit(now).unwrap().unwrap().remaining, 1);
         assert_eq!(injector.admit(now).unwrap().unwrap().remaining, 0);
@@ -202,14 +206,7 @@ mod tests {
 
     #[test]
     fn a_request_per_window_is_never_blocked() {
-        let injector = FaultInjector::new(Faults {
-            rate_limit: Some(ServerRateLimit {
-                requests: 2,
-                window: Duration::from_secs(1),
-                block: Duration::from_secs(60),
-            }),
-            ..Faults::default()
-        });
+        let injector = two_per_second_then_a_minute_blocked();
         let start = Instant::now();
         for step in 0..10 {
             let at = start + Duration::from_millis(500 * step);
