@@ -4,20 +4,24 @@
 //! `cargo bench` runs every scenario; `cargo bench -- a c` runs some.
 
 use std::io::Write;
-use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use jiff::{SignedDuration, Timestamp};
 use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy};
 use keyrot::plan::{CloudflareLive, LiveState, PlanOptions, plan};
 use keyrot::render::{Style, plan_chunks};
-use keyrot::sandbox::{
-    Clock, Faults, Sandbox, SandboxAccount, SandboxConfig, SandboxCredentials, ServerRateLimit,
-};
+use keyrot::sandbox::{Faults, SandboxAccount, ServerRateLimit};
 
-const NOW: &str = "2026-11-24T12:00:00Z";
+#[allow(
+    dead_code,
+    reason = "the benchmark uses the sandbox and the fixtures, not the assertion helpers"
+)]
+#[path = "../tests/it/harness.rs"]
+mod harness;
+
+use harness::{NOW, TestSandbox, account, days, days_ago, desired_file, id, keyrot_command, now};
+
 /// The environment variable that makes this program run scenario d in a child process.
 const CHILD: &str = "KEYROT_BENCH_PLAN_ONLY";
 
@@ -30,7 +34,6 @@ fn main() {
         .skip(1)
         .filter(|arg| !arg.starts_with('-'))
         .collect();
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
     let mut rows = Vec::new();
     for scenario in SCENARIOS {
         if wanted.is_empty() || wanted.iter().any(|name| name == scenario.name) {
@@ -38,7 +41,7 @@ fn main() {
                 "running {} ({} resources)…",
                 scenario.name, scenario.resources
             );
-            rows.push((scenario.run)(&runtime, scenario));
+            rows.push((scenario.run)(scenario));
         }
     }
     println!("{}", table(&rows));
@@ -52,7 +55,7 @@ struct Scenario {
     name: &'static str,
     what: &'static str,
     resources: usize,
-    run: fn(&tokio::runtime::Runtime, &Scenario) -> Row,
+    run: fn(&Scenario) -> Row,
 }
 
 const SCENARIOS: &[Scenario] = &[
@@ -178,18 +181,6 @@ fn table(rows: &[Row]) -> String {
     out
 }
 
-fn now() -> Timestamp {
-    NOW.parse().expect("a valid instant")
-}
-
-fn days(count: i64) -> SignedDuration {
-    SignedDuration::from_hours(24 * count)
-}
-
-fn account_id(n: usize) -> String {
-    format!("{n:032x}")
-}
-
 /// A desired-state file of `count` accounts at 90 days, with `extra` under each account and
 /// `rate_limit` for Cloudflare.
 fn accounts_file(count: usize, rate_limit: &str, extra: &str) -> String {
@@ -199,61 +190,35 @@ fn accounts_file(count: usize, rate_limit: &str, extra: &str) -> String {
     for n in 0..count {
         file.push_str(&format!(
             "    account-{n}:\n      account_id: {}\n      key_rotation_interval_days: 90\n{extra}",
-            account_id(n)
+            id(n)
         ));
     }
     file
 }
 
-fn write_file(contents: &str) -> (tempfile::TempDir, PathBuf) {
-    let directory = tempfile::tempdir().expect("a temporary directory");
-    let path = directory.path().join("keyrot.yaml");
-    std::fs::write(&path, contents).expect("the desired-state file is written");
-    (directory, path)
-}
-
 /// `count` sandbox accounts at a 90-day interval, last rotated `age_days` ago.
 fn sandbox_accounts(count: usize, age_days: i64) -> Vec<SandboxAccount> {
     (0..count)
-        .map(|n| SandboxAccount {
-            account_id: account_id(n),
-            key_rotation_interval_days: 90,
-            last_key_rotation_at: now() - days(age_days),
-        })
+        .map(|n| account(&id(n), 90, days_ago(age_days)))
         .collect()
 }
 
-fn start_sandbox(
-    runtime: &tokio::runtime::Runtime,
-    accounts: Vec<SandboxAccount>,
-    faults: Faults,
-) -> Sandbox {
-    let config = SandboxConfig {
-        clock: Clock::Fixed(now()),
-        credentials: SandboxCredentials::generate(),
-        accounts,
-        rixl_keys: Vec::new(),
-        faults,
+/// Runs the keyrot binary on `file` with `args` to the end, against `sandbox` if given; returns
+/// its wall time and peak RSS (KiB).
+fn run_keyrot(sandbox: Option<&TestSandbox>, file: &Path, args: &[&str]) -> (Duration, u64) {
+    let mut command = match sandbox {
+        Some(sandbox) => sandbox.keyrot(file),
+        None => {
+            let mut command = keyrot_command();
+            command.arg("-f").arg(file);
+            command
+        }
     };
-    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-    runtime
-        .block_on(Sandbox::start(listen, config))
-        .expect("the sandbox starts")
-}
-
-/// Runs the keyrot binary to the end; returns its wall time and peak RSS (KiB).
-fn run_keyrot(sandbox: Option<&Sandbox>, args: &[&str]) -> (Duration, u64) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keyrot"));
     command
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
-    if let Some(sandbox) = sandbox {
-        command
-            .env("CLOUDFLARE_BASE_URL", sandbox.cloudflare_base_url())
-            .env("CLOUDFLARE_API_TOKEN", &sandbox.credentials().api_token);
-    }
     run_measured(command)
 }
 
@@ -285,12 +250,12 @@ fn run_measured(mut command: Command) -> (Duration, u64) {
     (wall, usage.ru_maxrss as u64)
 }
 
-fn requests_and_throttled(sandbox: &Sandbox) -> (usize, usize) {
-    let counters = sandbox.counters();
+fn requests_and_throttled(sandbox: &TestSandbox) -> (usize, usize) {
+    let counters = sandbox.sandbox.counters();
     (counters.by_method.values().sum(), counters.throttled)
 }
 
-fn plan_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+fn plan_under_latency(scenario: &Scenario) -> Row {
     let count = scenario.resources;
     let accounts = sandbox_accounts(count, 10);
     let latency = Duration::from_millis(25);
@@ -298,10 +263,9 @@ fn plan_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) ->
         latency,
         ..Faults::default()
     };
-    let sandbox = start_sandbox(runtime, accounts, faults);
-    let (_dir, file) = write_file(&accounts_file(count, "100000000/1s", ""));
-    let args = plan_args(&file, "64");
-    let (wall, rss) = run_keyrot(Some(&sandbox), &args);
+    let sandbox = TestSandbox::with_faults(accounts, faults);
+    let (_dir, file) = desired_file(accounts_file(count, "100000000/1s", ""));
+    let (wall, rss) = run_keyrot(Some(&sandbox), &file, &plan_args("64"));
     let (requests, throttled) = requests_and_throttled(&sandbox);
     Row {
         ideal: Some(latency * count as u32 / 64),
@@ -313,20 +277,11 @@ fn plan_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) ->
     .judge()
 }
 
-fn plan_args<'a>(file: &'a Path, parallelism: &'a str) -> Vec<&'a str> {
-    vec![
-        "-f",
-        file.to_str().expect("a UTF-8 path"),
-        "--now",
-        NOW,
-        "--parallelism",
-        parallelism,
-        "-q",
-        "plan",
-    ]
+fn plan_args(parallelism: &str) -> Vec<&str> {
+    vec!["--now", NOW, "--parallelism", parallelism, "-q", "plan"]
 }
 
-fn plan_under_rate_limit(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+fn plan_under_rate_limit(scenario: &Scenario) -> Row {
     let count = scenario.resources;
     let accounts = sandbox_accounts(count, 10);
     let faults = Faults {
@@ -337,10 +292,9 @@ fn plan_under_rate_limit(runtime: &tokio::runtime::Runtime, scenario: &Scenario)
         }),
         ..Faults::default()
     };
-    let sandbox = start_sandbox(runtime, accounts, faults);
-    let (_dir, file) = write_file(&accounts_file(count, "190/1s", ""));
-    let args = plan_args(&file, "64");
-    let (wall, rss) = run_keyrot(Some(&sandbox), &args);
+    let sandbox = TestSandbox::with_faults(accounts, faults);
+    let (_dir, file) = desired_file(accounts_file(count, "190/1s", ""));
+    let (wall, rss) = run_keyrot(Some(&sandbox), &file, &plan_args("64"));
     let (requests, throttled) = requests_and_throttled(&sandbox);
     Row {
         ideal: Some(Duration::from_secs_f64(count as f64 / 190.0)),
@@ -352,7 +306,7 @@ fn plan_under_rate_limit(runtime: &tokio::runtime::Runtime, scenario: &Scenario)
     .judge()
 }
 
-fn apply_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+fn apply_under_latency(scenario: &Scenario) -> Row {
     let count = scenario.resources;
     // Live 90 days and a 40-day-old key; desired 60 days and max_key_age 30d: an update and a
     // rotate each, and the new interval does not make Cloudflare rotate by itself.
@@ -362,16 +316,13 @@ fn apply_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -
         latency,
         ..Faults::default()
     };
-    let sandbox = start_sandbox(runtime, accounts, faults);
+    let sandbox = TestSandbox::with_faults(accounts, faults);
     let file_text = accounts_file(count, "100000000/1s", "      max_key_age: 30d\n").replace(
         "key_rotation_interval_days: 90",
         "key_rotation_interval_days: 60",
     );
-    let (_dir, file) = write_file(&file_text);
-    let path = file.to_str().expect("a UTF-8 path");
+    let (_dir, file) = desired_file(&file_text);
     let args = [
-        "-f",
-        path,
         "--now",
         NOW,
         "--parallelism",
@@ -380,9 +331,9 @@ fn apply_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -
         "apply",
         "--auto-approve",
     ];
-    let (wall, rss) = run_keyrot(Some(&sandbox), &args);
+    let (wall, rss) = run_keyrot(Some(&sandbox), &file, &args);
     let (requests, throttled) = requests_and_throttled(&sandbox);
-    let rotations: usize = sandbox.counters().rotations.values().sum();
+    let rotations: usize = sandbox.sandbox.counters().rotations.values().sum();
     assert_eq!(rotations, count, "every account was rotated once");
     Row {
         ideal: Some(latency * (3 * count) as u32 / 32),
@@ -394,7 +345,7 @@ fn apply_under_latency(runtime: &tokio::runtime::Runtime, scenario: &Scenario) -
     .judge()
 }
 
-fn plan_and_render(_: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+fn plan_and_render(scenario: &Scenario) -> Row {
     let mut command = Command::new(std::env::current_exe().expect("this benchmark's path"));
     command
         .env(CHILD, scenario.resources.to_string())
@@ -419,7 +370,7 @@ fn plan_and_render_only(count: usize) {
         let name = format!("account-{n}");
         desired.cloudflare_accounts.push(CloudflareAccount {
             name: name.clone(),
-            account_id: AccountId::parse(&account_id(n)).expect("a valid account ID"),
+            account_id: AccountId::parse(&id(n)).expect("a valid account ID"),
             key_rotation_interval_days: Some(90),
             rotation: RotationPolicy {
                 max_key_age: Some(days(120)),
@@ -432,7 +383,7 @@ fn plan_and_render_only(count: usize) {
             name,
             CloudflareLive {
                 key_rotation_interval_days: if n % 4 == 1 { 30.0 } else { 90.0 },
-                last_key_rotation_at: Some(now() - days(age)),
+                last_key_rotation_at: Some(days_ago(age)),
                 days_until_next_rotation: None,
             },
         );
@@ -447,13 +398,12 @@ fn plan_and_render_only(count: usize) {
     out.flush().expect("stdout takes the plan");
 }
 
-fn validate_whole_process(_: &tokio::runtime::Runtime, scenario: &Scenario) -> Row {
+fn validate_whole_process(scenario: &Scenario) -> Row {
     let extra = "      max_key_age: 120d\n      rotate_by: 2026-12-01T00:00:00Z\n";
-    let (_dir, file) = write_file(&accounts_file(scenario.resources, "1200/5m", extra));
-    let args = ["-f", file.to_str().expect("a UTF-8 path"), "validate"];
+    let (_dir, file) = desired_file(accounts_file(scenario.resources, "1200/5m", extra));
     // The fastest of a few runs: the target is keyrot's cost, not the machine's noise.
     let (wall, rss) = (0..5)
-        .map(|_| run_keyrot(None, &args))
+        .map(|_| run_keyrot(None, &file, &["validate"]))
         .min_by_key(|(wall, _)| *wall)
         .expect("five runs");
     Row {

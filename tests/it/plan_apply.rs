@@ -1,13 +1,13 @@
 //! The real binary against the in-process sandbox: plan shows exactly the right actions, apply
 //! converges without writing any account twice, and apply never acts without approval.
 
-mod common;
-
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use common::{TestSandbox, account, days_ago, desired_file, snapshot_settings, stderr, stdout};
+use crate::harness::{
+    TestSandbox, account, answer_on_a_terminal, days_ago, desired_file, snapshot_settings, stderr,
+    stdout,
+};
 
 const PRODUCTION: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 const STAGING: &str = "1d5fdc9e88c8a8c4518b068cd94331fe";
@@ -137,7 +137,7 @@ fn apply_converges_and_writes_each_account_at_most_once_per_action() {
 #[test]
 fn apply_with_nothing_to_do_says_so() {
     let sandbox = TestSandbox::start(vec![account(PRODUCTION, 30, days_ago(1))]);
-    let (_dir, file) = desired_file(&format!(
+    let (_dir, file) = desired_file(format!(
         "version: 1\ncloudflare:\n  accounts:\n    production:\n      account_id: {PRODUCTION}\n      key_rotation_interval_days: 30\n"
     ));
     let output = sandbox.run(&file, &["apply"]);
@@ -171,7 +171,7 @@ fn an_update_that_makes_cloudflare_rotate_holds_the_rotate_back() {
     // Setting 30 days makes Cloudflare's own rotation due at once, so the rotate keyrot planned
     // would be a second rotation in a row: it is skipped, and the next plan is clean.
     let sandbox = TestSandbox::start(vec![account(PRODUCTION, 100, days_ago(95))]);
-    let (_dir, file) = desired_file(&format!(
+    let (_dir, file) = desired_file(format!(
         "version: 1\ncloudflare:\n  accounts:\n    production:\n      account_id: {PRODUCTION}\n      key_rotation_interval_days: 30\n      max_key_age: 60d\n"
     ));
     let apply = sandbox.run(&file, &["apply", "--auto-approve"]);
@@ -191,7 +191,7 @@ fn an_update_that_makes_cloudflare_rotate_holds_the_rotate_back() {
     assert_eq!(again.status.code(), Some(0), "{}", stdout(&again));
 }
 
-/// Runs `keyrot apply` on a pseudo-terminal (util-linux `script`) and answers its prompt.
+/// Runs `keyrot apply` on a pseudo-terminal and answers its prompt.
 fn apply_on_a_terminal(sandbox: &TestSandbox, file: &Path, answer: &str) -> Output {
     apply_on_a_terminal_after(sandbox, file, answer, || {})
 }
@@ -203,45 +203,8 @@ fn apply_on_a_terminal_after(
     answer: &str,
     meanwhile: impl FnOnce(),
 ) -> Output {
-    let command = format!(
-        "{} -f {} --now {} --color never apply",
-        env!("CARGO_BIN_EXE_keyrot"),
-        file.display(),
-        common::NOW
-    );
-    let mut child = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("CLOUDFLARE_BASE_URL", sandbox.sandbox.cloudflare_base_url())
-        .env(
-            "CLOUDFLARE_API_TOKEN",
-            &sandbox.sandbox.credentials().api_token,
-        )
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("util-linux `script` gives the prompt tests a pseudo-terminal");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut shown = Vec::new();
-    let mut byte = [0u8; 1];
-    while !String::from_utf8_lossy(&shown).contains("will be accepted: ") {
-        use std::io::Read;
-        if stdout.read(&mut byte).unwrap() == 0 {
-            break;
-        }
-        shown.push(byte[0]);
-    }
-    meanwhile();
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(answer.as_bytes()).unwrap();
-    drop(stdin);
-    let mut output = child.wait_with_output().unwrap();
-    use std::io::Read;
-    let mut rest = Vec::new();
-    stdout.read_to_end(&mut rest).unwrap();
-    shown.extend(rest);
-    output.stdout = shown;
-    output
+    let terminal = sandbox.keyrot_on_a_terminal(file, "--color never apply");
+    answer_on_a_terminal(terminal, "will be accepted: ", answer, meanwhile)
 }
 
 #[test]

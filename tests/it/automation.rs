@@ -1,13 +1,11 @@
 //! PR checks and schedules: saved plans and their staleness check, JSON and Markdown output,
 //! read-only drift with its exit codes and metrics, and --target.
 
-mod common;
+use std::path::Path;
 
-use std::path::{Path, PathBuf};
-
-use common::{NOW, TestSandbox, account, at, days_ago, now, snapshot_settings, stderr, stdout};
-use jiff::SignedDuration;
-use keyrot::sandbox::SandboxKey;
+use crate::harness::{
+    NOW, TestSandbox, Workspace, account, at, days_ago, rixl_key, snapshot_settings, stderr, stdout,
+};
 
 const PRODUCTION: &str = "00000000000000000000000000000001";
 const STAGING: &str = "00000000000000000000000000000002";
@@ -40,20 +38,6 @@ rixl:
         file: secrets/ci.key
 ";
 
-fn rixl_key(age_days: i64, expires_in_days: i64) -> SandboxKey {
-    SandboxKey {
-        id: "K1".to_owned(),
-        name: "ci".to_owned(),
-        org_id: "OR1".to_owned(),
-        project_id: "PR1".to_owned(),
-        project_name: "ci".to_owned(),
-        created_at: days_ago(age_days),
-        expiring_at: Some(now() + SignedDuration::from_hours(24 * expires_in_days)),
-        last_used: None,
-        secret: "rxl_seeded".to_owned(),
-    }
-}
-
 fn mixed_sandbox() -> TestSandbox {
     TestSandbox::with_keys(
         vec![
@@ -61,23 +45,15 @@ fn mixed_sandbox() -> TestSandbox {
             account(STAGING, 90, days_ago(71)),
             account(OVERDUE, 90, at("2026-11-20T00:00:00Z")),
         ],
-        vec![rixl_key(40, 10)],
+        vec![rixl_key("K1", 40, 10)],
     )
-}
-
-/// The desired-state file in a directory with a `secrets/` directory.
-fn workspace(contents: &str) -> (tempfile::TempDir, PathBuf) {
-    let directory = tempfile::tempdir().unwrap();
-    let file = directory.path().join("keyrot.yaml");
-    std::fs::write(&file, contents).unwrap();
-    std::fs::create_dir(directory.path().join("secrets")).unwrap();
-    (directory, file)
 }
 
 #[test]
 fn plan_as_json_is_the_documented_document() {
     let sandbox = mixed_sandbox();
-    let (_dir, file) = workspace(MIXED);
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
     let output = sandbox.run(&file, &["plan", "--format", "json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
@@ -90,7 +66,8 @@ fn plan_as_json_is_the_documented_document() {
 #[test]
 fn plan_as_markdown_for_a_pull_request() {
     let sandbox = mixed_sandbox();
-    let (_dir, file) = workspace(MIXED);
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
     let output = sandbox.run(
         &file,
         &["--color", "always", "plan", "--format", "markdown"],
@@ -108,7 +85,8 @@ fn plan_as_markdown_for_a_pull_request() {
 #[test]
 fn apply_as_json_reports_every_outcome() {
     let sandbox = mixed_sandbox();
-    let (_dir, file) = workspace(MIXED);
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
     let output = sandbox.run(
         &file,
         &[
@@ -134,13 +112,84 @@ fn apply_as_json_reports_every_outcome() {
     assert_eq!(outcomes, ["done", "done", "done"]);
     let secret = sandbox.sandbox.rixl_key("K1").unwrap().secret;
     assert!(!stdout(&output).contains(&secret) && !stderr(&output).contains(&secret));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("apply_mixed_json", stdout(&output));
+    });
+}
+
+#[test]
+fn apply_as_human_text_and_markdown() {
+    for (format, snapshot) in [
+        ("human", "apply_mixed_human"),
+        ("markdown", "apply_mixed_markdown"),
+    ] {
+        let sandbox = mixed_sandbox();
+        let workspace = Workspace::new(MIXED);
+        let output = sandbox.run(
+            &workspace.file(),
+            &[
+                "apply",
+                "--auto-approve",
+                "--max-rotations",
+                "2",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(sandbox.writes().len(), 3, "{format}");
+        let secret = sandbox.sandbox.rixl_key("K1").unwrap().secret;
+        assert!(!stdout(&output).contains(&secret) && !stderr(&output).contains(&secret));
+        snapshot_settings().bind(|| {
+            insta::assert_snapshot!(snapshot, stdout(&output));
+        });
+    }
+}
+
+#[test]
+fn a_saved_plan_file_and_show_in_every_format() {
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
+    let saved = workspace.path("plan.json");
+    let saved_arg = saved.to_str().unwrap();
+    let plan = sandbox.run(&file, &["plan", "--out", saved_arg]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    // The observed live state is written in no fixed order (a hash map's): sorted here, so that
+    // the snapshot is stable.
+    let mut document: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    for provider in ["cloudflare", "rixl"] {
+        document["observed"][provider]
+            .as_object_mut()
+            .unwrap()
+            .sort_keys();
+    }
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "plan_mixed_saved",
+            serde_json::to_string_pretty(&document).unwrap()
+        );
+    });
+    for (format, snapshot) in [
+        ("human", "show_mixed_human"),
+        ("json", "show_mixed_json"),
+        ("markdown", "show_mixed_markdown"),
+    ] {
+        let show = sandbox.run(&file, &["show", saved_arg, "--format", format]);
+        assert_eq!(show.status.code(), Some(0), "{}", stderr(&show));
+        snapshot_settings().bind(|| {
+            insta::assert_snapshot!(snapshot, stdout(&show));
+        });
+    }
 }
 
 #[test]
 fn a_saved_plan_is_shown_and_applied_once() {
     let sandbox = mixed_sandbox();
-    let (directory, file) = workspace(MIXED);
-    let saved = directory.path().join("plan.json");
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
+    let saved = workspace.path("plan.json");
     let plan = sandbox.run(&file, &["plan", "--out", saved.to_str().unwrap()]);
     assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
     let text = std::fs::read_to_string(&saved).unwrap();
@@ -187,8 +236,9 @@ fn a_saved_plan_is_shown_and_applied_once() {
 #[test]
 fn a_saved_plan_is_refused_when_a_touched_resource_changed() {
     let sandbox = mixed_sandbox();
-    let (directory, file) = workspace(MIXED);
-    let saved = directory.path().join("plan.json");
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
+    let saved = workspace.path("plan.json");
     let saved_arg = saved.to_str().unwrap();
     assert_eq!(
         sandbox
@@ -220,8 +270,9 @@ fn a_saved_plan_is_refused_when_a_touched_resource_changed() {
 #[test]
 fn a_saved_plan_is_refused_when_the_desired_state_changed() {
     let sandbox = mixed_sandbox();
-    let (directory, file) = workspace(MIXED);
-    let saved = directory.path().join("plan.json");
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
+    let saved = workspace.path("plan.json");
     let saved_arg = saved.to_str().unwrap();
     assert_eq!(
         sandbox
@@ -244,7 +295,8 @@ fn a_saved_plan_is_refused_when_the_desired_state_changed() {
 #[test]
 fn drift_exit_codes_and_zero_writes() {
     let sandbox = mixed_sandbox();
-    let (_dir, file) = workspace(MIXED);
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
     let drifted = sandbox.run(&file, &["drift"]);
     assert_eq!(drifted.status.code(), Some(2), "{}", stderr(&drifted));
     assert!(
@@ -281,10 +333,29 @@ fn drift_exit_codes_and_zero_writes() {
 }
 
 #[test]
+fn drift_in_every_format() {
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    for (format, snapshot) in [
+        ("human", "drift_mixed_human"),
+        ("json", "drift_mixed_json"),
+        ("markdown", "drift_mixed_markdown"),
+    ] {
+        let drift = sandbox.run(&workspace.file(), &["drift", "--format", format]);
+        assert_eq!(drift.status.code(), Some(2), "{}", stderr(&drift));
+        snapshot_settings().bind(|| {
+            insta::assert_snapshot!(snapshot, stdout(&drift));
+        });
+    }
+    assert!(sandbox.writes().is_empty(), "{:?}", sandbox.writes());
+}
+
+#[test]
 fn drift_writes_prometheus_metrics_atomically() {
     let sandbox = mixed_sandbox();
-    let (directory, file) = workspace(MIXED);
-    let metrics = directory.path().join("keyrot.prom");
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
+    let metrics = workspace.path("keyrot.prom");
     let drift = sandbox.run(
         &file,
         &["drift", "--metrics-file", metrics.to_str().unwrap()],
@@ -308,7 +379,24 @@ fn drift_writes_prometheus_metrics_atomically() {
         );
     }
     assert!(text.contains("keyrot_last_run_timestamp_seconds "));
-    let leftovers: Vec<_> = std::fs::read_dir(directory.path())
+    let run_at: i64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("keyrot_last_run_timestamp_seconds "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let clock = jiff::Timestamp::now().as_second();
+    assert!(
+        (clock - 600..=clock).contains(&run_at),
+        "the time of the run, not --now: {run_at}"
+    );
+    let mut settings = snapshot_settings();
+    settings.add_filter(
+        r"(?m)^keyrot_last_run_timestamp_seconds \d+$",
+        "keyrot_last_run_timestamp_seconds [TIME OF THE RUN]",
+    );
+    settings.bind(|| insta::assert_snapshot!("drift_mixed_metrics", text));
+    let leftovers: Vec<_> = std::fs::read_dir(workspace.directory())
         .unwrap()
         .map(|entry| entry.unwrap().file_name().into_string().unwrap())
         .filter(|name| name.starts_with(".keyrot-"))
@@ -332,7 +420,8 @@ fn drift_writes_prometheus_metrics_atomically() {
 
 #[test]
 fn an_unknown_target_lists_the_known_ones() {
-    let (_dir, file) = workspace(MIXED);
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
     let sandbox = mixed_sandbox();
     for command in ["plan", "apply", "drift"] {
         let output = sandbox.run(&file, &[command, "--target", "prod"]);

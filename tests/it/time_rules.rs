@@ -1,9 +1,9 @@
 //! The planner's time rules through the real binary: deadlines, scheduled rotations, key age,
 //! the safety gap, `--now`, the rotation guardrail, and what a deferral does to exit codes.
 
-mod common;
-
-use common::{NOW, TestSandbox, account, at, desired_file, snapshot_settings, stderr, stdout};
+use crate::harness::{
+    NOW, TestSandbox, account, at, desired_file, id, snapshot_settings, stderr, stdout,
+};
 
 /// Every time rule once, evaluated at 2026-11-24 12:00 UTC.
 const EVERY_TIME_RULE: &str = "\
@@ -48,7 +48,6 @@ cloudflare:
 ";
 
 fn every_time_rule_sandbox() -> TestSandbox {
-    let id = |n: u32| format!("{n:032x}");
     TestSandbox::start(vec![
         account(&id(1), 90, at("2026-10-01T00:00:00Z")),
         account(&id(2), 90, at("2026-09-01T00:00:00Z")),
@@ -117,24 +116,20 @@ fn three_old_keys(max_rotations: u32) -> String {
         "version: 1\nsettings:\n  max_rotations_per_apply: {max_rotations}\ncloudflare:\n  defaults:\n    max_key_age: 30d\n  accounts:\n"
     );
     for n in 1..=3 {
-        file.push_str(&format!("    key-{n}:\n      account_id: {n:032x}\n"));
+        file.push_str(&format!("    key-{n}:\n      account_id: {}\n", id(n)));
     }
     file
 }
 
 fn three_old_keys_sandbox() -> TestSandbox {
     let old = at("2026-09-01T00:00:00Z");
-    TestSandbox::start(
-        (1..=3)
-            .map(|n| account(&format!("{n:032x}"), 90, old))
-            .collect(),
-    )
+    TestSandbox::start((1..=3).map(|n| account(&id(n), 90, old)).collect())
 }
 
 #[test]
 fn the_guardrail_refuses_too_many_rotations_before_any_write() {
     let sandbox = three_old_keys_sandbox();
-    let (_dir, file) = desired_file(&three_old_keys(2));
+    let (_dir, file) = desired_file(three_old_keys(2));
 
     let plan = sandbox.run(&file, &["plan"]);
     assert_eq!(plan.status.code(), Some(0));
@@ -157,14 +152,10 @@ fn the_guardrail_refuses_too_many_rotations_before_any_write() {
 
 #[test]
 fn a_plan_with_only_a_deferral_has_no_changes_and_apply_says_so() {
-    let sandbox = TestSandbox::start(vec![account(
-        &format!("{:032x}", 1),
-        90,
-        at("2026-11-22T12:00:00Z"),
-    )]);
-    let (_dir, file) = desired_file(&format!(
-        "version: 1\ncloudflare:\n  accounts:\n    fresh:\n      account_id: {:032x}\n      max_key_age: 1d\n",
-        1
+    let sandbox = TestSandbox::start(vec![account(&id(1), 90, at("2026-11-22T12:00:00Z"))]);
+    let (_dir, file) = desired_file(format!(
+        "version: 1\ncloudflare:\n  accounts:\n    fresh:\n      account_id: {}\n      max_key_age: 1d\n",
+        id(1)
     ));
     let plan = sandbox.run(&file, &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));

@@ -1,12 +1,12 @@
-//! The rate limit against a sandbox that blocks like Cloudflare: never a 429. In a test binary of
-//! its own, so that no sibling test competes for the CPU and bunches requests together.
-
-mod common;
+//! The rate limit against a sandbox that blocks like Cloudflare: never a 429, even while sibling
+//! tests compete for the CPU (a request counts until a window after its answer, so requests that
+//! reach the server late cannot bunch up into one of its windows).
 
 use std::time::{Duration, Instant};
 
-use common::{TestSandbox, desired_file, fleet, stderr};
 use keyrot::sandbox::{Faults, ServerRateLimit};
+
+use crate::harness::{TestSandbox, desired_file, fleet, stderr};
 
 fn blocking_server(requests: u32) -> Faults {
     Faults {

@@ -1,14 +1,13 @@
 //! keyrot against a faulty sandbox: retries where they are safe, rotates settled by reading
 //! instead of re-sending, the rate limit never exceeded, partial failures reported, Ctrl-C.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Output, Stdio};
 use std::time::Duration;
 
-use common::{NOW, TestSandbox, desired_file, fleet, id, stderr, stdout};
 use keyrot::sandbox::{FaultTarget, Faults};
+
+use crate::harness::{NOW, TestSandbox, desired_file, fleet, id, keyrot_command, stderr, stdout};
 
 fn rotations_expected(count: usize) -> usize {
     count.div_ceil(2)
@@ -19,16 +18,6 @@ fn faulty(count: usize, faults: Faults) -> (TestSandbox, tempfile::TempDir, std:
     let sandbox = TestSandbox::with_faults(accounts, faults);
     let (dir, path) = desired_file(&file);
     (sandbox, dir, path)
-}
-
-fn posts(sandbox: &TestSandbox) -> usize {
-    sandbox
-        .sandbox
-        .counters()
-        .by_method
-        .get("POST")
-        .copied()
-        .unwrap_or(0)
 }
 
 fn assert_each_odd_account_rotated_once(sandbox: &TestSandbox, count: usize) {
@@ -105,7 +94,7 @@ fn a_rotate_whose_answer_is_lost_is_confirmed_by_reading_never_resent() {
         stdout(&apply)
     );
     assert_eq!(
-        posts(&sandbox),
+        sandbox.posts(),
         rotations_expected(4),
         "no rotate was sent twice"
     );
@@ -136,7 +125,7 @@ fn a_rotate_answered_5xx_is_checked_reported_and_not_resent_then_converges() {
         "{report}"
     );
     assert_eq!(
-        posts(&sandbox),
+        sandbox.posts(),
         rotations_expected(4),
         "no rotate was sent twice"
     );
@@ -268,21 +257,11 @@ fn ctrl_c_finishes_in_flight_actions_reports_and_exits_130() {
     assert!((1..8).contains(&done), "{report}");
 }
 
-/// Runs `keyrot plan` against `sandbox` on a pseudo-terminal (util-linux `script`), so stderr
-/// is a terminal; returns everything the terminal showed.
+/// Runs `keyrot plan` against `sandbox` on a pseudo-terminal, so stderr is a terminal; returns
+/// everything the terminal showed.
 fn plan_on_a_terminal(sandbox: &TestSandbox, file: &std::path::Path, extra: &str) -> String {
-    let command = format!(
-        "{} -f {} --now {NOW} {extra} plan",
-        env!("CARGO_BIN_EXE_keyrot"),
-        file.display()
-    );
-    let output = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env("CLOUDFLARE_BASE_URL", sandbox.sandbox.cloudflare_base_url())
-        .env(
-            "CLOUDFLARE_API_TOKEN",
-            &sandbox.sandbox.credentials().api_token,
-        )
+    let output = sandbox
+        .keyrot_on_a_terminal(file, &format!("{extra} plan"))
         .stdin(Stdio::null())
         .output()
         .expect("util-linux `script` gives the progress test a pseudo-terminal");
@@ -325,7 +304,7 @@ fn an_absurd_retry_after_neither_stalls_nor_crashes_keyrot() {
     });
     let (_dir, file) = desired_file(&fleet(1, None).0);
     let started = std::time::Instant::now();
-    let output = common::keyrot_command()
+    let output = keyrot_command()
         .env("CLOUDFLARE_BASE_URL", format!("http://{address}/client/v4"))
         .env("CLOUDFLARE_API_TOKEN", "t")
         .args(["-f", file.to_str().unwrap(), "plan"])

@@ -97,7 +97,12 @@ fn applied(plan: &Plan, live: &LiveState) -> LiveState {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(1_000))]
+    // No failure persistence: a failing case is printed, never saved into tests/.
+    #![proptest_config(ProptestConfig {
+        cases: 1_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn never_two_rotates_for_one_resource(

@@ -1,16 +1,13 @@
 //! The editor schema agrees with the real loader: it accepts the example, rejects a broken
 //! copy, and every object lists exactly the fields the loader knows.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use common::{keyrot_command, stdout};
 use keyrot::config::{ConfigError, desired_state_schema, load_bytes};
 use serde_json::Value;
 
-const EXAMPLE: &str = include_str!("../examples/keyrot.yaml");
+use crate::harness::{EXAMPLE, keyrot_command, snapshot_settings, stdout};
 
 fn as_json(yaml: &str) -> Value {
     serde_saphyr::from_str(yaml).expect("valid YAML")
@@ -139,6 +136,9 @@ fn keyrot_schema_prints_the_schema() {
     assert_eq!(output.status.code(), Some(0));
     let printed: Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(printed, desired_state_schema());
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("schema_json", stdout(&output));
+    });
 }
 
 #[test]

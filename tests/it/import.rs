@@ -1,17 +1,14 @@
 //! Adoption: `keyrot import` writes a desired-state file whose first plan shows no changes.
 
-mod common;
-
 use std::path::Path;
 
-use common::{NOW, TestSandbox, account, days_ago, now, stderr, stdout};
 use jiff::SignedDuration;
 use keyrot::config::SINK_PLACEHOLDER;
 use keyrot::sandbox::SandboxKey;
 
-fn id(n: usize) -> String {
-    format!("{n:032x}")
-}
+use crate::harness::{
+    NOW, TestSandbox, account, days_ago, id, rixl_key, snapshot_settings, stderr, stdout,
+};
 
 /// `count` accounts with a mix of intervals.
 fn many_accounts(count: usize) -> TestSandbox {
@@ -21,6 +18,46 @@ fn many_accounts(count: usize) -> TestSandbox {
             .map(|n| account(&id(n), intervals[n % intervals.len()], days_ago(5)))
             .collect(),
     )
+}
+
+/// Three RIXL keys, the third named "CI uploader", each with a secret that must never appear.
+fn three_keys(org_id: &str) -> Vec<SandboxKey> {
+    (1..=3)
+        .map(|n| SandboxKey {
+            name: if n == 3 {
+                "CI uploader".to_owned()
+            } else {
+                format!("Key {n}")
+            },
+            org_id: org_id.to_owned(),
+            secret: format!("rxl_never-printed-{n}"),
+            ..rixl_key(&format!("K{n}"), 3, 300)
+        })
+        .collect()
+}
+
+/// Snapshot settings for an imported file, whose header says when it was imported.
+fn import_snapshot_settings() -> insta::Settings {
+    let mut settings = snapshot_settings();
+    settings.add_filter(
+        r"(?m) at \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC\.$",
+        " at [TIME OF THE IMPORT].",
+    );
+    settings
+}
+
+/// Checks that the header of an imported file gives the time of the import (the real clock's,
+/// to the minute; `--now` is for the time rules).
+fn assert_imported_just_now(yaml: &str) {
+    let header = yaml.lines().next().unwrap();
+    let (_, stamp) = header.rsplit_once(" at ").unwrap();
+    let civil: jiff::civil::DateTime = stamp.trim_end_matches(" UTC.").parse().unwrap();
+    let imported = jiff::tz::TimeZone::UTC.to_timestamp(civil).unwrap();
+    let clock = jiff::Timestamp::now();
+    assert!(
+        imported <= clock && clock.duration_since(imported) < SignedDuration::from_mins(10),
+        "{header}"
+    );
 }
 
 fn import(sandbox: &TestSandbox, directory: &Path, args: &[&str]) -> std::process::Output {
@@ -113,24 +150,7 @@ fn import_refuses_to_overwrite_without_force() {
 
 #[test]
 fn imported_rixl_keys_need_a_sink_before_the_first_plan() {
-    let keys = (1..=3)
-        .map(|n| SandboxKey {
-            id: format!("K{n}"),
-            name: if n == 3 {
-                "CI uploader".to_owned()
-            } else {
-                format!("Key {n}")
-            },
-            org_id: "OR1".to_owned(),
-            project_id: "PR1".to_owned(),
-            project_name: "p".to_owned(),
-            created_at: days_ago(3),
-            expiring_at: Some(now() + SignedDuration::from_hours(24 * 300)),
-            last_used: None,
-            secret: format!("rxl_never-printed-{n}"),
-        })
-        .collect();
-    let sandbox = TestSandbox::with_keys(Vec::new(), keys);
+    let sandbox = TestSandbox::with_keys(Vec::new(), three_keys("OR1"));
     let directory = tempfile::tempdir().unwrap();
     let output = import(
         &sandbox,
@@ -193,4 +213,51 @@ fn accounts_without_access_keys_are_left_out_with_a_comment() {
         "{text}"
     );
     assert!(stderr(&output).contains("2 Cloudflare accounts imported, 1 skipped"));
+}
+
+#[test]
+fn the_imported_cloudflare_file_as_written() {
+    // The sandbox names an account after its ID's first eight digits: two of these share them.
+    let sandbox = TestSandbox::start(vec![
+        account("023e105f4ecef8ad9ca31a8372d0c353", 30, days_ago(5)),
+        account("023e105f00000000000000000000000b", 90, days_ago(5)),
+        account("1d5fdc9e88c8a8c4518b068cd94331fe", 365, days_ago(5)),
+        account("c0ffee00c0ffee00c0ffee00c0ffee00", 90, days_ago(5)),
+    ]);
+    sandbox
+        .sandbox
+        .disable_access("c0ffee00c0ffee00c0ffee00c0ffee00");
+    let directory = tempfile::tempdir().unwrap();
+    let output = import(&sandbox, directory.path(), &["cloudflare", "--all"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output).trim(),
+        "keyrot import: 3 Cloudflare accounts imported, 1 skipped (see the comments)"
+    );
+    assert_imported_just_now(&stdout(&output));
+    import_snapshot_settings().bind(|| {
+        insta::assert_snapshot!("import_cloudflare_yaml", stdout(&output));
+    });
+}
+
+#[test]
+fn the_imported_rixl_files_as_written() {
+    for (org_id, args, snapshot) in [
+        ("OR1", &["rixl", "--all"][..], "import_rixl_yaml"),
+        (
+            "ORmine",
+            &["rixl", "--all", "--api", "v1", "--org-id", "ORmine"][..],
+            "import_rixl_v1_yaml",
+        ),
+    ] {
+        let sandbox = TestSandbox::with_keys(Vec::new(), three_keys(org_id));
+        let directory = tempfile::tempdir().unwrap();
+        let output = import(&sandbox, directory.path(), args);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert!(!stdout(&output).contains("rxl_never-printed"));
+        assert_imported_just_now(&stdout(&output));
+        import_snapshot_settings().bind(|| {
+            insta::assert_snapshot!(snapshot, stdout(&output));
+        });
+    }
 }

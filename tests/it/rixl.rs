@@ -1,59 +1,12 @@
 //! RIXL API keys end to end: rotation into each sink kind, sink failures before and after a
 //! rotate with the recovery path, secrets never printed, pagination, both route families.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::{NOW, TestSandbox, days_ago, now, stderr, stdout};
-use jiff::SignedDuration;
 use keyrot::sandbox::{Faults, SandboxKey};
 
-fn key(id: &str, org_id: &str, age_days: i64, expires_in_days: i64) -> SandboxKey {
-    SandboxKey {
-        id: id.to_owned(),
-        name: format!("key {id}"),
-        org_id: org_id.to_owned(),
-        project_id: "PR1".to_owned(),
-        project_name: "project".to_owned(),
-        created_at: days_ago(age_days),
-        expiring_at: Some(now() + SignedDuration::from_hours(24 * expires_in_days)),
-        last_used: None,
-        secret: format!("rxl_seeded-secret-of-{id}"),
-    }
-}
-
-/// A desired-state file in a fresh directory (with a `secrets/` directory beside it).
-struct Workspace {
-    directory: tempfile::TempDir,
-}
-
-impl Workspace {
-    fn new(contents: &str) -> Self {
-        let directory = tempfile::tempdir().unwrap();
-        std::fs::write(directory.path().join("keyrot.yaml"), contents).unwrap();
-        std::fs::create_dir(directory.path().join("secrets")).unwrap();
-        Self { directory }
-    }
-
-    fn file(&self) -> PathBuf {
-        self.directory.path().join("keyrot.yaml")
-    }
-
-    fn path(&self, relative: &str) -> PathBuf {
-        self.directory.path().join(relative)
-    }
-
-    fn recovered(&self) -> Vec<PathBuf> {
-        let directory = self.path(".keyrot/recovered");
-        match std::fs::read_dir(directory) {
-            Ok(entries) => entries.map(|entry| entry.unwrap().path()).collect(),
-            Err(_) => Vec::new(),
-        }
-    }
-}
+use crate::harness::{NOW, TestSandbox, Workspace, mode, rixl_key, stderr, stdout};
 
 /// Keys named `k1`, `k2`… with key IDs `K1`, `K2`…, each with max_key_age 30d and the given
 /// sink text (YAML flow mapping).
@@ -73,18 +26,6 @@ fn secret_of(sandbox: &TestSandbox, key_id: &str) -> String {
     sandbox.sandbox.rixl_key(key_id).unwrap().secret
 }
 
-fn mode(path: &Path) -> u32 {
-    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
-}
-
-fn posts(sandbox: &TestSandbox) -> usize {
-    sandbox
-        .writes()
-        .iter()
-        .filter(|request| request.method == "POST")
-        .count()
-}
-
 fn everything_printed(outputs: &[&Output]) -> String {
     outputs
         .iter()
@@ -94,7 +35,7 @@ fn everything_printed(outputs: &[&Output]) -> String {
 
 #[test]
 fn a_due_key_is_rotated_into_its_file_with_mode_0600() {
-    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 40, 300)]);
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
     let workspace = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
     let plan = sandbox.run(&workspace.file(), &["plan"]);
     assert!(
@@ -123,7 +64,7 @@ fn a_due_key_is_rotated_into_its_file_with_mode_0600() {
 
 #[test]
 fn a_command_sink_gets_the_secret_on_stdin() {
-    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 40, 300)]);
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
     let workspace = Workspace::new("");
     let out = workspace.path("secrets/from-command");
     let sink = format!("{{command: [sh, -c, 'cat > {}']}}", out.display());
@@ -141,9 +82,9 @@ fn an_unusable_sink_refuses_the_run_before_any_rotate() {
     let sandbox = TestSandbox::with_keys(
         Vec::new(),
         vec![
-            key("K1", "OR1", 40, 300),
-            key("K2", "OR1", 40, 300),
-            key("K3", "OR1", 40, 300),
+            rixl_key("K1", 40, 300),
+            rixl_key("K2", 40, 300),
+            rixl_key("K3", 40, 300),
         ],
     );
     let workspace = Workspace::new(&keys_file(
@@ -180,7 +121,7 @@ fn an_unusable_sink_refuses_the_run_before_any_rotate() {
         ),
         "{error}"
     );
-    assert_eq!(posts(&sandbox), 0);
+    assert_eq!(sandbox.posts(), 0);
 }
 
 #[test]
@@ -190,10 +131,10 @@ fn a_sink_failing_after_the_rotate_leaves_the_secret_in_a_recovery_file() {
     let sandbox = TestSandbox::with_keys(
         Vec::new(),
         vec![
-            key("K1", "OR1", 40, 300),
-            key("K2", "OR1", 40, 300),
-            key("K3", "OR1", 40, 300),
-            key("K4", "OR1", 40, 300),
+            rixl_key("K1", 40, 300),
+            rixl_key("K2", 40, 300),
+            rixl_key("K3", 40, 300),
+            rixl_key("K4", 40, 300),
         ],
     );
     let workspace = Workspace::new("");
@@ -239,7 +180,7 @@ fn a_sink_failing_after_the_rotate_leaves_the_secret_in_a_recovery_file() {
     assert!(report.contains(
         "put it where it belongs (the old secret no longer works), then delete that file"
     ));
-    assert_eq!(posts(&sandbox), 4, "each key rotated exactly once");
+    assert_eq!(sandbox.posts(), 4, "each key rotated exactly once");
 }
 
 #[test]
@@ -248,7 +189,7 @@ fn a_lost_rotate_answer_says_plainly_that_a_secret_was_issued_and_lost() {
         rotate_then_drop_rate: 1.0,
         ..Faults::default()
     };
-    let sandbox = TestSandbox::with_everything(Vec::new(), vec![key("K1", "OR1", 40, 300)], faults);
+    let sandbox = TestSandbox::with_everything(Vec::new(), vec![rixl_key("K1", 40, 300)], faults);
     let workspace = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
     let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(1));
@@ -263,14 +204,14 @@ fn a_lost_rotate_answer_says_plainly_that_a_secret_was_issued_and_lost() {
         report.contains("keyrot apply --allow-rapid-rotation"),
         "{report}"
     );
-    assert_eq!(posts(&sandbox), 1, "the rotate was not sent again");
+    assert_eq!(sandbox.posts(), 1, "the rotate was not sent again");
     assert!(!workspace.path("secrets/k1.key").exists());
 }
 
 #[test]
 fn listing_follows_pages_until_total() {
     let keys: Vec<SandboxKey> = (1..=250)
-        .map(|n| key(&format!("K{n}"), "OR1", 10, 300))
+        .map(|n| rixl_key(&format!("K{n}"), 10, 300))
         .collect();
     let sandbox = TestSandbox::with_keys(Vec::new(), keys);
     let file = "version: 1\nrixl:\n  api_keys:\n    first:\n      key_id: K1\n      secret: {file: secrets/a}\n    middle:\n      key_id: K120\n      secret: {file: secrets/b}\n    last:\n      key_id: K250\n      secret: {file: secrets/c}\n";
@@ -290,7 +231,16 @@ fn listing_follows_pages_until_total() {
 fn the_v1_routes_with_an_exchanged_token() {
     let sandbox = TestSandbox::with_keys(
         Vec::new(),
-        vec![key("K1", "ORother", 40, 300), key("K1", "ORmine", 40, 300)],
+        vec![
+            SandboxKey {
+                org_id: "ORother".to_owned(),
+                ..rixl_key("K1", 40, 300)
+            },
+            SandboxKey {
+                org_id: "ORmine".to_owned(),
+                ..rixl_key("K1", 40, 300)
+            },
+        ],
     );
     let workspace = Workspace::new(&keys_file(
         "  api: v1\n  org_id: ORmine\n",
@@ -331,7 +281,7 @@ fn the_v1_routes_with_an_exchanged_token() {
 
 #[test]
 fn a_key_missing_live_is_an_error_naming_it() {
-    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 10, 300)]);
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 10, 300)]);
     let workspace = Workspace::new(&keys_file("", &["{file: a}", "{file: b}"]));
     let plan = sandbox.run(&workspace.file(), &["plan"]);
     assert_eq!(plan.status.code(), Some(1));
@@ -343,7 +293,7 @@ fn a_key_missing_live_is_an_error_naming_it() {
 
 #[test]
 fn a_key_expiring_within_14_days_is_a_warning() {
-    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 5, 6)]);
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 5, 6)]);
     let workspace = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
     let plan = sandbox.run(&workspace.file(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(0));
@@ -356,7 +306,7 @@ fn a_key_expiring_within_14_days_is_a_warning() {
 
 #[test]
 fn a_refused_token_shows_rixls_error_body() {
-    let sandbox = TestSandbox::with_keys(Vec::new(), vec![key("K1", "OR1", 5, 300)]);
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 5, 300)]);
     let workspace = Workspace::new(&keys_file("", &["{file: a}"]));
     let plan = sandbox
         .keyrot(&workspace.file())

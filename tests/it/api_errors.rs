@@ -1,9 +1,7 @@
 //! Failures at the API and in the environment: each names the account and carries the API's own
 //! code and message, exits 1, and never prints a credential.
 
-mod common;
-
-use common::{
+use crate::harness::{
     TestSandbox, account, days_ago, desired_file, keyrot_command, run_with_env, stderr, stdout,
 };
 
@@ -23,7 +21,7 @@ fn production_sandbox() -> TestSandbox {
 #[test]
 fn wrong_token_is_an_authentication_error_naming_the_account() {
     let sandbox = production_sandbox();
-    let (_dir, file) = desired_file(&one_account(PRODUCTION));
+    let (_dir, file) = desired_file(one_account(PRODUCTION));
     let output = sandbox
         .keyrot(&file)
         .env("CLOUDFLARE_API_TOKEN", "wrong-token-3e8a")
@@ -44,7 +42,7 @@ fn wrong_token_is_an_authentication_error_naming_the_account() {
 #[test]
 fn email_and_key_authenticate_too() {
     let sandbox = production_sandbox();
-    let (_dir, file) = desired_file(&one_account(PRODUCTION));
+    let (_dir, file) = desired_file(one_account(PRODUCTION));
     let credentials = sandbox.sandbox.credentials().clone();
     let output = sandbox
         .keyrot(&file)
@@ -61,7 +59,7 @@ fn email_and_key_authenticate_too() {
 #[test]
 fn wrong_key_is_refused_and_never_printed() {
     let sandbox = production_sandbox();
-    let (_dir, file) = desired_file(&one_account(PRODUCTION));
+    let (_dir, file) = desired_file(one_account(PRODUCTION));
     let output = sandbox
         .keyrot(&file)
         .env_remove("CLOUDFLARE_API_TOKEN")
@@ -78,7 +76,7 @@ fn wrong_key_is_refused_and_never_printed() {
 #[test]
 fn an_unknown_account_is_no_route_naming_it() {
     let sandbox = production_sandbox();
-    let (_dir, file) = desired_file(&one_account(UNKNOWN));
+    let (_dir, file) = desired_file(one_account(UNKNOWN));
     let output = sandbox.run(&file, &["plan"]);
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
@@ -92,7 +90,7 @@ fn an_unknown_account_is_no_route_naming_it() {
 #[test]
 fn half_a_credential_pair_fails_before_any_request() {
     let sandbox = production_sandbox();
-    let (_dir, file) = desired_file(&one_account(PRODUCTION));
+    let (_dir, file) = desired_file(one_account(PRODUCTION));
     let output = sandbox
         .keyrot(&file)
         .env_remove("CLOUDFLARE_API_TOKEN")
@@ -111,7 +109,7 @@ fn half_a_credential_pair_fails_before_any_request() {
 
 #[test]
 fn no_credentials_at_all_is_a_clear_error() {
-    let (_dir, file) = desired_file(&one_account(PRODUCTION));
+    let (_dir, file) = desired_file(one_account(PRODUCTION));
     let output = run_with_env(&[], &file, &["plan"]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("no Cloudflare credentials in the environment"));
@@ -119,7 +117,7 @@ fn no_credentials_at_all_is_a_clear_error() {
 
 #[test]
 fn plain_http_to_another_host_is_refused_before_any_request() {
-    let (_dir, file) = desired_file(&one_account(PRODUCTION));
+    let (_dir, file) = desired_file(one_account(PRODUCTION));
     let env = [
         ("CLOUDFLARE_BASE_URL", "http://api.example.com/client/v4"),
         ("CLOUDFLARE_API_TOKEN", "t"),
@@ -136,7 +134,7 @@ fn an_unreachable_api_is_a_transport_error_naming_the_account() {
         .local_addr()
         .unwrap()
         .port();
-    let (_dir, file) = desired_file(&one_account(PRODUCTION));
+    let (_dir, file) = desired_file(one_account(PRODUCTION));
     let base_url = format!("http://127.0.0.1:{closed_port}/client/v4");
     let env = [
         ("CLOUDFLARE_BASE_URL", base_url.as_str()),

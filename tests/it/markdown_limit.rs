@@ -1,14 +1,11 @@
 //! A Markdown comment for a plan too large for one GitHub comment drops whole resources from
 //! the end and says how many.
 
-use jiff::{SignedDuration, Timestamp};
 use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy};
 use keyrot::plan::{CloudflareLive, LiveState, Plan, PlanOptions, plan};
 use keyrot::render::{GITHUB_COMMENT_LIMIT, MarkdownView, render_markdown};
 
-fn now() -> Timestamp {
-    "2026-11-24T12:00:00Z".parse().unwrap()
-}
+use crate::harness::{days_ago, id, now, snapshot_settings};
 
 /// `count` accounts whose interval differs from live.
 fn big_plan(count: usize) -> Plan {
@@ -18,7 +15,7 @@ fn big_plan(count: usize) -> Plan {
         let name = format!("account-{n:05}");
         desired.cloudflare_accounts.push(CloudflareAccount {
             name: name.clone(),
-            account_id: AccountId::parse(&format!("{n:032x}")).unwrap(),
+            account_id: AccountId::parse(&id(n)).unwrap(),
             key_rotation_interval_days: Some(30),
             rotation: RotationPolicy::default(),
         });
@@ -26,7 +23,7 @@ fn big_plan(count: usize) -> Plan {
             name,
             CloudflareLive {
                 key_rotation_interval_days: 90.0,
-                last_key_rotation_at: Some(now() - SignedDuration::from_hours(240)),
+                last_key_rotation_at: Some(days_ago(10)),
                 days_until_next_rotation: None,
             },
         );
@@ -47,10 +44,7 @@ fn view(limit: usize) -> MarkdownView<'static> {
 fn a_small_limit_shows_what_fits_and_counts_the_rest() {
     let markdown = render_markdown(&big_plan(8), view(1_500));
     assert!(markdown.chars().count() <= 1_500);
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!("plan_markdown_truncated", markdown));
+    snapshot_settings().bind(|| insta::assert_snapshot!("plan_markdown_truncated", markdown));
 }
 
 #[test]

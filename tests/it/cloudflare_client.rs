@@ -1,9 +1,7 @@
 //! The Cloudflare client against the independent sandbox: the wire format agrees both ways, and
 //! the API's own refusals come back with their status, code and message.
 
-mod common;
-
-use common::{TestSandbox, account, days_ago, now};
+use crate::harness::{TestSandbox, account, days_ago, now};
 use keyrot::config::{AccountId, RateLimit};
 use keyrot::http::HttpSettings;
 use keyrot::provider::ProviderError;

@@ -1,14 +1,13 @@
-//! Shared test harness: an in-process sandbox on its own runtime, and the real binary run
-//! against it.
+//! Shared test harness: an in-process sandbox on its own runtime, the real binary run against it
+//! (on a pipe or on a pseudo-terminal), fixtures, and the snapshot settings.
+//!
+//! `benches/scale.rs` includes this file too (`#[path]`), so it must build as part of either.
 
-#![allow(
-    dead_code,
-    reason = "each test file uses a different part of the harness"
-)]
-
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use jiff::{SignedDuration, Timestamp};
 use keyrot::sandbox::{
@@ -19,6 +18,12 @@ use keyrot::sandbox::{
 /// The instant every test's sandbox clock and `--now` agree on.
 pub const NOW: &str = "2026-11-24T12:00:00Z";
 
+/// The example desired-state file, as text.
+pub const EXAMPLE: &str = include_str!("../../examples/keyrot.yaml");
+
+/// The example desired-state file's path.
+pub const EXAMPLE_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/keyrot.yaml");
+
 pub fn now() -> Timestamp {
     NOW.parse().unwrap()
 }
@@ -27,8 +32,12 @@ pub fn at(text: &str) -> Timestamp {
     text.parse().unwrap()
 }
 
-pub fn days_ago(days: i64) -> Timestamp {
-    now() - SignedDuration::from_hours(24 * days)
+pub fn days(count: i64) -> SignedDuration {
+    SignedDuration::from_hours(24 * count)
+}
+
+pub fn days_ago(count: i64) -> Timestamp {
+    now() - days(count)
 }
 
 /// A sandbox running on a runtime of its own, so tests can block on the binary.
@@ -92,6 +101,16 @@ impl TestSandbox {
             .collect()
     }
 
+    /// How many POST requests (rotates, token exchanges) the sandbox received.
+    pub fn posts(&self) -> usize {
+        self.sandbox
+            .counters()
+            .by_method
+            .get("POST")
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// Runs the binary against this sandbox at [`NOW`] with `args`, and waits for it.
     pub fn run(&self, file: &Path, args: &[&str]) -> Output {
         self.keyrot(file)
@@ -104,23 +123,75 @@ impl TestSandbox {
     /// The binary, pointed at this sandbox with the token.
     pub fn keyrot(&self, file: &Path) -> Command {
         let mut command = keyrot_command();
+        self.point_at(&mut command);
+        command.arg("-f").arg(file);
+        command
+    }
+
+    /// `script` running the binary on a pseudo-terminal, pointed at this sandbox, at [`NOW`],
+    /// on `file`, with `args` (shell words): what the terminal shows is the child's stdout.
+    pub fn keyrot_on_a_terminal(&self, file: &Path, args: &str) -> Command {
+        let command_line = format!(
+            "{} -f {} --now {NOW} {args}",
+            env!("CARGO_BIN_EXE_keyrot"),
+            file.display()
+        );
+        let mut script = Command::new("script");
+        clean_environment(&mut script);
+        self.point_at(&mut script);
+        script.args(["-qec", &command_line, "/dev/null"]);
+        script
+    }
+
+    /// Sets the base URLs and tokens of this sandbox in `command`'s environment.
+    fn point_at(&self, command: &mut Command) {
+        let credentials = self.sandbox.credentials();
         command
             .env("CLOUDFLARE_BASE_URL", self.sandbox.cloudflare_base_url())
-            .env(
-                "CLOUDFLARE_API_TOKEN",
-                &self.sandbox.credentials().api_token,
-            )
+            .env("CLOUDFLARE_API_TOKEN", &credentials.api_token)
             .env("RIXL_BASE_URL", self.sandbox.rixl_base_url())
-            .env("RIXL_API_TOKEN", &self.sandbox.credentials().rixl_token)
-            .arg("-f")
-            .arg(file);
-        command
+            .env("RIXL_API_TOKEN", &credentials.rixl_token);
     }
 }
 
-/// The binary with a clean environment: no credentials, no colors forced.
-pub fn keyrot_command() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_keyrot"));
+/// Runs `terminal` (from [`TestSandbox::keyrot_on_a_terminal`]) until it shows `prompt`, runs
+/// `meanwhile`, types `answer`, and returns its output with everything the terminal showed as
+/// stdout.
+pub fn answer_on_a_terminal(
+    mut terminal: Command,
+    prompt: &str,
+    answer: &str,
+    meanwhile: impl FnOnce(),
+) -> Output {
+    let mut child = terminal
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` gives the terminal tests a pseudo-terminal");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut shown = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&shown).contains(prompt) {
+        if stdout.read(&mut byte).unwrap() == 0 {
+            break;
+        }
+        shown.push(byte[0]);
+    }
+    meanwhile();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(answer.as_bytes()).unwrap();
+    drop(stdin);
+    let mut output = child.wait_with_output().unwrap();
+    let mut rest = Vec::new();
+    stdout.read_to_end(&mut rest).unwrap();
+    shown.extend(rest);
+    output.stdout = shown;
+    output
+}
+
+/// Removes the variables that would point keyrot elsewhere, or change its colors.
+fn clean_environment(command: &mut Command) {
     for variable in [
         "CLOUDFLARE_API_TOKEN",
         "CLOUDFLARE_EMAIL",
@@ -133,6 +204,12 @@ pub fn keyrot_command() -> Command {
     ] {
         command.env_remove(variable);
     }
+}
+
+/// The binary with a clean environment: no credentials, no colors forced.
+pub fn keyrot_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_keyrot"));
+    clean_environment(&mut command);
     command
 }
 
@@ -155,12 +232,67 @@ pub fn account(account_id: &str, interval: u32, last_rotation: Timestamp) -> San
     }
 }
 
+/// A RIXL key `id` of organization `OR1`, created `age_days` ago, expiring in
+/// `expires_in_days`, whose secret is `rxl_seeded-secret-of-{id}`.
+pub fn rixl_key(id: &str, age_days: i64, expires_in_days: i64) -> SandboxKey {
+    SandboxKey {
+        id: id.to_owned(),
+        name: format!("key {id}"),
+        org_id: "OR1".to_owned(),
+        project_id: "PR1".to_owned(),
+        project_name: "project".to_owned(),
+        created_at: days_ago(age_days),
+        expiring_at: Some(now() + days(expires_in_days)),
+        last_used: None,
+        secret: format!("rxl_seeded-secret-of-{id}"),
+    }
+}
+
 /// Writes `contents` to `keyrot.yaml` in a fresh directory.
-pub fn desired_file(contents: &str) -> (tempfile::TempDir, PathBuf) {
+pub fn desired_file(contents: impl AsRef<[u8]>) -> (tempfile::TempDir, PathBuf) {
     let directory = tempfile::tempdir().unwrap();
     let path = directory.path().join("keyrot.yaml");
     std::fs::write(&path, contents).unwrap();
     (directory, path)
+}
+
+/// A desired-state file in a fresh directory, with a `secrets/` directory beside it.
+pub struct Workspace {
+    directory: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new(contents: &str) -> Self {
+        let (directory, _) = desired_file(contents);
+        std::fs::create_dir(directory.path().join("secrets")).unwrap();
+        Self { directory }
+    }
+
+    pub fn directory(&self) -> &Path {
+        self.directory.path()
+    }
+
+    pub fn file(&self) -> PathBuf {
+        self.path("keyrot.yaml")
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.directory().join(relative)
+    }
+
+    /// The files under `.keyrot/recovered`.
+    pub fn recovered(&self) -> Vec<PathBuf> {
+        let directory = self.path(".keyrot/recovered");
+        match std::fs::read_dir(directory) {
+            Ok(entries) => entries.map(|entry| entry.unwrap().path()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+}
+
+/// The permission bits of `path`.
+pub fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
 }
 
 pub fn stdout(output: &Output) -> String {
@@ -171,7 +303,7 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// Snapshot settings: the top-level `snapshots/` folder, temp paths hidden.
+/// Snapshot settings: the top-level `snapshots/` folder, temp paths and ports hidden.
 pub fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
@@ -181,6 +313,7 @@ pub fn snapshot_settings() -> insta::Settings {
     settings
 }
 
+/// Account ID number `n`: 32 hexadecimal digits.
 pub fn id(n: usize) -> String {
     format!("{n:032x}")
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use keyrot::config::{ConfigError, load_bytes};
 use proptest::prelude::*;
 
-const EXAMPLE: &str = include_str!("../examples/keyrot.yaml");
+use crate::harness::EXAMPLE;
 
 /// Loads `bytes`; an error must be a located diagnostic list, each line `keyrot.yaml:L:C: …`.
 fn check(bytes: &[u8]) -> Result<(), TestCaseError> {
@@ -102,7 +102,12 @@ fn split_lines(document: &[u8]) -> Vec<Vec<u8>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    // No failure persistence: a failing case is printed, never saved into tests/.
+    #![proptest_config(ProptestConfig {
+        cases: 2_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {

@@ -1,8 +1,10 @@
 //! `keyrot validate`: every bad file gets its own message at `FILE:LINE:COL`, exit 1, offline.
 
-mod common;
+use std::path::Path;
 
-use common::{desired_file, keyrot_command, stderr, stdout};
+use crate::harness::{
+    EXAMPLE_FILE, desired_file, keyrot_command, snapshot_settings, stderr, stdout,
+};
 
 const GOOD: &str = "\
 version: 1
@@ -25,9 +27,7 @@ cloudflare:
 /// Runs `keyrot validate` on `contents` and returns (exit code, stderr with the temp path
 /// replaced by `keyrot.yaml`).
 fn validate(contents: &[u8]) -> (Option<i32>, String) {
-    let directory = tempfile::tempdir().unwrap();
-    let path = directory.path().join("keyrot.yaml");
-    std::fs::write(&path, contents).unwrap();
+    let (directory, _) = desired_file(contents);
     let output = keyrot_command()
         .current_dir(directory.path())
         .arg("validate")
@@ -57,9 +57,8 @@ fn a_good_file_is_valid() {
 
 #[test]
 fn the_example_file_is_valid() {
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/keyrot.yaml");
     let output = keyrot_command()
-        .args(["-f", example, "validate"])
+        .args(["-f", EXAMPLE_FILE, "validate"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -233,4 +232,132 @@ fn two_keys_may_not_share_a_secret_file() {
         "version: 1\nrixl:\n  api_keys:\n    a:\n      key_id: A\n      secret: {file: s/k.key}\n    b:\n      key_id: B\n      secret: {file: ./s/k.key}\n",
         "keyrot.yaml:9:22: API keys `a` and `b` both write their secret to `./s/k.key`; the second rotation would overwrite the first key's secret",
     );
+}
+
+#[test]
+fn what_validate_prints_for_a_valid_file() {
+    let (directory, _) = desired_file(GOOD);
+    let example_directory = Path::new(EXAMPLE_FILE).parent().unwrap();
+    for (directory, snapshot) in [
+        (directory.path(), "validate_valid"),
+        (example_directory, "validate_valid_example"),
+    ] {
+        let output = keyrot_command()
+            .current_dir(directory)
+            .arg("validate")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+        assert_eq!(stderr(&output), "");
+        snapshot_settings().bind(|| {
+            insta::assert_snapshot!(snapshot, stdout(&output));
+        });
+    }
+}
+
+#[test]
+fn what_validate_prints_for_broken_files() {
+    // Each file has more than one problem of its kind: the snapshots show which are reported.
+    let cases: [(&str, &[u8]); 8] = [
+        (
+            "validate_error_unknown_field",
+            b"\
+version: 1
+cloudflare:
+  defaults:
+    max_key_ages: 90d
+  accounts:
+    production:
+      acount_id: 023e105f4ecef8ad9ca31a8372d0c353
+",
+        ),
+        (
+            "validate_error_duplicate_key",
+            b"\
+version: 1
+cloudflare:
+  accounts:
+    production:
+      account_id: 023e105f4ecef8ad9ca31a8372d0c353
+      max_key_age: 90d
+      max_key_age: 60d
+    production:
+      account_id: 1d5fdc9e88c8a8c4518b068cd94331fe
+",
+        ),
+        (
+            "validate_error_bad_duration",
+            b"\
+version: 1
+cloudflare:
+  defaults:
+    max_key_age: 3mo
+    rotation_window: 90
+    min_rotation_gap: soon
+  accounts:
+    production:
+      account_id: 023e105f4ecef8ad9ca31a8372d0c353
+      max_key_age: -5d
+",
+        ),
+        (
+            "validate_error_bad_instant",
+            b"\
+version: 1
+cloudflare:
+  accounts:
+    production:
+      account_id: 023e105f4ecef8ad9ca31a8372d0c353
+      rotate_by: 2026-12-01T00:00:00
+    staging:
+      account_id: 1d5fdc9e88c8a8c4518b068cd94331fe
+      rotate_by: 2026-02-30
+    analytics:
+      account_id: 9a7806061c88ada191ed06f989cc3dac
+      rotate_by: next tuesday
+",
+        ),
+        (
+            "validate_error_bad_numbers",
+            b"\
+version: 1
+settings:
+  max_rotations_per_apply: 0
+cloudflare:
+  rate_limit: 1200/5mo
+  accounts:
+    production:
+      account_id: 023e105f4ecef8ad9ca31a8372d0c353
+      key_rotation_interval_days: 400
+",
+        ),
+        (
+            "validate_error_rixl_sinks",
+            b"\
+version: 1
+rixl:
+  api_keys:
+    ci-uploader:
+      key_id: ak7Hq2
+    deployer:
+      key_id: bq8Jr3
+      secret: {file: a, command: [cat]}
+    placeholder:
+      key_id: cr9Ks4
+      secret: {file: REPLACE-WITH-SECRET-SINK}
+",
+        ),
+        ("validate_error_not_yaml", b"version: 1\n\x89PNG\r\n\x1a\n"),
+        (
+            "validate_error_wrong_version",
+            b"version: 2\ncloudflare: {}\n",
+        ),
+    ];
+    for (snapshot, contents) in cases {
+        let (code, error) = validate(contents);
+        assert_eq!(code, Some(1), "{snapshot}");
+        snapshot_settings().bind(|| {
+            insta::assert_snapshot!(snapshot, error);
+        });
+    }
 }

@@ -2,6 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::harness::EXAMPLE_FILE;
+
 fn yaml_files(directory: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(directory).unwrap() {
@@ -32,7 +34,6 @@ fn every_example_is_valid_yaml() {
 
 #[test]
 fn the_desired_state_example_is_valid() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/keyrot.yaml");
-    let desired = keyrot::config::load_file(&file).unwrap();
+    let desired = keyrot::config::load_file(Path::new(EXAMPLE_FILE)).unwrap();
     assert!(!desired.cloudflare_accounts.is_empty() && !desired.rixl.keys.is_empty());
 }

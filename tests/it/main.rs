@@ -1,0 +1,21 @@
+//! keyrot's integration tests, in one binary: the real `keyrot` run against the in-process
+//! sandbox, the library's public API, and property tests. The shared harness is [`harness`].
+
+mod harness;
+
+mod api_errors;
+mod automation;
+mod cloudflare_client;
+mod config_fuzz;
+mod demo;
+mod examples;
+mod import;
+mod markdown_limit;
+mod plan_apply;
+mod planner_properties;
+mod rate_limit;
+mod resilience;
+mod rixl;
+mod schema;
+mod time_rules;
+mod validate;
