@@ -1,21 +1,26 @@
-//! Saved plans: what `plan --out` writes and `apply PLANFILE` reads. A saved plan records the
-//! desired-state file's digest, the instant and options it was planned with, the live state it
-//! observed, and the plan itself; it holds no secret and no credential.
+//! Saved plans: what `plan --out` writes and `apply PLANFILE` reads. A saved plan records, as
+//! data, the plan's resources and actions with their observed and desired values, the options
+//! and the instant it was made with, the live state it observed, and the desired-state file's
+//! digest; it holds no secret and no credential. Whether it is still valid is decided by
+//! comparing data, never rendered text, so rewording a reason invalidates no saved plan.
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::error::ApplyError;
 use crate::config::DesiredState;
-use crate::plan::LiveState;
+use crate::plan::{LiveState, Plan, PlanOptions, plan};
 
 /// The saved-plan format this keyrot writes and reads.
-pub const SAVED_PLAN_VERSION: u32 = 1;
+pub const SAVED_PLAN_VERSION: u32 = 2;
 const KIND: &str = "keyrot-saved-plan";
+/// Which keyrot writes saved plans, recorded in each.
+const WRITER: &str = concat!("keyrot ", env!("CARGO_PKG_VERSION"));
 
 /// A plan saved for a later `apply`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -24,6 +29,8 @@ pub struct SavedPlan {
     pub format_version: u32,
     /// Always `keyrot-saved-plan`, so other JSON is not mistaken for a plan.
     pub kind: String,
+    /// The keyrot that wrote it: `keyrot 0.2.0`.
+    pub written_by: String,
     /// The desired-state file the plan was made from.
     pub desired_state: SavedSource,
     /// The instant the time rules were evaluated at.
@@ -32,8 +39,8 @@ pub struct SavedPlan {
     pub options: SavedOptions,
     /// The live state every resource had when the plan was made.
     pub observed: LiveState,
-    /// The plan as `plan --format json` shows it.
-    pub plan: Value,
+    /// The plan: every resource with its actions, reasons, and observed and desired values.
+    pub plan: Plan,
 }
 
 /// The desired-state file of a saved plan.
@@ -54,65 +61,117 @@ pub struct SavedOptions {
     pub targets: Vec<String>,
 }
 
+/// A saved plan that matches its desired-state file and is what this keyrot computes from what
+/// it recorded; the engine still checks the live state of what it touches.
+#[derive(Debug)]
+pub struct VerifiedPlan {
+    /// The saved plan's file, for messages.
+    pub path: PathBuf,
+    /// The plan, recomputed from what it recorded.
+    pub plan: Plan,
+    /// The live state it was made from.
+    pub observed: LiveState,
+}
+
 impl SavedPlan {
-    /// A saved plan of `plan_document`, made from `desired` and `observed`.
+    /// A saved plan of `plan`, made from `desired` and `observed`.
     pub fn new(
         desired: &DesiredState,
-        now: Timestamp,
         options: SavedOptions,
         observed: LiveState,
-        plan_document: Value,
+        plan: Plan,
     ) -> Self {
         Self {
             format_version: SAVED_PLAN_VERSION,
             kind: KIND.to_owned(),
+            written_by: WRITER.to_owned(),
             desired_state: SavedSource {
                 file: desired.source.clone(),
                 sha256: desired.digest.clone(),
             },
-            now,
+            now: plan.now,
             options,
             observed,
-            plan: plan_document,
+            plan,
         }
     }
 
     /// Reads a saved plan, refusing other files and other format versions.
-    pub fn read(path: &Path) -> Result<Self, String> {
+    pub fn read(path: &Path) -> Result<Self, ApplyError> {
         let shown = path.display();
-        let bytes = fs::read(path).map_err(|error| format!("{shown}: cannot read: {error}"))?;
+        let refuse = |message: String| ApplyError::SavedPlan(format!("{shown}: {message}"));
+        let bytes = fs::read(path).map_err(|error| refuse(format!("cannot read: {error}")))?;
         let value: Value = serde_json::from_slice(&bytes)
-            .map_err(|error| format!("{shown}: not a saved plan (not JSON: {error})"))?;
+            .map_err(|error| refuse(format!("not a saved plan (not JSON: {error})")))?;
         if value.get("kind").and_then(Value::as_str) != Some(KIND) {
-            return Err(format!(
-                "{shown}: not a saved plan; write one with `keyrot plan --out FILE`"
+            return Err(refuse(
+                "not a saved plan; write one with `keyrot plan --out FILE`".to_owned(),
             ));
         }
         let version = value.get("format_version").and_then(Value::as_u64);
         if version != Some(u64::from(SAVED_PLAN_VERSION)) {
-            return Err(format!(
-                "{shown}: saved-plan format version {} is not the {SAVED_PLAN_VERSION} this keyrot \
-                 reads; plan again with this keyrot",
-                version.map_or_else(|| "(none)".to_owned(), |v| v.to_string())
-            ));
+            return Err(refuse(other_version(&value, version)));
         }
         serde_json::from_value(value)
-            .map_err(|error| format!("{shown}: a damaged saved plan: {error}"))
+            .map_err(|error| refuse(format!("a damaged saved plan: {error}")))
     }
 
     /// Writes the plan to `path` atomically: a temporary file beside it, then a rename.
     pub fn write(&self, path: &Path) -> Result<(), String> {
-        let shown = path.display();
         let text = serde_json::to_string_pretty(self)
-            .map_err(|error| format!("{shown}: cannot encode the plan: {error}"))?;
-        write_atomically(path, text.as_bytes()).map_err(|error| format!("{shown}: {error}"))
+            .map_err(|error| format!("cannot encode the plan: {error}"))?;
+        write_atomically(path, text.as_bytes())
     }
 
-    /// Why the desired-state file no longer matches the plan, if it does not.
-    pub fn file_changed(&self, desired: &DesiredState) -> Option<String> {
-        (desired.digest != self.desired_state.sha256)
-            .then(|| format!("{} changed since the plan was made", desired.source))
+    /// Checks the plan against `desired` (the file it was made from, limited to its targets):
+    /// the file must be unchanged, and the plan must be what this keyrot computes from the
+    /// state and instant it recorded. `max_rotations` overrides the guardrail's limit.
+    pub fn verify(
+        self,
+        path: &Path,
+        desired: &DesiredState,
+        max_rotations: Option<u32>,
+    ) -> Result<VerifiedPlan, ApplyError> {
+        if desired.digest != self.desired_state.sha256 {
+            return Err(ApplyError::Stale {
+                plan_file: path.to_owned(),
+                reasons: vec![format!(
+                    "{} changed since the plan was made",
+                    desired.source
+                )],
+            });
+        }
+        let options = PlanOptions {
+            allow_rapid_rotation: self.options.allow_rapid_rotation,
+            max_rotations,
+        };
+        let recomputed = plan(desired, &self.observed, self.now, options)?;
+        if recomputed.resources != self.plan.resources {
+            return Err(ApplyError::NotReproducible {
+                plan_file: path.to_owned(),
+            });
+        }
+        Ok(VerifiedPlan {
+            path: path.to_owned(),
+            plan: recomputed,
+            observed: self.observed,
+        })
     }
+}
+
+/// Why a saved plan of another format version is refused, naming the keyrot that wrote it.
+fn other_version(value: &Value, version: Option<u64>) -> String {
+    let writer = match value.get("written_by").and_then(Value::as_str) {
+        Some(writer) => writer.to_owned(),
+        // Format 1 did not record its writer; only keyrot 0.1 wrote it.
+        None if version == Some(1) => "keyrot 0.1".to_owned(),
+        None => "an unknown keyrot".to_owned(),
+    };
+    let version = version.map_or_else(|| "(none)".to_owned(), |v| v.to_string());
+    format!(
+        "saved-plan format version {version}, written by {writer}, is not the \
+         {SAVED_PLAN_VERSION} this keyrot ({WRITER}) reads; plan again with this keyrot"
+    )
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so

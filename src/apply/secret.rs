@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use super::report::{ActionFailure, Outcome};
 use super::sink::{SinkError, deliver, recover};
 use crate::config::SecretSink;
-use crate::plan::{ResourcePlan, Target};
+use crate::plan::ResourcePlan;
 use crate::provider::Executed;
 
 /// Delivers an action's new secret (if it issued one) to the resource's sink; a secret the sink
@@ -23,10 +23,7 @@ pub(super) async fn settle_secret(
     let Some(secret) = secret else {
         return Outcome::Done(effect);
     };
-    let sink = match &resource.target {
-        Target::RixlKey { sink, .. } => Some(sink.clone()),
-        Target::CloudflareAccount { .. } => None,
-    };
+    let sink = resource.target.sink.clone();
     let shown = sink.as_ref().map(ToString::to_string);
     let name = resource.name.clone();
     let directory = recovery_dir.to_owned();

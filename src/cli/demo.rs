@@ -6,19 +6,21 @@ use std::path::Path;
 
 use reqwest::Url;
 
-use super::apply::{execute, recovery_dir, refuse_unusable_sinks};
+use super::apply_ui::TerminalUi;
 use super::args::{GlobalArgs, OutputFormat};
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::output::{say, sayln};
 use super::planning::read_and_plan;
 use super::sandbox::start_seeded;
-use crate::apply::ApplyOptions;
+use crate::apply::{
+    ApplyOptions, Approval, Engine, PlanSource, StopSignal, SystemClock, recovery_dir,
+};
 use crate::config::{DesiredState, RixlApi, SecretSink, load_bytes};
 use crate::plan::{Plan, PlanOptions};
-use crate::provider::Providers;
 use crate::provider::cloudflare::{CloudflareClient, CloudflareCredentials};
 use crate::provider::rixl::{RixlClient, RixlCredentials};
+use crate::provider::{Provider, Providers};
 use crate::render::{Style, counted, render_plan};
 use crate::sandbox::{Clock, Faults, Sandbox};
 
@@ -29,7 +31,7 @@ const EXAMPLE_NAME: &str = "examples/keyrot.yaml";
 /// Runs `keyrot demo`.
 pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let workspace = tempfile::tempdir().map_err(|error| {
-        CliError::Message(format!("cannot create a temporary directory: {error}"))
+        CliError::Environment(format!("cannot create a temporary directory: {error}"))
     })?;
     let desired = load_demo_file(global, workspace.path())?;
     prepare_sink_directories(&desired, workspace.path())?;
@@ -53,23 +55,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     say(&render_plan(&plan, &desired.source, style));
 
     step(style, "keyrot apply --auto-approve");
-    let recovery = recovery_dir(&workspace.path().join("keyrot.yaml"));
-    refuse_unusable_sinks(&plan, &recovery)?;
-    let options = ApplyOptions {
-        parallelism: context.parallelism,
-        fail_fast: false,
-        recovery_dir: recovery,
-        allow_rapid_rotation: false,
-    };
-    execute(
-        &context,
-        &desired,
-        &plan,
-        &providers,
-        options,
-        OutputFormat::Human,
-    )
-    .await?;
+    apply(&context, &desired, &providers, workspace.path()).await?;
 
     step(style, "keyrot plan");
     let after = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
@@ -77,13 +63,44 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     converged(&after, &desired)
 }
 
+/// Applies a fresh plan as `keyrot apply --auto-approve` would, without showing the plan again.
+async fn apply(
+    context: &RunContext,
+    desired: &DesiredState,
+    providers: &Providers,
+    workspace: &Path,
+) -> Result<Exit, CliError> {
+    let options = ApplyOptions {
+        parallelism: context.parallelism,
+        fail_fast: false,
+        recovery_dir: recovery_dir(&workspace.join("keyrot.yaml")),
+        allow_rapid_rotation: false,
+    };
+    let stop = StopSignal::new();
+    let engine = Engine {
+        providers,
+        clock: &SystemClock,
+        stop: stop.clone(),
+    };
+    let ui = TerminalUi::new(context, desired, OutputFormat::Human, stop).without_plan();
+    let source = PlanSource::Fresh {
+        options: PlanOptions::default(),
+        now: Some(context.now),
+    };
+    let applied = engine
+        .run(desired, source, Approval::Given, &options, &ui)
+        .await?;
+    ui.finish(&applied)
+}
+
 /// The file given with `-f`, or the built-in example; file sinks resolve inside `workspace`
 /// either way, so the demo never writes a secret into the user's tree.
 fn load_demo_file(global: &GlobalArgs, workspace: &Path) -> Result<DesiredState, CliError> {
     match &global.file {
         Some(path) => {
-            let bytes = std::fs::read(path).map_err(|error| {
-                CliError::Message(format!("{}: cannot read: {error}", path.display()))
+            let bytes = std::fs::read(path).map_err(|error| CliError::Read {
+                path: path.clone(),
+                reason: error.to_string(),
             })?;
             Ok(load_bytes(&path.display().to_string(), &bytes, workspace)?)
         }
@@ -98,7 +115,7 @@ fn prepare_sink_directories(desired: &DesiredState, workspace: &Path) -> Result<
             && let Some(directory) = path.parent().filter(|dir| dir.starts_with(workspace))
         {
             std::fs::create_dir_all(directory).map_err(|error| {
-                CliError::Message(format!("cannot create {}: {error}", directory.display()))
+                CliError::Environment(format!("cannot create {}: {error}", directory.display()))
             })?;
         }
     }
@@ -115,7 +132,7 @@ fn sandbox_providers(
     context: &RunContext,
 ) -> Result<Providers, CliError> {
     let url = |text: String| {
-        Url::parse(&text).map_err(|error| CliError::Message(format!("sandbox URL: {error}")))
+        Url::parse(&text).map_err(|error| CliError::Environment(format!("sandbox URL: {error}")))
     };
     let credentials = sandbox.credentials();
     let cloudflare = CloudflareClient::new(
@@ -130,18 +147,15 @@ fn sandbox_providers(
         RixlCredentials::Token(credentials.rixl_token.clone().into()),
         context.http.clone(),
     )?;
-    Ok(Providers::new(
-        Some(cloudflare),
-        Some(rixl),
-        context.parallelism,
-    ))
+    let vendors: Vec<Box<dyn Provider>> = vec![Box::new(cloudflare), Box::new(rixl)];
+    Ok(Providers::new(vendors, context.parallelism))
 }
 
 fn converged(plan: &Plan, desired: &DesiredState) -> Result<Exit, CliError> {
     if plan.is_empty() {
         Ok(Exit::Success)
     } else {
-        Err(CliError::Message(format!(
+        Err(CliError::SelfCheck(format!(
             "the second plan still has changes: the live state did not converge to {}",
             desired.source
         )))

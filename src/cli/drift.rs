@@ -7,19 +7,20 @@ use jiff::Timestamp;
 
 use super::args::{DriftArgs, GlobalArgs, OutputFormat};
 use super::context::RunContext;
-use super::emit::print_plan;
+use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
+use super::options::DriftCommand;
 use super::output::sayln;
-use super::planning::load_targeted;
-use super::planning::read_and_plan;
+use super::planning::{load_targeted, read_and_plan};
 use crate::apply::write_atomically;
-use crate::plan::{Plan, PlanOptions};
+use crate::plan::Plan;
 use crate::render::{Command, counted, render_failed_run_metrics, render_metrics};
 
 /// Runs `keyrot drift`.
 pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError> {
-    let result = detect(global, args).await;
-    if let Some(path) = &args.metrics_file {
+    let command = DriftCommand::new(args);
+    let result = detect(global, &command).await;
+    if let Some(path) = &command.metrics_file {
         let metrics = match &result {
             Ok(plan) => render_metrics(plan, Timestamp::now()),
             Err(_) => render_failed_run_metrics(Timestamp::now()),
@@ -34,13 +35,15 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError
     })
 }
 
-async fn detect(global: &GlobalArgs, args: &DriftArgs) -> Result<Plan, CliError> {
-    let desired = load_targeted(global, &args.targets)?;
-    let context = RunContext::new(global, args.format == OutputFormat::Human);
+async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Plan, CliError> {
+    let desired = load_targeted(global, &command.targets)?;
+    let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.read_only_providers(&desired)?;
-    let plan = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
-    print_plan(&plan, &desired, args.format, Command::Drift, context.style)?;
-    if args.format == OutputFormat::Human {
+    let options = command.plan_options();
+    let plan = read_and_plan(&context, &desired, &providers, options).await?;
+    let from = source(&desired);
+    print_plan(&plan, from, command.format, Command::Drift, context.style);
+    if command.format == OutputFormat::Human {
         sayln(&format!("\n{}", verdict(&plan, &desired.source)));
     }
     Ok(plan)
@@ -65,7 +68,9 @@ fn verdict(plan: &Plan, source: &str) -> String {
 }
 
 fn write_metrics(path: &Path, metrics: &str) -> Result<(), CliError> {
-    write_atomically(path, metrics.as_bytes()).map_err(|error| {
-        CliError::Message(format!("{}: cannot write metrics: {error}", path.display()))
+    write_atomically(path, metrics.as_bytes()).map_err(|reason| CliError::Write {
+        what: "cannot write metrics",
+        path: path.to_owned(),
+        reason,
     })
 }

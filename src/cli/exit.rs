@@ -1,8 +1,12 @@
-//! How a command ended, and the exit code each ending maps to.
+//! How a command ended, and the exit code each ending maps to. Every failure is a typed value
+//! here, rendered in one place as `error: ` followed by what happened, what keyrot expected,
+//! and what to do about it.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+use crate::apply::ApplyError;
 use crate::config::ConfigError;
 use crate::plan::PlanError;
 use crate::provider::ProviderError;
@@ -35,17 +39,50 @@ pub enum CliError {
     Config(ConfigError),
     /// One or more API calls failed.
     Provider(Vec<ProviderError>),
-    /// A guardrail refused the run before any write: exit 3.
-    Refused(String),
-    /// Anything else, in words.
-    Message(String),
+    /// The apply engine refused or could not run the plan; a guardrail's refusal exits 3.
+    Apply(ApplyError),
+    /// The planner was given states that do not belong together.
+    Plan(PlanError),
+    /// Flags that cannot go together, or a `--target` the file does not have.
+    Usage(String),
+    /// A file keyrot reads could not be read.
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A file keyrot writes (a saved plan, metrics, an import) could not be written; nothing
+    /// was written there.
+    Write {
+        /// What the file is, for the message: `cannot write metrics`.
+        what: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// `import --out` would overwrite a file without `--force`.
+    WouldOverwrite(PathBuf),
+    /// Something keyrot needs from the machine (a temporary directory, a port, signals) failed.
+    Environment(String),
+    /// Some actions of an apply failed; the report says which.
+    ActionsFailed {
+        /// The desired-state file.
+        source: String,
+    },
+    /// A check keyrot makes of its own work failed: the demo did not converge, an import did
+    /// not validate.
+    SelfCheck(String),
+    /// Standard output could not be written (other than a reader that went away).
+    Stdout(String),
 }
 
 impl CliError {
     /// The process exit code for this failure.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Self::Refused(_) => ExitCode::from(3),
+            Self::Apply(error) if error.is_guardrail() => ExitCode::from(3),
             _ => ExitCode::FAILURE,
         }
     }
@@ -54,7 +91,7 @@ impl CliError {
 impl fmt::Display for CliError {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            Self::Config(error) => write!(f, "{error}"),
+            Self::Config(error) => return write!(f, "{error}"),
             Self::Provider(errors) => {
                 for (index, error) in errors.iter().enumerate() {
                     if index > 0 {
@@ -62,9 +99,37 @@ impl fmt::Display for CliError {
                     }
                     write!(f, "error: {error}")?;
                 }
-                Ok(())
+                return Ok(());
             }
-            Self::Refused(message) | Self::Message(message) => write!(f, "error: {message}"),
+            _ => {}
+        }
+        f.write_str("error: ")?;
+        match self {
+            Self::Config(_) | Self::Provider(_) => Ok(()),
+            Self::Apply(error) => write!(f, "{error}"),
+            Self::Plan(error) => write!(f, "{error}"),
+            Self::Usage(message) | Self::Environment(message) | Self::SelfCheck(message) => {
+                f.write_str(message)
+            }
+            Self::Read { path, reason } => write!(f, "{}: cannot read: {reason}", path.display()),
+            Self::Write {
+                what: "",
+                path,
+                reason,
+            } => write!(f, "{}: {reason}", path.display()),
+            Self::Write { what, path, reason } => {
+                write!(f, "{}: {what}: {reason}", path.display())
+            }
+            Self::WouldOverwrite(path) => write!(
+                f,
+                "{} exists; nothing was written. Pass --force to overwrite it",
+                path.display()
+            ),
+            Self::ActionsFailed { source } => write!(
+                f,
+                "some actions failed; the live state is between the plan and {source}"
+            ),
+            Self::Stdout(reason) => write!(f, "cannot write to stdout: {reason}"),
         }
     }
 }
@@ -87,8 +152,17 @@ impl From<Vec<ProviderError>> for CliError {
     }
 }
 
+impl From<ApplyError> for CliError {
+    fn from(error: ApplyError) -> Self {
+        match error {
+            ApplyError::Provider(errors) => Self::Provider(errors),
+            other => Self::Apply(other),
+        }
+    }
+}
+
 impl From<PlanError> for CliError {
     fn from(error: PlanError) -> Self {
-        Self::Message(error.to_string())
+        Self::Plan(error)
     }
 }

@@ -17,14 +17,12 @@ use crate::apply::write_atomically;
 use crate::config::{AccountId, RateLimit, RixlApi, SINK_PLACEHOLDER, load_bytes, resource_names};
 use crate::http::HttpSettings;
 use crate::provider::ProviderError;
+use crate::provider::cloudflare::facts::{CODE_NOT_ENABLED, manageable_interval};
 use crate::provider::cloudflare::{AccountRef, AccountSummary, CloudflareClient};
 use crate::provider::rixl::RixlClient;
 use crate::render::{
     ImportedAccount, ImportedKey, SkippedAccount, cloudflare_import_yaml, counted, rixl_import_yaml,
 };
-
-/// Cloudflare's code for an account whose Access key configuration is not enabled.
-const CODE_NOT_ENABLED: i64 = 12109;
 
 /// Runs `keyrot import`.
 pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliError> {
@@ -58,7 +56,7 @@ async fn import_cloudflare(
     } else {
         let mut summaries = Vec::new();
         for id in &args.accounts {
-            let account_id = AccountId::parse(id).map_err(CliError::Message)?;
+            let account_id = AccountId::parse(id).map_err(CliError::Usage)?;
             summaries.push(client.account(&account_id).await?);
         }
         summaries
@@ -135,8 +133,7 @@ async fn read_interval(
     match client.read(reference).await {
         Ok(live) => {
             let days = live.key_rotation_interval_days;
-            let manageable = days.fract() == 0.0 && (21.0..=365.0).contains(&days);
-            Ok(Ok(manageable.then_some(days as u16)))
+            Ok(Ok(manageable_interval(days)))
         }
         Err(ProviderError::Api { errors, .. })
             if errors.iter().any(|error| error.code == CODE_NOT_ENABLED) =>
@@ -210,7 +207,7 @@ fn must_load(text: &str) -> Result<(), CliError> {
     load_bytes("(imported file)", text.as_bytes(), Path::new("."))
         .map(|_| ())
         .map_err(|error| {
-            CliError::Message(format!(
+            CliError::SelfCheck(format!(
                 "the imported file does not validate, so it was not written: {error}"
             ))
         })
@@ -222,11 +219,11 @@ fn write_output(text: &str, output: &ImportOutput) -> Result<(), CliError> {
         return Ok(());
     };
     if path.exists() && !output.force {
-        return Err(CliError::Message(format!(
-            "{} exists; nothing was written. Pass --force to overwrite it",
-            path.display()
-        )));
+        return Err(CliError::WouldOverwrite(path.clone()));
     }
-    write_atomically(path, text.as_bytes())
-        .map_err(|error| CliError::Message(format!("{}: {error}", path.display())))
+    write_atomically(path, text.as_bytes()).map_err(|reason| CliError::Write {
+        what: "",
+        path: path.clone(),
+        reason,
+    })
 }

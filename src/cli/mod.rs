@@ -2,6 +2,7 @@
 //! code. The only module that prints.
 
 mod apply;
+mod apply_ui;
 mod args;
 mod context;
 mod demo;
@@ -9,6 +10,7 @@ mod drift;
 mod emit;
 mod exit;
 mod import;
+mod options;
 mod output;
 mod plan;
 mod planning;
@@ -40,7 +42,13 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    let ended = runtime
+        .block_on(run(cli))
+        .and_then(|exit| match output::stdout_failure() {
+            Some(failure) => Err(CliError::Stdout(failure.to_owned())),
+            None => Ok(exit),
+        });
+    match ended {
         Ok(exit) => exit.into(),
         Err(error) => {
             output::warn(&error.to_string());
@@ -74,7 +82,8 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Validate => validate::run(global),
         Command::Import(args) => import::run(global, args).await,
         Command::Schema => {
-            emit::print_json(&crate::config::desired_state_schema()).map(|()| Exit::Success)
+            emit::print_json(&crate::config::desired_state_schema());
+            Ok(Exit::Success)
         }
         Command::Completions(args) => {
             completions(args.shell);

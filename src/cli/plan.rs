@@ -4,35 +4,37 @@ use super::args::{GlobalArgs, OutputFormat, PlanArgs};
 use super::context::RunContext;
 use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
-use super::planning::load_targeted;
-use super::planning::read_live;
-use crate::apply::{SavedOptions, SavedPlan};
-use crate::plan::{PlanOptions, plan};
-use crate::render::{Command, plan_document};
+use super::options::PlanCommand;
+use super::planning::{load_targeted, read_live};
+use crate::apply::SavedPlan;
+use crate::plan::plan;
+use crate::render::Command;
 
 /// Runs `keyrot plan`.
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
-    let desired = load_targeted(global, &args.targets)?;
-    let context = RunContext::new(global, args.format == OutputFormat::Human);
+    let command = PlanCommand::new(args);
+    let desired = load_targeted(global, &command.targets)?;
+    let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
-    let options = PlanOptions {
-        allow_rapid_rotation: args.allow_rapid_rotation,
-        max_rotations: None,
-    };
     let live = read_live(&context, &desired, &providers).await?;
-    let plan = plan(&desired, &live, context.now, options)?;
-    if let Some(out) = &args.out {
-        let saved_options = SavedOptions {
-            allow_rapid_rotation: args.allow_rapid_rotation,
-            targets: args.targets.clone(),
-        };
-        let document = plan_document(&plan, source(&desired), Command::Plan);
-        SavedPlan::new(&desired, context.now, saved_options, live, document)
+    let plan = plan(&desired, &live, context.now, command.options)?;
+    if let Some(out) = &command.out {
+        SavedPlan::new(&desired, command.saved_options(), live, plan.clone())
             .write(out)
-            .map_err(CliError::Message)?;
+            .map_err(|reason| CliError::Write {
+                what: "",
+                path: out.clone(),
+                reason,
+            })?;
     }
-    print_plan(&plan, &desired, args.format, Command::Plan, context.style)?;
-    if args.detailed_exitcode && !plan.is_empty() {
+    print_plan(
+        &plan,
+        source(&desired),
+        command.format,
+        Command::Plan,
+        context.style,
+    );
+    if command.detailed_exitcode && !plan.is_empty() {
         return Ok(Exit::Changes);
     }
     Ok(Exit::Success)

@@ -11,7 +11,7 @@ use crate::provider::LiveReader;
 pub fn load_targeted(global: &GlobalArgs, targets: &[String]) -> Result<DesiredState, CliError> {
     load_file(&global.file())?
         .only(targets)
-        .map_err(CliError::Message)
+        .map_err(CliError::Usage)
 }
 
 /// Reads the live state of `desired` (with a progress bar on long runs) and plans it.

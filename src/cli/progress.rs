@@ -5,12 +5,27 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::output::sayln;
+use crate::apply::Ticker;
 
 /// Runs touching at most this many resources show no bar: they end before one would help.
 const HANDFUL: usize = 5;
 
 /// A progress bar, or nothing.
 pub struct Progress(Option<ProgressBar>);
+
+impl Ticker for Progress {
+    fn advance(&self, steps: usize) {
+        Progress::advance(self, steps);
+    }
+
+    fn println(&self, line: &str) {
+        Progress::println(self, line);
+    }
+
+    fn finish(&self) {
+        Progress::finish(self);
+    }
+}
 
 impl Progress {
     /// A bar of `total` steps labelled `label`, shown only when `wanted`, stderr is a terminal

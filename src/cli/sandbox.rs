@@ -31,7 +31,7 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliErr
     ));
     tokio::signal::ctrl_c()
         .await
-        .map_err(|error| CliError::Message(format!("cannot wait for Ctrl-C: {error}")))?;
+        .map_err(|error| CliError::Environment(format!("cannot wait for Ctrl-C: {error}")))?;
     warn("# keyrot sandbox: stopped");
     Ok(Exit::Success)
 }
@@ -54,7 +54,7 @@ pub async fn start_seeded(
     };
     Sandbox::start(listen, config)
         .await
-        .map_err(|error| CliError::Message(format!("cannot listen on {listen}: {error}")))
+        .map_err(|error| CliError::Environment(format!("cannot listen on {listen}: {error}")))
 }
 
 fn faults(args: &FaultArgs) -> Faults {

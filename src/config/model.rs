@@ -141,7 +141,8 @@ pub struct RixlKey {
 }
 
 /// Where a new secret goes. Holds no secret itself.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum SecretSink {
     /// A file holding the secret alone followed by a newline, mode 0600.
     File {

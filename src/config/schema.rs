@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use super::model::{DEFAULT_MAX_ROTATIONS_PER_APPLY, RESOURCE_NAME_PATTERN};
+use crate::provider::cloudflare::facts;
 
 const DURATION: &str = "^([0-9]+(s|m|h|d|w)|[Pp][0-9WwDdTtHhMmSs.]+)$";
 const INSTANT: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$";
@@ -117,7 +118,7 @@ fn rotation_fields() -> Value {
 fn cloudflare_fields(with_account_id: bool) -> Value {
     let mut fields = rotation_fields();
     fields["key_rotation_interval_days"] = json!({
-        "type": "integer", "minimum": 21, "maximum": 365,
+        "type": "integer", "minimum": facts::MIN_INTERVAL_DAYS, "maximum": facts::MAX_INTERVAL_DAYS,
         "description": "How often Cloudflare rotates the key by itself; unset leaves it as it is."
     });
     if with_account_id {

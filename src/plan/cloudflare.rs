@@ -3,9 +3,26 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::live::CloudflareLive;
-use super::model::{Action, Attribute, AttributeValue, ResourcePlan, Target};
+use super::model::{Action, Attribute, AttributeValue, ResourcePlan};
 use super::rotation::{KeyFacts, RotationDecision, decide};
-use crate::config::CloudflareAccount;
+use super::target::{Target, Vendor};
+use crate::config::{AccountId, CloudflareAccount};
+
+/// Cloudflare Access: one account's key configuration.
+pub const VENDOR: Vendor = Vendor {
+    key: "cloudflare",
+    title: "Cloudflare",
+    section: "accounts",
+    kind: "access_key_configuration",
+    noun: "account",
+    rotate_label: "rotate access keys",
+    short_id: abbreviated_account_id,
+};
+
+/// An account ID shortened as in `023e…c353`; anything else as it is.
+fn abbreviated_account_id(id: &str) -> String {
+    AccountId::parse(id).map_or_else(|_| id.to_owned(), |id| id.abbreviated())
+}
 
 const INTERVAL: &str = "key_rotation_interval_days";
 const LAST_ROTATION: &str = "last_key_rotation_at";
@@ -43,8 +60,10 @@ pub(crate) fn plan_account(
     }
     ResourcePlan {
         name: desired.name.clone(),
-        target: Target::CloudflareAccount {
-            account_id: desired.account_id.clone(),
+        target: Target {
+            vendor: &VENDOR,
+            id: desired.account_id.to_string(),
+            sink: None,
         },
         min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.last_key_rotation_at,
@@ -71,11 +90,11 @@ fn attributes(live: &CloudflareLive) -> Vec<Attribute> {
     };
     vec![
         Attribute {
-            name: INTERVAL,
+            name: INTERVAL.into(),
             value: AttributeValue::Known(live.key_rotation_interval_days.to_string()),
         },
         Attribute {
-            name: LAST_ROTATION,
+            name: LAST_ROTATION.into(),
             value: last_rotation,
         },
     ]

@@ -9,7 +9,8 @@ use super::words::{instant_in_words, span_in_words};
 use crate::config::RotationPolicy;
 
 /// Where a resource stands against its `rotate_by` deadline at the plan's `now`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum DeadlineStatus {
     /// The key was rotated at or after the window opened.
     Satisfied {
@@ -44,7 +45,7 @@ impl DeadlineStatus {
 }
 
 /// A deadline whose window is open and that nothing else meets.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DueDeadline {
     /// `rotate_by`.
     pub deadline: Timestamp,

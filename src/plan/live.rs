@@ -35,6 +35,12 @@ pub struct CloudflareLive {
 }
 
 impl LiveState {
+    /// Adds every resource of `other`, which reads other resources.
+    pub fn merge(&mut self, other: LiveState) {
+        self.cloudflare.extend(other.cloudflare);
+        self.rixl.extend(other.rixl);
+    }
+
     /// What changed, resource by resource, between this state and `fresh` (a new read of some
     /// of the same resources), in words; empty when nothing did. Cloudflare's
     /// `days_until_next_rotation`, which changes as days pass, is not compared.

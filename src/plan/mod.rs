@@ -7,6 +7,7 @@ mod model;
 mod reason;
 mod rixl;
 mod rotation;
+mod target;
 mod words;
 
 use std::collections::HashMap;
@@ -16,11 +17,17 @@ use jiff::Timestamp;
 pub use deadline::{DeadlineStatus, DueDeadline};
 pub use live::{CloudflareLive, LiveState, RixlLive};
 pub use model::{
-    Action, Attribute, AttributeValue, Plan, PlanCounts, PlanWarning, ResourcePlan, Target,
+    Action, Attribute, AttributeValue, Plan, PlanCounts, PlanWarning, ResourcePlan,
     UpcomingDeadline,
 };
 pub use reason::{Deferral, RotationReason};
 pub use rixl::EXPIRY_WARNING;
+pub use target::{Target, VENDORS, Vendor};
+/// The vendors' descriptions, by name.
+pub mod vendors {
+    pub use super::cloudflare::VENDOR as CLOUDFLARE;
+    pub use super::rixl::VENDOR as RIXL;
+}
 pub use words::{instant_in_words, span_in_words};
 
 use crate::config::DesiredState;

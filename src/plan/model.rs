@@ -1,5 +1,6 @@
 //! The plan: per resource, what differs, what will be done, and why.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
@@ -7,10 +8,12 @@ use jiff::{SignedDuration, Timestamp};
 use super::deadline::DeadlineStatus;
 use super::reason::{Deferral, RotationReason};
 use super::words::{instant_in_words, span_in_words};
-use crate::config::{AccountId, SecretSink};
+use serde::{Deserialize, Serialize};
+
+use super::target::Target;
 
 /// The result of planning: every resource of the desired state, in file order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// The instant the time rules were evaluated at.
     pub now: Timestamp,
@@ -107,7 +110,7 @@ pub struct UpcomingDeadline<'a> {
 }
 
 /// One resource's part of the plan.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResourcePlan {
     /// The resource's name in the desired-state file.
     pub name: String,
@@ -132,7 +135,8 @@ pub struct ResourcePlan {
 }
 
 /// Something a reviewer should know that the plan does not act on.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum PlanWarning {
     /// The key expires soon (or has expired); rotating does not necessarily extend it.
     KeyExpiresSoon {
@@ -191,25 +195,9 @@ impl ResourcePlan {
     }
 }
 
-/// The API object a resource plan acts on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Target {
-    /// The Access key configuration of one Cloudflare account.
-    CloudflareAccount {
-        /// The account's identifier.
-        account_id: AccountId,
-    },
-    /// One RIXL API key, and where its new secret goes.
-    RixlKey {
-        /// RIXL's key ID.
-        key_id: String,
-        /// Where a rotation's new secret is delivered.
-        sink: SecretSink,
-    },
-}
-
 /// One change the apply step makes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
     /// Set Cloudflare's automatic rotation interval.
     UpdateInterval {
@@ -226,16 +214,17 @@ pub enum Action {
 }
 
 /// A named attribute of a resource, as shown in the diff.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Attribute {
     /// The attribute's name as the API spells it.
-    pub name: &'static str,
+    pub name: Cow<'static, str>,
     /// Its value.
     pub value: AttributeValue,
 }
 
 /// An attribute's value: known now, or only once the apply has run.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum AttributeValue {
     /// A value known at plan time.
     Known(String),

@@ -9,7 +9,8 @@ use super::words::{instant_in_words, span_in_words};
 use crate::config::format_duration;
 
 /// Why a rotation is wanted.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum RotationReason {
     /// The key is at least `max_key_age` old.
     KeyAge {
@@ -48,7 +49,7 @@ impl fmt::Display for RotationReason {
 }
 
 /// A wanted rotation held back because the last one was too recent.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Deferral {
     /// Why the rotation is wanted; never empty.
     pub wanted: Vec<RotationReason>,

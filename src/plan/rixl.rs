@@ -4,9 +4,21 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::live::RixlLive;
-use super::model::{Action, Attribute, AttributeValue, PlanWarning, ResourcePlan, Target};
+use super::model::{Action, Attribute, AttributeValue, PlanWarning, ResourcePlan};
 use super::rotation::{KeyFacts, RotationDecision, decide};
+use super::target::{Target, Vendor, whole_id};
 use crate::config::RixlKey;
+
+/// RIXL: one API key, whose rotation issues a new secret.
+pub const VENDOR: Vendor = Vendor {
+    key: "rixl",
+    title: "RIXL",
+    section: "api_keys",
+    kind: "api_key",
+    noun: "api key",
+    rotate_label: "rotate api key",
+    short_id: whole_id,
+};
 
 /// Keys expiring within this long are pointed out in the plan.
 pub const EXPIRY_WARNING: SignedDuration = SignedDuration::from_hours(14 * 24);
@@ -42,9 +54,10 @@ pub(crate) fn plan_key(
     };
     ResourcePlan {
         name: desired.name.clone(),
-        target: Target::RixlKey {
-            key_id: desired.key_id.clone(),
-            sink: desired.sink.clone(),
+        target: Target {
+            vendor: &VENDOR,
+            id: desired.key_id.clone(),
+            sink: Some(desired.sink.clone()),
         },
         min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.created_at,
@@ -58,7 +71,10 @@ pub(crate) fn plan_key(
 }
 
 fn attribute(name: &'static str, value: AttributeValue) -> Attribute {
-    Attribute { name, value }
+    Attribute {
+        name: name.into(),
+        value,
+    }
 }
 
 fn attributes(live: &RixlLive) -> Vec<Attribute> {

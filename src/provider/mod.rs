@@ -1,4 +1,5 @@
-//! The vendors' APIs behind a small seam: read live state, execute planned actions.
+//! The vendors' APIs behind one small seam ([`Provider`]): read live state, write planned
+//! actions. Each vendor lives in its own folder.
 
 pub mod cloudflare;
 mod error;
@@ -6,8 +7,10 @@ mod execute;
 mod providers;
 mod read_only;
 pub mod rixl;
+mod seam;
 
 pub use error::{ApiMessage, ProviderError, ResourceLabel};
 pub use execute::{ActionEffect, ActionWriter, Executed};
 pub use providers::{LiveReader, Providers};
 pub use read_only::ReadOnlyProviders;
+pub use seam::{LiveRead, Provider};

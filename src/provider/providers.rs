@@ -1,15 +1,16 @@
-//! The configured API clients of a run, and the read side of the seam: the live state.
+//! The configured vendors of one run, and the seam as the rest of keyrot sees it: the live state
+//! of a desired state, and writes sent to the vendor whose resource they touch.
 
 use std::future::Future;
 
-use futures_util::{StreamExt, stream};
+use jiff::Timestamp;
 
-use super::ProviderError;
-use super::cloudflare::{AccountRef, CloudflareClient};
-use super::rixl::{KeyRef, RixlClient};
-use crate::config::{CloudflareAccount, DesiredState};
+use super::execute::{ActionWriter, Executed};
+use super::seam::Provider;
+use super::{ProviderError, cloudflare, rixl};
+use crate::config::DesiredState;
 use crate::http::HttpSettings;
-use crate::plan::{CloudflareLive, LiveState};
+use crate::plan::{Action, LiveState, ResourcePlan};
 
 /// Reads the live state of every resource in a desired state.
 pub trait LiveReader {
@@ -18,146 +19,58 @@ pub trait LiveReader {
     fn read_live(
         &self,
         desired: &DesiredState,
-        on_read: &dyn Fn(),
+        on_read: &(dyn Fn() + Sync),
     ) -> impl Future<Output = Result<LiveState, Vec<ProviderError>>>;
 }
 
-/// The configured API clients of one run; a provider the desired state does not use needs no
-/// credentials.
+/// The configured vendors of one run; a vendor the desired state does not use is not
+/// configured, so it needs no credentials.
 pub struct Providers {
-    pub(super) cloudflare: Option<CloudflareClient>,
-    pub(super) rixl: Option<RixlClient>,
+    vendors: Vec<Box<dyn Provider>>,
     parallelism: usize,
 }
 
 impl Providers {
-    /// Clients for the providers `desired` uses, configured through `var` (the environment),
-    /// sending with `settings` (each provider's rate limit comes from `desired`) and making at
-    /// most `parallelism` requests at once.
+    /// The vendors `desired` uses, configured through `var` (the environment), sending with
+    /// `settings` (each vendor's rate limit comes from `desired`) and working on at most
+    /// `parallelism` resources at once.
     pub fn from_env(
         desired: &DesiredState,
         var: impl Fn(&str) -> Option<String>,
         settings: &HttpSettings,
         parallelism: usize,
     ) -> Result<Self, ProviderError> {
-        let cloudflare = if desired.cloudflare_accounts.is_empty() {
-            None
-        } else {
-            let settings = HttpSettings {
-                rate_limit: desired.cloudflare_rate_limit,
-                ..settings.clone()
-            };
-            Some(CloudflareClient::from_env(&var, settings)?)
-        };
-        let rixl = if desired.rixl.keys.is_empty() {
-            None
-        } else {
-            let settings = HttpSettings {
-                rate_limit: desired.rixl.rate_limit,
-                ..settings.clone()
-            };
-            Some(RixlClient::from_env(
-                &var,
-                desired.rixl.api.clone(),
-                settings,
-            )?)
-        };
-        Ok(Self::new(cloudflare, rixl, parallelism))
+        let mut vendors: Vec<Box<dyn Provider>> = Vec::new();
+        if let Some(client) = cloudflare::configured(desired, &var, settings)? {
+            vendors.push(Box::new(client));
+        }
+        if let Some(client) = rixl::configured(desired, &var, settings)? {
+            vendors.push(Box::new(client));
+        }
+        Ok(Self::new(vendors, parallelism))
     }
 
-    /// Providers with the given clients.
-    pub fn new(
-        cloudflare: Option<CloudflareClient>,
-        rixl: Option<RixlClient>,
-        parallelism: usize,
-    ) -> Self {
+    /// Providers made of the given vendors.
+    pub fn new(vendors: Vec<Box<dyn Provider>>, parallelism: usize) -> Self {
         Self {
-            cloudflare,
-            rixl,
+            vendors,
             parallelism: parallelism.max(1),
         }
     }
 
-    pub(super) fn cloudflare(&self) -> Result<&CloudflareClient, ProviderError> {
-        self.cloudflare.as_ref().ok_or_else(|| {
-            ProviderError::Setup("no Cloudflare client was configured for this run".to_owned())
-        })
-    }
-
-    pub(super) fn rixl(&self) -> Result<&RixlClient, ProviderError> {
-        self.rixl.as_ref().ok_or_else(|| {
-            ProviderError::Setup("no RIXL client was configured for this run".to_owned())
-        })
-    }
-
-    async fn read_account(
-        &self,
-        account: &CloudflareAccount,
-    ) -> Result<CloudflareLive, ProviderError> {
-        let reference = AccountRef {
-            name: &account.name,
-            account_id: &account.account_id,
-        };
-        self.cloudflare()?.read(reference).await
-    }
-
-    async fn read_cloudflare(
-        &self,
-        desired: &DesiredState,
-        on_read: &dyn Fn(),
-        live: &mut LiveState,
-        errors: &mut Vec<ProviderError>,
-    ) {
-        let reads = stream::iter(&desired.cloudflare_accounts)
-            .map(|account| async move {
-                let read = self.read_account(account).await;
-                on_read();
-                (account, read)
+    /// The configured vendor of `resource`.
+    fn vendor_of(&self, resource: &ResourcePlan) -> Result<&dyn Provider, ProviderError> {
+        let vendor = resource.target.vendor;
+        self.vendors
+            .iter()
+            .map(AsRef::as_ref)
+            .find(|provider| provider.vendor() == vendor)
+            .ok_or_else(|| {
+                ProviderError::Setup(format!(
+                    "no {} client was configured for this run",
+                    vendor.title
+                ))
             })
-            .buffered(self.parallelism);
-        let results: Vec<_> = reads.collect().await;
-        for (account, read) in results {
-            match read {
-                Ok(state) => {
-                    live.cloudflare.insert(account.name.clone(), state);
-                }
-                Err(error) => errors.push(error),
-            }
-        }
-    }
-
-    /// Lists RIXL's keys once and picks the file's keys from the list by ID.
-    async fn read_rixl(
-        &self,
-        desired: &DesiredState,
-        on_read: &dyn Fn(),
-        live: &mut LiveState,
-        errors: &mut Vec<ProviderError>,
-    ) {
-        let listed = match self.rixl() {
-            Ok(client) => client.list().await,
-            Err(error) => Err(error),
-        };
-        let listed = match listed {
-            Ok(listed) => listed,
-            Err(error) => return errors.push(error),
-        };
-        for key in &desired.rixl.keys {
-            on_read();
-            match listed.get(&key.key_id) {
-                Some(state) => {
-                    live.rixl.insert(key.name.clone(), state.clone());
-                }
-                None => errors.push(ProviderError::KeyNotFound {
-                    resource: KeyRef {
-                        name: &key.name,
-                        key_id: &key.key_id,
-                    }
-                    .label(),
-                    listed: listed.len(),
-                }),
-            }
-        }
     }
 }
 
@@ -165,22 +78,36 @@ impl LiveReader for Providers {
     async fn read_live(
         &self,
         desired: &DesiredState,
-        on_read: &dyn Fn(),
+        on_read: &(dyn Fn() + Sync),
     ) -> Result<LiveState, Vec<ProviderError>> {
         let mut live = LiveState::default();
         let mut errors = Vec::new();
-        if !desired.cloudflare_accounts.is_empty() {
-            self.read_cloudflare(desired, on_read, &mut live, &mut errors)
-                .await;
-        }
-        if !desired.rixl.keys.is_empty() {
-            self.read_rixl(desired, on_read, &mut live, &mut errors)
-                .await;
+        for provider in &self.vendors {
+            let read = provider.read_live(desired, self.parallelism, on_read).await;
+            live.merge(read.live);
+            errors.extend(read.errors);
         }
         if errors.is_empty() {
             Ok(live)
         } else {
             Err(errors)
         }
+    }
+}
+
+impl ActionWriter for Providers {
+    async fn write(
+        &self,
+        resource: &ResourcePlan,
+        action: &Action,
+    ) -> Result<Executed, ProviderError> {
+        self.vendor_of(resource)?.write(resource, action).await
+    }
+
+    async fn read_last_rotation(
+        &self,
+        resource: &ResourcePlan,
+    ) -> Result<Option<Timestamp>, ProviderError> {
+        self.vendor_of(resource)?.read_last_rotation(resource).await
     }
 }

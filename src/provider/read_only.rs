@@ -35,7 +35,7 @@ impl LiveReader for ReadOnlyProviders {
     async fn read_live(
         &self,
         desired: &DesiredState,
-        on_read: &dyn Fn(),
+        on_read: &(dyn Fn() + Sync),
     ) -> Result<LiveState, Vec<ProviderError>> {
         self.0.read_live(desired, on_read).await
     }

@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use crate::config::SINK_PLACEHOLDER;
 use crate::plan::instant_in_words;
+use crate::provider::cloudflare::facts::{MAX_INTERVAL_DAYS, MIN_INTERVAL_DAYS};
 
 /// One Cloudflare account to write.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,10 +67,13 @@ pub fn cloudflare_import_yaml(
             Some(days) => {
                 let _ = writeln!(out, "      key_rotation_interval_days: {days}");
             }
-            None => out.push_str(
-                "      # key_rotation_interval_days is left unmanaged: its live value is not a\n      \
-                 # whole number of days from 21 to 365\n",
-            ),
+            None => {
+                let _ = writeln!(
+                    out,
+                    "      # key_rotation_interval_days is left unmanaged: its live value is not a\n      \
+                     # whole number of days from {MIN_INTERVAL_DAYS} to {MAX_INTERVAL_DAYS}"
+                );
+            }
         }
     }
     for account in skipped {

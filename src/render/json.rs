@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::apply::{ActionReport, ApplyReport, NotStartedBecause, Outcome, StopReason};
 use crate::plan::{
-    Action, AttributeValue, DeadlineStatus, Plan, PlanWarning, ResourcePlan, RotationReason, Target,
+    Action, AttributeValue, DeadlineStatus, Plan, PlanWarning, ResourcePlan, RotationReason,
 };
 
 /// Bumped whenever a field changes meaning or disappears; new fields do not bump it.
@@ -104,20 +104,13 @@ fn summary_json(plan: &Plan) -> Value {
 
 /// The resource's address, provider, kind and identifier as the documents name them.
 pub fn identity(resource: &ResourcePlan) -> (String, &'static str, &'static str, String) {
-    match &resource.target {
-        Target::CloudflareAccount { account_id } => (
-            format!("cloudflare.accounts.{}", resource.name),
-            "cloudflare",
-            "access_key_configuration",
-            account_id.to_string(),
-        ),
-        Target::RixlKey { key_id, .. } => (
-            format!("rixl.api_keys.{}", resource.name),
-            "rixl",
-            "api_key",
-            key_id.clone(),
-        ),
-    }
+    let target = &resource.target;
+    (
+        target.address(&resource.name),
+        target.vendor.key,
+        target.vendor.kind,
+        target.id.clone(),
+    )
 }
 
 fn resource_json(resource: &ResourcePlan, now: Timestamp) -> Value {
@@ -129,7 +122,7 @@ fn resource_json(resource: &ResourcePlan, now: Timestamp) -> Value {
                 AttributeValue::Known(text) => json!(text),
                 AttributeValue::Unknown | AttributeValue::KnownAfterApply => Value::Null,
             };
-            map.insert(attribute.name.to_owned(), value);
+            map.insert(attribute.name.to_string(), value);
         }
         Value::Object(map)
     };
@@ -137,7 +130,7 @@ fn resource_json(resource: &ResourcePlan, now: Timestamp) -> Value {
         .after
         .iter()
         .filter(|attribute| attribute.value == AttributeValue::KnownAfterApply)
-        .map(|attribute| attribute.name)
+        .map(|attribute| &*attribute.name)
         .collect();
     json!({
         "address": address,
@@ -171,10 +164,7 @@ fn action_json(resource: &ResourcePlan, action: &Action) -> Value {
             "to": to,
         }),
         Action::Rotate { reasons } => {
-            let sink = match &resource.target {
-                Target::RixlKey { sink, .. } => Some(sink.to_string()),
-                Target::CloudflareAccount { .. } => None,
-            };
+            let sink = resource.target.sink.as_ref().map(ToString::to_string);
             json!({
                 "type": "rotate",
                 "reasons": reasons.iter().map(reason_json).collect::<Vec<_>>(),

@@ -62,31 +62,23 @@ fn closing(plan: &Plan, source: &str, style: Style) -> String {
 
 /// The header line naming a resource: `# cloudflare account "production" (023e…c353)`.
 pub fn resource_header(resource: &ResourcePlan) -> String {
-    match &resource.target {
-        Target::CloudflareAccount { account_id } => format!(
-            "# cloudflare account \"{}\" ({})",
-            resource.name,
-            account_id.abbreviated()
-        ),
-        Target::RixlKey { key_id, .. } => {
-            format!("# rixl api key \"{}\" ({key_id})", resource.name)
-        }
-    }
+    resource.target.header(&resource.name)
 }
 
 /// An action in one line: `~ update key_rotation_interval_days: 90 -> 30`, or for a key with a
 /// secret, where the new secret goes: `↻ rotate api key: new secret -> file secrets/ci.key`.
 pub fn action_line(target: &Target, action: &Action, style: Style) -> String {
-    match (action, target) {
-        (Action::UpdateInterval { from, to }, _) => style.yellow(&format!(
+    match action {
+        Action::UpdateInterval { from, to } => style.yellow(&format!(
             "~ update key_rotation_interval_days: {from} -> {to}"
         )),
-        (Action::Rotate { .. }, Target::CloudflareAccount { .. }) => {
-            style.magenta("↻ rotate access keys")
-        }
-        (Action::Rotate { .. }, Target::RixlKey { sink, .. }) => {
-            style.magenta(&format!("↻ rotate api key: new secret -> {sink}"))
-        }
+        Action::Rotate { .. } => match &target.sink {
+            None => style.magenta(&format!("↻ {}", target.vendor.rotate_label)),
+            Some(sink) => style.magenta(&format!(
+                "↻ {}: new secret -> {sink}",
+                target.vendor.rotate_label
+            )),
+        },
     }
 }
 
@@ -127,7 +119,7 @@ fn resource_block(resource: &ResourcePlan, style: Style) -> String {
         let line = format!(
             "✓ deadline {} is met by {}'s scheduled rotation on {}",
             instant_in_words(deadline),
-            provider_name(resource),
+            resource.target.vendor.title,
             instant_in_words(scheduled)
         );
         let _ = writeln!(out, "  {}", style.green(&line));
@@ -141,13 +133,6 @@ fn resource_block(resource: &ResourcePlan, style: Style) -> String {
         out.push_str(&diff);
     }
     out
-}
-
-fn provider_name(resource: &ResourcePlan) -> &'static str {
-    match resource.target {
-        Target::CloudflareAccount { .. } => "Cloudflare",
-        Target::RixlKey { .. } => "RIXL",
-    }
 }
 
 fn upcoming_section(plan: &Plan, style: Style) -> String {

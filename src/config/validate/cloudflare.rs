@@ -8,6 +8,7 @@ use crate::config::model::{AccountId, CloudflareAccount};
 use crate::config::number::Number;
 use crate::config::rate_limit::RateLimit;
 use crate::config::raw::{Located, RawAccount, RawCloudflare};
+use crate::provider::cloudflare::facts;
 
 /// The defaults block, parsed.
 #[derive(Default)]
@@ -82,7 +83,8 @@ impl Checker {
     }
 
     fn interval(&mut self, days: &Located<Number>) -> Option<u16> {
-        self.whole_number(days, "key_rotation_interval_days", 21, 365)
+        let (min, max) = (facts::MIN_INTERVAL_DAYS, facts::MAX_INTERVAL_DAYS);
+        self.whole_number(days, "key_rotation_interval_days", min.into(), max.into())
             .map(|days| days as u16)
     }
 

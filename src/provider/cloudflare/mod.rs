@@ -2,7 +2,10 @@
 
 mod client;
 mod credentials;
+pub mod facts;
+mod provider;
 mod wire;
 
 pub use client::{AccountRef, AccountSummary, CloudflareClient, DEFAULT_BASE_URL};
 pub use credentials::CloudflareCredentials;
+pub use provider::configured;

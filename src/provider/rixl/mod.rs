@@ -2,7 +2,9 @@
 
 mod client;
 mod credentials;
+mod provider;
 mod wire;
 
 pub use client::{DEFAULT_BASE_URL, KeyRef, ListedKey, RixlClient, RotatedKey};
 pub use credentials::RixlCredentials;
+pub use provider::configured;

@@ -1,0 +1,490 @@
+//! The apply workflow, from a fresh or saved plan to the report: plan or check the saved plan,
+//! the guardrail and the sinks, approval and a re-read after it, then the writes. Clock,
+//! providers, stop signal and the person running it come in as inputs.
+
+use jiff::Timestamp;
+
+use super::ApplyOptions;
+use super::checks::{refuse_over_limit, refuse_unusable_sinks};
+use super::clock::Clock;
+use super::error::ApplyError;
+use super::execute::execute;
+use super::report::ApplyReport;
+use super::saved_plan::VerifiedPlan;
+use super::stop::StopSignal;
+use super::ui::ApplyUi;
+use crate::config::DesiredState;
+use crate::plan::{LiveState, Plan, PlanOptions, plan};
+use crate::provider::{ActionWriter, LiveReader};
+
+/// Where the plan to apply comes from.
+pub enum PlanSource {
+    /// Read the live state now and plan it.
+    Fresh {
+        /// The planner's options.
+        options: PlanOptions,
+        /// The instant to plan for; the clock's when not given (`--now`).
+        now: Option<Timestamp>,
+    },
+    /// A saved plan already checked against the desired-state file; the engine checks the live
+    /// state of what it touches.
+    Saved(VerifiedPlan),
+}
+
+/// Whether the plan still needs a `yes`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Approval {
+    /// `--auto-approve`, or a saved plan (saving it was the approval).
+    Given,
+    /// Ask through the UI; then, since time passed, check that nothing the plan touches moved.
+    Ask,
+}
+
+/// An apply that ran: the plan and what became of each action. An empty plan has an empty
+/// report.
+#[derive(Debug)]
+pub struct Applied {
+    /// The plan that was applied.
+    pub plan: Plan,
+    /// Every action's outcome.
+    pub report: ApplyReport,
+}
+
+/// The apply engine: everything one apply uses.
+pub struct Engine<'a, P> {
+    /// The vendors, read and written through.
+    pub providers: &'a P,
+    /// The real clock, asked before each rotate.
+    pub clock: &'a dyn Clock,
+    /// Set by an interrupt or by `--fail-fast`: no new actions.
+    pub stop: StopSignal,
+}
+
+impl<P: LiveReader + ActionWriter> Engine<'_, P> {
+    /// Runs one apply of `desired` from `source`, through `ui`.
+    pub async fn run(
+        &self,
+        desired: &DesiredState,
+        source: PlanSource,
+        approval: Approval,
+        options: &ApplyOptions,
+        ui: &impl ApplyUi,
+    ) -> Result<Applied, ApplyError> {
+        let (plan, observed) = self.prepare(desired, source, ui).await?;
+        ui.show_plan(&plan);
+        if plan.is_empty() {
+            return Ok(Applied {
+                plan,
+                report: ApplyReport::default(),
+            });
+        }
+        refuse_over_limit(&plan)?;
+        refuse_unusable_sinks(&plan, &options.recovery_dir)?;
+        if approval == Approval::Ask {
+            if !ui.approve(&plan)? {
+                return Err(ApplyError::Cancelled);
+            }
+            let changes = self.changes_since(desired, &plan, &observed, ui).await?;
+            if !changes.is_empty() {
+                return Err(ApplyError::ChangedWhileWaiting(changes));
+            }
+        }
+        ui.applying();
+        let report = self.execute(&plan, options, ui).await;
+        Ok(Applied { plan, report })
+    }
+
+    /// The plan to apply and the live state it was made from.
+    async fn prepare(
+        &self,
+        desired: &DesiredState,
+        source: PlanSource,
+        ui: &impl ApplyUi,
+    ) -> Result<(Plan, LiveState), ApplyError> {
+        match source {
+            PlanSource::Fresh { options, now } => {
+                let live = self.read_live(desired, ui).await?;
+                let now = now.unwrap_or_else(|| self.clock.now());
+                Ok((plan(desired, &live, now, options)?, live))
+            }
+            PlanSource::Saved(verified) => {
+                let changes = self
+                    .changes_since(desired, &verified.plan, &verified.observed, ui)
+                    .await?;
+                if !changes.is_empty() {
+                    return Err(ApplyError::Stale {
+                        plan_file: verified.path,
+                        reasons: changes,
+                    });
+                }
+                Ok((verified.plan, verified.observed))
+            }
+        }
+    }
+
+    /// Reads the live state of `desired`, with progress.
+    pub async fn read_live(
+        &self,
+        desired: &DesiredState,
+        ui: &impl ApplyUi,
+    ) -> Result<LiveState, ApplyError> {
+        let ticker = ui.progress(desired.resource_count(), "reading live state");
+        let live = self
+            .providers
+            .read_live(desired, &|| ticker.advance(1))
+            .await;
+        ticker.finish();
+        Ok(live?)
+    }
+
+    /// What changed, in the resources `plan` touches, since `observed` was read.
+    async fn changes_since(
+        &self,
+        desired: &DesiredState,
+        plan: &Plan,
+        observed: &LiveState,
+        ui: &impl ApplyUi,
+    ) -> Result<Vec<String>, ApplyError> {
+        let touched: Vec<String> = plan
+            .resources
+            .iter()
+            .filter(|resource| !resource.actions.is_empty())
+            .map(|resource| resource.name.clone())
+            .collect();
+        if touched.is_empty() {
+            return Ok(Vec::new());
+        }
+        let touched_desired = desired
+            .clone()
+            .only(&touched)
+            .map_err(ApplyError::Targets)?;
+        let fresh = self.read_live(&touched_desired, ui).await?;
+        Ok(observed.differences(&fresh))
+    }
+
+    /// Carries out an approved plan, telling `ui` each resource's outcomes as they settle.
+    async fn execute(&self, plan: &Plan, options: &ApplyOptions, ui: &impl ApplyUi) -> ApplyReport {
+        let counts = plan.counts();
+        let ticker = ui.progress(counts.updates + counts.rotations, "applying");
+        let report = execute(
+            plan,
+            self.providers,
+            options,
+            self.clock,
+            &self.stop,
+            |entries| {
+                ui.settled(entries, ticker.as_ref());
+                ticker.advance(entries.len());
+            },
+        )
+        .await;
+        ticker.finish();
+        report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::{Cell, RefCell};
+    use std::path::{Path, PathBuf};
+
+    use jiff::SignedDuration;
+
+    use super::*;
+    use crate::apply::{ActionReport, FixedClock, SavedOptions, SavedPlan, Ticker};
+    use crate::config::{AccountId, CloudflareAccount, RotationPolicy};
+    use crate::plan::CloudflareLive;
+    use crate::provider::{ActionEffect, Executed, ProviderError};
+
+    const NOW: &str = "2026-11-24T12:00:00Z";
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    /// One account whose key is 60 days old against a max_key_age of 30 days: the plan rotates
+    /// it.
+    fn desired() -> DesiredState {
+        let mut desired = DesiredState::empty("keyrot.yaml");
+        desired.cloudflare_accounts.push(CloudflareAccount {
+            name: "production".to_owned(),
+            account_id: AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap(),
+            key_rotation_interval_days: None,
+            rotation: RotationPolicy {
+                max_key_age: Some(SignedDuration::from_hours(30 * 24)),
+                ..RotationPolicy::default()
+            },
+        });
+        desired
+    }
+
+    fn live(last_rotation: &str) -> LiveState {
+        let mut live = LiveState::default();
+        live.cloudflare.insert(
+            "production".to_owned(),
+            CloudflareLive {
+                key_rotation_interval_days: 90.0,
+                last_key_rotation_at: Some(at(last_rotation)),
+                days_until_next_rotation: None,
+            },
+        );
+        live
+    }
+
+    /// An API whose reads return `reads` in turn (the last one again once they run out) and
+    /// whose writes are recorded and succeed.
+    struct FakeApi {
+        reads: RefCell<Vec<LiveState>>,
+        writes: Cell<usize>,
+    }
+
+    impl FakeApi {
+        fn reading(reads: Vec<LiveState>) -> Self {
+            Self {
+                reads: RefCell::new(reads),
+                writes: Cell::new(0),
+            }
+        }
+    }
+
+    impl LiveReader for FakeApi {
+        async fn read_live(
+            &self,
+            _desired: &DesiredState,
+            on_read: &(dyn Fn() + Sync),
+        ) -> Result<LiveState, Vec<ProviderError>> {
+            on_read();
+            let mut reads = self.reads.borrow_mut();
+            Ok(if reads.len() > 1 {
+                reads.remove(0)
+            } else {
+                reads[0].clone()
+            })
+        }
+    }
+
+    impl ActionWriter for FakeApi {
+        async fn write(
+            &self,
+            _resource: &crate::plan::ResourcePlan,
+            _action: &crate::plan::Action,
+        ) -> Result<Executed, ProviderError> {
+            self.writes.set(self.writes.get() + 1);
+            Ok(Executed {
+                effect: ActionEffect::confirmed(Some(at(NOW))),
+                secret: None,
+            })
+        }
+
+        async fn read_last_rotation(
+            &self,
+            _resource: &crate::plan::ResourcePlan,
+        ) -> Result<Option<Timestamp>, ProviderError> {
+            Ok(None)
+        }
+    }
+
+    /// A UI that answers the prompt with `answer` and records what it was shown.
+    struct FakeUi {
+        answer: bool,
+        asked: Cell<bool>,
+        settled: RefCell<Vec<String>>,
+    }
+
+    struct Silent;
+
+    impl Ticker for Silent {
+        fn advance(&self, _steps: usize) {}
+        fn println(&self, _line: &str) {}
+        fn finish(&self) {}
+    }
+
+    impl ApplyUi for FakeUi {
+        fn progress(&self, _total: usize, _label: &'static str) -> Box<dyn Ticker + '_> {
+            Box::new(Silent)
+        }
+        fn show_plan(&self, _plan: &Plan) {}
+        fn approve(&self, _plan: &Plan) -> Result<bool, ApplyError> {
+            self.asked.set(true);
+            Ok(self.answer)
+        }
+        fn applying(&self) {}
+        fn settled(&self, entries: &[ActionReport], _ticker: &dyn Ticker) {
+            let names = entries.iter().map(|entry| entry.resource.clone());
+            self.settled.borrow_mut().extend(names);
+        }
+    }
+
+    fn ui(answer: bool) -> FakeUi {
+        FakeUi {
+            answer,
+            asked: Cell::new(false),
+            settled: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn options() -> ApplyOptions {
+        ApplyOptions {
+            parallelism: 1,
+            fail_fast: false,
+            recovery_dir: PathBuf::from("/nonexistent/recovered"),
+            allow_rapid_rotation: false,
+        }
+    }
+
+    fn fresh() -> PlanSource {
+        PlanSource::Fresh {
+            options: PlanOptions::default(),
+            now: None,
+        }
+    }
+
+    fn run(
+        api: &FakeApi,
+        source: PlanSource,
+        approval: Approval,
+        ui: &FakeUi,
+    ) -> Result<Applied, ApplyError> {
+        let clock = FixedClock(at(NOW));
+        let engine = Engine {
+            providers: api,
+            clock: &clock,
+            stop: StopSignal::new(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(engine.run(&desired(), source, approval, &options(), ui))
+    }
+
+    #[test]
+    fn a_fresh_apply_plans_at_the_clocks_instant_and_writes() {
+        let api = FakeApi::reading(vec![live("2026-09-25T12:00:00Z")]);
+        let ui = ui(true);
+        let applied = run(&api, fresh(), Approval::Given, &ui).unwrap();
+        assert_eq!(applied.plan.now, at(NOW));
+        assert!(applied.report.succeeded());
+        assert_eq!(api.writes.get(), 1);
+        assert!(!ui.asked.get());
+        assert_eq!(*ui.settled.borrow(), ["production"]);
+    }
+
+    #[test]
+    fn the_clock_decides_what_is_due() {
+        // 25 days old by the clock: under max_key_age 30d, so nothing to do.
+        let api = FakeApi::reading(vec![live("2026-10-30T12:00:00Z")]);
+        let applied = run(&api, fresh(), Approval::Given, &ui(true)).unwrap();
+        assert!(applied.plan.is_empty());
+        assert_eq!(api.writes.get(), 0);
+    }
+
+    #[test]
+    fn only_a_yes_writes() {
+        let api = FakeApi::reading(vec![live("2026-09-25T12:00:00Z")]);
+        let ui = ui(false);
+        let refused = run(&api, fresh(), Approval::Ask, &ui);
+        assert!(matches!(refused, Err(ApplyError::Cancelled)));
+        assert!(ui.asked.get());
+        assert_eq!(api.writes.get(), 0);
+    }
+
+    #[test]
+    fn a_change_while_the_prompt_was_open_writes_nothing() {
+        let before = live("2026-09-25T12:00:00Z");
+        let meanwhile = live("2026-11-24T11:00:00Z");
+        let api = FakeApi::reading(vec![before, meanwhile]);
+        let refused = run(&api, fresh(), Approval::Ask, &ui(true));
+        assert!(
+            matches!(refused, Err(ApplyError::ChangedWhileWaiting(changes)) if changes.len() == 1)
+        );
+        assert_eq!(api.writes.get(), 0);
+    }
+
+    #[test]
+    fn the_guardrail_refuses_before_any_write() {
+        let api = FakeApi::reading(vec![live("2026-09-25T12:00:00Z")]);
+        let source = PlanSource::Fresh {
+            options: PlanOptions {
+                allow_rapid_rotation: false,
+                max_rotations: Some(0),
+            },
+            now: None,
+        };
+        let refused = run(&api, source, Approval::Given, &ui(true));
+        assert!(matches!(
+            refused,
+            Err(ApplyError::OverLimit {
+                rotations: 1,
+                limit: 0
+            })
+        ));
+        assert_eq!(api.writes.get(), 0);
+    }
+
+    fn saved(observed: LiveState) -> SavedPlan {
+        let desired = desired();
+        let plan = plan(&desired, &observed, at(NOW), PlanOptions::default()).unwrap();
+        SavedPlan::new(&desired, SavedOptions::default(), observed, plan)
+    }
+
+    #[test]
+    fn a_saved_plan_applies_when_what_it_touches_is_unchanged() {
+        let observed = live("2026-09-25T12:00:00Z");
+        let verified = saved(observed.clone())
+            .verify(Path::new("plan.json"), &desired(), None)
+            .unwrap();
+        let api = FakeApi::reading(vec![observed]);
+        let applied = run(
+            &api,
+            PlanSource::Saved(verified),
+            Approval::Given,
+            &ui(true),
+        )
+        .unwrap();
+        assert!(applied.report.succeeded());
+        assert_eq!(api.writes.get(), 1);
+    }
+
+    #[test]
+    fn a_saved_plan_whose_resource_moved_is_stale_and_writes_nothing() {
+        let verified = saved(live("2026-09-25T12:00:00Z"))
+            .verify(Path::new("plan.json"), &desired(), None)
+            .unwrap();
+        let api = FakeApi::reading(vec![live("2026-11-20T12:00:00Z")]);
+        let refused = run(
+            &api,
+            PlanSource::Saved(verified),
+            Approval::Given,
+            &ui(true),
+        );
+        assert!(matches!(refused, Err(ApplyError::Stale { .. })));
+        assert_eq!(api.writes.get(), 0);
+    }
+
+    #[test]
+    fn an_edited_saved_plan_is_refused_offline() {
+        let mut edited = saved(live("2026-09-25T12:00:00Z"));
+        edited.plan.resources[0].actions.clear();
+        let refused = edited.verify(Path::new("plan.json"), &desired(), None);
+        assert!(matches!(refused, Err(ApplyError::NotReproducible { .. })));
+    }
+
+    #[test]
+    fn a_saved_plan_of_a_changed_file_is_stale() {
+        let mut changed = desired();
+        changed.digest = "another digest".to_owned();
+        let refused =
+            saved(live("2026-09-25T12:00:00Z")).verify(Path::new("plan.json"), &changed, None);
+        assert!(matches!(refused, Err(ApplyError::Stale { .. })));
+    }
+
+    #[test]
+    fn a_saved_plan_round_trips_through_its_file_as_data() {
+        let plan = saved(live("2026-09-25T12:00:00Z"));
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("plan.json");
+        plan.write(&path).unwrap();
+        let read = SavedPlan::read(&path).unwrap();
+        assert_eq!(read, plan);
+    }
+}

@@ -1,0 +1,141 @@
+//! Why the apply engine refused or could not run a plan. Every refusal says that nothing was
+//! changed and what to do next.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::sink::SinkError;
+use crate::plan::PlanError;
+use crate::provider::ProviderError;
+
+/// An apply that did not write anything, and why.
+#[derive(Debug)]
+pub enum ApplyError {
+    /// Reading the live state failed.
+    Provider(Vec<ProviderError>),
+    /// The desired and live states do not belong together.
+    Plan(PlanError),
+    /// A `--target` names no resource of the file.
+    Targets(String),
+    /// The saved plan could not be read, or is not a saved plan of this keyrot.
+    SavedPlan(String),
+    /// The desired-state file, or a resource the saved plan touches, changed since it was made.
+    Stale {
+        /// The saved plan.
+        plan_file: PathBuf,
+        /// What changed, one line each.
+        reasons: Vec<String>,
+    },
+    /// The saved plan is not what this keyrot computes from the state it recorded.
+    NotReproducible {
+        /// The saved plan.
+        plan_file: PathBuf,
+    },
+    /// More rotations than allowed: a guardrail, exit 3.
+    OverLimit {
+        /// The plan's rotations.
+        rotations: usize,
+        /// The limit in force.
+        limit: u32,
+    },
+    /// A sink (or the recovery directory) cannot take a secret, so no key was rotated.
+    UnusableSinks(Vec<(String, SinkError)>),
+    /// Approval was needed and there was no terminal to ask on.
+    NoTerminal,
+    /// The prompt could not be written or answered.
+    Prompt(String),
+    /// The answer was not `yes`.
+    Cancelled,
+    /// The live state changed while the prompt was open.
+    ChangedWhileWaiting(Vec<String>),
+}
+
+impl ApplyError {
+    /// True for a guardrail's refusal, which has its own exit code.
+    pub fn is_guardrail(&self) -> bool {
+        matches!(self, Self::OverLimit { .. })
+    }
+}
+
+impl fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Self::Provider(errors) => {
+                for (index, error) in errors.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str("\nerror: ")?;
+                    }
+                    write!(f, "{error}")?;
+                }
+                Ok(())
+            }
+            Self::Plan(error) => write!(f, "{error}"),
+            Self::Targets(message) | Self::SavedPlan(message) => f.write_str(message),
+            Self::Stale { plan_file, reasons } => write!(
+                f,
+                "plan is stale: {} no longer matches what it was made from; nothing was changed. \
+                 Run `keyrot plan --out` again.\n  {}",
+                plan_file.display(),
+                reasons.join("\n  ")
+            ),
+            Self::NotReproducible { plan_file } => write!(
+                f,
+                "{}: the saved plan is not what this keyrot computes from the state it recorded \
+                 (was it edited, or made by another version?); nothing was changed. Run `keyrot \
+                 plan --out` again",
+                plan_file.display()
+            ),
+            Self::OverLimit { rotations, limit } => write!(
+                f,
+                "refusing to apply: the plan rotates {rotations} keys, more than the limit of \
+                 {limit} (settings.max_rotations_per_apply or --max-rotations); nothing was \
+                 changed. To apply it anyway, run apply with --max-rotations {rotations}, or \
+                 target fewer resources."
+            ),
+            Self::UnusableSinks(unusable) => {
+                let list: Vec<String> = unusable
+                    .iter()
+                    .map(|(resource, error)| format!("  {resource}: {error}"))
+                    .collect();
+                write!(
+                    f,
+                    "refusing to apply: {} cannot take a new secret, so no key was rotated:\n{}",
+                    if unusable.len() == 1 {
+                        "a secret sink"
+                    } else {
+                        "secret sinks"
+                    },
+                    list.join("\n")
+                )
+            }
+            Self::NoTerminal => f.write_str(
+                "apply needs approval, and there is no terminal to ask on; nothing was changed. \
+                 Pass --auto-approve to apply without asking.",
+            ),
+            Self::Prompt(message) => f.write_str(message),
+            Self::Cancelled => {
+                f.write_str("apply cancelled: only 'yes' approves; nothing was changed")
+            }
+            Self::ChangedWhileWaiting(changes) => write!(
+                f,
+                "the live state changed while waiting for approval; nothing was changed. Run \
+                 `keyrot apply` again to see a fresh plan.\n  {}",
+                changes.join("\n  ")
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ApplyError {}
+
+impl From<Vec<ProviderError>> for ApplyError {
+    fn from(errors: Vec<ProviderError>) -> Self {
+        Self::Provider(errors)
+    }
+}
+
+impl From<PlanError> for ApplyError {
+    fn from(error: PlanError) -> Self {
+        Self::Plan(error)
+    }
+}

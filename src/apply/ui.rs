@@ -1,0 +1,31 @@
+//! What the apply engine needs from whoever runs it: progress, the plan shown, a `yes`, and
+//! each resource's outcomes as they settle. The command line implements it; tests can too.
+
+use super::ApplyError;
+use super::report::ActionReport;
+use crate::plan::Plan;
+
+/// A progress indicator over a known number of steps.
+pub trait Ticker: Sync {
+    /// `steps` more steps done.
+    fn advance(&self, steps: usize);
+    /// Prints a line of output without tearing the indicator.
+    fn println(&self, line: &str);
+    /// Removes the indicator.
+    fn finish(&self);
+}
+
+/// The engine's view of the person or program running it.
+pub trait ApplyUi {
+    /// A progress indicator over `total` steps, labelled `label`.
+    fn progress(&self, total: usize, label: &'static str) -> Box<dyn Ticker + '_>;
+    /// The plan about to be checked and applied.
+    fn show_plan(&self, plan: &Plan);
+    /// Asks for approval of `plan`; true only for an explicit yes.
+    fn approve(&self, plan: &Plan) -> Result<bool, ApplyError>;
+    /// The first write is about to be sent.
+    fn applying(&self);
+    /// One resource's outcomes, in file order, as soon as they and every earlier resource's
+    /// have settled.
+    fn settled(&self, entries: &[ActionReport], ticker: &dyn Ticker);
+}

@@ -1,0 +1,135 @@
+//! The command line's side of the apply engine: progress bars, the plan and the prompt, Ctrl-C
+//! while writes run, each outcome as it settles, then the report and the exit code. Shared by
+//! `keyrot apply` and `keyrot demo`.
+
+use std::cell::RefCell;
+
+use tokio::task::JoinHandle;
+
+use super::args::OutputFormat;
+use super::context::RunContext;
+use super::emit::{print_apply, print_plan, source};
+use super::exit::{CliError, Exit};
+use super::output::{sayln, warn};
+use super::prompt::confirm_apply;
+use crate::apply::{ActionReport, Applied, ApplyError, ApplyUi, StopReason, StopSignal, Ticker};
+use crate::config::DesiredState;
+use crate::plan::Plan;
+use crate::render::{Command, render_apply_summary, render_outcome};
+
+/// The terminal's view of one apply.
+pub struct TerminalUi<'a> {
+    context: &'a RunContext,
+    desired: &'a DesiredState,
+    format: OutputFormat,
+    /// Whether the plan is printed before it is applied (the demo printed it already).
+    shows_plan: bool,
+    stop: StopSignal,
+    interrupts: RefCell<Option<JoinHandle<()>>>,
+}
+
+impl<'a> TerminalUi<'a> {
+    /// A UI printing in `format`, whose Ctrl-C fires `stop` once writes have begun.
+    pub fn new(
+        context: &'a RunContext,
+        desired: &'a DesiredState,
+        format: OutputFormat,
+        stop: StopSignal,
+    ) -> Self {
+        Self {
+            context,
+            desired,
+            format,
+            shows_plan: true,
+            stop,
+            interrupts: RefCell::new(None),
+        }
+    }
+
+    /// The same UI, not printing the plan again.
+    pub fn without_plan(self) -> Self {
+        Self {
+            shows_plan: false,
+            ..self
+        }
+    }
+
+    fn human(&self) -> bool {
+        self.format == OutputFormat::Human
+    }
+
+    /// Prints what the apply did and tells how it ended.
+    pub fn finish(&self, applied: &Applied) -> Result<Exit, CliError> {
+        if let Some(watcher) = self.interrupts.borrow_mut().take() {
+            watcher.abort();
+        }
+        let Applied { plan, report } = applied;
+        if plan.is_empty() && self.human() {
+            sayln("Nothing to apply.");
+            return Ok(Exit::Success);
+        }
+        if self.human() {
+            let summary = render_apply_summary(report, plan, self.context.style);
+            sayln(&format!("\n{summary}"));
+        } else {
+            print_apply(plan, report, source(self.desired), self.format);
+        }
+        if report.interrupted {
+            return Ok(Exit::Interrupted);
+        }
+        if report.succeeded() {
+            return Ok(Exit::Success);
+        }
+        Err(CliError::ActionsFailed {
+            source: self.desired.source.clone(),
+        })
+    }
+}
+
+impl ApplyUi for TerminalUi<'_> {
+    fn progress(&self, total: usize, label: &'static str) -> Box<dyn Ticker + '_> {
+        Box::new(self.context.progress_bar(total, label))
+    }
+
+    fn show_plan(&self, plan: &Plan) {
+        if self.shows_plan && self.human() {
+            let from = source(self.desired);
+            print_plan(plan, from, self.format, Command::Apply, self.context.style);
+        }
+    }
+
+    fn approve(&self, _plan: &Plan) -> Result<bool, ApplyError> {
+        confirm_apply()
+    }
+
+    fn applying(&self) {
+        if self.shows_plan && self.human() {
+            sayln("");
+        }
+        let watcher = tokio::spawn(watch_interrupts(self.stop.clone()));
+        *self.interrupts.borrow_mut() = Some(watcher);
+    }
+
+    fn settled(&self, entries: &[ActionReport], ticker: &dyn Ticker) {
+        if self.human() {
+            for entry in entries {
+                ticker.println(&render_outcome(entry, self.context.style));
+            }
+        }
+    }
+}
+
+/// The first Ctrl-C stops new actions and lets in-flight ones finish; a second exits at once.
+async fn watch_interrupts(stop: StopSignal) {
+    if tokio::signal::ctrl_c().await.is_err() {
+        return;
+    }
+    stop.stop(StopReason::Interrupted);
+    warn(
+        "\nInterrupted: no new actions will start; in-flight ones are finishing. \
+         Press Ctrl-C again to exit at once.",
+    );
+    if tokio::signal::ctrl_c().await.is_ok() {
+        std::process::exit(130);
+    }
+}

@@ -1,0 +1,34 @@
+//! What Cloudflare's documents say that keyrot relies on outside this folder: the range of
+//! `key_rotation_interval_days` and the error code of an account whose Access keys are not
+//! enabled. Validation, the editor schema and import read them from here.
+
+/// The shortest automatic rotation interval Cloudflare accepts, in days.
+pub const MIN_INTERVAL_DAYS: u16 = 21;
+/// The longest automatic rotation interval Cloudflare accepts, in days.
+pub const MAX_INTERVAL_DAYS: u16 = 365;
+
+/// The error code of `GET /accounts/{id}/access/keys` for an account whose Access key
+/// configuration is not enabled.
+pub const CODE_NOT_ENABLED: i64 = 12109;
+
+/// The interval keyrot can manage for a live value: a whole number of days in Cloudflare's
+/// range, or none.
+pub fn manageable_interval(days: f64) -> Option<u16> {
+    let range = f64::from(MIN_INTERVAL_DAYS)..=f64::from(MAX_INTERVAL_DAYS);
+    (days.fract() == 0.0 && range.contains(&days)).then_some(days as u16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_whole_days_in_range_are_manageable() {
+        assert_eq!(manageable_interval(21.0), Some(21));
+        assert_eq!(manageable_interval(365.0), Some(365));
+        assert_eq!(manageable_interval(20.0), None);
+        assert_eq!(manageable_interval(366.0), None);
+        assert_eq!(manageable_interval(30.5), None);
+        assert_eq!(manageable_interval(f64::NAN), None);
+    }
+}

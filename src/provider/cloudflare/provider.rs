@@ -1,0 +1,121 @@
+//! Cloudflare behind the provider seam: each account read on its own, updates and rotates sent
+//! as planned.
+
+use futures_util::future::BoxFuture;
+use futures_util::{FutureExt, StreamExt, stream};
+use jiff::Timestamp;
+
+use super::client::{AccountRef, CloudflareClient};
+use crate::config::{AccountId, CloudflareAccount, DesiredState};
+use crate::http::HttpSettings;
+use crate::plan::{Action, CloudflareLive, ResourcePlan, Vendor, vendors};
+use crate::provider::{ActionEffect, Executed, LiveRead, Provider, ProviderError};
+
+/// A client for the accounts of `desired`, configured through `var`; none when it names no
+/// account, so a file without Cloudflare needs no Cloudflare credentials.
+pub fn configured(
+    desired: &DesiredState,
+    var: &dyn Fn(&str) -> Option<String>,
+    settings: &HttpSettings,
+) -> Result<Option<CloudflareClient>, ProviderError> {
+    if desired.cloudflare_accounts.is_empty() {
+        return Ok(None);
+    }
+    let settings = HttpSettings {
+        rate_limit: desired.cloudflare_rate_limit,
+        ..settings.clone()
+    };
+    CloudflareClient::from_env(var, settings).map(Some)
+}
+
+/// Reads one account, then tells `on_read`.
+async fn read_account<'a>(
+    client: &CloudflareClient,
+    account: &'a CloudflareAccount,
+    on_read: &(dyn Fn() + Sync),
+) -> (&'a CloudflareAccount, Result<CloudflareLive, ProviderError>) {
+    let reference = AccountRef {
+        name: &account.name,
+        account_id: &account.account_id,
+    };
+    let read = client.read(reference).await;
+    on_read();
+    (account, read)
+}
+
+fn account_id(resource: &ResourcePlan) -> Result<AccountId, ProviderError> {
+    AccountId::parse(&resource.target.id).map_err(ProviderError::Setup)
+}
+
+impl Provider for CloudflareClient {
+    fn vendor(&self) -> &'static Vendor {
+        &vendors::CLOUDFLARE
+    }
+
+    fn read_live<'a>(
+        &'a self,
+        desired: &'a DesiredState,
+        parallelism: usize,
+        on_read: &'a (dyn Fn() + Sync),
+    ) -> BoxFuture<'a, LiveRead> {
+        async move {
+            // The reads are made up front so the boxed future's type names no closure.
+            let reads: Vec<_> = desired
+                .cloudflare_accounts
+                .iter()
+                .map(|account| read_account(self, account, on_read))
+                .collect();
+            let reads = stream::iter(reads).buffered(parallelism.max(1));
+            let results: Vec<_> = reads.collect().await;
+            let mut read = LiveRead::default();
+            for (account, result) in results {
+                match result {
+                    Ok(state) => {
+                        read.live.cloudflare.insert(account.name.clone(), state);
+                    }
+                    Err(error) => read.errors.push(error),
+                }
+            }
+            read
+        }
+        .boxed()
+    }
+
+    fn read_last_rotation<'a>(
+        &'a self,
+        resource: &'a ResourcePlan,
+    ) -> BoxFuture<'a, Result<Option<Timestamp>, ProviderError>> {
+        async move {
+            let account_id = account_id(resource)?;
+            let reference = AccountRef {
+                name: &resource.name,
+                account_id: &account_id,
+            };
+            Ok(self.read(reference).await?.last_key_rotation_at)
+        }
+        .boxed()
+    }
+
+    fn write<'a>(
+        &'a self,
+        resource: &'a ResourcePlan,
+        action: &'a Action,
+    ) -> BoxFuture<'a, Result<Executed, ProviderError>> {
+        async move {
+            let account_id = account_id(resource)?;
+            let reference = AccountRef {
+                name: &resource.name,
+                account_id: &account_id,
+            };
+            let after = match action {
+                Action::UpdateInterval { to, .. } => self.update_interval(reference, *to).await,
+                Action::Rotate { .. } => self.rotate(reference).await,
+            }?;
+            Ok(Executed {
+                effect: ActionEffect::confirmed(after.last_key_rotation_at),
+                secret: None,
+            })
+        }
+        .boxed()
+    }
+}

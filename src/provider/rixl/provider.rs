@@ -1,0 +1,115 @@
+//! RIXL behind the provider seam: the keys listed once and picked by ID, rotates that return a
+//! new secret exactly once.
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use jiff::Timestamp;
+
+use super::client::{KeyRef, RixlClient};
+use crate::config::DesiredState;
+use crate::http::HttpSettings;
+use crate::plan::{Action, ResourcePlan, Vendor, vendors};
+use crate::provider::{ActionEffect, Executed, LiveRead, Provider, ProviderError};
+
+/// A client for the keys of `desired`, configured through `var`; none when it names no key.
+pub fn configured(
+    desired: &DesiredState,
+    var: &dyn Fn(&str) -> Option<String>,
+    settings: &HttpSettings,
+) -> Result<Option<RixlClient>, ProviderError> {
+    if desired.rixl.keys.is_empty() {
+        return Ok(None);
+    }
+    let settings = HttpSettings {
+        rate_limit: desired.rixl.rate_limit,
+        ..settings.clone()
+    };
+    RixlClient::from_env(var, desired.rixl.api.clone(), settings).map(Some)
+}
+
+fn key_ref(resource: &ResourcePlan) -> KeyRef<'_> {
+    KeyRef {
+        name: &resource.name,
+        key_id: &resource.target.id,
+    }
+}
+
+impl Provider for RixlClient {
+    fn vendor(&self) -> &'static Vendor {
+        &vendors::RIXL
+    }
+
+    fn read_live<'a>(
+        &'a self,
+        desired: &'a DesiredState,
+        _parallelism: usize,
+        on_read: &'a (dyn Fn() + Sync),
+    ) -> BoxFuture<'a, LiveRead> {
+        async move {
+            let mut read = LiveRead::default();
+            let listed = match self.list().await {
+                Ok(listed) => listed,
+                Err(error) => {
+                    read.errors.push(error);
+                    return read;
+                }
+            };
+            for key in &desired.rixl.keys {
+                on_read();
+                match listed.get(&key.key_id) {
+                    Some(state) => {
+                        read.live.rixl.insert(key.name.clone(), state.clone());
+                    }
+                    None => read.errors.push(ProviderError::KeyNotFound {
+                        resource: KeyRef {
+                            name: &key.name,
+                            key_id: &key.key_id,
+                        }
+                        .label(),
+                        listed: listed.len(),
+                    }),
+                }
+            }
+            read
+        }
+        .boxed()
+    }
+
+    fn read_last_rotation<'a>(
+        &'a self,
+        resource: &'a ResourcePlan,
+    ) -> BoxFuture<'a, Result<Option<Timestamp>, ProviderError>> {
+        async move {
+            let listed = self.list().await?;
+            match listed.get(&resource.target.id) {
+                Some(key) => Ok(key.created_at),
+                None => Err(ProviderError::KeyNotFound {
+                    resource: key_ref(resource).label(),
+                    listed: listed.len(),
+                }),
+            }
+        }
+        .boxed()
+    }
+
+    fn write<'a>(
+        &'a self,
+        resource: &'a ResourcePlan,
+        action: &'a Action,
+    ) -> BoxFuture<'a, Result<Executed, ProviderError>> {
+        async move {
+            let Action::Rotate { .. } = action else {
+                return Err(ProviderError::Setup(format!(
+                    "{}: RIXL keys have no rotation interval to update",
+                    key_ref(resource).label()
+                )));
+            };
+            let rotated = self.rotate(key_ref(resource)).await?;
+            Ok(Executed {
+                effect: ActionEffect::confirmed(rotated.live.created_at),
+                secret: Some(rotated.secret),
+            })
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,50 @@
+//! The seam every vendor's API sits behind: read the live state of the resources a desired state
+//! names, read one resource's last rotation (what settling an unknown rotate needs), and write
+//! one planned action. A vendor implements [`Provider`] in its own folder.
+
+use futures_util::future::BoxFuture;
+use jiff::Timestamp;
+
+use super::ProviderError;
+use super::execute::Executed;
+use crate::config::DesiredState;
+use crate::plan::{Action, LiveState, ResourcePlan, Vendor};
+
+/// What one vendor's read of the live state found: every resource it could read, and every
+/// read that failed.
+#[derive(Debug, Default)]
+pub struct LiveRead {
+    /// The resources read, under this vendor's part of the live state.
+    pub live: LiveState,
+    /// The reads that failed.
+    pub errors: Vec<ProviderError>,
+}
+
+/// One vendor's API, configured for one run.
+pub trait Provider: Send + Sync {
+    /// Which vendor this is; resource plans whose target names it are sent here.
+    fn vendor(&self) -> &'static Vendor;
+
+    /// Reads every resource of this vendor that `desired` names, at most `parallelism` at
+    /// once, calling `on_read` as each one settles.
+    fn read_live<'a>(
+        &'a self,
+        desired: &'a DesiredState,
+        parallelism: usize,
+        on_read: &'a (dyn Fn() + Sync),
+    ) -> BoxFuture<'a, LiveRead>;
+
+    /// The resource's last rotation as the API reports it now (`None`: the API does not say).
+    fn read_last_rotation<'a>(
+        &'a self,
+        resource: &'a ResourcePlan,
+    ) -> BoxFuture<'a, Result<Option<Timestamp>, ProviderError>>;
+
+    /// Performs one planned action. A rotate is sent once: an error whose
+    /// [`ProviderError::outcome_unknown`] is true leaves it open whether it happened.
+    fn write<'a>(
+        &'a self,
+        resource: &'a ResourcePlan,
+        action: &'a Action,
+    ) -> BoxFuture<'a, Result<Executed, ProviderError>>;
+}
