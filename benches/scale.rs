@@ -365,7 +365,6 @@ fn plan_and_render(scenario: &Scenario) -> Row {
 fn plan_and_render_only(count: usize) {
     let mut desired = DesiredState::empty("keyrot.yaml");
     let mut live = LiveState::default();
-    live.cloudflare.reserve(count);
     for n in 0..count {
         let name = format!("account-{n}");
         desired.cloudflare_accounts.push(CloudflareAccount {

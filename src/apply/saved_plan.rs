@@ -146,7 +146,7 @@ impl SavedPlan {
             max_rotations,
         };
         let recomputed = plan(desired, &self.observed, self.now, options)?;
-        if recomputed.resources != self.plan.resources {
+        if !same_data(&recomputed, &self.plan) {
             return Err(ApplyError::NotReproducible {
                 plan_file: path.to_owned(),
             });
@@ -157,6 +157,14 @@ impl SavedPlan {
             observed: self.observed,
         })
     }
+}
+
+/// True when two plans record the same resources, actions, reasons and values, compared as
+/// the saved file records them (a file sink by the path the desired-state file gives, which
+/// resolves wherever the plan is applied).
+fn same_data(recomputed: &Plan, saved: &Plan) -> bool {
+    let recorded = |plan: &Plan| serde_json::to_value(&plan.resources).ok();
+    recorded(recomputed).is_some_and(|value| Some(value) == recorded(saved))
 }
 
 /// Why a saved plan of another format version is refused, naming the keyrot that wrote it.

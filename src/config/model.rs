@@ -148,7 +148,9 @@ pub enum SecretSink {
     File {
         /// The path as written in the desired-state file, for messages.
         shown: String,
-        /// The path resolved against the desired-state file's directory.
+        /// The path resolved against the desired-state file's directory; not saved in a plan,
+        /// which may be applied from another working copy.
+        #[serde(skip)]
         path: PathBuf,
     },
     /// A command that reads the secret on its stdin.

@@ -1,6 +1,6 @@
 //! The live state the planner compares against, as providers read it.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveState {
     /// Cloudflare accounts' Access key configuration, by resource name.
-    pub cloudflare: HashMap<String, CloudflareLive>,
+    pub cloudflare: BTreeMap<String, CloudflareLive>,
     /// RIXL API keys as listed, by resource name.
-    pub rixl: HashMap<String, RixlLive>,
+    pub rixl: BTreeMap<String, RixlLive>,
 }
 
 /// One RIXL API key as `GET /platform/api-keys` listed it (never with a secret).

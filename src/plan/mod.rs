@@ -10,7 +10,7 @@ mod rotation;
 mod target;
 mod words;
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use jiff::Timestamp;
 
@@ -81,7 +81,7 @@ pub fn plan(
 }
 
 fn live_of<'a, T>(
-    states: &'a HashMap<String, T>,
+    states: &'a BTreeMap<String, T>,
     provider: &'static str,
     name: &str,
 ) -> Result<&'a T, PlanError> {
