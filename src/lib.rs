@@ -8,3 +8,4 @@ pub mod plan;
 pub mod provider;
 pub mod render;
 pub mod sandbox;
+pub mod state;

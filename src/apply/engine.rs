@@ -8,14 +8,17 @@ use super::ApplyOptions;
 use super::checks::{refuse_over_limit, refuse_unusable_sinks};
 use super::clock::Clock;
 use super::error::ApplyError;
-use super::execute::execute;
+use super::execute::{Run, execute};
+use super::journal::Journal;
+use super::recovery::settle_journal;
 use super::report::ApplyReport;
 use super::saved_plan::VerifiedPlan;
 use super::stop::StopSignal;
 use super::ui::ApplyUi;
 use crate::config::DesiredState;
-use crate::plan::{LiveState, Plan, PlanOptions, plan};
+use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
 use crate::provider::{ActionWriter, LiveReader};
+use crate::state::StateBackend;
 
 /// Where the plan to apply comes from.
 pub enum PlanSource {
@@ -58,6 +61,8 @@ pub struct Engine<'a, P> {
     pub clock: &'a dyn Clock,
     /// Set by an interrupt or by `--fail-fast`: no new actions.
     pub stop: StopSignal,
+    /// The lock and the journal.
+    pub state: &'a dyn StateBackend,
 }
 
 impl<P: LiveReader + ActionWriter> Engine<'_, P> {
@@ -70,7 +75,12 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         options: &ApplyOptions,
         ui: &impl ApplyUi,
     ) -> Result<Applied, ApplyError> {
-        let (plan, observed) = self.prepare(desired, source, ui).await?;
+        let holder = &options.holder;
+        let _lock = self.state.lock(holder, options.lock_timeout).await?;
+        let by = format!("{}@{}", holder.user, holder.host);
+        let journal = Journal::new(self.state, self.clock, &holder.run_id, &by, &holder.command);
+        let lost = settle_journal(self.providers, self.state, &journal, None).await?;
+        let (plan, observed) = self.prepare(desired, source, lost, ui).await?;
         ui.show_plan(&plan);
         if plan.is_empty() {
             return Ok(Applied {
@@ -90,7 +100,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             }
         }
         ui.applying();
-        let report = self.execute(&plan, options, ui).await;
+        let report = self.execute(&plan, options, &journal, ui).await;
         Ok(Applied { plan, report })
     }
 
@@ -99,13 +109,24 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         &self,
         desired: &DesiredState,
         source: PlanSource,
+        lost: Vec<LostSecret>,
         ui: &impl ApplyUi,
     ) -> Result<(Plan, LiveState), ApplyError> {
+        let lost = only_named(lost, desired);
         match source {
             PlanSource::Fresh { options, now } => {
-                let live = self.read_live(desired, ui).await?;
+                let mut live = self.read_live(desired, ui).await?;
+                live.lost_secrets = lost;
                 let now = now.unwrap_or_else(|| self.clock.now());
                 Ok((plan(desired, &live, now, options)?, live))
+            }
+            PlanSource::Saved(verified) if verified.observed.lost_secrets != lost => {
+                Err(ApplyError::Stale {
+                    plan_file: verified.path,
+                    reasons: vec![
+                        "the journal's lost secrets changed since the plan was made".to_owned(),
+                    ],
+                })
             }
             PlanSource::Saved(verified) => {
                 let changes = self
@@ -163,24 +184,38 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
     }
 
     /// Carries out an approved plan, telling `ui` each resource's outcomes as they settle.
-    async fn execute(&self, plan: &Plan, options: &ApplyOptions, ui: &impl ApplyUi) -> ApplyReport {
+    async fn execute(
+        &self,
+        plan: &Plan,
+        options: &ApplyOptions,
+        journal: &Journal<'_>,
+        ui: &impl ApplyUi,
+    ) -> ApplyReport {
         let counts = plan.counts();
         let ticker = ui.progress(counts.updates + counts.rotations, "applying");
-        let report = execute(
-            plan,
-            self.providers,
+        let run = Run {
+            writer: self.providers,
             options,
-            self.clock,
-            &self.stop,
-            |entries| {
-                ui.settled(entries, ticker.as_ref());
-                ticker.advance(entries.len());
-            },
-        )
+            clock: self.clock,
+            stop: &self.stop,
+            journal: Some(journal),
+        };
+        let report = execute(plan, &run, |entries| {
+            ui.settled(entries, ticker.as_ref());
+            ticker.advance(entries.len());
+        })
         .await;
         ticker.finish();
         report
     }
+}
+
+/// The lost secrets of resources `desired` names.
+fn only_named(lost: Vec<LostSecret>, desired: &DesiredState) -> Vec<LostSecret> {
+    let names = desired.resource_names();
+    lost.into_iter()
+        .filter(|lost| names.contains(&lost.resource.as_str()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -194,7 +229,9 @@ mod tests {
     use crate::apply::{ActionReport, FixedClock, SavedOptions, SavedPlan, Ticker};
     use crate::config::{AccountId, CloudflareAccount, RotationPolicy};
     use crate::plan::CloudflareLive;
-    use crate::provider::{ActionEffect, Executed, ProviderError};
+    use crate::provider::{ActionEffect, CurrentState, Executed, ProviderError};
+    use crate::state::{LocalBackend, LockHolder, StateBackend, WriteOutcome};
+    use std::time::Duration;
 
     const NOW: &str = "2026-11-24T12:00:00Z";
 
@@ -261,6 +298,18 @@ mod tests {
                 reads[0].clone()
             })
         }
+
+        async fn read_current(
+            &self,
+            name: &str,
+            _target: &crate::plan::Target,
+        ) -> Result<CurrentState, ProviderError> {
+            let live = &self.reads.borrow()[0].cloudflare[name];
+            Ok(CurrentState {
+                last_rotation: live.last_key_rotation_at,
+                interval_days: Some(live.key_rotation_interval_days),
+            })
+        }
     }
 
     impl ActionWriter for FakeApi {
@@ -274,13 +323,6 @@ mod tests {
                 effect: ActionEffect::confirmed(Some(at(NOW))),
                 secret: None,
             })
-        }
-
-        async fn read_last_rotation(
-            &self,
-            _resource: &crate::plan::ResourcePlan,
-        ) -> Result<Option<Timestamp>, ProviderError> {
-            Ok(None)
         }
     }
 
@@ -329,6 +371,8 @@ mod tests {
             fail_fast: false,
             recovery_dir: PathBuf::from("/nonexistent/recovered"),
             allow_rapid_rotation: false,
+            holder: LockHolder::this_process("run1", "keyrot apply", at(NOW), &|_| None),
+            lock_timeout: Duration::ZERO,
         }
     }
 
@@ -345,13 +389,32 @@ mod tests {
         approval: Approval,
         ui: &FakeUi,
     ) -> Result<Applied, ApplyError> {
+        let directory = tempfile::tempdir().unwrap();
+        run_with_state(
+            api,
+            source,
+            approval,
+            ui,
+            &LocalBackend::new(directory.path().into()),
+        )
+    }
+
+    fn run_with_state(
+        api: &FakeApi,
+        source: PlanSource,
+        approval: Approval,
+        ui: &FakeUi,
+        state: &LocalBackend,
+    ) -> Result<Applied, ApplyError> {
         let clock = FixedClock(at(NOW));
         let engine = Engine {
             providers: api,
             clock: &clock,
             stop: StopSignal::new(),
+            state,
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
             .build()
             .unwrap();
         runtime.block_on(engine.run(&desired(), source, approval, &options(), ui))
@@ -419,6 +482,45 @@ mod tests {
             })
         ));
         assert_eq!(api.writes.get(), 0);
+    }
+
+    #[test]
+    fn an_apply_writes_nothing_while_another_holds_the_lock() {
+        let directory = tempfile::tempdir().unwrap();
+        let state = LocalBackend::new(directory.path().into());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let other = LockHolder::this_process("other", "keyrot apply", at(NOW), &|_| None);
+        let _held = runtime
+            .block_on(state.lock(&other, Duration::ZERO))
+            .unwrap();
+        let api = FakeApi::reading(vec![live("2026-09-25T12:00:00Z")]);
+        let refused = run_with_state(&api, fresh(), Approval::Given, &ui(true), &state);
+        let message = refused.unwrap_err().to_string();
+        assert!(message.contains("run other"), "{message}");
+        assert_eq!(api.writes.get(), 0);
+    }
+
+    #[test]
+    fn every_write_is_announced_in_the_journal_and_its_outcome_recorded() {
+        let directory = tempfile::tempdir().unwrap();
+        let state = LocalBackend::new(directory.path().into());
+        let api = FakeApi::reading(vec![live("2026-09-25T12:00:00Z")]);
+        run_with_state(&api, fresh(), Approval::Given, &ui(true), &state).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ledger = crate::state::Ledger::new(&runtime.block_on(state.records()).unwrap());
+        assert_eq!(ledger.writes.len(), 1);
+        let write = &ledger.writes[0];
+        assert_eq!(write.run_id, "run1");
+        assert_eq!(write.intent.resource, "production");
+        assert!(matches!(
+            write.outcome,
+            Some((WriteOutcome::Done { .. }, _, _))
+        ));
     }
 
     fn saved(observed: LiveState) -> SavedPlan {

@@ -7,12 +7,15 @@ use std::path::PathBuf;
 use super::sink::SinkError;
 use crate::plan::PlanError;
 use crate::provider::ProviderError;
+use crate::state::StateError;
 
 /// An apply that did not write anything, and why.
 #[derive(Debug)]
 pub enum ApplyError {
     /// Reading the live state failed.
     Provider(Vec<ProviderError>),
+    /// The lock is held, or the state (lock, journal) could not be read or written.
+    State(StateError),
     /// The desired and live states do not belong together.
     Plan(PlanError),
     /// A `--target` names no resource of the file.
@@ -70,6 +73,7 @@ impl fmt::Display for ApplyError {
                 Ok(())
             }
             Self::Plan(error) => write!(f, "{error}"),
+            Self::State(error) => write!(f, "{error}"),
             Self::Targets(message) | Self::SavedPlan(message) => f.write_str(message),
             Self::Stale { plan_file, reasons } => write!(
                 f,
@@ -131,6 +135,12 @@ impl std::error::Error for ApplyError {}
 impl From<Vec<ProviderError>> for ApplyError {
     fn from(errors: Vec<ProviderError>) -> Self {
         Self::Provider(errors)
+    }
+}
+
+impl From<StateError> for ApplyError {
+    fn from(error: StateError) -> Self {
+        Self::State(error)
     }
 }
 

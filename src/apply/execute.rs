@@ -8,6 +8,7 @@ use jiff::Timestamp;
 
 use super::ApplyOptions;
 use super::clock::Clock;
+use super::journal::{Journal, journaled};
 use super::report::{ActionFailure, ActionReport, ApplyReport, NotStartedBecause, Outcome};
 use super::secret::settle_secret;
 use super::settle::settle_rotation;
@@ -15,73 +16,91 @@ use super::stop::{StopReason, StopSignal};
 use crate::plan::{Action, Plan, ResourcePlan};
 use crate::provider::ActionWriter;
 
-/// Performs every action of `plan` through `writer`. `on_resource` receives each resource's
-/// outcomes as soon as it and every resource before it in the file have settled, so output
-/// keeps the file's order whatever the completion order.
+/// What one execution works with besides the plan.
+pub struct Run<'a, W> {
+    /// The vendors.
+    pub writer: &'a W,
+    /// How to run.
+    pub options: &'a ApplyOptions,
+    /// The real clock.
+    pub clock: &'a dyn Clock,
+    /// No new actions once it fires.
+    pub stop: &'a StopSignal,
+    /// Where each write is announced before it is sent; `None` only in tests of execution
+    /// itself.
+    pub journal: Option<&'a Journal<'a>>,
+}
+
+/// Performs every action of `plan`. `on_resource` receives each resource's outcomes as soon as
+/// it and every resource before it in the file have settled, so output keeps the file's order
+/// whatever the completion order.
 pub async fn execute<W: ActionWriter>(
     plan: &Plan,
-    writer: &W,
-    options: &ApplyOptions,
-    clock: &dyn Clock,
-    stop: &StopSignal,
+    run: &Run<'_, W>,
     mut on_resource: impl FnMut(&[ActionReport]),
 ) -> ApplyReport {
     let mut settled = stream::iter(&plan.resources)
-        .map(|resource| apply_resource(resource, writer, options, clock, stop))
-        .buffered(options.parallelism.max(1));
+        .map(|resource| apply_resource(resource, run))
+        .buffered(run.options.parallelism.max(1));
     let mut report = ApplyReport::default();
     while let Some(entries) = settled.next().await {
         on_resource(&entries);
         report.actions.extend(entries);
     }
-    report.interrupted = stop.reason() == Some(StopReason::Interrupted);
+    report.interrupted = run.stop.reason() == Some(StopReason::Interrupted);
     report
+}
+
+/// What a resource is expected to be before its next action: what the plan observed, then what
+/// this run's own writes left.
+#[derive(Clone, Copy)]
+struct Expected {
+    last_rotation: Option<Timestamp>,
+    interval_days: Option<f64>,
+    /// True when it comes from an answer this run just received, so reading it again right
+    /// before the next write would tell nothing new.
+    fresh: bool,
 }
 
 /// One resource's actions in order. An action is not started after an earlier one of the
 /// resource failed or once the run was told to stop; a rotate is not sent when the API reports
-/// a rotation newer than the one the plan was made from.
+/// a rotation newer than the one the plan was made from; no action is sent when the resource
+/// changed since the plan.
 async fn apply_resource<W: ActionWriter>(
     resource: &ResourcePlan,
-    writer: &W,
-    options: &ApplyOptions,
-    clock: &dyn Clock,
-    stop: &StopSignal,
+    run: &Run<'_, W>,
 ) -> Vec<ActionReport> {
     let mut entries = Vec::with_capacity(resource.actions.len());
     let mut held_back = None;
-    let mut last_rotation = resource.last_rotation;
+    let mut expected = Expected {
+        last_rotation: resource.last_rotation,
+        interval_days: resource.interval_days,
+        fresh: false,
+    };
+    let mut changed: Option<String> = None;
     for action in &resource.actions {
-        let skip = skipped(
-            action,
-            resource,
-            held_back,
-            stop,
-            last_rotation,
-            options,
-            clock,
-        );
+        let skip = match &changed {
+            Some(changes) => Some(Outcome::SkippedChangedSincePlan {
+                changes: changes.clone(),
+            }),
+            None => skipped(action, resource, held_back, expected.last_rotation, run),
+        };
+        let sent = skip.is_none();
         let outcome = match skip {
             Some(outcome) => outcome,
-            None => {
-                let outcome = match write(writer, resource, action, last_rotation).await {
-                    Ok(executed) => settle_secret(resource, executed, &options.recovery_dir).await,
-                    Err(error) => Outcome::Failed(ActionFailure::Provider(error)),
-                };
-                match &outcome {
-                    Outcome::Done(effect) => {
-                        last_rotation = effect.last_rotation_at.or(last_rotation);
-                    }
-                    _ => {
-                        held_back = Some(NotStartedBecause::EarlierActionFailed);
-                        if options.fail_fast {
-                            stop.stop(StopReason::FailFast);
-                        }
-                    }
-                }
-                outcome
-            }
+            None => send(resource, action, &mut expected, run).await,
         };
+        match &outcome {
+            Outcome::SkippedChangedSincePlan { changes } => changed = Some(changes.clone()),
+            Outcome::Done(_) => {}
+            _ if sent => {
+                held_back = Some(NotStartedBecause::EarlierActionFailed);
+                if run.options.fail_fast {
+                    run.stop.stop(StopReason::FailFast);
+                }
+            }
+            _ => {}
+        }
         entries.push(ActionReport {
             resource: resource.name.clone(),
             target: resource.target.clone(),
@@ -92,27 +111,105 @@ async fn apply_resource<W: ActionWriter>(
     entries
 }
 
+/// Compares the resource with what the plan expects, announces the write in the journal, sends
+/// it, delivers a new secret, and records the outcome.
+async fn send<W: ActionWriter>(
+    resource: &ResourcePlan,
+    action: &Action,
+    expected: &mut Expected,
+    run: &Run<'_, W>,
+) -> Outcome {
+    if let Some(outcome) = changed_since_plan(resource, *expected, run.writer).await {
+        return outcome;
+    }
+    let intent = match run.journal {
+        Some(journal) => match journal
+            .intent(resource, action, expected.last_rotation)
+            .await
+        {
+            Ok(seq) => Some((journal, seq)),
+            Err(error) => {
+                run.stop.stop(StopReason::JournalFailed);
+                return Outcome::Failed(ActionFailure::Journal(error.to_string()));
+            }
+        },
+        None => None,
+    };
+    let outcome = match write(run.writer, resource, action, expected.last_rotation).await {
+        Ok(executed) => settle_secret(resource, executed, &run.options.recovery_dir).await,
+        Err(error) => Outcome::Failed(ActionFailure::Provider(error)),
+    };
+    if let (Some((journal, seq)), Some(recorded)) = (intent, journaled(&outcome))
+        && journal.outcome(seq, recorded).await.is_err()
+    {
+        // The intent is on record: the next run settles it by reading the resource.
+        run.stop.stop(StopReason::JournalFailed);
+    }
+    if let Outcome::Done(effect) = &outcome {
+        expected.last_rotation = effect.last_rotation_at.or(expected.last_rotation);
+        if let Action::UpdateInterval { to, .. } = action {
+            expected.interval_days = Some(f64::from(*to));
+        }
+        expected.fresh = true;
+    }
+    outcome
+}
+
+/// Reads the resource right before a write, unless this run just received its state, and skips
+/// the write when its last rotation or interval is no longer what the plan observed.
+async fn changed_since_plan<W: ActionWriter>(
+    resource: &ResourcePlan,
+    expected: Expected,
+    writer: &W,
+) -> Option<Outcome> {
+    if expected.fresh {
+        return None;
+    }
+    let current = match writer.read_current(&resource.name, &resource.target).await {
+        Ok(current) => current,
+        Err(error) => return Some(Outcome::Failed(ActionFailure::Provider(error))),
+    };
+    let mut changes = Vec::new();
+    if current.last_rotation != expected.last_rotation {
+        changes.push(format!(
+            "last rotation {} is now {}",
+            shown(expected.last_rotation),
+            shown(current.last_rotation)
+        ));
+    }
+    if let (Some(planned), Some(now)) = (expected.interval_days, current.interval_days)
+        && planned != now
+    {
+        changes.push(format!("key_rotation_interval_days {planned} is now {now}"));
+    }
+    (!changes.is_empty()).then(|| Outcome::SkippedChangedSincePlan {
+        changes: changes.join(", "),
+    })
+}
+
+fn shown(instant: Option<Timestamp>) -> String {
+    instant.map_or_else(|| "(unknown)".to_owned(), |at| at.to_string())
+}
+
 /// Why an action is not sent, if it is not: an earlier failure or a stop, a rotation reported
 /// since the plan read the key, or a last rotation within the gap by the real clock.
-fn skipped(
+fn skipped<W>(
     action: &Action,
     resource: &ResourcePlan,
     held_back: Option<NotStartedBecause>,
-    stop: &StopSignal,
     last_rotation: Option<Timestamp>,
-    options: &ApplyOptions,
-    clock: &dyn Clock,
+    run: &Run<'_, W>,
 ) -> Option<Outcome> {
-    if let Some(because) = held_back.or(stop.reason().map(NotStartedBecause::Stopped)) {
+    if let Some(because) = held_back.or(run.stop.reason().map(NotStartedBecause::Stopped)) {
         return Some(Outcome::NotStarted(because));
     }
     if let Some(at) = rotated_meanwhile(action, resource, last_rotation) {
         return Some(Outcome::SkippedRotatedMeanwhile { at });
     }
-    if options.allow_rapid_rotation {
+    if run.options.allow_rapid_rotation {
         return None;
     }
-    let allowed_from = too_soon(action, resource, last_rotation, clock.now())?;
+    let allowed_from = too_soon(action, resource, last_rotation, run.clock.now())?;
     Some(Outcome::SkippedTooSoon {
         last_rotation: last_rotation.unwrap_or(allowed_from),
         allowed_from,
@@ -177,7 +274,9 @@ mod tests {
     use crate::apply::clock::FixedClock;
     use crate::config::SecretSink;
     use crate::plan::{RotationReason, Target, vendors};
-    use crate::provider::{ActionEffect, Executed, ProviderError, ResourceLabel};
+    use crate::provider::{
+        ActionEffect, CurrentState, Executed, LiveReader, ProviderError, ResourceLabel,
+    };
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
@@ -188,24 +287,57 @@ mod tests {
 
     /// Records every call; fails the resources named in `failing` (before any answer, or with
     /// a lost answer when `answers_lost`); reports `rotation_after_update` as the last rotation
-    /// after an update, and `rotation_on_read` when read again.
+    /// after an update; reads the plan's last rotation (or `changed_before_write`) before a
+    /// resource's first write, and `rotation_on_read` after it.
     struct FakeWriter {
         calls: RefCell<Vec<String>>,
+        written: RefCell<Vec<String>>,
         failing: Vec<&'static str>,
         answers_lost: bool,
         rotation_after_update: Option<Timestamp>,
         rotation_on_read: Option<Timestamp>,
+        changed_before_write: Option<Timestamp>,
     }
 
     impl FakeWriter {
         fn new() -> Self {
             Self {
                 calls: RefCell::new(Vec::new()),
+                written: RefCell::new(Vec::new()),
                 failing: Vec::new(),
                 answers_lost: false,
                 rotation_after_update: Some(at("2026-10-01T00:00:00Z")),
                 rotation_on_read: Some(at("2026-10-01T00:00:00Z")),
+                changed_before_write: None,
             }
+        }
+    }
+
+    impl LiveReader for FakeWriter {
+        async fn read_live(
+            &self,
+            _desired: &crate::config::DesiredState,
+            _on_read: &(dyn Fn() + Sync),
+        ) -> Result<crate::plan::LiveState, Vec<ProviderError>> {
+            unreachable!("execution reads single resources")
+        }
+
+        async fn read_current(
+            &self,
+            name: &str,
+            _target: &Target,
+        ) -> Result<CurrentState, ProviderError> {
+            self.calls.borrow_mut().push(format!("{name} read"));
+            let last_rotation = if self.written.borrow().iter().any(|written| written == name) {
+                self.rotation_on_read
+            } else {
+                self.changed_before_write
+                    .or(Some(at("2026-10-01T00:00:00Z")))
+            };
+            Ok(CurrentState {
+                last_rotation,
+                interval_days: None,
+            })
         }
     }
 
@@ -222,6 +354,7 @@ mod tests {
             self.calls
                 .borrow_mut()
                 .push(format!("{} {verb}", resource.name));
+            self.written.borrow_mut().push(resource.name.clone());
             if self.failing.contains(&resource.name.as_str()) {
                 return Err(ProviderError::Transport {
                     resource: ResourceLabel(resource.name.clone()),
@@ -239,16 +372,6 @@ mod tests {
                 secret: None,
             })
         }
-
-        async fn read_last_rotation(
-            &self,
-            resource: &ResourcePlan,
-        ) -> Result<Option<Timestamp>, ProviderError> {
-            self.calls
-                .borrow_mut()
-                .push(format!("{} read", resource.name));
-            Ok(self.rotation_on_read)
-        }
     }
 
     fn resource(name: &str) -> ResourcePlan {
@@ -264,6 +387,7 @@ mod tests {
                 sink: None,
             },
             last_rotation: Some(at("2026-10-01T00:00:00Z")),
+            interval_days: None,
             min_rotation_gap: SignedDuration::from_hours(7 * 24),
             before: Vec::new(),
             after: Vec::new(),
@@ -293,6 +417,13 @@ mod tests {
             fail_fast,
             recovery_dir: PathBuf::from("/nonexistent/recovered"),
             allow_rapid_rotation: false,
+            holder: crate::state::LockHolder::this_process(
+                "test",
+                "keyrot apply",
+                at(NOW),
+                &|_| None,
+            ),
+            lock_timeout: std::time::Duration::ZERO,
         }
     }
 
@@ -308,7 +439,14 @@ mod tests {
             .unwrap();
         let options = options(1, fail_fast);
         let clock = FixedClock(clock);
-        runtime.block_on(execute(plan, writer, &options, &clock, stop, |_| {}))
+        let run = Run {
+            writer,
+            options: &options,
+            clock: &clock,
+            stop,
+            journal: None,
+        };
+        runtime.block_on(execute(plan, &run, |_| {}))
     }
 
     fn run_with(
@@ -318,6 +456,16 @@ mod tests {
         stop: &StopSignal,
     ) -> ApplyReport {
         run_at(plan, writer, fail_fast, stop, at(NOW))
+    }
+
+    /// The writes `writer` was sent, without its reads.
+    fn writes(writer: &FakeWriter) -> Vec<String> {
+        let calls = writer.calls.borrow();
+        calls
+            .iter()
+            .filter(|call| !call.ends_with(" read"))
+            .cloned()
+            .collect()
     }
 
     fn run(plan: &Plan, writer: &FakeWriter) -> ApplyReport {
@@ -330,7 +478,7 @@ mod tests {
         let report = run(&plan(&["a", "b"]), &writer);
         assert!(report.succeeded());
         assert_eq!(
-            *writer.calls.borrow(),
+            writes(&writer),
             ["a update", "a rotate", "b update", "b rotate"]
         );
     }
@@ -343,7 +491,7 @@ mod tests {
         };
         let report = run(&plan(&["a", "b"]), &writer);
         assert!(!report.succeeded());
-        assert_eq!(*writer.calls.borrow(), ["a update", "b update", "b rotate"]);
+        assert_eq!(writes(&writer), ["a update", "b update", "b rotate"]);
         let counts = report.counts();
         assert_eq!((counts.done, counts.failed, counts.not_started), (2, 1, 1));
     }
@@ -355,7 +503,7 @@ mod tests {
             ..FakeWriter::new()
         };
         let report = run(&plan(&["a"]), &writer);
-        assert_eq!(*writer.calls.borrow(), ["a update"]);
+        assert_eq!(writes(&writer), ["a update"]);
         assert!(report.succeeded());
         assert!(matches!(
             report.actions[1].outcome,
@@ -370,7 +518,7 @@ mod tests {
         let clock = at("2026-10-02T00:00:00Z");
         let writer = FakeWriter::new();
         let report = run_at(&plan(&["a"]), &writer, false, &StopSignal::new(), clock);
-        assert_eq!(*writer.calls.borrow(), ["a update"]);
+        assert_eq!(writes(&writer), ["a update"]);
         assert!(report.succeeded());
         assert!(matches!(
             report.actions[1].outcome,
@@ -383,7 +531,7 @@ mod tests {
         let writer = FakeWriter::new();
         let gap_over = at("2026-10-08T00:00:00Z");
         let report = run_at(&plan(&["a"]), &writer, false, &StopSignal::new(), gap_over);
-        assert_eq!(*writer.calls.borrow(), ["a update", "a rotate"]);
+        assert_eq!(writes(&writer), ["a update", "a rotate"]);
         assert!(report.succeeded());
     }
 
@@ -398,7 +546,7 @@ mod tests {
         let mut rotate_only = plan(&["a"]);
         rotate_only.resources[0].actions.remove(0);
         let report = run(&rotate_only, &rotated);
-        assert_eq!(*rotated.calls.borrow(), ["a rotate", "a read"]);
+        assert_eq!(*rotated.calls.borrow(), ["a read", "a rotate", "a read"]);
         assert!(matches!(
             &report.actions[0].outcome,
             Outcome::Done(effect) if effect.confirmed_after.is_some()
@@ -436,11 +584,36 @@ mod tests {
             }),
         };
         let report = run(&keyed, &writer);
-        assert_eq!(*writer.calls.borrow(), ["a rotate", "a read"]);
+        assert_eq!(*writer.calls.borrow(), ["a read", "a rotate", "a read"]);
         assert!(matches!(
             &report.actions[0].outcome,
             Outcome::Failed(ActionFailure::Provider(ProviderError::SecretLost { .. }))
         ));
+    }
+
+    #[test]
+    fn a_resource_changed_since_the_plan_is_not_written() {
+        let writer = FakeWriter {
+            changed_before_write: Some(at("2026-11-20T00:00:00Z")),
+            ..FakeWriter::new()
+        };
+        let report = run(&plan(&["a"]), &writer);
+        assert!(writes(&writer).is_empty(), "{:?}", writer.calls.borrow());
+        assert!(report.succeeded());
+        for entry in &report.actions {
+            assert!(matches!(
+                &entry.outcome,
+                Outcome::SkippedChangedSincePlan { changes }
+                    if changes == "last rotation 2026-10-01T00:00:00Z is now 2026-11-20T00:00:00Z"
+            ));
+        }
+    }
+
+    #[test]
+    fn the_rotate_after_an_update_trusts_the_updates_answer_instead_of_reading_again() {
+        let writer = FakeWriter::new();
+        run(&plan(&["a"]), &writer);
+        assert_eq!(*writer.calls.borrow(), ["a read", "a update", "a rotate"]);
     }
 
     #[test]
@@ -450,7 +623,7 @@ mod tests {
             ..FakeWriter::new()
         };
         let report = run_with(&plan(&["a", "b"]), &writer, true, &StopSignal::new());
-        assert_eq!(*writer.calls.borrow(), ["a update"]);
+        assert_eq!(writes(&writer), ["a update"]);
         assert!(matches!(
             report.actions[2].outcome,
             Outcome::NotStarted(NotStartedBecause::Stopped(StopReason::FailFast))
@@ -485,12 +658,25 @@ mod tests {
                     secret: None,
                 })
             }
-
-            async fn read_last_rotation(
+        }
+        impl LiveReader for SlowFirst {
+            async fn read_live(
                 &self,
-                _resource: &ResourcePlan,
-            ) -> Result<Option<Timestamp>, ProviderError> {
-                Ok(None)
+                _desired: &crate::config::DesiredState,
+                _on_read: &(dyn Fn() + Sync),
+            ) -> Result<crate::plan::LiveState, Vec<ProviderError>> {
+                unreachable!("execution reads single resources")
+            }
+
+            async fn read_current(
+                &self,
+                _name: &str,
+                _target: &Target,
+            ) -> Result<CurrentState, ProviderError> {
+                Ok(CurrentState {
+                    last_rotation: Some(at("2026-10-01T00:00:00Z")),
+                    interval_days: None,
+                })
             }
         }
         let plan = plan(&["a", "b", "c"]);
@@ -500,16 +686,18 @@ mod tests {
             .unwrap();
         let mut seen = Vec::new();
         let clock = FixedClock(at(NOW));
-        runtime.block_on(execute(
-            &plan,
-            &SlowFirst,
-            &options(3, false),
-            &clock,
-            &StopSignal::new(),
-            |entries| {
-                seen.extend(entries.iter().map(|entry| entry.resource.clone()));
-            },
-        ));
+        let options = options(3, false);
+        let stop = StopSignal::new();
+        let run = Run {
+            writer: &SlowFirst,
+            options: &options,
+            clock: &clock,
+            stop: &stop,
+            journal: None,
+        };
+        runtime.block_on(execute(&plan, &run, |entries| {
+            seen.extend(entries.iter().map(|entry| entry.resource.clone()));
+        }));
         assert_eq!(seen, ["a", "a", "b", "b", "c", "c"]);
     }
 }

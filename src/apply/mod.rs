@@ -8,6 +8,8 @@ mod clock;
 mod engine;
 mod error;
 mod execute;
+mod journal;
+mod recovery;
 mod report;
 mod saved_plan;
 mod secret;
@@ -17,11 +19,16 @@ mod stop;
 mod ui;
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::state::LockHolder;
 
 pub use checks::unusable_sinks;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use engine::{Applied, Approval, Engine, PlanSource};
 pub use error::ApplyError;
+pub use journal::Journal;
+pub use recovery::settle_journal;
 pub use report::{
     ActionFailure, ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome,
 };
@@ -43,6 +50,10 @@ pub struct ApplyOptions {
     pub recovery_dir: PathBuf,
     /// Rotate even within `min_rotation_gap` of the last rotation (`--allow-rapid-rotation`).
     pub allow_rapid_rotation: bool,
+    /// Who this apply is, as the lock and the journal record it.
+    pub holder: LockHolder,
+    /// How long to wait for another apply's lock (`--lock-timeout`).
+    pub lock_timeout: Duration,
 }
 
 /// `.keyrot/recovered/` beside the desired-state file.

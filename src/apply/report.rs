@@ -48,6 +48,13 @@ pub enum Outcome {
         /// The last rotation the API reported after the earlier action.
         at: Timestamp,
     },
+    /// An action not sent because the resource's live state, read again right before it, is no
+    /// longer what the plan observed: someone else changed it. Not a failure: the next plan
+    /// re-evaluates.
+    SkippedChangedSincePlan {
+        /// What changed, with both values.
+        changes: String,
+    },
     /// A rotate not sent because, by the real clock, the last rotation is within
     /// `min_rotation_gap` (the plan was made for a later instant with `--now`).
     SkippedTooSoon {
@@ -63,6 +70,8 @@ pub enum Outcome {
 pub enum ActionFailure {
     /// The API call failed.
     Provider(ProviderError),
+    /// The journal could not record the intent, so the write was not sent.
+    Journal(String),
     /// The rotation happened, but its new secret could not be delivered to the sink.
     SecretUndelivered {
         /// What the sink said.
@@ -76,6 +85,11 @@ impl fmt::Display for ActionFailure {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Self::Provider(error) => write!(f, "{error}"),
+            Self::Journal(error) => write!(
+                f,
+                "not sent: the journal could not record it ({error}); no write is sent that the \
+                 journal does not announce"
+            ),
             Self::SecretUndelivered {
                 error,
                 recovered_to: Ok(path),
@@ -93,8 +107,8 @@ impl fmt::Display for ActionFailure {
                 f,
                 "the key was rotated, but its new secret could not be delivered to {error}, and \
                  saving it to a recovery file failed too ({reason}): the new secret is lost and \
-                 the old one no longer works. Fix the sink, then rotate the key again (keyrot \
-                 apply --allow-rapid-rotation)"
+                 the old one no longer works. The journal records it: fix the sink, then run \
+                 `keyrot apply`, which rotates the key again to recover it"
             ),
         }
     }
@@ -118,6 +132,7 @@ impl ApplyReport {
                 Outcome::Done(_)
                     | Outcome::SkippedRotatedMeanwhile { .. }
                     | Outcome::SkippedTooSoon { .. }
+                    | Outcome::SkippedChangedSincePlan { .. }
             )
         })
     }
@@ -130,9 +145,9 @@ impl ApplyReport {
                 Outcome::Done(_) => counts.done += 1,
                 Outcome::Failed(_) => counts.failed += 1,
                 Outcome::NotStarted(_) => counts.not_started += 1,
-                Outcome::SkippedRotatedMeanwhile { .. } | Outcome::SkippedTooSoon { .. } => {
-                    counts.skipped += 1
-                }
+                Outcome::SkippedRotatedMeanwhile { .. }
+                | Outcome::SkippedTooSoon { .. }
+                | Outcome::SkippedChangedSincePlan { .. } => counts.skipped += 1,
             }
         }
         counts
@@ -148,6 +163,6 @@ pub struct ApplyCounts {
     pub failed: usize,
     /// Not attempted after an earlier failure.
     pub not_started: usize,
-    /// Rotations not sent because the key had been rotated meanwhile.
+    /// Actions not sent because the resource changed meanwhile or the gap forbids them.
     pub skipped: usize,
 }

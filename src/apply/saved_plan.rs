@@ -177,8 +177,8 @@ fn other_version(value: &Value, version: Option<u64>) -> String {
     };
     let version = version.map_or_else(|| "(none)".to_owned(), |v| v.to_string());
     format!(
-        "saved-plan format version {version}, written by {writer}, is not the \
-         {SAVED_PLAN_VERSION} this keyrot ({WRITER}) reads; plan again with this keyrot"
+        "this saved plan is in format {version} (written by {writer}); {WRITER} applies saved \
+         plans of format {SAVED_PLAN_VERSION} only. Run `keyrot plan --out` again with this keyrot"
     )
 }
 

@@ -27,8 +27,9 @@ pub(super) async fn settle_rotation(
     failure: ProviderError,
 ) -> Result<Executed, ProviderError> {
     let after = writer
-        .read_last_rotation(resource)
+        .read_current(&resource.name, &resource.target)
         .await
+        .map(|current| current.last_rotation)
         .map_err(|error| error.to_string());
     match settle(last_rotation, after) {
         Settled::Rotated(at) if resource.target.issues_secrets() => {

@@ -10,6 +10,8 @@ pub enum StopReason {
     Interrupted,
     /// An action failed and `--fail-fast` was given.
     FailFast,
+    /// The journal could not be written, so no further write may be sent.
+    JournalFailed,
 }
 
 /// Cloneable and shareable across tasks.
@@ -19,6 +21,7 @@ pub struct StopSignal(Arc<AtomicU8>);
 const RUNNING: u8 = 0;
 const INTERRUPTED: u8 = 1;
 const FAIL_FAST: u8 = 2;
+const JOURNAL_FAILED: u8 = 3;
 
 impl StopSignal {
     /// A signal that has not fired.
@@ -31,12 +34,15 @@ impl StopSignal {
     pub fn stop(&self, reason: StopReason) {
         match reason {
             StopReason::Interrupted => self.0.store(INTERRUPTED, Ordering::SeqCst),
-            StopReason::FailFast => {
-                let _ =
-                    self.0
-                        .compare_exchange(RUNNING, FAIL_FAST, Ordering::SeqCst, Ordering::SeqCst);
-            }
+            StopReason::FailFast => self.stop_if_running(FAIL_FAST),
+            StopReason::JournalFailed => self.stop_if_running(JOURNAL_FAILED),
         }
+    }
+
+    fn stop_if_running(&self, reason: u8) {
+        let _ = self
+            .0
+            .compare_exchange(RUNNING, reason, Ordering::SeqCst, Ordering::SeqCst);
     }
 
     /// Why the signal fired, if it did.
@@ -44,6 +50,7 @@ impl StopSignal {
         match self.0.load(Ordering::SeqCst) {
             INTERRUPTED => Some(StopReason::Interrupted),
             FAIL_FAST => Some(StopReason::FailFast),
+            JOURNAL_FAILED => Some(StopReason::JournalFailed),
             _ => None,
         }
     }

@@ -3,12 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
+use jiff::Timestamp;
+
 use super::apply_ui::TerminalUi;
 use super::args::{ApplyArgs, GlobalArgs, OutputFormat};
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::options::{ApplyCommand, ApplyFrom};
 use super::planning::load_targeted;
+use super::state::{self, this_run};
 use crate::apply::{
     ApplyOptions, Engine, PlanSource, SavedPlan, StopSignal, SystemClock, recovery_dir,
 };
@@ -46,12 +49,16 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         fail_fast: command.fail_fast,
         recovery_dir: recovery_dir(Path::new(&desired.source)),
         allow_rapid_rotation,
+        holder: this_run(Timestamp::now()),
+        lock_timeout: command.lock_timeout,
     };
     let stop = StopSignal::new();
+    let state = state::backend(&desired);
     let engine = Engine {
         providers: &providers,
         clock: &SystemClock,
         stop: stop.clone(),
+        state: state.as_ref(),
     };
     let ui = TerminalUi::new(&context, &desired, command.format, stop);
     let applied = engine

@@ -286,6 +286,9 @@ pub struct ApplyArgs {
     /// Stop starting new actions after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
+    /// Wait this long for another apply to release the lock, e.g. 5m [default: 0s].
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_lock_timeout)]
+    pub lock_timeout: Duration,
 }
 
 /// `keyrot sandbox`.
@@ -340,6 +343,11 @@ fn parse_now(text: &str) -> Result<Timestamp, String> {
 fn parse_std_duration(text: &str) -> Result<Duration, String> {
     let duration = parse_duration(text)?;
     Duration::try_from(duration).map_err(|error| format!("`{text}`: {error}"))
+}
+
+fn parse_lock_timeout(text: &str) -> Result<Duration, String> {
+    let duration = parse_duration(text)?;
+    Duration::try_from(duration).map_err(|_| format!("`{text}`: the timeout cannot be negative"))
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {

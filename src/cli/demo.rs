@@ -3,6 +3,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
+use std::time::Duration;
 
 use reqwest::Url;
 
@@ -13,6 +14,7 @@ use super::exit::{CliError, Exit};
 use super::output::{say, sayln};
 use super::planning::read_and_plan;
 use super::sandbox::start_seeded;
+use super::state::this_run;
 use crate::apply::{
     ApplyOptions, Approval, Engine, PlanSource, StopSignal, SystemClock, recovery_dir,
 };
@@ -23,6 +25,7 @@ use crate::provider::rixl::{RixlClient, RixlCredentials};
 use crate::provider::{Provider, Providers};
 use crate::render::{Style, counted, render_plan};
 use crate::sandbox::{Clock, Faults, Sandbox};
+use crate::state::LocalBackend;
 
 /// The example desired-state file, built in so the demo runs from anywhere.
 const EXAMPLE: &str = include_str!("../../examples/keyrot.yaml");
@@ -35,6 +38,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     })?;
     let desired = load_demo_file(global, workspace.path())?;
     prepare_sink_directories(&desired, workspace.path())?;
+    let state = LocalBackend::new(workspace.path().join(".keyrot"));
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let sandbox = start_seeded(Some(&desired), clock, loopback, Faults::default()).await?;
@@ -50,17 +54,24 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
         desired.source
     ));
 
-    step(style, "keyrot plan");
-    let plan = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
-    say(&render_plan(&plan, &desired.source, style));
-
+    plan_step(&context, &desired, &providers, &state).await?;
     step(style, "keyrot apply --auto-approve");
-    apply(&context, &desired, &providers, workspace.path()).await?;
-
-    step(style, "keyrot plan");
-    let after = read_and_plan(&context, &desired, &providers, PlanOptions::default()).await?;
-    say(&render_plan(&after, &desired.source, style));
+    apply(&context, &desired, &providers, &state, workspace.path()).await?;
+    let after = plan_step(&context, &desired, &providers, &state).await?;
     converged(&after, &desired)
+}
+
+/// Runs and prints `keyrot plan`.
+async fn plan_step(
+    context: &RunContext,
+    desired: &DesiredState,
+    providers: &Providers,
+    state: &LocalBackend,
+) -> Result<Plan, CliError> {
+    step(context.style, "keyrot plan");
+    let plan = read_and_plan(context, desired, providers, state, PlanOptions::default()).await?;
+    say(&render_plan(&plan, &desired.source, context.style));
+    Ok(plan)
 }
 
 /// Applies a fresh plan as `keyrot apply --auto-approve` would, without showing the plan again.
@@ -68,6 +79,7 @@ async fn apply(
     context: &RunContext,
     desired: &DesiredState,
     providers: &Providers,
+    state: &LocalBackend,
     workspace: &Path,
 ) -> Result<Exit, CliError> {
     let options = ApplyOptions {
@@ -75,12 +87,15 @@ async fn apply(
         fail_fast: false,
         recovery_dir: recovery_dir(&workspace.join("keyrot.yaml")),
         allow_rapid_rotation: false,
+        holder: this_run(jiff::Timestamp::now()),
+        lock_timeout: Duration::ZERO,
     };
     let stop = StopSignal::new();
     let engine = Engine {
         providers,
         clock: &SystemClock,
         stop: stop.clone(),
+        state,
     };
     let ui = TerminalUi::new(context, desired, OutputFormat::Human, stop).without_plan();
     let source = PlanSource::Fresh {

@@ -12,6 +12,7 @@ use super::exit::{CliError, Exit};
 use super::options::DriftCommand;
 use super::output::sayln;
 use super::planning::{load_targeted, read_and_plan};
+use super::state;
 use crate::apply::write_atomically;
 use crate::plan::Plan;
 use crate::render::{Command, counted, render_failed_run_metrics, render_metrics};
@@ -40,7 +41,8 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Plan, Cli
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.read_only_providers(&desired)?;
     let options = command.plan_options();
-    let plan = read_and_plan(&context, &desired, &providers, options).await?;
+    let state = state::backend(&desired);
+    let plan = read_and_plan(&context, &desired, &providers, state.as_ref(), options).await?;
     let from = source(&desired);
     print_plan(&plan, from, command.format, Command::Drift, context.style);
     if command.format == OutputFormat::Human {

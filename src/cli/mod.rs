@@ -18,6 +18,7 @@ mod progress;
 mod prompt;
 mod sandbox;
 mod show;
+mod state;
 mod validate;
 
 use std::process::ExitCode;

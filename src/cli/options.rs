@@ -2,6 +2,7 @@
 //! per command, here and nowhere else.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use super::args::{ApplyArgs, DriftArgs, OutputFormat, PlanArgs};
 use super::exit::CliError;
@@ -95,6 +96,8 @@ pub struct ApplyCommand {
     pub max_rotations: Option<u32>,
     /// `--fail-fast`.
     pub fail_fast: bool,
+    /// `--lock-timeout`.
+    pub lock_timeout: Duration,
     /// How to print the plan and the report.
     pub format: OutputFormat,
 }
@@ -118,6 +121,7 @@ impl ApplyCommand {
             approval,
             max_rotations: args.max_rotations,
             fail_fast: args.fail_fast,
+            lock_timeout: args.lock_timeout,
             format: args.format,
         })
     }

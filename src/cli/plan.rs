@@ -6,6 +6,7 @@ use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::PlanCommand;
 use super::planning::{load_targeted, read_live};
+use super::state;
 use crate::apply::SavedPlan;
 use crate::plan::plan;
 use crate::render::Command;
@@ -16,7 +17,8 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let desired = load_targeted(global, &command.targets)?;
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
-    let live = read_live(&context, &desired, &providers).await?;
+    let state = state::backend(&desired);
+    let live = read_live(&context, &desired, &providers, state.as_ref()).await?;
     let plan = plan(&desired, &live, context.now, command.options)?;
     if let Some(out) = &command.out {
         SavedPlan::new(&desired, command.saved_options(), live, plan.clone())

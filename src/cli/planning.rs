@@ -1,11 +1,18 @@
-//! The read-then-plan step that plan, apply and demo share.
+//! The read-then-plan step that plan, drift and demo share: the journal settled first, then
+//! the live state read, with the journal's lost secrets beside it.
+
+use jiff::Timestamp;
 
 use super::args::GlobalArgs;
 use super::context::RunContext;
 use super::exit::CliError;
+use super::output::warn;
+use super::state::this_run;
+use crate::apply::{Journal, SystemClock, settle_journal};
 use crate::config::{DesiredState, load_file};
-use crate::plan::{LiveState, Plan, PlanOptions, plan};
+use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
 use crate::provider::LiveReader;
+use crate::state::StateBackend;
 
 /// The desired-state file `-f` names, limited to `--target`s.
 pub fn load_targeted(global: &GlobalArgs, targets: &[String]) -> Result<DesiredState, CliError> {
@@ -14,26 +21,61 @@ pub fn load_targeted(global: &GlobalArgs, targets: &[String]) -> Result<DesiredS
         .map_err(CliError::Usage)
 }
 
-/// Reads the live state of `desired` (with a progress bar on long runs) and plans it.
+/// Reads the live state of `desired` and plans it.
 pub async fn read_and_plan(
     context: &RunContext,
     desired: &DesiredState,
     reader: &impl LiveReader,
+    state: &dyn StateBackend,
     options: PlanOptions,
 ) -> Result<Plan, CliError> {
-    let live = read_live(context, desired, reader).await?;
+    let live = read_live(context, desired, reader, state).await?;
     Ok(plan(desired, &live, context.now, options)?)
 }
 
-/// Reads the live state of `desired`, with a progress bar on long runs.
+/// Settles what the journal left open (never what an apply holding the lock is still
+/// sending, which a note on stderr mentions), then reads the live state of `desired` with a
+/// progress bar on long runs.
 pub async fn read_live(
     context: &RunContext,
     desired: &DesiredState,
     reader: &impl LiveReader,
+    state: &dyn StateBackend,
 ) -> Result<LiveState, CliError> {
+    let lost = lost_secrets(reader, state).await?;
     let total = desired.resource_count();
     let progress = context.progress_bar(total, "reading live state");
     let live = reader.read_live(desired, &|| progress.advance(1)).await;
     progress.finish();
-    Ok(live?)
+    let mut live = live?;
+    let names = desired.resource_names();
+    live.lost_secrets = lost
+        .into_iter()
+        .filter(|lost| names.contains(&lost.resource.as_str()))
+        .collect();
+    Ok(live)
+}
+
+async fn lost_secrets(
+    reader: &impl LiveReader,
+    state: &dyn StateBackend,
+) -> Result<Vec<LostSecret>, CliError> {
+    let holder = state
+        .holder()
+        .await
+        .map_err(crate::apply::ApplyError::from)?;
+    if let Some(holder) = &holder {
+        warn(&format!(
+            "note: an apply holds the lock in {}: {holder}; this run does not wait for it, and \
+             what it is writing may not show yet",
+            state.location()
+        ));
+    }
+    let run = this_run(Timestamp::now());
+    let by = format!("{}@{}", run.user, run.host);
+    let journal = Journal::new(state, &SystemClock, &run.run_id, &by, &run.command);
+    let running = holder.as_ref().map(|holder| holder.run_id.as_str());
+    Ok(settle_journal(reader, state, &journal, running)
+        .await
+        .map_err(crate::apply::ApplyError::from)?)
 }

@@ -67,6 +67,7 @@ pub(crate) fn plan_account(
         },
         min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.last_key_rotation_at,
+        interval_days: Some(live.key_rotation_interval_days),
         before: attributes(live),
         after: attributes_after(live, &actions),
         actions,

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::lost_secret::LostSecret;
+
 /// Everything read from the APIs for one run, keyed by resource name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveState {
@@ -12,6 +14,9 @@ pub struct LiveState {
     pub cloudflare: BTreeMap<String, CloudflareLive>,
     /// RIXL API keys as listed, by resource name.
     pub rixl: BTreeMap<String, RixlLive>,
+    /// Keys whose current secret was lost, as the journal records them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_secrets: Vec<LostSecret>,
 }
 
 /// One RIXL API key as `GET /platform/api-keys` listed it (never with a secret).
@@ -39,6 +44,7 @@ impl LiveState {
     pub fn merge(&mut self, other: LiveState) {
         self.cloudflare.extend(other.cloudflare);
         self.rixl.extend(other.rixl);
+        self.lost_secrets.extend(other.lost_secrets);
     }
 
     /// What changed, resource by resource, between this state and `fresh` (a new read of some
@@ -49,13 +55,7 @@ impl LiveState {
         for (name, now) in &fresh.cloudflare {
             match self.cloudflare.get(name) {
                 Some(then) if then.same_as(now) => {}
-                Some(then) => differences.push(format!(
-                    "{name}: key_rotation_interval_days {} and last_key_rotation_at {} are now {} and {}",
-                    then.key_rotation_interval_days,
-                    shown(then.last_key_rotation_at),
-                    now.key_rotation_interval_days,
-                    shown(now.last_key_rotation_at)
-                )),
+                Some(then) => differences.push(cloudflare_change(name, then, now)),
                 None => differences.push(format!("{name}: was not read before")),
             }
         }
@@ -73,6 +73,25 @@ impl LiveState {
         differences.sort();
         differences
     }
+}
+
+/// What changed in an account, naming only the attributes that did.
+fn cloudflare_change(name: &str, then: &CloudflareLive, now: &CloudflareLive) -> String {
+    let mut changes = Vec::new();
+    if then.key_rotation_interval_days != now.key_rotation_interval_days {
+        changes.push(format!(
+            "key_rotation_interval_days {} is now {}",
+            then.key_rotation_interval_days, now.key_rotation_interval_days
+        ));
+    }
+    if then.last_key_rotation_at != now.last_key_rotation_at {
+        changes.push(format!(
+            "last_key_rotation_at {} is now {}",
+            shown(then.last_key_rotation_at),
+            shown(now.last_key_rotation_at)
+        ));
+    }
+    format!("{name}: {}", changes.join(", "))
 }
 
 fn shown(instant: Option<Timestamp>) -> String {

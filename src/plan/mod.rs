@@ -3,6 +3,7 @@
 mod cloudflare;
 mod deadline;
 mod live;
+mod lost_secret;
 mod model;
 mod reason;
 mod rixl;
@@ -16,6 +17,7 @@ use jiff::Timestamp;
 
 pub use deadline::{DeadlineStatus, DueDeadline};
 pub use live::{CloudflareLive, LiveState, RixlLive};
+pub use lost_secret::LostSecret;
 pub use model::{
     Action, Attribute, AttributeValue, Plan, PlanCounts, PlanWarning, ResourcePlan,
     UpcomingDeadline,
@@ -69,7 +71,11 @@ pub fn plan(
     }
     for key in &desired.rixl.keys {
         let state = live_of(&live.rixl, "rixl", &key.name)?;
-        resources.push(rixl::plan_key(key, state, now, rapid));
+        let lost = live
+            .lost_secrets
+            .iter()
+            .find(|lost| lost.resource == key.name);
+        resources.push(rixl::plan_key(key, state, now, rapid, lost));
     }
     Ok(Plan {
         now,

@@ -120,6 +120,10 @@ pub struct ResourcePlan {
     pub min_rotation_gap: SignedDuration,
     /// The last rotation as the live read reported it.
     pub last_rotation: Option<Timestamp>,
+    /// The automatic rotation interval in days as the live read reported it, for vendors that
+    /// rotate by themselves.
+    #[serde(default)]
+    pub interval_days: Option<f64>,
     /// Its attributes as they are live.
     pub before: Vec<Attribute>,
     /// Its attributes as they will be once the actions are done.

@@ -26,6 +26,20 @@ pub enum RotationReason {
     },
     /// The `rotate_by` window is open and nothing else meets the deadline.
     Deadline(DueDeadline),
+    /// A rotation issued a secret that reached neither its sink nor a recovery file.
+    LostSecret {
+        /// The run whose rotation lost it.
+        run_id: String,
+        /// When that rotation was sent.
+        at: Timestamp,
+    },
+}
+
+impl RotationReason {
+    /// True for a rotation that recovers a lost secret.
+    pub fn recovers_lost_secret(&self) -> bool {
+        matches!(self, Self::LostSecret { .. })
+    }
 }
 
 impl fmt::Display for RotationReason {
@@ -44,6 +58,13 @@ impl fmt::Display for RotationReason {
                 format_duration(*max_key_age)
             ),
             Self::Deadline(due) => write!(f, "{due}"),
+            Self::LostSecret { run_id, at } => write!(
+                f,
+                "recover a lost secret: run {run_id} rotated the key on {} and its new secret \
+                 reached neither the sink nor a recovery file; the old secret no longer works, \
+                 so the safety gap does not apply",
+                instant_in_words(*at)
+            ),
         }
     }
 }

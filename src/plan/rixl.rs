@@ -4,7 +4,9 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::live::RixlLive;
+use super::lost_secret::LostSecret;
 use super::model::{Action, Attribute, AttributeValue, PlanWarning, ResourcePlan};
+use super::reason::RotationReason;
 use super::rotation::{KeyFacts, RotationDecision, decide};
 use super::target::{Target, Vendor, whole_id};
 use crate::config::RixlKey;
@@ -29,6 +31,7 @@ pub(crate) fn plan_key(
     live: &RixlLive,
     now: Timestamp,
     allow_rapid_rotation: bool,
+    lost: Option<&LostSecret>,
 ) -> ResourcePlan {
     let key = KeyFacts {
         policy: &desired.rotation,
@@ -36,6 +39,10 @@ pub(crate) fn plan_key(
         automatic_interval: None,
     };
     let (decision, deadline) = decide(key, now, allow_rapid_rotation);
+    let decision = match lost {
+        Some(lost) => recover(lost, decision),
+        None => decision,
+    };
     let mut actions = Vec::new();
     let mut deferral = None;
     match decision {
@@ -61,6 +68,7 @@ pub(crate) fn plan_key(
         },
         min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.created_at,
+        interval_days: None,
         before,
         after,
         actions,
@@ -68,6 +76,21 @@ pub(crate) fn plan_key(
         deadline,
         warnings: expiry_warning(live, now).into_iter().collect(),
     }
+}
+
+/// A key whose secret was lost is rotated again whatever its age: the safety gap protects a
+/// previous secret still in use, and nobody has the current one.
+fn recover(lost: &LostSecret, decision: RotationDecision) -> RotationDecision {
+    let mut reasons = vec![RotationReason::LostSecret {
+        run_id: lost.run_id.clone(),
+        at: lost.at,
+    }];
+    match decision {
+        RotationDecision::Rotate(wanted) => reasons.extend(wanted),
+        RotationDecision::Defer(deferral) => reasons.extend(deferral.wanted),
+        RotationDecision::Keep => {}
+    }
+    RotationDecision::Rotate(reasons)
 }
 
 fn attribute(name: &'static str, value: AttributeValue) -> Attribute {
@@ -136,7 +159,7 @@ mod tests {
 
     #[test]
     fn an_old_key_is_rotated_and_its_created_at_renewed() {
-        let plan = plan_key(&key(Some(60)), &live(61, 300), now(), false);
+        let plan = plan_key(&key(Some(60)), &live(61, 300), now(), false, None);
         assert_eq!(plan.rotations(), 1);
         assert_eq!(plan.after[0].value, AttributeValue::KnownAfterApply);
         assert!(plan.warnings.is_empty());
@@ -144,7 +167,7 @@ mod tests {
 
     #[test]
     fn a_young_key_is_kept() {
-        let plan = plan_key(&key(Some(60)), &live(10, 300), now(), false);
+        let plan = plan_key(&key(Some(60)), &live(10, 300), now(), false, None);
         assert!(plan.actions.is_empty());
         assert_eq!(plan.before, plan.after);
     }
@@ -153,27 +176,45 @@ mod tests {
     fn no_automatic_rotation_meets_a_deadline() {
         let mut desired = key(None);
         desired.rotation.rotate_by = Some(now() + days(3));
-        let plan = plan_key(&desired, &live(30, 300), now(), false);
+        let plan = plan_key(&desired, &live(30, 300), now(), false, None);
         assert_eq!(plan.rotations(), 1);
     }
 
     #[test]
     fn expiry_within_14_days_is_a_warning_not_an_action() {
-        let plan = plan_key(&key(None), &live(10, 14), now(), false);
+        let plan = plan_key(&key(None), &live(10, 14), now(), false, None);
         assert!(plan.actions.is_empty());
         assert_eq!(
             plan.warnings[0].to_string(),
             "the key expires on 2026-12-08 12:00 UTC, in 14 days"
         );
-        let expired = plan_key(&key(None), &live(10, -2), now(), false);
+        let expired = plan_key(&key(None), &live(10, -2), now(), false, None);
         assert_eq!(
             expired.warnings[0].to_string(),
             "the key expired on 2026-11-22 12:00 UTC, 2 days ago"
         );
         assert!(
-            plan_key(&key(None), &live(10, 15), now(), false)
+            plan_key(&key(None), &live(10, 15), now(), false, None)
                 .warnings
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn a_lost_secret_is_recovered_at_once_whatever_the_gap() {
+        let lost = LostSecret {
+            resource: "ci-uploader".to_owned(),
+            run_id: "a1b2c3".to_owned(),
+            at: now() - days(1),
+        };
+        // Rotated a day ago (inside the 7-day gap) and young: still rotated again.
+        let plan = plan_key(&key(Some(60)), &live(1, 300), now(), false, Some(&lost));
+        assert_eq!(plan.rotations(), 1);
+        assert!(plan.deferral.is_none());
+        let Action::Rotate { reasons } = &plan.actions[0] else {
+            panic!("a rotate");
+        };
+        assert!(reasons[0].recovers_lost_secret());
+        assert!(reasons[0].to_string().contains("run a1b2c3"));
     }
 }

@@ -1,5 +1,6 @@
 //! The write side of the seam as the apply engine sees it: one planned action, and a fresh read
-//! of one resource's last rotation to settle a rotate whose answer was lost.
+//! of one resource, compared before each write and read to settle a rotate whose answer was
+//! lost.
 
 use std::future::Future;
 
@@ -7,6 +8,7 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 
 use super::ProviderError;
+use super::providers::LiveReader;
 use crate::plan::{Action, ResourcePlan};
 
 /// What a completed action changed, as the API reported it afterwards. Holds no secret.
@@ -32,6 +34,16 @@ impl ActionEffect {
     }
 }
 
+/// What apply compares before each write: a resource's last rotation and, for vendors that
+/// rotate by themselves, their interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CurrentState {
+    /// The last rotation (`None`: the API does not say).
+    pub last_rotation: Option<Timestamp>,
+    /// The automatic rotation interval in days, for vendors that have one.
+    pub interval_days: Option<f64>,
+}
+
 /// A completed action: its effect, and the new secret a rotation issued, if any.
 pub struct Executed {
     /// What changed.
@@ -40,18 +52,12 @@ pub struct Executed {
     pub secret: Option<SecretString>,
 }
 
-/// Executes planned actions against the APIs.
-pub trait ActionWriter {
+/// Executes planned actions against the APIs; what it writes it can also read.
+pub trait ActionWriter: LiveReader {
     /// Performs one action of `resource`'s plan, sending a rotate at most once.
     fn write(
         &self,
         resource: &ResourcePlan,
         action: &Action,
     ) -> impl Future<Output = Result<Executed, ProviderError>>;
-
-    /// The resource's last rotation as the API reports it now.
-    fn read_last_rotation(
-        &self,
-        resource: &ResourcePlan,
-    ) -> impl Future<Output = Result<Option<Timestamp>, ProviderError>>;
 }

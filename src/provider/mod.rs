@@ -10,7 +10,7 @@ pub mod rixl;
 mod seam;
 
 pub use error::{ApiMessage, ProviderError, ResourceLabel};
-pub use execute::{ActionEffect, ActionWriter, Executed};
+pub use execute::{ActionEffect, ActionWriter, CurrentState, Executed};
 pub use providers::{LiveReader, Providers};
 pub use read_only::ReadOnlyProviders;
 pub use seam::{LiveRead, Provider};

@@ -3,14 +3,12 @@
 
 use std::future::Future;
 
-use jiff::Timestamp;
-
-use super::execute::{ActionWriter, Executed};
+use super::execute::{ActionWriter, CurrentState, Executed};
 use super::seam::Provider;
 use super::{ProviderError, cloudflare, rixl};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
-use crate::plan::{Action, LiveState, ResourcePlan};
+use crate::plan::{Action, LiveState, ResourcePlan, Target};
 
 /// Reads the live state of every resource in a desired state.
 pub trait LiveReader {
@@ -21,6 +19,14 @@ pub trait LiveReader {
         desired: &DesiredState,
         on_read: &(dyn Fn() + Sync),
     ) -> impl Future<Output = Result<LiveState, Vec<ProviderError>>>;
+
+    /// One resource as the API reports it now: compared before each write, and read to settle
+    /// a write whose outcome is unknown.
+    fn read_current(
+        &self,
+        name: &str,
+        target: &Target,
+    ) -> impl Future<Output = Result<CurrentState, ProviderError>>;
 }
 
 /// The configured vendors of one run; a vendor the desired state does not use is not
@@ -58,9 +64,9 @@ impl Providers {
         }
     }
 
-    /// The configured vendor of `resource`.
-    fn vendor_of(&self, resource: &ResourcePlan) -> Result<&dyn Provider, ProviderError> {
-        let vendor = resource.target.vendor;
+    /// The configured vendor of `target`.
+    fn vendor_of(&self, target: &Target) -> Result<&dyn Provider, ProviderError> {
+        let vendor = target.vendor;
         self.vendors
             .iter()
             .map(AsRef::as_ref)
@@ -93,6 +99,14 @@ impl LiveReader for Providers {
             Err(errors)
         }
     }
+
+    async fn read_current(
+        &self,
+        name: &str,
+        target: &Target,
+    ) -> Result<CurrentState, ProviderError> {
+        self.vendor_of(target)?.read_current(name, target).await
+    }
 }
 
 impl ActionWriter for Providers {
@@ -101,13 +115,8 @@ impl ActionWriter for Providers {
         resource: &ResourcePlan,
         action: &Action,
     ) -> Result<Executed, ProviderError> {
-        self.vendor_of(resource)?.write(resource, action).await
-    }
-
-    async fn read_last_rotation(
-        &self,
-        resource: &ResourcePlan,
-    ) -> Result<Option<Timestamp>, ProviderError> {
-        self.vendor_of(resource)?.read_last_rotation(resource).await
+        self.vendor_of(&resource.target)?
+            .write(resource, action)
+            .await
     }
 }

@@ -1,11 +1,11 @@
 //! Read-only access to the APIs, for `keyrot drift`: a type that can read the live state and
 //! has no way to write.
 
-use super::ProviderError;
 use super::providers::{LiveReader, Providers};
+use super::{CurrentState, ProviderError};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
-use crate::plan::LiveState;
+use crate::plan::{LiveState, Target};
 
 /// The API clients of a run that only reads. It does not implement
 /// [`ActionWriter`](super::ActionWriter), and the clients it holds cannot be reached from
@@ -38,5 +38,13 @@ impl LiveReader for ReadOnlyProviders {
         on_read: &(dyn Fn() + Sync),
     ) -> Result<LiveState, Vec<ProviderError>> {
         self.0.read_live(desired, on_read).await
+    }
+
+    async fn read_current(
+        &self,
+        name: &str,
+        target: &Target,
+    ) -> Result<CurrentState, ProviderError> {
+        self.0.read_current(name, target).await
     }
 }

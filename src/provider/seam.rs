@@ -2,13 +2,11 @@
 //! names, read one resource's last rotation (what settling an unknown rotate needs), and write
 //! one planned action. A vendor implements [`Provider`] in its own folder.
 
-use futures_util::future::BoxFuture;
-use jiff::Timestamp;
-
 use super::ProviderError;
-use super::execute::Executed;
+use super::execute::{CurrentState, Executed};
 use crate::config::DesiredState;
-use crate::plan::{Action, LiveState, ResourcePlan, Vendor};
+use crate::plan::{Action, LiveState, ResourcePlan, Target, Vendor};
+use futures_util::future::BoxFuture;
 
 /// What one vendor's read of the live state found: every resource it could read, and every
 /// read that failed.
@@ -34,11 +32,13 @@ pub trait Provider: Send + Sync {
         on_read: &'a (dyn Fn() + Sync),
     ) -> BoxFuture<'a, LiveRead>;
 
-    /// The resource's last rotation as the API reports it now (`None`: the API does not say).
-    fn read_last_rotation<'a>(
+    /// The resource as the API reports it now: what apply compares before each write, and
+    /// what settles a rotate whose answer was lost.
+    fn read_current<'a>(
         &'a self,
-        resource: &'a ResourcePlan,
-    ) -> BoxFuture<'a, Result<Option<Timestamp>, ProviderError>>;
+        name: &'a str,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<CurrentState, ProviderError>>;
 
     /// Performs one planned action. A rotate is sent once: an error whose
     /// [`ProviderError::outcome_unknown`] is true leaves it open whether it happened.

@@ -39,6 +39,9 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
                 NotStartedBecause::Stopped(StopReason::FailFast) => {
                     "--fail-fast stopped the run after a failure"
                 }
+                NotStartedBecause::Stopped(StopReason::JournalFailed) => {
+                    "the journal could not be written, so no further write was sent"
+                }
             }
         )),
         Outcome::SkippedTooSoon {
@@ -49,6 +52,10 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
              allowed from {} (the plan was made for a later instant)",
             instant_in_words(*last_rotation),
             instant_in_words(*allowed_from)
+        )),
+        Outcome::SkippedChangedSincePlan { changes } => style.yellow(&format!(
+            "skipped: changed since the plan ({changes}); something other than this apply \
+             wrote it. Run `keyrot plan` to re-evaluate"
         )),
         Outcome::SkippedRotatedMeanwhile { at } => style.yellow(&format!(
             "skipped: the key was rotated at {} after the plan read it, and a second rotation \
@@ -76,7 +83,7 @@ pub fn render_apply_summary(report: &ApplyReport, plan: &Plan, style: Style) -> 
         )
     };
     if counts.skipped > 0 {
-        let _ = write!(line, ", {} skipped", counted(counts.skipped, "rotation"));
+        let _ = write!(line, ", {} skipped", counted(counts.skipped, "action"));
     }
     line.push('.');
     let deferred = plan.counts().deferred;

@@ -189,6 +189,7 @@ fn reason_json(reason: &RotationReason) -> Value {
         RotationReason::LastRotationUnknown { .. } => "last_rotation_unknown",
         RotationReason::Deadline(due) if due.is_overdue() => "deadline_overdue",
         RotationReason::Deadline(_) => "deadline_due",
+        RotationReason::LostSecret { .. } => "lost_secret",
     };
     json!({"kind": kind, "text": reason.to_string()})
 }
@@ -268,6 +269,12 @@ fn outcome_json(entry: &ActionReport) -> Value {
         }
         Outcome::NotStarted(NotStartedBecause::Stopped(StopReason::FailFast)) => {
             ("not_started", "--fail-fast".to_owned())
+        }
+        Outcome::NotStarted(NotStartedBecause::Stopped(StopReason::JournalFailed)) => {
+            ("not_started", "the journal could not be written".to_owned())
+        }
+        Outcome::SkippedChangedSincePlan { changes } => {
+            ("skipped", format!("changed since the plan: {changes}"))
         }
         Outcome::SkippedTooSoon { allowed_from, .. } => (
             "skipped",

@@ -9,7 +9,8 @@ use super::diff::attribute_diff;
 use super::plural::counted;
 use super::style::Style;
 use crate::plan::{
-    Action, DeadlineStatus, Plan, PlanCounts, ResourcePlan, Target, instant_in_words, span_in_words,
+    Action, DeadlineStatus, Plan, PlanCounts, ResourcePlan, RotationReason, Target,
+    instant_in_words, span_in_words,
 };
 
 /// How far ahead the plan lists deadlines whose windows are about to open.
@@ -72,13 +73,17 @@ pub fn action_line(target: &Target, action: &Action, style: Style) -> String {
         Action::UpdateInterval { from, to } => style.yellow(&format!(
             "~ update key_rotation_interval_days: {from} -> {to}"
         )),
-        Action::Rotate { .. } => match &target.sink {
-            None => style.magenta(&format!("↻ {}", target.vendor.rotate_label)),
-            Some(sink) => style.magenta(&format!(
-                "↻ {}: new secret -> {sink}",
-                target.vendor.rotate_label
-            )),
-        },
+        Action::Rotate { reasons } => {
+            let recovery = reasons.iter().any(RotationReason::recovers_lost_secret);
+            let label = match recovery {
+                true => format!("{} (recover lost secret)", target.vendor.rotate_label),
+                false => target.vendor.rotate_label.to_owned(),
+            };
+            match &target.sink {
+                None => style.magenta(&format!("↻ {label}")),
+                Some(sink) => style.magenta(&format!("↻ {label}: new secret -> {sink}")),
+            }
+        }
     }
 }
 

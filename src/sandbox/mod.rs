@@ -110,6 +110,13 @@ impl Sandbox {
         self.state.disable_access(account_id);
     }
 
+    /// Changes an account as someone outside keyrot would (a console, a script): sets its
+    /// interval, which Cloudflare may answer with a rotation.
+    pub fn set_interval_outside_keyrot(&self, account_id: &str, days: u32) {
+        self.state
+            .with_account(account_id, |account, now| account.set_interval(days, now));
+    }
+
     /// Injects `faults` from now on.
     pub fn set_faults(&self, faults: Faults) {
         self.state.faults.set(faults);

@@ -250,7 +250,7 @@ fn a_saved_plan_is_refused_when_a_touched_resource_changed() {
     let error = stderr(&apply);
     assert!(error.contains("plan is stale"), "{error}");
     assert!(
-        error.contains("production: key_rotation_interval_days 90 and last_key_rotation_at"),
+        error.contains("production: key_rotation_interval_days 90 is now 30"),
         "{error}"
     );
     assert_eq!(sandbox.writes().len(), writes_before, "zero writes");

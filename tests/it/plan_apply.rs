@@ -228,8 +228,9 @@ fn a_change_while_waiting_for_approval_refuses_the_apply() {
     let sandbox = every_rule_sandbox();
     let (_dir, file) = desired_file(EVERY_RULE);
     let output = apply_on_a_terminal_after(&sandbox, &file, "yes\n", || {
-        let meanwhile = sandbox.run(&file, &["apply", "--auto-approve", "--target", "staging"]);
-        assert_eq!(meanwhile.status.code(), Some(0), "{}", stderr(&meanwhile));
+        // A writer that does not use keyrot (a console): another keyrot apply would wait for
+        // the lock this one holds.
+        sandbox.sandbox.set_interval_outside_keyrot(STAGING, 30);
     });
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let text = stdout(&output);
@@ -241,5 +242,31 @@ fn a_change_while_waiting_for_approval_refuses_the_apply() {
         text.contains("staging: key_rotation_interval_days 180"),
         "{text}"
     );
-    assert_eq!(sandbox.writes().len(), 1, "only the other apply wrote");
+    assert!(sandbox.writes().is_empty(), "wrote: {:?}", sandbox.writes());
+}
+
+#[test]
+fn a_second_apply_while_the_first_waits_for_approval_is_refused_naming_the_first() {
+    let sandbox = every_rule_sandbox();
+    let (_dir, file) = desired_file(EVERY_RULE);
+    let output = apply_on_a_terminal_after(&sandbox, &file, "no\n", || {
+        let second = sandbox.run(&file, &["apply", "--auto-approve"]);
+        assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+        let message = stderr(&second);
+        assert!(
+            message.contains("another apply holds the lock"),
+            "{message}"
+        );
+        assert!(message.contains("--color never apply`, since"), "{message}");
+        assert!(message.contains("nothing was read or written"), "{message}");
+        let plan = sandbox.run(&file, &["plan"]);
+        assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+        assert!(
+            stderr(&plan).contains("note: an apply holds the lock"),
+            "{}",
+            stderr(&plan)
+        );
+    });
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    assert!(sandbox.writes().is_empty(), "wrote: {:?}", sandbox.writes());
 }

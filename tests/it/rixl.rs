@@ -265,6 +265,8 @@ fn the_v1_routes_with_an_exchanged_token() {
         [
             "POST /platform/auth/v1/token",
             "GET /organizations/ORmine/api-keys/v1",
+            // read again right before the rotate: it is sent only if nothing changed since
+            "GET /organizations/ORmine/api-keys/v1",
             "POST /organizations/ORmine/api-keys/v1/K1/rotate",
         ]
     );

@@ -3,13 +3,12 @@
 
 use futures_util::future::BoxFuture;
 use futures_util::{FutureExt, StreamExt, stream};
-use jiff::Timestamp;
 
 use super::client::{AccountRef, CloudflareClient};
 use crate::config::{AccountId, CloudflareAccount, DesiredState};
 use crate::http::HttpSettings;
-use crate::plan::{Action, CloudflareLive, ResourcePlan, Vendor, vendors};
-use crate::provider::{ActionEffect, Executed, LiveRead, Provider, ProviderError};
+use crate::plan::{Action, CloudflareLive, ResourcePlan, Target, Vendor, vendors};
+use crate::provider::{ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError};
 
 /// A client for the accounts of `desired`, configured through `var`; none when it names no
 /// account, so a file without Cloudflare needs no Cloudflare credentials.
@@ -43,8 +42,8 @@ async fn read_account<'a>(
     (account, read)
 }
 
-fn account_id(resource: &ResourcePlan) -> Result<AccountId, ProviderError> {
-    AccountId::parse(&resource.target.id).map_err(ProviderError::Setup)
+fn account_id(target: &Target) -> Result<AccountId, ProviderError> {
+    AccountId::parse(&target.id).map_err(ProviderError::Setup)
 }
 
 impl Provider for CloudflareClient {
@@ -81,17 +80,22 @@ impl Provider for CloudflareClient {
         .boxed()
     }
 
-    fn read_last_rotation<'a>(
+    fn read_current<'a>(
         &'a self,
-        resource: &'a ResourcePlan,
-    ) -> BoxFuture<'a, Result<Option<Timestamp>, ProviderError>> {
+        name: &'a str,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<CurrentState, ProviderError>> {
         async move {
-            let account_id = account_id(resource)?;
+            let account_id = account_id(target)?;
             let reference = AccountRef {
-                name: &resource.name,
+                name,
                 account_id: &account_id,
             };
-            Ok(self.read(reference).await?.last_key_rotation_at)
+            let live = self.read(reference).await?;
+            Ok(CurrentState {
+                last_rotation: live.last_key_rotation_at,
+                interval_days: Some(live.key_rotation_interval_days),
+            })
         }
         .boxed()
     }
@@ -102,7 +106,7 @@ impl Provider for CloudflareClient {
         action: &'a Action,
     ) -> BoxFuture<'a, Result<Executed, ProviderError>> {
         async move {
-            let account_id = account_id(resource)?;
+            let account_id = account_id(&resource.target)?;
             let reference = AccountRef {
                 name: &resource.name,
                 account_id: &account_id,

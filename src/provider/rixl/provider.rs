@@ -3,13 +3,12 @@
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use jiff::Timestamp;
 
 use super::client::{KeyRef, RixlClient};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
-use crate::plan::{Action, ResourcePlan, Vendor, vendors};
-use crate::provider::{ActionEffect, Executed, LiveRead, Provider, ProviderError};
+use crate::plan::{Action, ResourcePlan, Target, Vendor, vendors};
+use crate::provider::{ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError};
 
 /// A client for the keys of `desired`, configured through `var`; none when it names no key.
 pub fn configured(
@@ -75,16 +74,24 @@ impl Provider for RixlClient {
         .boxed()
     }
 
-    fn read_last_rotation<'a>(
+    fn read_current<'a>(
         &'a self,
-        resource: &'a ResourcePlan,
-    ) -> BoxFuture<'a, Result<Option<Timestamp>, ProviderError>> {
+        name: &'a str,
+        target: &'a Target,
+    ) -> BoxFuture<'a, Result<CurrentState, ProviderError>> {
         async move {
             let listed = self.list().await?;
-            match listed.get(&resource.target.id) {
-                Some(key) => Ok(key.created_at),
+            match listed.get(&target.id) {
+                Some(key) => Ok(CurrentState {
+                    last_rotation: key.created_at,
+                    interval_days: None,
+                }),
                 None => Err(ProviderError::KeyNotFound {
-                    resource: key_ref(resource).label(),
+                    resource: KeyRef {
+                        name,
+                        key_id: &target.id,
+                    }
+                    .label(),
                     listed: listed.len(),
                 }),
             }

@@ -1,0 +1,173 @@
+//! The apply engine's side of the write-ahead journal: an intent recorded (and durable) before
+//! each write is sent, and its outcome after, in the state backend. Never a secret.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use jiff::Timestamp;
+
+use super::clock::Clock;
+use super::report::{ActionFailure, Outcome};
+use crate::plan::{Action, ResourcePlan};
+use crate::provider::ProviderError;
+use crate::state::{
+    Intent, JournalEntry, JournalRecord, StateBackend, StateError, WriteAction, WriteOutcome,
+};
+
+/// One run's journal.
+pub struct Journal<'a> {
+    backend: &'a dyn StateBackend,
+    clock: &'a dyn Clock,
+    run_id: String,
+    by: String,
+    command: String,
+    next_seq: AtomicU64,
+}
+
+impl<'a> Journal<'a> {
+    /// The journal of run `run_id`, by `by` (`user@host`), running `command`.
+    pub fn new(
+        backend: &'a dyn StateBackend,
+        clock: &'a dyn Clock,
+        run_id: &str,
+        by: &str,
+        command: &str,
+    ) -> Self {
+        Self {
+            backend,
+            clock,
+            run_id: run_id.to_owned(),
+            by: by.to_owned(),
+            command: command.to_owned(),
+            next_seq: AtomicU64::new(1),
+        }
+    }
+
+    /// The run this journal records.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Records that `action` of `resource` is about to be sent, planned from a last rotation of
+    /// `observed`; returns the intent's number once it is durable.
+    pub async fn intent(
+        &self,
+        resource: &ResourcePlan,
+        action: &Action,
+        observed: Option<Timestamp>,
+    ) -> Result<u64, StateError> {
+        let seq = self.next_seq.fetch_add(1, Ordering::SeqCst);
+        let (action, reason) = match action {
+            Action::UpdateInterval { from, to } => (
+                WriteAction::UpdateInterval {
+                    from: *from,
+                    to: *to,
+                },
+                format!("key_rotation_interval_days {from} -> {to}"),
+            ),
+            Action::Rotate { reasons } => (
+                WriteAction::Rotate,
+                reasons
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        };
+        let intent = Intent {
+            seq,
+            resource: resource.name.clone(),
+            vendor: resource.target.vendor.key.to_owned(),
+            id: resource.target.id.clone(),
+            action,
+            observed_last_rotation: observed,
+            issues_secret: resource.target.issues_secrets(),
+            reason,
+            by: self.by.clone(),
+            command: self.command.clone(),
+        };
+        self.append(JournalEntry::Intent(intent)).await?;
+        Ok(seq)
+    }
+
+    /// Records what became of this run's intent `seq`.
+    pub async fn outcome(&self, seq: u64, outcome: WriteOutcome) -> Result<(), StateError> {
+        self.settle(&self.run_id.clone(), seq, outcome).await
+    }
+
+    /// Records what became of intent `seq` of run `intent_run` (this run's or a dead one's).
+    pub async fn settle(
+        &self,
+        intent_run: &str,
+        seq: u64,
+        outcome: WriteOutcome,
+    ) -> Result<(), StateError> {
+        self.append(JournalEntry::Outcome {
+            intent_run: intent_run.to_owned(),
+            intent_seq: seq,
+            outcome,
+        })
+        .await
+    }
+
+    async fn append(&self, entry: JournalEntry) -> Result<(), StateError> {
+        let record = JournalRecord {
+            run_id: self.run_id.clone(),
+            at: self.clock.now(),
+            entry,
+        };
+        self.backend.append(std::slice::from_ref(&record)).await
+    }
+}
+
+/// What the journal records of an action's outcome; `None` for an action that was not sent.
+pub fn journaled(outcome: &Outcome) -> Option<WriteOutcome> {
+    Some(match outcome {
+        Outcome::Done(effect) => match &effect.secret_delivered_to {
+            Some(sink) => WriteOutcome::SecretDelivered {
+                last_rotation: effect.last_rotation_at,
+                sink: sink.clone(),
+            },
+            None => WriteOutcome::Done {
+                last_rotation: effect.last_rotation_at,
+            },
+        },
+        Outcome::Failed(ActionFailure::SecretUndelivered {
+            recovered_to: Ok(path),
+            ..
+        }) => WriteOutcome::SecretRecovered {
+            last_rotation: None,
+            path: path.display().to_string(),
+        },
+        Outcome::Failed(failure @ ActionFailure::SecretUndelivered { .. }) => {
+            WriteOutcome::SecretLost {
+                last_rotation: None,
+                reason: failure.to_string(),
+            }
+        }
+        Outcome::Failed(ActionFailure::Provider(error)) => provider_outcome(error),
+        Outcome::Failed(ActionFailure::Journal(_))
+        | Outcome::NotStarted(_)
+        | Outcome::SkippedRotatedMeanwhile { .. }
+        | Outcome::SkippedTooSoon { .. }
+        | Outcome::SkippedChangedSincePlan { .. } => return None,
+    })
+}
+
+fn provider_outcome(error: &ProviderError) -> WriteOutcome {
+    match error {
+        ProviderError::SecretLost { created_at, .. } => WriteOutcome::SecretLost {
+            last_rotation: created_at.parse().ok(),
+            reason: error.to_string(),
+        },
+        ProviderError::SecretMissing { .. } => WriteOutcome::SecretLost {
+            last_rotation: None,
+            reason: error.to_string(),
+        },
+        ProviderError::RotationOutcomeUnknown { .. } => WriteOutcome::Unknown {
+            error: error.to_string(),
+        },
+        _ => WriteOutcome::Failed {
+            error: error.to_string(),
+        },
+    }
+}

@@ -1,0 +1,136 @@
+//! What a crash left open, settled at the start of every plan, apply and drift: each write the
+//! journal announced without an outcome (or with an unknown one) is settled by reading its
+//! resource, and the keys whose new secret reached neither a sink nor a recovery file are found.
+
+use super::journal::Journal;
+use crate::plan::{LostSecret, Target, Vendor};
+use crate::provider::{CurrentState, LiveReader};
+use crate::state::{Ledger, StateBackend, StateError, Write, WriteAction, WriteOutcome};
+
+/// Settles every open write except those of `running` (the run holding the lock, whose writes
+/// are still in flight), recording each settlement in `journal`; then returns every lost secret.
+/// A write whose resource cannot be read stays open for a later run.
+pub async fn settle_journal(
+    reader: &impl LiveReader,
+    backend: &dyn StateBackend,
+    journal: &Journal<'_>,
+    running: Option<&str>,
+) -> Result<Vec<LostSecret>, StateError> {
+    let ledger = Ledger::new(&backend.records().await?);
+    let open = ledger.open_writes(running);
+    if open.is_empty() {
+        return Ok(ledger.lost_secrets());
+    }
+    for write in open {
+        let Some(vendor) = Vendor::by_key(&write.intent.vendor) else {
+            continue;
+        };
+        let target = Target {
+            vendor,
+            id: write.intent.id.clone(),
+            sink: None,
+        };
+        if let Ok(current) = reader.read_current(&write.intent.resource, &target).await {
+            let outcome = settled(write, current);
+            journal
+                .settle(&write.run_id, write.intent.seq, outcome)
+                .await?;
+        }
+    }
+    Ok(Ledger::new(&backend.records().await?).lost_secrets())
+}
+
+/// What the resource as it is now says about an open write.
+fn settled(write: &Write, current: CurrentState) -> WriteOutcome {
+    match write.intent.action {
+        WriteAction::Rotate => {
+            let rotated = match (write.intent.observed_last_rotation, current.last_rotation) {
+                (Some(before), Some(now)) => now > before,
+                (None, Some(_)) => true,
+                (_, None) => false,
+            };
+            match (rotated, write.intent.issues_secret) {
+                (true, true) => WriteOutcome::SecretLost {
+                    last_rotation: current.last_rotation,
+                    reason: "the run ended before the rotation's new secret reached its sink or \
+                             a recovery file"
+                        .to_owned(),
+                },
+                (true, false) => WriteOutcome::Done {
+                    last_rotation: current.last_rotation,
+                },
+                (false, _) => WriteOutcome::Failed {
+                    error: "not rotated: the run ended before the rotate took effect".to_owned(),
+                },
+            }
+        }
+        WriteAction::UpdateInterval { to, .. } => {
+            if current.interval_days == Some(f64::from(to)) {
+                WriteOutcome::Done {
+                    last_rotation: current.last_rotation,
+                }
+            } else {
+                WriteOutcome::Failed {
+                    error: "not applied: the run ended before the update took effect".to_owned(),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::state::Intent;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn open_rotate(issues_secret: bool) -> Write {
+        Write {
+            run_id: "dead".to_owned(),
+            at: at("2026-11-24T12:00:00Z"),
+            intent: Intent {
+                seq: 1,
+                resource: "ci".to_owned(),
+                vendor: "rixl".to_owned(),
+                id: "K1".to_owned(),
+                action: WriteAction::Rotate,
+                observed_last_rotation: Some(at("2026-10-01T00:00:00Z")),
+                issues_secret,
+                reason: "key is 54 days old".to_owned(),
+                by: "ops@host".to_owned(),
+                command: "keyrot apply".to_owned(),
+            },
+            outcome: None,
+        }
+    }
+
+    fn now_at(text: &str) -> CurrentState {
+        CurrentState {
+            last_rotation: Some(at(text)),
+            interval_days: None,
+        }
+    }
+
+    #[test]
+    fn a_rotation_that_happened_after_its_run_died_lost_its_secret() {
+        let outcome = settled(&open_rotate(true), now_at("2026-11-24T12:00:01Z"));
+        assert!(matches!(outcome, WriteOutcome::SecretLost { .. }));
+    }
+
+    #[test]
+    fn a_rotation_without_a_secret_that_happened_is_done() {
+        let outcome = settled(&open_rotate(false), now_at("2026-11-24T12:00:01Z"));
+        assert!(matches!(outcome, WriteOutcome::Done { .. }));
+    }
+
+    #[test]
+    fn a_rotation_that_never_happened_failed() {
+        let outcome = settled(&open_rotate(true), now_at("2026-10-01T00:00:00Z"));
+        assert!(matches!(outcome, WriteOutcome::Failed { .. }));
+    }
+}

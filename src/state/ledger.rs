@@ -1,0 +1,234 @@
+//! Reading the journal: each intent with its latest outcome, the intents a crash left open, the
+//! lost secrets still waiting for a recovery rotation, and the history. Pure.
+
+use jiff::Timestamp;
+
+use super::record::{Intent, JournalEntry, JournalRecord, WriteAction, WriteOutcome};
+use crate::plan::LostSecret;
+
+/// One write as the journal knows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Write {
+    /// The run that sent it.
+    pub run_id: String,
+    /// When its intent was recorded.
+    pub at: Timestamp,
+    /// The intent.
+    pub intent: Intent,
+    /// Its latest outcome, and the run and instant that recorded it.
+    pub outcome: Option<(WriteOutcome, String, Timestamp)>,
+}
+
+impl Write {
+    /// True while nobody knows whether it happened: no outcome, or an unknown one.
+    pub fn is_open(&self) -> bool {
+        self.outcome
+            .as_ref()
+            .is_none_or(|(outcome, _, _)| outcome.is_open())
+    }
+}
+
+/// The journal, read.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    /// Every write, in the order its intent was recorded.
+    pub writes: Vec<Write>,
+}
+
+impl Ledger {
+    /// Reads `records`, oldest first. An outcome for an intent the journal does not hold is
+    /// ignored.
+    pub fn new(records: &[JournalRecord]) -> Self {
+        let mut writes: Vec<Write> = Vec::new();
+        for record in records {
+            match &record.entry {
+                JournalEntry::Intent(intent) => writes.push(Write {
+                    run_id: record.run_id.clone(),
+                    at: record.at,
+                    intent: intent.clone(),
+                    outcome: None,
+                }),
+                JournalEntry::Outcome {
+                    intent_run,
+                    intent_seq,
+                    outcome,
+                } => {
+                    let write = writes.iter_mut().rev().find(|write| {
+                        write.run_id == *intent_run && write.intent.seq == *intent_seq
+                    });
+                    if let Some(write) = write {
+                        write.outcome = Some((outcome.clone(), record.run_id.clone(), record.at));
+                    }
+                }
+            }
+        }
+        Self { writes }
+    }
+
+    /// The writes whose outcome is open, except those of `running` (the run holding the lock,
+    /// whose writes are still in flight).
+    pub fn open_writes(&self, running: Option<&str>) -> Vec<&Write> {
+        self.writes
+            .iter()
+            .filter(|write| write.is_open() && Some(write.run_id.as_str()) != running)
+            .collect()
+    }
+
+    /// Every resource whose latest rotation issued a secret that reached neither its sink nor
+    /// a recovery file, with the write that lost it.
+    pub fn lost_secrets(&self) -> Vec<LostSecret> {
+        let mut lost: Vec<LostSecret> = Vec::new();
+        for write in &self.writes {
+            if write.intent.action != WriteAction::Rotate {
+                continue;
+            }
+            let resource = &write.intent.resource;
+            match write.outcome.as_ref().map(|(outcome, _, _)| outcome) {
+                Some(WriteOutcome::SecretLost { .. }) => {
+                    lost.retain(|entry| entry.resource != *resource);
+                    lost.push(LostSecret {
+                        resource: resource.clone(),
+                        run_id: write.run_id.clone(),
+                        at: write.at,
+                    });
+                }
+                Some(
+                    WriteOutcome::SecretDelivered { .. } | WriteOutcome::SecretRecovered { .. },
+                ) => {
+                    lost.retain(|entry| entry.resource != *resource);
+                }
+                _ => {}
+            }
+        }
+        lost
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: u32) -> Timestamp {
+        format!("2026-11-24T12:{minute:02}:00Z").parse().unwrap()
+    }
+
+    fn intent(run: &str, seq: u64, minute: u32, resource: &str) -> JournalRecord {
+        JournalRecord {
+            run_id: run.to_owned(),
+            at: at(minute),
+            entry: JournalEntry::Intent(Intent {
+                seq,
+                resource: resource.to_owned(),
+                vendor: "rixl".to_owned(),
+                id: "K1".to_owned(),
+                action: WriteAction::Rotate,
+                observed_last_rotation: None,
+                issues_secret: true,
+                reason: "key is 40 days old".to_owned(),
+                by: "ops@host".to_owned(),
+                command: "keyrot apply".to_owned(),
+            }),
+        }
+    }
+
+    fn outcome(run: &str, of: (&str, u64), minute: u32, outcome: WriteOutcome) -> JournalRecord {
+        JournalRecord {
+            run_id: run.to_owned(),
+            at: at(minute),
+            entry: JournalEntry::Outcome {
+                intent_run: of.0.to_owned(),
+                intent_seq: of.1,
+                outcome,
+            },
+        }
+    }
+
+    fn lost() -> WriteOutcome {
+        WriteOutcome::SecretLost {
+            last_rotation: None,
+            reason: "killed".to_owned(),
+        }
+    }
+
+    fn delivered() -> WriteOutcome {
+        WriteOutcome::SecretDelivered {
+            last_rotation: None,
+            sink: "file k".to_owned(),
+        }
+    }
+
+    #[test]
+    fn an_intent_without_an_outcome_is_open_unless_its_run_is_still_running() {
+        let ledger = Ledger::new(&[intent("a", 1, 0, "k"), intent("b", 1, 1, "j")]);
+        assert_eq!(ledger.open_writes(None).len(), 2);
+        let open = ledger.open_writes(Some("b"));
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].run_id, "a");
+    }
+
+    #[test]
+    fn a_settled_intent_is_closed_and_an_unknown_one_stays_open() {
+        let ledger = Ledger::new(&[
+            intent("a", 1, 0, "k"),
+            intent("a", 2, 0, "j"),
+            outcome(
+                "a",
+                ("a", 1),
+                1,
+                WriteOutcome::Unknown {
+                    error: "reset".to_owned(),
+                },
+            ),
+            outcome("a", ("a", 2), 1, delivered()),
+        ]);
+        let open = ledger.open_writes(None);
+        assert_eq!(open.len(), 1);
+        assert_eq!(open[0].intent.resource, "k");
+    }
+
+    #[test]
+    fn a_lost_secret_stays_lost_until_a_later_rotation_delivers_one() {
+        let records = vec![intent("a", 1, 0, "k"), outcome("a", ("a", 1), 1, lost())];
+        let ledger = Ledger::new(&records);
+        let lost_now = ledger.lost_secrets();
+        assert_eq!(lost_now.len(), 1);
+        assert_eq!((lost_now[0].run_id.as_str(), lost_now[0].at), ("a", at(0)));
+
+        let mut recovered = records.clone();
+        recovered.push(intent("b", 1, 5, "k"));
+        recovered.push(outcome("b", ("b", 1), 6, delivered()));
+        assert!(Ledger::new(&recovered).lost_secrets().is_empty());
+
+        let mut failed_again = records;
+        failed_again.push(intent("b", 1, 5, "k"));
+        failed_again.push(outcome(
+            "b",
+            ("b", 1),
+            6,
+            WriteOutcome::Failed {
+                error: "403".to_owned(),
+            },
+        ));
+        assert_eq!(Ledger::new(&failed_again).lost_secrets().len(), 1);
+    }
+
+    #[test]
+    fn a_later_settlement_replaces_an_unknown_outcome() {
+        let ledger = Ledger::new(&[
+            intent("a", 1, 0, "k"),
+            outcome(
+                "a",
+                ("a", 1),
+                1,
+                WriteOutcome::Unknown {
+                    error: "reset".to_owned(),
+                },
+            ),
+            outcome("b", ("a", 1), 9, lost()),
+        ]);
+        assert!(ledger.open_writes(None).is_empty());
+        assert_eq!(ledger.lost_secrets().len(), 1);
+        let (_, settled_by, _) = ledger.writes[0].outcome.as_ref().unwrap();
+        assert_eq!(settled_by, "b");
+    }
+}

@@ -1,0 +1,399 @@
+//! The `local` backend: `.keyrot/lock`, an OS file lock holding its holder's details, and
+//! `.keyrot/journal.jsonl`, an append-only JSON Lines file whose records are flushed to disk
+//! before the write they announce is sent. Writers that append at once share one flush.
+
+use std::fmt;
+use std::fs::{self, DirBuilder, File, OpenOptions, TryLockError};
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{JournalRecord, LockGuard, LockHolder, StateBackend, StateError};
+
+/// How long a lock attempt retries even with no timeout: a `plan` or `drift` checking who holds
+/// the lock takes it for a moment, which must not fail an apply.
+const MOMENT: Duration = Duration::from_millis(300);
+const RETRY_EVERY: Duration = Duration::from_millis(50);
+
+/// State in a directory (`.keyrot/` beside the desired-state file).
+pub struct LocalBackend {
+    directory: PathBuf,
+    journal: Mutex<Option<JournalWriter>>,
+}
+
+type Pending = (Vec<u8>, oneshot::Sender<io::Result<()>>);
+
+/// The task that appends to the journal: it takes every record waiting, writes them, flushes
+/// once, and answers each waiter.
+struct JournalWriter(mpsc::UnboundedSender<Pending>);
+
+impl LocalBackend {
+    /// The state in `directory`, created (mode 0700) when first written.
+    pub fn new(directory: PathBuf) -> Self {
+        Self {
+            directory,
+            journal: Mutex::new(None),
+        }
+    }
+
+    /// `.keyrot/` beside `desired_file`.
+    pub fn beside(desired_file: &Path) -> Self {
+        let directory = match desired_file.parent() {
+            Some(directory) if !directory.as_os_str().is_empty() => directory,
+            _ => Path::new("."),
+        };
+        Self::new(directory.join(".keyrot"))
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.directory.join("lock")
+    }
+
+    fn journal_path(&self) -> PathBuf {
+        self.directory.join("journal.jsonl")
+    }
+
+    fn error(&self, detail: impl fmt::Display) -> StateError {
+        StateError::Storage {
+            location: self.location(),
+            detail: detail.to_string(),
+        }
+    }
+
+    fn create_directory(&self) -> io::Result<()> {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.directory)
+    }
+
+    fn open_lock_file(&self) -> io::Result<File> {
+        self.create_directory()?;
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(self.lock_path())
+    }
+
+    fn take_lock(&self, holder: &LockHolder, timeout: Duration) -> Result<LockGuard, StateError> {
+        let file = self.open_lock_file().map_err(|error| self.error(error))?;
+        let started = Instant::now();
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if started.elapsed() < timeout.max(MOMENT) => {
+                    std::thread::sleep(RETRY_EVERY);
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(StateError::Held {
+                        location: self.location(),
+                        holder: read_holder(&file).map_or_else(
+                            || "a keyrot that recorded no details".to_owned(),
+                            |h| h.to_string(),
+                        ),
+                    });
+                }
+                Err(TryLockError::Error(error)) => return Err(self.error(error)),
+            }
+        }
+        write_holder(&file, holder).map_err(|error| self.error(error))?;
+        Ok(LockGuard::new(HeldLock(file)))
+    }
+
+    fn who_holds(&self) -> Result<Option<LockHolder>, StateError> {
+        let file = match File::open(self.lock_path()) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(self.error(error)),
+        };
+        match file.try_lock_shared() {
+            Ok(()) => Ok(None),
+            Err(TryLockError::WouldBlock) => {
+                Ok(Some(read_holder(&file).unwrap_or_else(unknown_holder)))
+            }
+            Err(TryLockError::Error(error)) => Err(self.error(error)),
+        }
+    }
+
+    fn writer(&self) -> Result<mpsc::UnboundedSender<Pending>, StateError> {
+        let mut journal = self
+            .journal
+            .lock()
+            .map_err(|_| self.error("the journal writer failed"))?;
+        if let Some(writer) = journal.as_ref() {
+            return Ok(writer.0.clone());
+        }
+        self.create_directory().map_err(|error| self.error(error))?;
+        let file = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(self.journal_path())
+            .map_err(|error| self.error(error))?;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(write_journal(Arc::new(Mutex::new(file)), receiver));
+        *journal = Some(JournalWriter(sender.clone()));
+        Ok(sender)
+    }
+
+    fn read_records(&self) -> Result<Vec<JournalRecord>, StateError> {
+        let text = match fs::read_to_string(self.journal_path()) {
+            Ok(text) => text,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(self.error(error)),
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        let mut records = Vec::with_capacity(lines.len());
+        for (index, line) in lines.iter().enumerate() {
+            match serde_json::from_str(line) {
+                Ok(record) => records.push(record),
+                // A crash in the middle of an append leaves a torn last line: it announced a
+                // write that was never sent.
+                Err(_) if index + 1 == lines.len() && !text.ends_with('\n') => {}
+                Err(error) => {
+                    return Err(self.error(format!(
+                        "journal.jsonl line {} is damaged ({error}); move the file aside to \
+                         start a new journal",
+                        index + 1
+                    )));
+                }
+            }
+        }
+        Ok(records)
+    }
+}
+
+/// The lock file, locked; released (and its details cleared) when dropped.
+struct HeldLock(File);
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        let _ = self.0.set_len(0);
+        let _ = self.0.unlock();
+    }
+}
+
+fn write_holder(mut file: &File, holder: &LockHolder) -> io::Result<()> {
+    let text = serde_json::to_string(holder).map_err(io::Error::other)?;
+    file.set_len(0)?;
+    file.rewind()?;
+    file.write_all(text.as_bytes())?;
+    file.sync_data()
+}
+
+fn read_holder(mut file: &File) -> Option<LockHolder> {
+    let mut text = String::new();
+    file.rewind().ok()?;
+    file.read_to_string(&mut text).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn unknown_holder() -> LockHolder {
+    LockHolder {
+        run_id: "unknown".to_owned(),
+        user: "unknown".to_owned(),
+        host: "unknown".to_owned(),
+        command: "keyrot".to_owned(),
+        started_at: jiff::Timestamp::UNIX_EPOCH,
+        ci_url: None,
+    }
+}
+
+async fn write_journal(file: Arc<Mutex<File>>, mut receiver: mpsc::UnboundedReceiver<Pending>) {
+    while let Some(first) = receiver.recv().await {
+        let mut batch = vec![first];
+        while let Ok(next) = receiver.try_recv() {
+            batch.push(next);
+        }
+        let bytes: Vec<u8> = batch
+            .iter()
+            .flat_map(|(line, _)| line.iter().copied())
+            .collect();
+        let file = Arc::clone(&file);
+        let written = tokio::task::spawn_blocking(move || {
+            let mut file = file
+                .lock()
+                .map_err(|_| io::Error::other("journal file poisoned"))?;
+            file.write_all(&bytes)?;
+            file.sync_data()
+        })
+        .await
+        .unwrap_or_else(|error| Err(io::Error::other(error)));
+        for (_, reply) in batch {
+            let _ = reply.send(match &written {
+                Ok(()) => Ok(()),
+                Err(error) => Err(io::Error::new(error.kind(), error.to_string())),
+            });
+        }
+    }
+}
+
+impl StateBackend for LocalBackend {
+    fn location(&self) -> String {
+        format!("{}/", self.directory.display())
+    }
+
+    fn lock<'a>(
+        &'a self,
+        holder: &'a LockHolder,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<LockGuard, StateError>> {
+        async move {
+            let directory = self.directory.clone();
+            let holder = holder.clone();
+            tokio::task::spawn_blocking(move || {
+                LocalBackend::new(directory).take_lock(&holder, timeout)
+            })
+            .await
+            .map_err(|error| self.error(error))?
+        }
+        .boxed()
+    }
+
+    fn holder(&self) -> BoxFuture<'_, Result<Option<LockHolder>, StateError>> {
+        async move { self.who_holds() }.boxed()
+    }
+
+    fn append<'a>(&'a self, records: &'a [JournalRecord]) -> BoxFuture<'a, Result<(), StateError>> {
+        async move {
+            let mut lines = Vec::new();
+            for record in records {
+                serde_json::to_writer(&mut lines, record).map_err(|error| self.error(error))?;
+                lines.push(b'\n');
+            }
+            let (reply, written) = oneshot::channel();
+            self.writer()?
+                .send((lines, reply))
+                .map_err(|_| self.error("the journal writer stopped"))?;
+            written
+                .await
+                .map_err(|_| self.error("the journal writer stopped"))?
+                .map_err(|error| self.error(format!("cannot write journal.jsonl: {error}")))
+        }
+        .boxed()
+    }
+
+    fn records(&self) -> BoxFuture<'_, Result<Vec<JournalRecord>, StateError>> {
+        async move { self.read_records() }.boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+
+    use super::*;
+    use crate::state::{Intent, JournalEntry, WriteAction};
+
+    fn holder(run: &str) -> LockHolder {
+        LockHolder {
+            run_id: run.to_owned(),
+            user: "ops".to_owned(),
+            host: "laptop".to_owned(),
+            command: "keyrot apply".to_owned(),
+            started_at: "2026-11-24T12:00:00Z".parse().unwrap(),
+            ci_url: None,
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_second_lock_is_refused_naming_the_holder_until_the_first_is_released() {
+        let directory = tempfile::tempdir().unwrap();
+        let backend = LocalBackend::new(directory.path().join(".keyrot"));
+        let runtime = runtime();
+        let first = runtime
+            .block_on(backend.lock(&holder("first"), Duration::ZERO))
+            .unwrap();
+        assert_eq!(
+            runtime.block_on(backend.holder()).unwrap(),
+            Some(holder("first"))
+        );
+        let refused = runtime.block_on(backend.lock(&holder("second"), Duration::ZERO));
+        let message = refused.unwrap_err().to_string();
+        assert!(message.contains("ops@laptop (run first"), "{message}");
+        drop(first);
+        assert_eq!(runtime.block_on(backend.holder()).unwrap(), None);
+        runtime
+            .block_on(backend.lock(&holder("second"), Duration::ZERO))
+            .unwrap();
+    }
+
+    #[test]
+    fn a_waiting_lock_is_taken_once_the_holder_releases_it() {
+        let directory = tempfile::tempdir().unwrap();
+        let backend = LocalBackend::new(directory.path().join(".keyrot"));
+        let runtime = runtime();
+        let first = runtime
+            .block_on(backend.lock(&holder("first"), Duration::ZERO))
+            .unwrap();
+        let release = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(400));
+            drop(first);
+        });
+        let waited = runtime.block_on(backend.lock(&holder("second"), Duration::from_secs(5)));
+        release.join().unwrap();
+        assert!(waited.is_ok());
+    }
+
+    fn record(seq: u64) -> JournalRecord {
+        JournalRecord {
+            run_id: "r".to_owned(),
+            at: Timestamp::UNIX_EPOCH,
+            entry: JournalEntry::Intent(Intent {
+                seq,
+                resource: format!("k{seq}"),
+                vendor: "rixl".to_owned(),
+                id: "K".to_owned(),
+                action: WriteAction::Rotate,
+                observed_last_rotation: None,
+                issues_secret: true,
+                reason: "r".to_owned(),
+                by: "ops@laptop".to_owned(),
+                command: "keyrot apply".to_owned(),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_journal_keeps_every_record_of_concurrent_appends_and_ignores_a_torn_last_line() {
+        let directory = tempfile::tempdir().unwrap();
+        let backend = Arc::new(LocalBackend::new(directory.path().join(".keyrot")));
+        let runtime = runtime();
+        runtime.block_on(async {
+            let appends = (0..50).map(|seq| {
+                let backend = Arc::clone(&backend);
+                tokio::spawn(async move { backend.append(&[record(seq)]).await.unwrap() })
+            });
+            for append in appends.collect::<Vec<_>>() {
+                append.await.unwrap();
+            }
+        });
+        let mut read = runtime.block_on(backend.records()).unwrap();
+        read.sort_by_key(|record| match &record.entry {
+            JournalEntry::Intent(intent) => intent.seq,
+            JournalEntry::Outcome { .. } => u64::MAX,
+        });
+        assert_eq!(read, (0..50).map(record).collect::<Vec<_>>());
+        let path = directory.path().join(".keyrot/journal.jsonl");
+        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
+        file.write_all(b"{\"run_id\":\"r\",\"at\"").unwrap();
+        assert_eq!(runtime.block_on(backend.records()).unwrap().len(), 50);
+    }
+}
