@@ -15,6 +15,7 @@ use super::settle::settle_rotation;
 use super::stop::{StopReason, StopSignal};
 use crate::plan::{Action, Plan, ResourcePlan};
 use crate::provider::ActionWriter;
+use crate::state::WriteOutcome;
 
 /// What one execution works with besides the plan.
 pub struct Run<'a, W> {
@@ -47,7 +48,7 @@ pub async fn execute<W: ActionWriter>(
         on_resource(&entries);
         report.actions.extend(entries);
     }
-    report.interrupted = run.stop.reason() == Some(StopReason::Interrupted);
+    report.stopped_by = run.stop.signal();
     report
 }
 
@@ -135,9 +136,29 @@ async fn send<W: ActionWriter>(
         },
         None => None,
     };
-    let outcome = match write(run.writer, resource, action, expected.last_rotation).await {
-        Ok(executed) => settle_secret(resource, executed, &run.options.recovery_dir).await,
-        Err(error) => Outcome::Failed(ActionFailure::Provider(error)),
+    if run.stop.reason().is_some() {
+        let outcome = Outcome::NotStarted(NotStartedBecause::Stopped(
+            run.stop.reason().unwrap_or(StopReason::FailFast),
+        ));
+        if let Some((journal, seq)) = intent {
+            let not_sent = WriteOutcome::Failed {
+                error: "not sent: the run was stopping".to_owned(),
+            };
+            let _ = journal.outcome(seq, not_sent).await;
+        }
+        return outcome;
+    }
+    // A second signal stops waiting for the answer; an answer that already arrived wins, so a
+    // received secret is always delivered.
+    let written = tokio::select! {
+        biased;
+        written = write(run.writer, resource, action, expected.last_rotation) => Some(written),
+        () = run.stop.abandoned() => None,
+    };
+    let outcome = match written {
+        Some(Ok(executed)) => settle_secret(resource, executed, &run.options.recovery_dir).await,
+        Some(Err(error)) => Outcome::Failed(ActionFailure::Provider(error)),
+        None => Outcome::Abandoned,
     };
     if let (Some((journal, seq)), Some(recorded)) = (intent, journaled(&outcome))
         && journal.outcome(seq, recorded).await.is_err()
@@ -581,6 +602,7 @@ mod tests {
             id: "ak7Hq2".to_owned(),
             sink: Some(SecretSink::Command {
                 argv: vec!["true".to_owned()],
+                timeout: crate::config::DEFAULT_SINK_TIMEOUT,
             }),
         };
         let report = run(&keyed, &writer);
@@ -628,17 +650,19 @@ mod tests {
             report.actions[2].outcome,
             Outcome::NotStarted(NotStartedBecause::Stopped(StopReason::FailFast))
         ));
-        assert!(!report.interrupted);
+        assert!(!report.interrupted());
     }
 
     #[test]
     fn an_interrupt_stops_new_actions_and_marks_the_report() {
         let stop = StopSignal::new();
-        stop.stop(StopReason::Interrupted);
+        stop.stop(StopReason::Interrupted(
+            super::super::stop::Signal::Interrupt,
+        ));
         let writer = FakeWriter::new();
         let report = run_with(&plan(&["a"]), &writer, false, &stop);
         assert!(writer.calls.borrow().is_empty());
-        assert!(report.interrupted);
+        assert!(report.interrupted());
         assert_eq!(report.counts().not_started, 2);
     }
 

@@ -145,6 +145,9 @@ pub fn journaled(outcome: &Outcome) -> Option<WriteOutcome> {
             }
         }
         Outcome::Failed(ActionFailure::Provider(error)) => provider_outcome(error),
+        Outcome::Abandoned => WriteOutcome::Unknown {
+            error: "a second signal stopped the wait for its answer".to_owned(),
+        },
         Outcome::Failed(ActionFailure::Journal(_))
         | Outcome::NotStarted(_)
         | Outcome::SkippedRotatedMeanwhile { .. }

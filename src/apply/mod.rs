@@ -36,7 +36,7 @@ pub use saved_plan::{
     SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedSource, VerifiedPlan, write_atomically,
 };
 pub use sink::{SinkError, check_recovery_dir, check_sink, deliver, recover};
-pub use stop::{StopReason, StopSignal};
+pub use stop::{Signal, StopReason, StopSignal};
 pub use ui::{ApplyUi, Ticker};
 
 /// How apply runs.

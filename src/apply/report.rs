@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use jiff::Timestamp;
 
 use super::sink::SinkError;
-use super::stop::StopReason;
+use super::stop::{Signal, StopReason};
 use crate::plan::{Action, Target};
 use crate::provider::{ActionEffect, ProviderError};
 
@@ -15,8 +15,8 @@ use crate::provider::{ActionEffect, ProviderError};
 pub struct ApplyReport {
     /// One entry per planned action, in plan order.
     pub actions: Vec<ActionReport>,
-    /// Ctrl-C stopped the run before every action was started.
-    pub interrupted: bool,
+    /// The signal that stopped the run before every action was started, if one did.
+    pub stopped_by: Option<Signal>,
 }
 
 /// One action and what became of it.
@@ -41,6 +41,9 @@ pub enum Outcome {
     Failed(ActionFailure),
     /// It was not attempted.
     NotStarted(NotStartedBecause),
+    /// It was sent, and a second signal stopped the wait for its answer: whether it happened is
+    /// unknown until the next run settles it from the journal.
+    Abandoned,
     /// A rotate not sent because the key was rotated after the plan read it (Cloudflare rotated
     /// it itself, e.g. when the interval update made it due): a second rotation now would drop a
     /// key that tokens may still be signed with. Not a failure: the next plan re-evaluates.
@@ -124,6 +127,11 @@ pub enum NotStartedBecause {
 }
 
 impl ApplyReport {
+    /// True when a signal stopped the run.
+    pub fn interrupted(&self) -> bool {
+        self.stopped_by.is_some()
+    }
+
     /// True when no action failed or was left undone by a failure.
     pub fn succeeded(&self) -> bool {
         self.actions.iter().all(|entry| {
@@ -143,7 +151,7 @@ impl ApplyReport {
         for entry in &self.actions {
             match entry.outcome {
                 Outcome::Done(_) => counts.done += 1,
-                Outcome::Failed(_) => counts.failed += 1,
+                Outcome::Failed(_) | Outcome::Abandoned => counts.failed += 1,
                 Outcome::NotStarted(_) => counts.not_started += 1,
                 Outcome::SkippedRotatedMeanwhile { .. }
                 | Outcome::SkippedTooSoon { .. }

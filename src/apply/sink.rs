@@ -3,10 +3,12 @@
 //! recovery file so it is never lost.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
@@ -42,7 +44,7 @@ pub fn check_sink(sink: &SecretSink) -> Result<(), SinkError> {
             }
             Ok(())
         }
-        SecretSink::Command { argv } => find_program(&argv[0])
+        SecretSink::Command { argv, .. } => find_program(&argv[0])
             .map(|_| ())
             .map_err(|reason| sink_error(sink, reason)),
     }
@@ -54,8 +56,9 @@ pub fn deliver(sink: &SecretSink, secret: &SecretString) -> Result<(), SinkError
         SecretSink::File { path, .. } => {
             write_secret_file(path, secret).map_err(|reason| sink_error(sink, reason))
         }
-        SecretSink::Command { argv } => {
-            run_command(argv, secret).map_err(|reason| sink_error(sink, reason))
+        SecretSink::Command { argv, timeout } => {
+            let timeout = Duration::try_from(*timeout).unwrap_or(Duration::ZERO);
+            run_command(argv, timeout, secret).map_err(|reason| sink_error(sink, reason))
         }
     }
 }
@@ -168,12 +171,15 @@ fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), String> {
         .map_err(|error| format!("cannot sync directory {}: {error}", directory.display()))
 }
 
-/// Runs the command with the secret on stdin only; its stdout is discarded, its stderr shown on
-/// failure (with the secret blanked out, should the command echo it).
-fn run_command(argv: &[String], secret: &SecretString) -> Result<(), String> {
+/// Runs the command in its own process group (so a Ctrl-C at the terminal does not kill it
+/// mid-delivery) with the secret on stdin only; its stdout is discarded, its stderr shown on
+/// failure (with the secret blanked out, should the command echo it). One still running after
+/// `timeout` is killed with its whole process group.
+fn run_command(argv: &[String], timeout: Duration, secret: &SecretString) -> Result<(), String> {
     let program = find_program(&argv[0])?;
     let mut child = Command::new(program)
         .args(&argv[1..])
+        .process_group(0)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -183,29 +189,66 @@ fn run_command(argv: &[String], secret: &SecretString) -> Result<(), String> {
         Some(mut stdin) => stdin.write_all(secret.expose_secret().as_bytes()),
         None => Err(io::Error::other("no stdin")),
     };
-    let output = child
-        .wait_with_output()
-        .map_err(|error| format!("cannot wait for it: {error}"))?;
+    let mut stderr = child.stderr.take();
+    let errors = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        if let Some(stderr) = stderr.as_mut() {
+            let _ = stderr.read_to_end(&mut text);
+        }
+        text
+    });
+    let status = wait_at_most(&mut child, timeout)?;
+    let stderr = errors.join().unwrap_or_default();
     if let Err(error) = written {
         return Err(format!(
             "it did not read the whole secret from its stdin ({error})"
         ));
     }
-    if output.status.success() {
+    if status.success() {
         return Ok(());
     }
-    let stderr = String::from_utf8_lossy(&output.stderr)
+    let stderr = String::from_utf8_lossy(&stderr)
         .replace(secret.expose_secret(), "[secret]")
         .trim()
         .to_owned();
-    let status = output
-        .status
+    let status = status
         .code()
         .map_or_else(|| "a signal".to_owned(), |code| format!("status {code}"));
     match stderr.is_empty() {
         true => Err(format!("exited with {status}")),
         false => Err(format!("exited with {status}: {stderr}")),
     }
+}
+
+/// Waits for `child`; after `timeout`, kills its process group and says so.
+fn wait_at_most(child: &mut Child, timeout: Duration) -> Result<ExitStatus, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(status),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Ok(None) => {
+                kill_process_group(child);
+                return Err(format!(
+                    "still running after {}s (secret.timeout), so it and its process group \
+                     were killed",
+                    timeout.as_secs_f64()
+                ));
+            }
+            Err(error) => return Err(format!("cannot wait for it: {error}")),
+        }
+    }
+}
+
+fn kill_process_group(child: &mut Child) {
+    if let Ok(group) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: killpg only sends a signal; the group is the child's own (process_group(0)).
+        unsafe {
+            libc::killpg(group, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The program's path: as given when it holds a `/`, else the first executable match on PATH.
@@ -249,6 +292,7 @@ mod tests {
     fn command_sink(script: &str) -> SecretSink {
         SecretSink::Command {
             argv: vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()],
+            timeout: crate::config::DEFAULT_SINK_TIMEOUT,
         }
     }
 
@@ -321,9 +365,33 @@ mod tests {
     }
 
     #[test]
+    fn a_command_that_never_exits_is_killed_with_its_children_after_its_timeout() {
+        let directory = tempfile::tempdir().unwrap();
+        let marker = directory.path().join("child-survived");
+        let script = format!(
+            "cat >/dev/null; (sleep 2; touch {}) & sleep 30",
+            marker.display()
+        );
+        let sink = SecretSink::Command {
+            argv: vec!["sh".to_owned(), "-c".to_owned(), script],
+            timeout: jiff::SignedDuration::from_millis(300),
+        };
+        let started = Instant::now();
+        let error = deliver(&sink, &secret()).unwrap_err();
+        assert!(error.reason.contains("still running after 0.3s"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(2500));
+        assert!(
+            !marker.exists(),
+            "a child of the sink command outlived the timeout"
+        );
+    }
+
+    #[test]
     fn a_missing_program_is_refused_before_anything_runs() {
         let sink = SecretSink::Command {
             argv: vec!["keyrot-no-such-program".to_owned()],
+            timeout: crate::config::DEFAULT_SINK_TIMEOUT,
         };
         let error = check_sink(&sink).unwrap_err();
         assert!(error.reason.contains("is not on PATH"), "{error}");

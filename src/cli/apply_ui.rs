@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 
+use tokio::signal::unix;
 use tokio::task::JoinHandle;
 
 use super::args::OutputFormat;
@@ -12,7 +13,9 @@ use super::emit::{print_apply, print_plan, source};
 use super::exit::{CliError, Exit};
 use super::output::{sayln, warn};
 use super::prompt::confirm_apply;
-use crate::apply::{ActionReport, Applied, ApplyError, ApplyUi, StopReason, StopSignal, Ticker};
+use crate::apply::{
+    ActionReport, Applied, ApplyError, ApplyUi, Signal, StopReason, StopSignal, Ticker,
+};
 use crate::config::DesiredState;
 use crate::plan::Plan;
 use crate::render::{Command, render_apply_summary, render_outcome};
@@ -74,8 +77,8 @@ impl<'a> TerminalUi<'a> {
         } else {
             print_apply(plan, report, source(self.desired), self.format);
         }
-        if report.interrupted {
-            return Ok(Exit::Interrupted);
+        if let Some(signal) = report.stopped_by {
+            return Ok(Exit::Interrupted(signal));
         }
         if report.succeeded() {
             return Ok(Exit::Success);
@@ -106,7 +109,7 @@ impl ApplyUi for TerminalUi<'_> {
         if self.shows_plan && self.human() {
             sayln("");
         }
-        let watcher = tokio::spawn(watch_interrupts(self.stop.clone()));
+        let watcher = tokio::spawn(watch_signals(self.stop.clone()));
         *self.interrupts.borrow_mut() = Some(watcher);
     }
 
@@ -119,17 +122,54 @@ impl ApplyUi for TerminalUi<'_> {
     }
 }
 
-/// The first Ctrl-C stops new actions and lets in-flight ones finish; a second exits at once.
-async fn watch_interrupts(stop: StopSignal) {
-    if tokio::signal::ctrl_c().await.is_err() {
+/// The first SIGINT, SIGTERM or SIGHUP stops new actions and lets in-flight ones finish; a
+/// second stops waiting for answers still in flight, while every secret already received still
+/// goes to its sink or a recovery file. The process never exits from here: the engine returns,
+/// the report names what is unknown, and the journal keeps it for the next run to settle.
+async fn watch_signals(stop: StopSignal) {
+    let Ok(mut signals) = Signals::listen() else {
         return;
+    };
+    let Some(first) = signals.next().await else {
+        return;
+    };
+    stop.stop(StopReason::Interrupted(first));
+    warn(&format!(
+        "\n{}: no new actions will start; in-flight ones are finishing. A second signal stops \
+         waiting for their answers (secrets already received are still delivered).",
+        first.name()
+    ));
+    if let Some(second) = signals.next().await {
+        stop.abandon();
+        warn(&format!(
+            "\n{}: no longer waiting for answers in flight; their outcomes are unknown and left \
+             in the journal for the next run to settle.",
+            second.name()
+        ));
     }
-    stop.stop(StopReason::Interrupted);
-    warn(
-        "\nInterrupted: no new actions will start; in-flight ones are finishing. \
-         Press Ctrl-C again to exit at once.",
-    );
-    if tokio::signal::ctrl_c().await.is_ok() {
-        std::process::exit(130);
+}
+
+/// SIGINT, SIGTERM and SIGHUP as one stream.
+struct Signals {
+    interrupt: unix::Signal,
+    terminate: unix::Signal,
+    hang_up: unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> std::io::Result<Self> {
+        Ok(Self {
+            interrupt: unix::signal(unix::SignalKind::interrupt())?,
+            terminate: unix::signal(unix::SignalKind::terminate())?,
+            hang_up: unix::signal(unix::SignalKind::hangup())?,
+        })
+    }
+
+    async fn next(&mut self) -> Option<Signal> {
+        tokio::select! {
+            received = self.interrupt.recv() => received.map(|()| Signal::Interrupt),
+            received = self.terminate.recv() => received.map(|()| Signal::Terminate),
+            received = self.hang_up.recv() => received.map(|()| Signal::HangUp),
+        }
     }
 }

@@ -86,6 +86,10 @@ pub enum Command {
     ///
     /// Example: keyrot drift --format json --metrics-file /var/lib/node_exporter/keyrot.prom
     Drift(DriftArgs),
+    /// Show every write keyrot made, newest first, from the journal: the audit trail.
+    ///
+    /// Example: keyrot history --resource ci-uploader --since 30d
+    History(HistoryArgs),
     /// Show a plan saved with `keyrot plan --out`.
     ///
     /// Example: keyrot show plan.json --format markdown
@@ -248,6 +252,30 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// `keyrot history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only writes to this resource (repeatable).
+    #[arg(long = "resource", value_name = "NAME")]
+    pub resources: Vec<String>,
+    /// Only writes this recent, e.g. 30d.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub since: Option<jiff::SignedDuration>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: HistoryFormat,
+}
+
+/// `keyrot history --format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    /// Text for people.
+    #[default]
+    Human,
+    /// One JSON document.
+    Json,
 }
 
 /// `keyrot show`.

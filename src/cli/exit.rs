@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::apply::ApplyError;
+use crate::apply::{ApplyError, Signal};
 use crate::config::ConfigError;
 use crate::plan::PlanError;
 use crate::provider::ProviderError;
@@ -18,8 +18,9 @@ pub enum Exit {
     Success,
     /// Exit 2: `plan --detailed-exitcode` found changes.
     Changes,
-    /// Exit 130: Ctrl-C stopped the run; the report was printed.
-    Interrupted,
+    /// Exit 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP): a
+    /// signal stopped the run; the report was printed.
+    Interrupted(Signal),
 }
 
 impl From<Exit> for ExitCode {
@@ -27,7 +28,7 @@ impl From<Exit> for ExitCode {
         match exit {
             Exit::Success => ExitCode::SUCCESS,
             Exit::Changes => ExitCode::from(2),
-            Exit::Interrupted => ExitCode::from(130),
+            Exit::Interrupted(signal) => ExitCode::from(128 + signal.number()),
         }
     }
 }

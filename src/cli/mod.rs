@@ -9,6 +9,7 @@ mod demo;
 mod drift;
 mod emit;
 mod exit;
+mod history;
 mod import;
 mod options;
 mod output;
@@ -80,6 +81,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Apply(args) => apply::run(global, args).await,
         Command::Drift(args) => drift::run(global, args).await,
         Command::Show(args) => show::run(global, args),
+        Command::History(args) => history::run(global, args).await,
         Command::Validate => validate::run(global),
         Command::Import(args) => import::run(global, args).await,
         Command::Schema => {

@@ -153,10 +153,14 @@ pub enum SecretSink {
         #[serde(skip)]
         path: PathBuf,
     },
-    /// A command that reads the secret on its stdin.
+    /// A command that reads the secret on its stdin, in its own process group, killed (and the
+    /// secret saved to a recovery file) if it runs longer than `timeout`.
     Command {
         /// Program and arguments; the secret is never among them.
         argv: Vec<String>,
+        /// How long it may run (`secret.timeout`, default 60s).
+        #[serde(default = "default_sink_timeout")]
+        timeout: SignedDuration,
     },
 }
 
@@ -164,9 +168,16 @@ impl fmt::Display for SecretSink {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Self::File { shown, .. } => write!(f, "file {shown}"),
-            Self::Command { argv } => write!(f, "command {}", argv.join(" ")),
+            Self::Command { argv, .. } => write!(f, "command {}", argv.join(" ")),
         }
     }
+}
+
+/// How long a sink command may run unless `secret.timeout` says otherwise.
+pub const DEFAULT_SINK_TIMEOUT: SignedDuration = SignedDuration::from_secs(60);
+
+fn default_sink_timeout() -> SignedDuration {
+    DEFAULT_SINK_TIMEOUT
 }
 
 /// `settings:` with defaults applied.

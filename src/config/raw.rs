@@ -132,4 +132,5 @@ impl RawRixlKey {
 pub(crate) struct RawSink {
     pub file: Option<Located<String>>,
     pub command: Option<Located<Vec<String>>>,
+    pub timeout: Option<Located<String>>,
 }

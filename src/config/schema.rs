@@ -76,7 +76,9 @@ pub fn desired_state_schema() -> Value {
                     "file": {"type": "string", "minLength": 1,
                              "description": "A file, relative to this file's directory, written atomically with mode 0600."},
                     "command": {"type": "array", "minItems": 1, "items": {"type": "string"},
-                                "description": "A program and its arguments; the secret arrives on its stdin only."}
+                                "description": "A program and its arguments; the secret arrives on its stdin only."},
+                    "timeout": {"type": "string", "pattern": DURATION, "default": "60s",
+                                "description": "With command: how long it may run before it and its process group are killed and the secret is saved to a recovery file."}
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use super::plan_human::action_line;
 use super::plural::counted;
 use super::style::Style;
-use crate::apply::{ActionReport, ApplyReport, NotStartedBecause, Outcome, StopReason};
+use crate::apply::{ActionReport, ApplyReport, NotStartedBecause, Outcome, Signal, StopReason};
 use crate::plan::{Action, Plan, instant_in_words};
 
 /// One settled action: `production: ~ update key_rotation_interval_days: 90 -> 30: done`.
@@ -30,12 +30,24 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
             style.green(&text)
         }
         Outcome::Failed(error) => style.red(&format!("failed: {error}")),
+        Outcome::Abandoned => style.red(
+            "unknown: a second signal stopped the wait for its answer; the journal keeps it, and \
+             the next `keyrot plan` settles it (and recovers a lost secret)",
+        ),
         Outcome::NotStarted(because) => style.yellow(&format!(
             "not started: {}",
             match because {
                 NotStartedBecause::EarlierActionFailed =>
                     "an earlier action of this resource failed",
-                NotStartedBecause::Stopped(StopReason::Interrupted) => "interrupted (Ctrl-C)",
+                NotStartedBecause::Stopped(StopReason::Interrupted(Signal::Interrupt)) => {
+                    "interrupted (Ctrl-C)"
+                }
+                NotStartedBecause::Stopped(StopReason::Interrupted(Signal::Terminate)) => {
+                    "stopped by SIGTERM"
+                }
+                NotStartedBecause::Stopped(StopReason::Interrupted(Signal::HangUp)) => {
+                    "stopped by SIGHUP"
+                }
                 NotStartedBecause::Stopped(StopReason::FailFast) => {
                     "--fail-fast stopped the run after a failure"
                 }
@@ -69,7 +81,7 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
 /// The closing line of an apply of `plan`, mentioning the rotations it left deferred.
 pub fn render_apply_summary(report: &ApplyReport, plan: &Plan, style: Style) -> String {
     let counts = report.counts();
-    let mut line = if report.interrupted {
+    let mut line = if report.interrupted() {
         format!(
             "Apply interrupted: {} done, {} failed, {} not started",
             counts.done, counts.failed, counts.not_started
@@ -98,7 +110,7 @@ pub fn render_apply_summary(report: &ApplyReport, plan: &Plan, style: Style) -> 
             " {stays} deferred until the safety gap ends (see the plan)."
         );
     }
-    if report.succeeded() && !report.interrupted {
+    if report.succeeded() && !report.interrupted() {
         return style.green(&line);
     }
     line.push_str(" Run `keyrot plan` to see what remains; apply again to converge.");

@@ -78,8 +78,8 @@ pub fn apply_document(plan: &Plan, report: &ApplyReport, source: Source<'_>) -> 
     }
     let counts = report.counts();
     document["apply"] = json!({
-        "succeeded": report.succeeded() && !report.interrupted,
-        "interrupted": report.interrupted,
+        "succeeded": report.succeeded() && !report.interrupted(),
+        "interrupted": report.interrupted(),
         "done": counts.done,
         "failed": counts.failed,
         "not_started": counts.not_started,
@@ -260,11 +260,15 @@ fn outcome_json(entry: &ActionReport) -> Value {
             });
         }
         Outcome::Failed(failure) => ("failed", failure.to_string()),
+        Outcome::Abandoned => (
+            "unknown",
+            "a second signal stopped the wait for its answer".to_owned(),
+        ),
         Outcome::NotStarted(NotStartedBecause::EarlierActionFailed) => (
             "not_started",
             "an earlier action of this resource failed".to_owned(),
         ),
-        Outcome::NotStarted(NotStartedBecause::Stopped(StopReason::Interrupted)) => {
+        Outcome::NotStarted(NotStartedBecause::Stopped(StopReason::Interrupted(_))) => {
             ("not_started", "interrupted".to_owned())
         }
         Outcome::NotStarted(NotStartedBecause::Stopped(StopReason::FailFast)) => {

@@ -48,7 +48,7 @@ pub fn render_markdown(plan: &Plan, view: MarkdownView<'_>) -> String {
             counts.done,
             counts.failed,
             counts.not_started,
-            if report.interrupted {
+            if report.interrupted() {
                 " (interrupted)"
             } else {
                 ""

@@ -3,6 +3,7 @@
 
 mod apply_report;
 mod diff;
+mod history;
 mod import_yaml;
 mod json;
 mod markdown;
@@ -12,6 +13,7 @@ mod plural;
 mod style;
 
 pub use apply_report::{render_apply_summary, render_outcome};
+pub use history::{history_document, render_history};
 pub use import_yaml::{
     ImportedAccount, ImportedKey, SkippedAccount, cloudflare_import_yaml, rixl_import_yaml,
 };

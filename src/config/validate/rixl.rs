@@ -5,7 +5,9 @@ use std::path::{Component, Path, PathBuf};
 
 use super::Checker;
 use super::rotation::RotationFields;
-use crate::config::model::{RixlApi, RixlKey, RixlSettings, SecretSink};
+use jiff::SignedDuration;
+
+use crate::config::model::{DEFAULT_SINK_TIMEOUT, RixlApi, RixlKey, RixlSettings, SecretSink};
 use crate::config::names::SINK_PLACEHOLDER;
 use crate::config::rate_limit::RateLimit;
 use crate::config::raw::{Located, RawRixl, RawRixlKey, RawSink};
@@ -191,8 +193,27 @@ impl Checker {
         false
     }
 
+    /// `secret.timeout`: a positive duration, 60s when unset.
+    fn sink_timeout(&mut self, timeout: Option<&Located<String>>) -> Option<SignedDuration> {
+        let Some(timeout) = timeout else {
+            return Some(DEFAULT_SINK_TIMEOUT);
+        };
+        let duration = self.duration(timeout)?;
+        if duration.is_positive() {
+            return Some(duration);
+        }
+        self.report(timeout, "`timeout` must be longer than zero".to_owned());
+        None
+    }
+
     fn sink(&mut self, raw: Located<RawSink>, base_dir: &Path, key: &str) -> Option<SecretSink> {
         if self.placeholder_sink(&raw.value) {
+            return None;
+        }
+        if let (Some(_), Some(timeout)) = (&raw.value.file, &raw.value.timeout) {
+            let message =
+                "`timeout` applies to `command` sinks; a file is written at once".to_owned();
+            self.report(timeout, message);
             return None;
         }
         match (&raw.value.file, &raw.value.command) {
@@ -207,8 +228,10 @@ impl Checker {
                 None
             }
             (None, Some(command)) if command.value.first().is_some_and(|p| !p.is_empty()) => {
+                let timeout = self.sink_timeout(raw.value.timeout.as_ref())?;
                 Some(SecretSink::Command {
                     argv: command.value.clone(),
+                    timeout,
                 })
             }
             (None, Some(command)) => {

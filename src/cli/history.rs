@@ -1,0 +1,40 @@
+//! `keyrot history`: the journal's writes, newest first, for people and auditors.
+
+use jiff::Timestamp;
+
+use super::args::{GlobalArgs, HistoryArgs, HistoryFormat};
+use super::emit::print_json;
+use super::exit::{CliError, Exit};
+use super::output::{say, stdout_style};
+use super::state;
+use crate::apply::ApplyError;
+use crate::config::load_file;
+use crate::render::{history_document, render_history};
+use crate::state::Ledger;
+
+/// Runs `keyrot history`.
+pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliError> {
+    let desired = load_file(&global.file())?;
+    let backend = state::backend(&desired);
+    let records = backend.records().await.map_err(ApplyError::from)?;
+    let ledger = Ledger::new(&records);
+    let since = args.since.map(|span| {
+        Timestamp::now()
+            .saturating_sub(span)
+            .unwrap_or(Timestamp::MIN)
+    });
+    let mut writes: Vec<_> = ledger
+        .writes
+        .iter()
+        .filter(|write| {
+            args.resources.is_empty() || args.resources.contains(&write.intent.resource)
+        })
+        .filter(|write| since.is_none_or(|since| write.at >= since))
+        .collect();
+    writes.reverse();
+    match args.format {
+        HistoryFormat::Human => say(&render_history(&writes, stdout_style(global.color))),
+        HistoryFormat::Json => print_json(&history_document(&writes)),
+    }
+    Ok(Exit::Success)
+}
