@@ -13,7 +13,7 @@ use super::report::{ActionFailure, ActionReport, ApplyReport, NotStartedBecause,
 use super::secret::settle_secret;
 use super::settle::settle_rotation;
 use super::stop::{StopReason, StopSignal};
-use crate::plan::{Action, Plan, ResourcePlan};
+use crate::plan::{Action, Plan, ResourcePlan, RotationReason};
 use crate::provider::ActionWriter;
 use crate::state::WriteOutcome;
 
@@ -261,9 +261,13 @@ fn too_soon(
     last_rotation: Option<Timestamp>,
     now: Timestamp,
 ) -> Option<Timestamp> {
-    let Action::Rotate { .. } = action else {
+    let Action::Rotate { reasons } = action else {
         return None;
     };
+    // The gap protects a previous secret still in use; a lost secret's key has none.
+    if reasons.iter().any(RotationReason::recovers_lost_secret) {
+        return None;
+    }
     let last = last_rotation?;
     let allowed_from = last.saturating_add(resource.min_rotation_gap).ok()?;
     (now < allowed_from).then_some(allowed_from)
@@ -294,7 +298,7 @@ mod tests {
     use super::*;
     use crate::apply::clock::FixedClock;
     use crate::config::SecretSink;
-    use crate::plan::{RotationReason, Target, vendors};
+    use crate::plan::{Target, vendors};
     use crate::provider::{
         ActionEffect, CurrentState, Executed, LiveReader, ProviderError, ResourceLabel,
     };

@@ -17,5 +17,6 @@ mod rate_limit;
 mod resilience;
 mod rixl;
 mod schema;
+mod state;
 mod time_rules;
 mod validate;

@@ -1,0 +1,315 @@
+//! The lock, the journal and recovery, as operators meet them: applies racing on one machine, an
+//! apply killed with -9 in the middle of RIXL rotations, SIGTERM with rotations in flight, and
+//! the history of every write.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use keyrot::sandbox::{Faults, SandboxAccount, SandboxKey};
+
+use crate::harness::{
+    NOW, TestSandbox, Workspace, account, days_ago, id, rixl_key, stderr, stdout,
+};
+
+/// `accounts` Cloudflare accounts and `keys` RIXL keys, every one due for rotation; each key's
+/// secret goes to `secrets/kN.key`.
+fn due_fleet(accounts: usize, keys: usize) -> (String, Vec<SandboxAccount>, Vec<SandboxKey>) {
+    let mut file = String::from(
+        "version: 1\nsettings:\n  max_rotations_per_apply: 1000\ncloudflare:\n  defaults:\n    \
+         max_key_age: 30d\n  accounts:\n",
+    );
+    for n in 1..=accounts {
+        file.push_str(&format!("    account-{n}:\n      account_id: {}\n", id(n)));
+    }
+    file.push_str("rixl:\n  defaults:\n    max_key_age: 30d\n  api_keys:\n");
+    for n in 1..=keys {
+        file.push_str(&format!(
+            "    k{n}:\n      key_id: K{n}\n      secret:\n        file: secrets/k{n}.key\n"
+        ));
+    }
+    let accounts = (1..=accounts)
+        .map(|n| account(&id(n), 90, days_ago(60)))
+        .collect();
+    let keys = (1..=keys)
+        .map(|n| rixl_key(&format!("K{n}"), 40, 300))
+        .collect();
+    (file, accounts, keys)
+}
+
+fn slow(latency_ms: u64) -> Faults {
+    Faults {
+        latency: Duration::from_millis(latency_ms),
+        ..Faults::default()
+    }
+}
+
+fn spawn(sandbox: &TestSandbox, file: &Path, args: &[&str]) -> Child {
+    sandbox
+        .keyrot(file)
+        .args(["--now", NOW])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Rotations the sandbox performed, by the path's resource (account or key ID).
+fn rotations(sandbox: &TestSandbox) -> std::collections::BTreeMap<String, usize> {
+    sandbox.sandbox.counters().rotations
+}
+
+/// Every key's sink file holds the key's current secret.
+fn assert_every_sink_is_current(sandbox: &TestSandbox, workspace: &Workspace, keys: usize) {
+    for n in 1..=keys {
+        let held = std::fs::read_to_string(workspace.path(&format!("secrets/k{n}.key")))
+            .unwrap_or_default();
+        let current = sandbox.sandbox.rixl_key(&format!("K{n}")).unwrap().secret;
+        assert_eq!(
+            held.trim_end(),
+            current,
+            "secrets/k{n}.key holds a revoked secret"
+        );
+    }
+}
+
+#[test]
+fn two_applies_at_once_rotate_every_key_once_and_the_loser_names_the_holder() {
+    let (file, accounts, keys) = due_fleet(20, 6);
+    let sandbox = TestSandbox::with_everything(accounts, keys, slow(50));
+    let workspace = Workspace::new(&file);
+    let first = spawn(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    let second = spawn(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    let outputs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    let codes: Vec<Option<i32>> = outputs.iter().map(|output| output.status.code()).collect();
+    assert!(codes.contains(&Some(0)), "{codes:?}");
+    let loser = outputs
+        .iter()
+        .find(|output| output.status.code() == Some(1))
+        .unwrap_or_else(|| panic!("one apply must lose the lock: {codes:?}"));
+    let message = stderr(loser);
+    assert!(
+        message.contains("another apply holds the lock"),
+        "{message}"
+    );
+    assert!(
+        message.contains("apply --auto-approve`, since"),
+        "{message}"
+    );
+    let rotated = rotations(&sandbox);
+    assert_eq!(rotated.len(), 26, "{rotated:?}");
+    assert!(
+        rotated.values().all(|&count| count == 1),
+        "rotated twice: {rotated:?}"
+    );
+    assert_every_sink_is_current(&sandbox, &workspace, 6);
+}
+
+#[test]
+fn an_apply_that_waits_for_the_lock_plans_afresh_and_finds_nothing_to_do() {
+    let (file, accounts, keys) = due_fleet(10, 3);
+    let sandbox = TestSandbox::with_everything(accounts, keys, slow(50));
+    let workspace = Workspace::new(&file);
+    let first = spawn(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    std::thread::sleep(Duration::from_millis(20));
+    let waiting = ["apply", "--auto-approve", "--lock-timeout", "1m"];
+    let second = spawn(&sandbox, &workspace.file(), &waiting);
+    let first = first.wait_with_output().unwrap();
+    let second = second.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("Nothing to apply."),
+        "{}",
+        stdout(&second)
+    );
+    let rotated = rotations(&sandbox);
+    assert!(
+        rotated.values().all(|&count| count == 1),
+        "rotated twice: {rotated:?}"
+    );
+    assert_every_sink_is_current(&sandbox, &workspace, 3);
+}
+
+/// One RIXL key whose sink command stops (touching `started`) while `block` exists, then writes
+/// the secret to `secrets/k1.key`.
+fn blocking_key(workspace_dir: &Path) -> String {
+    let root = workspace_dir.display();
+    format!(
+        "version: 1\nrixl:\n  api_keys:\n    k1:\n      key_id: K1\n      max_key_age: 30d\n      \
+         secret:\n        command: [\"sh\", \"-c\", \"if [ -e {root}/block ]; then touch \
+         {root}/started; sleep 3; fi; cat > {root}/secrets/k1.key\"]\n"
+    )
+}
+
+fn wait_for(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn run(sandbox: &TestSandbox, file: &Path, args: &[&str]) -> Output {
+    sandbox.run(file, args)
+}
+
+#[test]
+fn a_secret_lost_to_kill_9_is_found_by_the_next_plan_and_recovered_by_apply() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new("version: 1\n");
+    std::fs::write(workspace.file(), blocking_key(workspace.directory())).unwrap();
+    std::fs::write(workspace.path("block"), "").unwrap();
+    let mut apply = spawn(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    wait_for(&workspace.path("started"));
+    apply.kill().unwrap();
+    apply.wait().unwrap();
+    std::fs::remove_file(workspace.path("block")).unwrap();
+
+    let plan = run(
+        &sandbox,
+        &workspace.file(),
+        &["plan", "--detailed-exitcode"],
+    );
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    let shown = stdout(&plan);
+    assert!(
+        shown.contains("↻ rotate api key (recover lost secret)"),
+        "{shown}"
+    );
+    assert!(shown.contains("recover a lost secret: run "), "{shown}");
+    let drift = run(&sandbox, &workspace.file(), &["drift"]);
+    assert_eq!(drift.status.code(), Some(2), "{}", stdout(&drift));
+
+    let apply = run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stdout(&apply));
+    assert_every_sink_is_current(&sandbox, &workspace, 1);
+    let after = run(
+        &sandbox,
+        &workspace.file(),
+        &["plan", "--detailed-exitcode"],
+    );
+    assert_eq!(after.status.code(), Some(0), "{}", stdout(&after));
+
+    let history = run(
+        &sandbox,
+        &workspace.file(),
+        &["history", "--format", "json"],
+    );
+    assert_eq!(history.status.code(), Some(0), "{}", stderr(&history));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&history)).unwrap();
+    let writes = document["writes"].as_array().unwrap();
+    assert_eq!(writes.len(), 2, "{document:#}");
+    assert_eq!(
+        writes[0]["outcome"]["type"], "secret_delivered",
+        "newest first"
+    );
+    assert_eq!(writes[1]["outcome"]["type"], "secret_lost");
+    assert_ne!(
+        writes[1]["outcome_recorded_by"], writes[1]["run_id"],
+        "settled by a later run"
+    );
+}
+
+#[test]
+fn sigterm_with_a_rotation_in_flight_delivers_its_secret_and_starts_nothing_new() {
+    let keys = vec![rixl_key("K1", 40, 300), rixl_key("K2", 40, 300)];
+    let sandbox = TestSandbox::with_keys(Vec::new(), keys);
+    let workspace = Workspace::new("version: 1\n");
+    let mut file = blocking_key(workspace.directory());
+    file.push_str("    k2:\n      key_id: K2\n      max_key_age: 30d\n      secret:\n        file: secrets/k2.key\n");
+    std::fs::write(workspace.file(), file).unwrap();
+    std::fs::write(workspace.path("block"), "").unwrap();
+    let apply = spawn(
+        &sandbox,
+        &workspace.file(),
+        &["--parallelism", "1", "apply", "--auto-approve"],
+    );
+    wait_for(&workspace.path("started"));
+    let terminated = Command::new("kill")
+        .args(["-TERM", &apply.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(terminated.success());
+    let output = apply.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(143), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("SIGTERM: no new actions will start"),
+        "{}",
+        stderr(&output)
+    );
+    let report = stdout(&output);
+    assert!(report.contains("k1: ↻ rotate api key"), "{report}");
+    assert!(report.contains("new secret delivered"), "{report}");
+    assert!(report.contains("k2: ↻ rotate api key: new secret -> file secrets/k2.key: not started: stopped by SIGTERM"), "{report}");
+    let held = std::fs::read_to_string(workspace.path("secrets/k1.key")).unwrap();
+    assert_eq!(held, sandbox.sandbox.rixl_key("K1").unwrap().secret);
+    let plan = run(&sandbox, &workspace.file(), &["plan"]);
+    assert!(
+        !stdout(&plan).contains("recover lost secret"),
+        "{}",
+        stdout(&plan)
+    );
+}
+
+#[test]
+fn history_lists_every_write_newest_first_in_both_formats() {
+    let (file, accounts, keys) = due_fleet(2, 1);
+    let sandbox = TestSandbox::with_everything(accounts, keys, Faults::default());
+    let workspace = Workspace::new(&file);
+    let empty = run(&sandbox, &workspace.file(), &["history"]);
+    assert_eq!(stdout(&empty), "No writes recorded.\n");
+    let apply = run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+
+    let human = run(
+        &sandbox,
+        &workspace.file(),
+        &["history", "--color", "never"],
+    );
+    assert_eq!(human.status.code(), Some(0), "{}", stderr(&human));
+    let text = stdout(&human);
+    for resource in ["account-1", "account-2", "k1"] {
+        assert!(
+            text.contains(&format!("  {resource}  rotate: done")),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("new secret delivered to file secrets/k1.key"),
+        "{text}"
+    );
+    assert!(text.contains("apply --auto-approve"), "{text}");
+    assert!(
+        text.contains("reason: key is 60 days old (max_key_age 30d)"),
+        "{text}"
+    );
+
+    let only = run(
+        &sandbox,
+        &workspace.file(),
+        &["history", "--resource", "k1", "--format", "json"],
+    );
+    let document: serde_json::Value = serde_json::from_str(&stdout(&only)).unwrap();
+    let writes = document["writes"].as_array().unwrap();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0]["resource"], "k1");
+    assert_eq!(writes[0]["action"]["type"], "rotate");
+    let all = stdout(&run(
+        &sandbox,
+        &workspace.file(),
+        &["history", "--format", "json"],
+    ));
+    assert!(!all.contains("rxl_"), "no secret in the history: {all}");
+    let journal = std::fs::read_to_string(workspace.path(".keyrot/journal.jsonl")).unwrap();
+    assert!(!journal.contains("rxl_"), "no secret in the journal");
+}
