@@ -53,7 +53,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         lock_timeout: command.lock_timeout,
     };
     let stop = StopSignal::new();
-    let state = state::backend(&desired);
+    let state = state::backend(&desired).await?;
     let engine = Engine {
         providers: &providers,
         clock: &SystemClock,

@@ -41,7 +41,7 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Plan, Cli
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.read_only_providers(&desired)?;
     let options = command.plan_options();
-    let state = state::backend(&desired);
+    let state = state::backend(&desired).await?;
     let plan = read_and_plan(&context, &desired, &providers, state.as_ref(), options).await?;
     let from = source(&desired);
     print_plan(&plan, from, command.format, Command::Drift, context.style);

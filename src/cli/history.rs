@@ -15,7 +15,7 @@ use crate::state::Ledger;
 /// Runs `keyrot history`.
 pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliError> {
     let desired = load_file(&global.file())?;
-    let backend = state::backend(&desired);
+    let backend = state::backend(&desired).await?;
     let records = backend.records().await.map_err(ApplyError::from)?;
     let ledger = Ledger::new(&records);
     let since = args.since.map(|span| {

@@ -17,7 +17,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let desired = load_targeted(global, &command.targets)?;
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
-    let state = state::backend(&desired);
+    let state = state::backend(&desired).await?;
     let live = read_live(&context, &desired, &providers, state.as_ref()).await?;
     let plan = plan(&desired, &live, context.now, command.options)?;
     if let Some(out) = &command.out {

@@ -4,13 +4,35 @@ use std::path::Path;
 
 use jiff::Timestamp;
 
+use super::exit::CliError;
 use super::output::env_var;
-use crate::config::DesiredState;
-use crate::state::{LocalBackend, LockHolder, StateBackend, new_run_id};
+use crate::apply::ApplyError;
+use crate::config::{Backend, DesiredState};
+use crate::state::{
+    DATABASE_URL, LocalBackend, LockHolder, PostgresBackend, StateBackend, new_run_id,
+};
 
-/// The state backend `desired` uses: `.keyrot/` beside the desired-state file.
-pub fn backend(desired: &DesiredState) -> Box<dyn StateBackend> {
-    Box::new(LocalBackend::beside(Path::new(&desired.source)))
+/// The state backend `desired` uses: `.keyrot/` beside the desired-state file, or the
+/// PostgreSQL database `KEYROT_DATABASE_URL` names (never a silent fall back to `local`).
+pub async fn backend(desired: &DesiredState) -> Result<Box<dyn StateBackend>, CliError> {
+    match desired.settings.backend {
+        Backend::Local => Ok(Box::new(LocalBackend::beside(Path::new(&desired.source)))),
+        Backend::Postgres => {
+            let url = env_var(DATABASE_URL).filter(|url| !url.trim().is_empty());
+            let Some(url) = url else {
+                return Err(CliError::Usage(format!(
+                    "{} sets `settings.backend: postgres`, and {DATABASE_URL} is not set; set it \
+                     to the database's postgres:// URL (keyrot never falls back to the local \
+                     backend, whose lock other machines cannot see)",
+                    desired.source
+                )));
+            };
+            let backend = PostgresBackend::connect(&url)
+                .await
+                .map_err(ApplyError::from)?;
+            Ok(Box::new(backend))
+        }
+    }
 }
 
 /// This process as a lock holder, with a new run ID and its command line.

@@ -20,9 +20,9 @@ pub use error::{ConfigError, Diagnostic};
 pub use instant::parse_instant;
 pub use load::{SUPPORTED_VERSION, load_bytes, load_file};
 pub use model::{
-    AccountId, CloudflareAccount, DEFAULT_MAX_ROTATIONS_PER_APPLY, DEFAULT_MIN_ROTATION_GAP,
-    DEFAULT_ROTATION_WINDOW, DEFAULT_SINK_TIMEOUT, DesiredState, RixlApi, RixlKey, RixlSettings,
-    RotationPolicy, SecretSink, Settings,
+    AccountId, Backend, CloudflareAccount, DEFAULT_MAX_ROTATIONS_PER_APPLY,
+    DEFAULT_MIN_ROTATION_GAP, DEFAULT_ROTATION_WINDOW, DEFAULT_SINK_TIMEOUT, DesiredState, RixlApi,
+    RixlKey, RixlSettings, RotationPolicy, SecretSink, Settings,
 };
 pub use names::{SINK_PLACEHOLDER, resource_names};
 pub use rate_limit::{RateLimit, parse_rate_limit};

@@ -44,6 +44,7 @@ impl DesiredState {
             digest: String::new(),
             settings: Settings {
                 max_rotations_per_apply: DEFAULT_MAX_ROTATIONS_PER_APPLY,
+                backend: Backend::Local,
             },
             cloudflare_accounts: Vec::new(),
             cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
@@ -185,6 +186,19 @@ fn default_sink_timeout() -> SignedDuration {
 pub struct Settings {
     /// Apply refuses a plan with more rotations than this (enforced by the deadlines work).
     pub max_rotations_per_apply: u32,
+    /// Where the lock and the journal live.
+    pub backend: Backend,
+}
+
+/// `settings.backend`: where keyrot keeps its lock and journal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backend {
+    /// `.keyrot/` beside the desired-state file: for one machine.
+    #[default]
+    Local,
+    /// The PostgreSQL database `KEYROT_DATABASE_URL` names: for CI runners, CronJobs and
+    /// people applying from several places.
+    Postgres,
 }
 
 /// One Cloudflare account's desired Access key configuration.

@@ -32,6 +32,7 @@ pub(crate) struct RawFile {
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawSettings {
     pub max_rotations_per_apply: Option<Located<Number>>,
+    pub backend: Option<Located<String>>,
 }
 
 /// `cloudflare:`: defaults merged under every account, and the accounts by name.

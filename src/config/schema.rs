@@ -28,6 +28,10 @@ pub fn desired_state_schema() -> Value {
                         "type": "integer", "minimum": 1,
                         "default": DEFAULT_MAX_ROTATIONS_PER_APPLY,
                         "description": "apply refuses a plan with more rotations (exit 3) unless run with --max-rotations."
+                    },
+                    "backend": {
+                        "enum": ["local", "postgres"], "default": "local",
+                        "description": "Where the lock and the journal live: local (.keyrot/ beside this file, for one machine) or postgres (the database KEYROT_DATABASE_URL names, for CI runners, CronJobs and people applying from several places)."
                     }
                 }
             },

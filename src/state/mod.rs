@@ -5,6 +5,7 @@
 mod holder;
 mod ledger;
 mod local;
+mod postgres;
 mod record;
 
 use std::any::Any;
@@ -16,6 +17,7 @@ use futures_util::future::BoxFuture;
 pub use holder::{LockHolder, new_run_id};
 pub use ledger::{Ledger, Write};
 pub use local::LocalBackend;
+pub use postgres::{DATABASE_URL, PostgresBackend};
 pub use record::{Intent, JournalEntry, JournalRecord, WriteAction, WriteOutcome};
 
 /// A held lock; dropping it releases the lock.

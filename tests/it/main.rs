@@ -13,6 +13,7 @@ mod import;
 mod markdown_limit;
 mod plan_apply;
 mod planner_properties;
+mod postgres;
 mod rate_limit;
 mod resilience;
 mod rixl;

@@ -13,7 +13,7 @@ use jiff::{SignedDuration, Timestamp};
 use super::duration::parse_duration;
 use super::error::{ConfigError, Diagnostic};
 use super::instant::parse_instant;
-use super::model::{DEFAULT_MAX_ROTATIONS_PER_APPLY, DesiredState, Settings};
+use super::model::{Backend, DEFAULT_MAX_ROTATIONS_PER_APPLY, DesiredState, Settings};
 use super::number::Number;
 use super::rate_limit::{RateLimit, parse_rate_limit};
 use super::raw::{Located, RawFile, RawSettings};
@@ -67,7 +67,10 @@ impl Checker {
     }
 
     fn settings(&mut self, raw: Option<RawSettings>) -> Settings {
-        let max = raw.and_then(|settings| settings.max_rotations_per_apply);
+        let (max, backend) = raw.map_or((None, None), |settings| {
+            (settings.max_rotations_per_apply, settings.backend)
+        });
+        let backend = backend.map_or(Backend::Local, |name| self.backend(&name));
         let max_rotations_per_apply = max
             .and_then(|value| {
                 self.whole_number(&value, "max_rotations_per_apply", 1, u64::from(u32::MAX))
@@ -75,6 +78,22 @@ impl Checker {
             .map_or(DEFAULT_MAX_ROTATIONS_PER_APPLY, |value| value as u32);
         Settings {
             max_rotations_per_apply,
+            backend,
+        }
+    }
+
+    fn backend(&mut self, name: &Located<String>) -> Backend {
+        match name.value.as_str() {
+            "local" => Backend::Local,
+            "postgres" => Backend::Postgres,
+            other => {
+                let message = format!(
+                    "unknown backend `{other}`; expected `local` (.keyrot/ beside this file) or \
+                     `postgres` (the database KEYROT_DATABASE_URL names)"
+                );
+                self.report(name, message);
+                Backend::Local
+            }
         }
     }
 

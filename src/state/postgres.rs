@@ -1,0 +1,281 @@
+//! The `postgres` backend, for keyrot run from several places (CI runners, CronJobs, people):
+//! a session-level advisory lock, which the server releases if the holding process dies, with
+//! its holder's details in a table; the journal in a table, each record committed before the
+//! write it announces is sent. keyrot creates and migrates its own tables.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tokio_postgres::config::SslMode;
+use tokio_postgres::{Client, Config, NoTls};
+
+use super::{JournalRecord, LockGuard, LockHolder, StateBackend, StateError};
+
+/// The environment variable naming the server.
+pub const DATABASE_URL: &str = "KEYROT_DATABASE_URL";
+/// The advisory lock's key: "keyr".
+const LOCK_KEY: i64 = 0x6b65_7972;
+/// Serializes migrations between keyrots starting at once.
+const MIGRATION_KEY: i64 = 0x6b65_796d;
+const RETRY_EVERY: Duration = Duration::from_millis(200);
+
+/// The schema, one step per version; a database at version N gets steps N+1 onwards.
+const MIGRATIONS: &[&str] = &["CREATE TABLE keyrot_journal (
+         id bigserial PRIMARY KEY,
+         run_id text NOT NULL,
+         at timestamptz NOT NULL,
+         record jsonb NOT NULL
+     );
+     CREATE INDEX keyrot_journal_run ON keyrot_journal (run_id);
+     CREATE TABLE keyrot_lock_holder (
+         lock_key bigint PRIMARY KEY,
+         holder jsonb NOT NULL
+     );"];
+
+/// State in a PostgreSQL database.
+pub struct PostgresBackend {
+    config: Config,
+    client: Client,
+}
+
+impl PostgresBackend {
+    /// Connects to the server `url` names (a `postgres://` URL; TLS as its `sslmode` asks) and
+    /// brings keyrot's tables up to date. No message ever holds the URL's password.
+    pub async fn connect(url: &str) -> Result<Self, StateError> {
+        let config = Config::from_str(url).map_err(|error| {
+            storage(format!(
+                "{DATABASE_URL} is not a postgres:// URL keyrot can use ({})",
+                scrubbed(&error.to_string(), url)
+            ))
+        })?;
+        let client = open(&config).await?;
+        let backend = Self { config, client };
+        backend.migrate().await?;
+        Ok(backend)
+    }
+
+    async fn migrate(&self) -> Result<(), StateError> {
+        let batch = format!(
+            "BEGIN;
+             SELECT pg_advisory_xact_lock({MIGRATION_KEY});
+             CREATE TABLE IF NOT EXISTS keyrot_schema_version (version integer NOT NULL);"
+        );
+        self.client.batch_execute(&batch).await.map_err(database)?;
+        let row = self
+            .client
+            .query_opt("SELECT version FROM keyrot_schema_version", &[])
+            .await
+            .map_err(database)?;
+        let current = row.map_or(0, |row| row.get::<_, i32>(0)) as usize;
+        if current > MIGRATIONS.len() {
+            let _ = self.client.batch_execute("ROLLBACK").await;
+            return Err(storage(format!(
+                "the database's keyrot tables are at version {current}, newer than the {} this \
+                 keyrot knows; use a newer keyrot",
+                MIGRATIONS.len()
+            )));
+        }
+        for step in &MIGRATIONS[current..] {
+            self.client.batch_execute(step).await.map_err(database)?;
+        }
+        let version = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
+        self.client
+            .execute("DELETE FROM keyrot_schema_version", &[])
+            .await
+            .map_err(database)?;
+        self.client
+            .execute("INSERT INTO keyrot_schema_version VALUES ($1)", &[&version])
+            .await
+            .map_err(database)?;
+        self.client.batch_execute("COMMIT").await.map_err(database)
+    }
+
+    async fn take_lock(
+        &self,
+        holder: &LockHolder,
+        timeout: Duration,
+    ) -> Result<LockGuard, StateError> {
+        // A session lock lives as long as its connection: one of its own, closed on release.
+        let session = open(&self.config).await?;
+        let started = Instant::now();
+        loop {
+            let row = session
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+                .await
+                .map_err(database)?;
+            if row.get::<_, bool>(0) {
+                break;
+            }
+            if started.elapsed() >= timeout {
+                let holder = self.who_holds().await?.map_or_else(
+                    || "a keyrot that recorded no details".to_owned(),
+                    |holder| holder.to_string(),
+                );
+                return Err(StateError::Held {
+                    location: self.location(),
+                    holder,
+                });
+            }
+            tokio::time::sleep(RETRY_EVERY).await;
+        }
+        let details = serde_json::to_string(holder).map_err(|error| storage(error.to_string()))?;
+        session
+            .execute(
+                "INSERT INTO keyrot_lock_holder (lock_key, holder) VALUES ($1, $2::text::jsonb)
+                 ON CONFLICT (lock_key) DO UPDATE SET holder = EXCLUDED.holder",
+                &[&LOCK_KEY, &details],
+            )
+            .await
+            .map_err(database)?;
+        Ok(LockGuard::new(session))
+    }
+
+    /// The recorded holder, if the lock is held now (a holder whose process died left its row,
+    /// but the server released its lock).
+    async fn who_holds(&self) -> Result<Option<LockHolder>, StateError> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT h.holder::text FROM keyrot_lock_holder h
+                 WHERE h.lock_key = $1 AND EXISTS (
+                     SELECT 1 FROM pg_locks l
+                     WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0
+                       AND l.objid::bigint = $1 AND l.objsubid = 1)",
+                &[&LOCK_KEY],
+            )
+            .await
+            .map_err(database)?;
+        Ok(row.and_then(|row| serde_json::from_str(row.get::<_, &str>(0)).ok()))
+    }
+
+    async fn insert(&self, records: &[JournalRecord]) -> Result<(), StateError> {
+        for record in records {
+            let text = serde_json::to_string(record).map_err(|error| storage(error.to_string()))?;
+            let at = record.at.to_string();
+            self.client
+                .execute(
+                    "INSERT INTO keyrot_journal (run_id, at, record)
+                     VALUES ($1, $2::text::timestamptz, $3::text::jsonb)",
+                    &[&record.run_id, &at, &text],
+                )
+                .await
+                .map_err(database)?;
+        }
+        Ok(())
+    }
+
+    async fn select(&self) -> Result<Vec<JournalRecord>, StateError> {
+        let rows = self
+            .client
+            .query("SELECT record::text FROM keyrot_journal ORDER BY id", &[])
+            .await
+            .map_err(database)?;
+        rows.iter()
+            .map(|row| {
+                serde_json::from_str(row.get::<_, &str>(0))
+                    .map_err(|error| storage(format!("a damaged keyrot_journal row ({error})")))
+            })
+            .collect()
+    }
+}
+
+impl StateBackend for PostgresBackend {
+    fn location(&self) -> String {
+        format!("the postgres database {DATABASE_URL} names")
+    }
+
+    fn lock<'a>(
+        &'a self,
+        holder: &'a LockHolder,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<LockGuard, StateError>> {
+        self.take_lock(holder, timeout).boxed()
+    }
+
+    fn holder(&self) -> BoxFuture<'_, Result<Option<LockHolder>, StateError>> {
+        self.who_holds().boxed()
+    }
+
+    fn append<'a>(&'a self, records: &'a [JournalRecord]) -> BoxFuture<'a, Result<(), StateError>> {
+        self.insert(records).boxed()
+    }
+
+    fn records(&self) -> BoxFuture<'_, Result<Vec<JournalRecord>, StateError>> {
+        self.select().boxed()
+    }
+}
+
+/// A connection, with TLS unless `sslmode=disable`. With TLS the server's certificate is
+/// verified as the system verifies certificates, whatever the mode.
+async fn open(config: &Config) -> Result<Client, StateError> {
+    if config.get_ssl_mode() == SslMode::Disable {
+        let (client, connection) = config.connect(NoTls).await.map_err(database)?;
+        tokio::spawn(connection);
+        return Ok(client);
+    }
+    let tls = tls_config()?;
+    let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
+    let (client, connection) = config.connect(connector).await.map_err(database)?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+fn tls_config() -> Result<rustls::ClientConfig, StateError> {
+    use rustls_platform_verifier::ConfigVerifierExt;
+    rustls::ClientConfig::with_platform_verifier()
+        .map_err(|error| storage(format!("cannot set up TLS: {error}")))
+}
+
+fn database(error: tokio_postgres::Error) -> StateError {
+    storage(error.to_string())
+}
+
+fn storage(detail: String) -> StateError {
+    StateError::Storage {
+        location: format!("the postgres database {DATABASE_URL} names"),
+        detail,
+    }
+}
+
+/// `message` with the URL's password, if any, blanked out.
+fn scrubbed(message: &str, url: &str) -> String {
+    let password = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split_once('@'))
+        .and_then(|(credentials, _)| credentials.split_once(':'))
+        .map(|(_, password)| password)
+        .filter(|password| !password.is_empty());
+    match password {
+        Some(password) => message.replace(password, "[password]"),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_url_is_refused_without_its_password() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let url = "postgres://keyrot:hunter2-s3cret@127.0.0.1:notaport/db";
+        let error = match runtime.block_on(PostgresBackend::connect(url)) {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("a bad port connects"),
+        };
+        assert!(error.contains(DATABASE_URL), "{error}");
+        assert!(!error.contains("hunter2-s3cret"), "{error}");
+    }
+
+    #[test]
+    fn the_password_is_scrubbed_from_messages() {
+        let url = "postgres://keyrot:pa55@db.internal:5432/keyrot";
+        assert_eq!(scrubbed("bad pa55 here", url), "bad [password] here");
+        assert_eq!(scrubbed("fine", "postgres://db/keyrot"), "fine");
+    }
+}

@@ -1,0 +1,367 @@
+//! The `postgres` backend against a real server: a throwaway cluster started from the system's
+//! PostgreSQL binaries (`pg_config --bindir`) on 127.0.0.1 and a free port, removed afterwards.
+//! Where PostgreSQL is not installed these tests say so and pass, unless
+//! `KEYROT_REQUIRE_POSTGRES` is set (as `.ci/run` sets it), when they fail.
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use keyrot::sandbox::Faults;
+
+use crate::harness::{
+    NOW, TestSandbox, Workspace, account, days_ago, id, rixl_key, stderr, stdout,
+};
+
+/// The password in every test URL: it must never appear in keyrot's output.
+const PASSWORD: &str = "pw-never-shown-7f3a";
+
+/// A PostgreSQL cluster of its own, stopped and removed when dropped.
+struct TestPostgres {
+    bindir: PathBuf,
+    directory: tempfile::TempDir,
+    port: u16,
+}
+
+impl TestPostgres {
+    /// A running cluster, or `None` (with a message) where PostgreSQL is not installed.
+    fn start() -> Option<Self> {
+        let Some(bindir) = bindir() else {
+            assert!(
+                std::env::var_os("KEYROT_REQUIRE_POSTGRES").is_none(),
+                "PostgreSQL is not installed (no pg_config), and KEYROT_REQUIRE_POSTGRES is set"
+            );
+            eprintln!("skipped: PostgreSQL is not installed (no pg_config on PATH)");
+            return None;
+        };
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(directory.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let port = free_port();
+        let cluster = Self {
+            bindir,
+            directory,
+            port,
+        };
+        cluster.as_postgres(
+            "initdb",
+            &[
+                "-D",
+                &cluster.data(),
+                "-U",
+                "keyrot",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
+        );
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off",
+            cluster.directory.path().display()
+        );
+        let log = format!("{}/server.log", cluster.directory.path().display());
+        cluster.as_postgres(
+            "pg_ctl",
+            &[
+                "-D",
+                &cluster.data(),
+                "-o",
+                &options,
+                "-l",
+                &log,
+                "-w",
+                "start",
+            ],
+        );
+        Some(cluster)
+    }
+
+    fn data(&self) -> String {
+        format!("{}/data", self.directory.path().display())
+    }
+
+    /// The URL of `database`, created if missing, with a password that trust auth ignores.
+    fn url(&self, database: &str) -> String {
+        self.as_postgres(
+            "psql",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "keyrot",
+                "-d",
+                "postgres",
+                "-q",
+                "-c",
+                &format!("CREATE DATABASE {database}"),
+            ],
+        );
+        format!(
+            "postgres://keyrot:{PASSWORD}@127.0.0.1:{}/{database}?sslmode=disable",
+            self.port
+        )
+    }
+
+    /// Runs one of the server's programs as the `postgres` user when this is root (PostgreSQL
+    /// refuses to run as root), as this user otherwise.
+    fn as_postgres(&self, program: &str, args: &[&str]) -> Output {
+        let path = self.bindir.join(program);
+        let mut command = if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&path);
+            command
+        } else {
+            Command::new(&path)
+        };
+        let output = command
+            .args(args)
+            .current_dir(self.directory.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{program} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+}
+
+impl Drop for TestPostgres {
+    fn drop(&mut self) {
+        let path = self.bindir.join("pg_ctl");
+        let data = self.data();
+        let mut command = if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&path);
+            command
+        } else {
+            Command::new(&path)
+        };
+        let _ = command
+            .args(["-D", &data, "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn bindir() -> Option<PathBuf> {
+    let output = Command::new("pg_config").arg("--bindir").output().ok()?;
+    let path = PathBuf::from(String::from_utf8(output.stdout).ok()?.trim());
+    path.join("initdb").exists().then_some(path)
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+const POSTGRES_SETTINGS: &str =
+    "version: 1\nsettings:\n  backend: postgres\n  max_rotations_per_apply: 100\n";
+
+/// A file of `accounts` due accounts and `keys` due RIXL keys with file sinks, on postgres.
+fn fleet_file(accounts: usize, keys: usize) -> String {
+    let mut file = String::from(POSTGRES_SETTINGS);
+    file.push_str("cloudflare:\n  defaults:\n    max_key_age: 30d\n  accounts:\n");
+    for n in 1..=accounts {
+        file.push_str(&format!("    account-{n}:\n      account_id: {}\n", id(n)));
+    }
+    file.push_str("rixl:\n  defaults:\n    max_key_age: 30d\n  api_keys:\n");
+    for n in 1..=keys {
+        file.push_str(&format!(
+            "    k{n}:\n      key_id: K{n}\n      secret:\n        file: secrets/k{n}.key\n"
+        ));
+    }
+    file
+}
+
+fn fleet_sandbox(accounts: usize, keys: usize) -> TestSandbox {
+    TestSandbox::with_everything(
+        (1..=accounts)
+            .map(|n| account(&id(n), 90, days_ago(60)))
+            .collect(),
+        (1..=keys)
+            .map(|n| rixl_key(&format!("K{n}"), 40, 300))
+            .collect(),
+        Faults {
+            latency: Duration::from_millis(50),
+            ..Faults::default()
+        },
+    )
+}
+
+fn keyrot(sandbox: &TestSandbox, file: &Path, url: &str) -> Command {
+    let mut command = sandbox.keyrot(file);
+    command.env("KEYROT_DATABASE_URL", url).args(["--now", NOW]);
+    command
+}
+
+fn assert_no_password(output: &Output) {
+    for text in [stdout(output), stderr(output)] {
+        assert!(
+            !text.contains(PASSWORD),
+            "the URL's password was shown: {text}"
+        );
+    }
+}
+
+#[test]
+fn two_applies_from_two_working_copies_sharing_a_database_rotate_every_key_once() {
+    let Some(server) = TestPostgres::start() else {
+        return;
+    };
+    let url = server.url("race");
+    let sandbox = fleet_sandbox(12, 4);
+    let (ci, person) = (
+        Workspace::new(&fleet_file(12, 4)),
+        Workspace::new(&fleet_file(12, 4)),
+    );
+    let spawn = |workspace: &Workspace| {
+        keyrot(&sandbox, &workspace.file(), &url)
+            .args(["apply", "--auto-approve"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (first, second) = (spawn(&ci), spawn(&person));
+    let outputs = [
+        first.wait_with_output().unwrap(),
+        second.wait_with_output().unwrap(),
+    ];
+    for output in &outputs {
+        assert_no_password(output);
+    }
+    let codes: Vec<Option<i32>> = outputs.iter().map(|output| output.status.code()).collect();
+    assert!(
+        codes.contains(&Some(0)),
+        "{codes:?}: {}",
+        stderr(&outputs[0])
+    );
+    let loser = outputs
+        .iter()
+        .find(|output| output.status.code() == Some(1))
+        .unwrap_or_else(|| panic!("one apply must lose the lock: {codes:?}"));
+    let message = stderr(loser);
+    assert!(
+        message.contains("another apply holds the lock in the postgres database"),
+        "{message}"
+    );
+    let rotated = sandbox.sandbox.counters().rotations;
+    assert_eq!(rotated.len(), 16, "{rotated:?}");
+    assert!(
+        rotated.values().all(|&count| count == 1),
+        "rotated twice: {rotated:?}"
+    );
+    let winner = if outputs[0].status.code() == Some(0) {
+        &ci
+    } else {
+        &person
+    };
+    for n in 1..=4 {
+        let held = std::fs::read_to_string(winner.path(&format!("secrets/k{n}.key"))).unwrap();
+        assert_eq!(
+            held.trim_end(),
+            sandbox.sandbox.rixl_key(&format!("K{n}")).unwrap().secret
+        );
+    }
+
+    // Either working copy sees the whole history: it is in the database, not in .keyrot/.
+    let history = keyrot(&sandbox, &person.file(), &url)
+        .args(["history", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(history.status.code(), Some(0), "{}", stderr(&history));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&history)).unwrap();
+    assert_eq!(document["writes"].as_array().unwrap().len(), 16);
+    assert!(!person.path(".keyrot").exists() && !ci.path(".keyrot").exists());
+}
+
+#[test]
+fn a_waiting_apply_on_postgres_finds_the_first_ones_work_done() {
+    let Some(server) = TestPostgres::start() else {
+        return;
+    };
+    let url = server.url("waiting");
+    let sandbox = fleet_sandbox(8, 2);
+    let (ci, person) = (
+        Workspace::new(&fleet_file(8, 2)),
+        Workspace::new(&fleet_file(8, 2)),
+    );
+    let first = keyrot(&sandbox, &ci.file(), &url)
+        .args(["apply", "--auto-approve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let second = keyrot(&sandbox, &person.file(), &url)
+        .args(["apply", "--auto-approve", "--lock-timeout", "1m"])
+        .output()
+        .unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("Nothing to apply."),
+        "{}",
+        stdout(&second)
+    );
+    let rotated = sandbox.sandbox.counters().rotations;
+    assert!(
+        rotated.values().all(|&count| count == 1),
+        "rotated twice: {rotated:?}"
+    );
+}
+
+#[test]
+fn postgres_without_its_url_is_an_error_and_a_bad_one_never_shows_the_password() {
+    let sandbox = fleet_sandbox(1, 0);
+    let workspace = Workspace::new(&fleet_file(1, 0));
+    let missing = sandbox
+        .keyrot(&workspace.file())
+        .arg("plan")
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("KEYROT_DATABASE_URL is not set"),
+        "{}",
+        stderr(&missing)
+    );
+    assert!(
+        !workspace.path(".keyrot").exists(),
+        "no silent fall back to local"
+    );
+
+    let closed = format!(
+        "postgres://keyrot:{PASSWORD}@127.0.0.1:{}/keyrot",
+        free_port()
+    );
+    let unreachable = keyrot(&sandbox, &workspace.file(), &closed)
+        .arg("plan")
+        .output()
+        .unwrap();
+    assert_eq!(unreachable.status.code(), Some(1));
+    assert!(
+        stderr(&unreachable).contains("the postgres database KEYROT_DATABASE_URL names"),
+        "{}",
+        stderr(&unreachable)
+    );
+    assert_no_password(&unreachable);
+}
