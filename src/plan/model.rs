@@ -53,6 +53,21 @@ impl Plan {
             .count()
     }
 
+    /// How many resources the plan rotates to recover a lost secret.
+    pub fn lost_secrets(&self) -> usize {
+        self.resources
+            .iter()
+            .filter(|resource| {
+                resource.actions.iter().any(|action| match action {
+                    Action::Rotate { reasons } => {
+                        reasons.iter().any(RotationReason::recovers_lost_secret)
+                    }
+                    Action::UpdateInterval { .. } => false,
+                })
+            })
+            .count()
+    }
+
     /// True when the plan rotates more keys than `settings.max_rotations_per_apply` allows.
     pub fn exceeds_rotation_limit(&self) -> bool {
         self.counts().rotations > self.max_rotations_per_apply as usize

@@ -64,8 +64,8 @@ pub enum ProviderError {
     /// A rotate succeeded but its answer carried no secret: the new secret is lost.
     #[error(
         "{resource}: {operation} rotated the key but its answer carried no readable secret: the \
-         new secret is lost and the old one no longer works; rotate the key again (keyrot apply \
-         --allow-rapid-rotation) so that a new secret reaches the sink"
+         new secret is lost and the old one no longer works. The journal records it: the next \
+         `keyrot apply` rotates the key again to recover it (`keyrot plan` shows it)"
     )]
     SecretMissing {
         /// The key.
@@ -77,8 +77,9 @@ pub enum ProviderError {
     /// issued and never received.
     #[error(
         "{failure}; listing the keys again shows the key was rotated (created_at is now {created_at}), \
-         so a new secret was issued and never received: the old secret no longer works. Rotate \
-         the key again (keyrot apply --allow-rapid-rotation) so that a new secret reaches the sink"
+         so a new secret was issued and never received: the old secret no longer works. The \
+         journal records it: the next `keyrot apply` rotates the key again to recover it \
+         (`keyrot plan` shows it)"
     )]
     SecretLost {
         /// What happened to the rotate.

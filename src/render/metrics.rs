@@ -16,6 +16,12 @@ pub fn render_metrics(plan: &Plan, finished: Timestamp) -> String {
         "Resources that drifted: an action would be planned, or a deadline is overdue.",
     );
     let _ = writeln!(out, "keyrot_drift_resources {}", plan.drifted_resources());
+    gauge(
+        &mut out,
+        "keyrot_lost_secrets",
+        "Keys whose current secret reached neither a sink nor a recovery file (the journal says).",
+    );
+    let _ = writeln!(out, "keyrot_lost_secrets {}", plan.lost_secrets());
     per_resource(
         &mut out,
         plan,

@@ -187,8 +187,18 @@ fn a_secret_lost_to_kill_9_is_found_by_the_next_plan_and_recovered_by_apply() {
         "{shown}"
     );
     assert!(shown.contains("recover a lost secret: run "), "{shown}");
-    let drift = run(&sandbox, &workspace.file(), &["drift"]);
+    let metrics = workspace.path("keyrot.prom");
+    let drift = run(
+        &sandbox,
+        &workspace.file(),
+        &["drift", "--metrics-file", metrics.to_str().unwrap()],
+    );
     assert_eq!(drift.status.code(), Some(2), "{}", stdout(&drift));
+    let exposition = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        exposition.contains("\nkeyrot_lost_secrets 1\n"),
+        "{exposition}"
+    );
 
     let apply = run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(0), "{}", stdout(&apply));
