@@ -101,6 +101,9 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         }
         ui.applying();
         let report = self.execute(&plan, options, &journal, ui).await;
+        // Outcomes that did not reach the disk are settled by the next run's reads; the report
+        // of what happened is worth more than the error.
+        let _ = journal.flush().await;
         Ok(Applied { plan, report })
     }
 

@@ -89,9 +89,22 @@ impl<'a> Journal<'a> {
         Ok(seq)
     }
 
-    /// Records what became of this run's intent `seq`.
+    /// Records what became of this run's intent `seq`, without waiting for it to be durable
+    /// ([`Journal::flush`] does): lost in a crash, it is settled by reading the resource.
     pub async fn outcome(&self, seq: u64, outcome: WriteOutcome) -> Result<(), StateError> {
-        self.settle(&self.run_id.clone(), seq, outcome).await
+        let record = self.record(JournalEntry::Outcome {
+            intent_run: self.run_id.clone(),
+            intent_seq: seq,
+            outcome,
+        });
+        self.backend
+            .append_soon(std::slice::from_ref(&record))
+            .await
+    }
+
+    /// Returns once every record of this run is durable.
+    pub async fn flush(&self) -> Result<(), StateError> {
+        self.backend.flush().await
     }
 
     /// Records what became of intent `seq` of run `intent_run` (this run's or a dead one's).
@@ -110,12 +123,16 @@ impl<'a> Journal<'a> {
     }
 
     async fn append(&self, entry: JournalEntry) -> Result<(), StateError> {
-        let record = JournalRecord {
+        let record = self.record(entry);
+        self.backend.append(std::slice::from_ref(&record)).await
+    }
+
+    fn record(&self, entry: JournalEntry) -> JournalRecord {
+        JournalRecord {
             run_id: self.run_id.clone(),
             at: self.clock.now(),
             entry,
-        };
-        self.backend.append(std::slice::from_ref(&record)).await
+        }
     }
 }
 

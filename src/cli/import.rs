@@ -2,6 +2,7 @@
 //! that shows no changes.
 
 use std::path::Path;
+use std::time::Duration;
 
 use futures_util::{StreamExt, stream};
 use jiff::Timestamp;
@@ -13,7 +14,8 @@ use super::args::{
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::output::{env_var, say, warn};
-use crate::apply::write_atomically;
+use super::state::this_run;
+use crate::apply::{ApplyError, write_atomically};
 use crate::config::{AccountId, RateLimit, RixlApi, SINK_PLACEHOLDER, load_bytes, resource_names};
 use crate::http::HttpSettings;
 use crate::provider::ProviderError;
@@ -23,10 +25,20 @@ use crate::provider::rixl::RixlClient;
 use crate::render::{
     ImportedAccount, ImportedKey, SkippedAccount, cloudflare_import_yaml, counted, rixl_import_yaml,
 };
+use crate::state::{LocalBackend, LockGuard, StateBackend};
 
 /// Runs `keyrot import`.
 pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliError> {
     let context = RunContext::new(global, false);
+    let out = match &args.source {
+        ImportSource::Cloudflare(args) => &args.output,
+        ImportSource::Rixl(args) => &args.output,
+    };
+    // Writing a desired-state file is a change an apply beside it must not race with.
+    let _lock = match &out.out {
+        Some(path) => Some(lock_beside(path).await?),
+        None => None,
+    };
     let (text, output, summary) = match &args.source {
         ImportSource::Cloudflare(args) => {
             let (text, summary) = import_cloudflare(&context, args).await?;
@@ -211,6 +223,17 @@ fn must_load(text: &str) -> Result<(), CliError> {
                 "the imported file does not validate, so it was not written: {error}"
             ))
         })
+}
+
+/// The apply lock of the local state beside `path`, as `keyrot apply` on that file takes it.
+async fn lock_beside(path: &Path) -> Result<LockGuard, CliError> {
+    let backend = LocalBackend::beside(path);
+    let holder = this_run(Timestamp::now());
+    let guard = backend
+        .lock(&holder, Duration::ZERO)
+        .await
+        .map_err(ApplyError::from)?;
+    Ok(guard)
 }
 
 fn write_output(text: &str, output: &ImportOutput) -> Result<(), CliError> {

@@ -145,6 +145,31 @@ impl LocalBackend {
         Ok(sender)
     }
 
+    /// Hands `records` to the writer task, which writes and flushes them in its next batch.
+    fn enqueue(
+        &self,
+        records: &[JournalRecord],
+    ) -> Result<oneshot::Receiver<io::Result<()>>, StateError> {
+        let mut lines = Vec::new();
+        for record in records {
+            serde_json::to_writer(&mut lines, record).map_err(|error| self.error(error))?;
+            lines.push(b'\n');
+        }
+        let (reply, written) = oneshot::channel();
+        self.writer()?
+            .send((lines, reply))
+            .map_err(|_| self.error("the journal writer stopped"))?;
+        Ok(written)
+    }
+
+    /// Waits until the batch holding an enqueued append is on disk.
+    async fn wait(&self, written: oneshot::Receiver<io::Result<()>>) -> Result<(), StateError> {
+        written
+            .await
+            .map_err(|_| self.error("the journal writer stopped"))?
+            .map_err(|error| self.error(format!("cannot write journal.jsonl: {error}")))
+    }
+
     fn read_records(&self) -> Result<Vec<JournalRecord>, StateError> {
         let text = match fs::read_to_string(self.journal_path()) {
             Ok(text) => text,
@@ -264,20 +289,26 @@ impl StateBackend for LocalBackend {
     }
 
     fn append<'a>(&'a self, records: &'a [JournalRecord]) -> BoxFuture<'a, Result<(), StateError>> {
+        async move { self.wait(self.enqueue(records)?).await }.boxed()
+    }
+
+    fn append_soon<'a>(
+        &'a self,
+        records: &'a [JournalRecord],
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        async move { self.enqueue(records).map(drop) }.boxed()
+    }
+
+    fn flush(&self) -> BoxFuture<'_, Result<(), StateError>> {
         async move {
-            let mut lines = Vec::new();
-            for record in records {
-                serde_json::to_writer(&mut lines, record).map_err(|error| self.error(error))?;
-                lines.push(b'\n');
+            if self
+                .journal
+                .lock()
+                .map_or(true, |journal| journal.is_none())
+            {
+                return Ok(());
             }
-            let (reply, written) = oneshot::channel();
-            self.writer()?
-                .send((lines, reply))
-                .map_err(|_| self.error("the journal writer stopped"))?;
-            written
-                .await
-                .map_err(|_| self.error("the journal writer stopped"))?
-                .map_err(|error| self.error(format!("cannot write journal.jsonl: {error}")))
+            self.wait(self.enqueue(&[])?).await
         }
         .boxed()
     }

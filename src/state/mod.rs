@@ -55,6 +55,20 @@ pub trait StateBackend: Send + Sync {
     /// Appends `records` to the journal; returns once they are durable.
     fn append<'a>(&'a self, records: &'a [JournalRecord]) -> BoxFuture<'a, Result<(), StateError>>;
 
+    /// Appends `records` to the journal; may return before they are durable (an outcome: if it
+    /// is lost in a crash, the next run settles its intent by reading the resource).
+    fn append_soon<'a>(
+        &'a self,
+        records: &'a [JournalRecord],
+    ) -> BoxFuture<'a, Result<(), StateError>> {
+        self.append(records)
+    }
+
+    /// Returns once everything appended so far is durable.
+    fn flush(&self) -> BoxFuture<'_, Result<(), StateError>> {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Every journal record, oldest first.
     fn records(&self) -> BoxFuture<'_, Result<Vec<JournalRecord>, StateError>>;
 }

@@ -4,7 +4,7 @@
 //! `benches/scale.rs` includes this file too (`#[path]`), so it must build as part of either.
 
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -337,4 +337,173 @@ pub fn fleet(count: usize, rate_limit: Option<&str>) -> (String, Vec<SandboxAcco
         }
     }
     (file, accounts)
+}
+
+/// The password in every test URL: it must never appear in keyrot's output.
+pub const PASSWORD: &str = "pw-never-shown-7f3a";
+
+/// A PostgreSQL cluster of its own, started from the system's binaries (`pg_config --bindir`)
+/// on 127.0.0.1 and a free port, stopped and removed when dropped.
+pub struct TestPostgres {
+    bindir: PathBuf,
+    directory: tempfile::TempDir,
+    port: u16,
+}
+
+impl TestPostgres {
+    /// A running cluster, or `None` (with a message) where PostgreSQL is not installed.
+    pub fn start() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    /// A running cluster that flushes every commit to disk as a production server does (the
+    /// tests' clusters skip that, for speed).
+    #[allow(dead_code, reason = "the benchmark's")]
+    pub fn start_durable() -> Option<Self> {
+        Self::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Option<Self> {
+        let Some(bindir) = bindir() else {
+            assert!(
+                std::env::var_os("KEYROT_REQUIRE_POSTGRES").is_none(),
+                "PostgreSQL is not installed (no pg_config), and KEYROT_REQUIRE_POSTGRES is set"
+            );
+            eprintln!("skipped: PostgreSQL is not installed (no pg_config on PATH)");
+            return None;
+        };
+        let directory = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(directory.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+        let port = free_port();
+        let cluster = Self {
+            bindir,
+            directory,
+            port,
+        };
+        cluster.as_postgres(
+            "initdb",
+            &[
+                "-D",
+                &cluster.data(),
+                "-U",
+                "keyrot",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
+        );
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync={}",
+            cluster.directory.path().display(),
+            if durable { "on" } else { "off" }
+        );
+        let log = format!("{}/server.log", cluster.directory.path().display());
+        cluster.as_postgres(
+            "pg_ctl",
+            &[
+                "-D",
+                &cluster.data(),
+                "-o",
+                &options,
+                "-l",
+                &log,
+                "-w",
+                "start",
+            ],
+        );
+        Some(cluster)
+    }
+
+    fn data(&self) -> String {
+        format!("{}/data", self.directory.path().display())
+    }
+
+    /// The URL of `database`, created if missing, with a password that trust auth ignores.
+    pub fn url(&self, database: &str) -> String {
+        self.as_postgres(
+            "psql",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "keyrot",
+                "-d",
+                "postgres",
+                "-q",
+                "-c",
+                &format!("CREATE DATABASE {database}"),
+            ],
+        );
+        format!(
+            "postgres://keyrot:{PASSWORD}@127.0.0.1:{}/{database}?sslmode=disable",
+            self.port
+        )
+    }
+
+    /// Runs one of the server's programs as the `postgres` user when this is root (PostgreSQL
+    /// refuses to run as root), as this user otherwise.
+    fn as_postgres(&self, program: &str, args: &[&str]) -> Output {
+        let path = self.bindir.join(program);
+        let mut command = if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&path);
+            command
+        } else {
+            Command::new(&path)
+        };
+        let output = command
+            .args(args)
+            .current_dir(self.directory.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{program} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output
+    }
+}
+
+impl Drop for TestPostgres {
+    fn drop(&mut self) {
+        let path = self.bindir.join("pg_ctl");
+        let data = self.data();
+        let mut command = if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(&path);
+            command
+        } else {
+            Command::new(&path)
+        };
+        let _ = command
+            .args(["-D", &data, "-m", "immediate", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+fn bindir() -> Option<PathBuf> {
+    let output = Command::new("pg_config").arg("--bindir").output().ok()?;
+    let path = PathBuf::from(String::from_utf8(output.stdout).ok()?.trim());
+    path.join("initdb").exists().then_some(path)
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

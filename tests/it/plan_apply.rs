@@ -259,6 +259,23 @@ fn a_second_apply_while_the_first_waits_for_approval_is_refused_naming_the_first
         );
         assert!(message.contains("--color never apply`, since"), "{message}");
         assert!(message.contains("nothing was read or written"), "{message}");
+        let out = file.to_str().unwrap();
+        let import = [
+            "import",
+            "cloudflare",
+            "--account",
+            PRODUCTION,
+            "--out",
+            out,
+            "--force",
+        ];
+        let imported = sandbox.run(&file, &import);
+        assert_eq!(imported.status.code(), Some(1), "{}", stderr(&imported));
+        assert!(
+            stderr(&imported).contains("another apply holds the lock"),
+            "{}",
+            stderr(&imported)
+        );
         let plan = sandbox.run(&file, &["plan"]);
         assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
         assert!(

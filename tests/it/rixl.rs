@@ -211,11 +211,18 @@ fn a_lost_rotate_answer_says_plainly_that_a_secret_was_issued_and_lost() {
     sandbox.sandbox.set_faults(Faults::default());
     let plan = sandbox.run(&workspace.file(), &["plan", "--detailed-exitcode"]);
     assert_eq!(plan.status.code(), Some(2), "{}", stdout(&plan));
-    assert!(stdout(&plan).contains("(recover lost secret)"), "{}", stdout(&plan));
+    assert!(
+        stdout(&plan).contains("(recover lost secret)"),
+        "{}",
+        stdout(&plan)
+    );
     let recover = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
     assert_eq!(recover.status.code(), Some(0), "{}", stdout(&recover));
     let held = std::fs::read_to_string(workspace.path("secrets/k1.key")).unwrap();
-    assert_eq!(held.trim_end(), sandbox.sandbox.rixl_key("K1").unwrap().secret);
+    assert_eq!(
+        held.trim_end(),
+        sandbox.sandbox.rixl_key("K1").unwrap().secret
+    );
 }
 
 #[test]
