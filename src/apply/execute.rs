@@ -14,7 +14,7 @@ use super::secret::settle_secret;
 use super::settle::settle_rotation;
 use super::stop::{StopReason, StopSignal};
 use crate::plan::{Action, Plan, ResourcePlan, RotationReason};
-use crate::provider::ActionWriter;
+use crate::provider::{ActionWriter, Executed, ProviderError, ResourceLabel};
 use crate::state::WriteOutcome;
 
 /// What one execution works with besides the plan.
@@ -243,12 +243,42 @@ async fn write<W: ActionWriter>(
     resource: &ResourcePlan,
     action: &Action,
     last_rotation: Option<Timestamp>,
-) -> Result<crate::provider::Executed, crate::provider::ProviderError> {
+) -> Result<Executed, ProviderError> {
+    let is_rotate = matches!(action, Action::Rotate { .. });
     match writer.write(resource, action).await {
-        Err(failure) if failure.outcome_unknown() && matches!(action, Action::Rotate { .. }) => {
+        Err(failure) if failure.outcome_unknown() && is_rotate => {
+            settle_rotation(writer, resource, last_rotation, failure).await
+        }
+        // A rotate answered as done whose last rotation did not move did not show that it
+        // rotated: read again. One that carried a secret did rotate, and its secret is
+        // delivered whatever the timestamp says.
+        Ok(executed)
+            if is_rotate && executed.secret.is_none() && !advanced(&executed, last_rotation) =>
+        {
+            let failure = ProviderError::InvalidResponse {
+                resource: ResourceLabel(resource.target.label(&resource.name)),
+                operation: "rotate".to_owned(),
+                status: 200,
+                detail: format!(
+                    "the answer reports the last rotation still at {}",
+                    executed
+                        .effect
+                        .last_rotation_at
+                        .map_or_else(|| "(none)".to_owned(), |at| at.to_string())
+                ),
+            };
             settle_rotation(writer, resource, last_rotation, failure).await
         }
         other => other,
+    }
+}
+
+/// True when a rotate's answer shows a last rotation newer than `before`.
+fn advanced(executed: &Executed, before: Option<Timestamp>) -> bool {
+    match (executed.effect.last_rotation_at, before) {
+        (Some(after), Some(before)) => after > before,
+        (Some(_), None) => true,
+        (None, _) => false,
     }
 }
 
@@ -322,6 +352,7 @@ mod tests {
         rotation_after_update: Option<Timestamp>,
         rotation_on_read: Option<Timestamp>,
         changed_before_write: Option<Timestamp>,
+        rotate_answer: Option<Timestamp>,
     }
 
     impl FakeWriter {
@@ -334,6 +365,7 @@ mod tests {
                 rotation_after_update: Some(at("2026-10-01T00:00:00Z")),
                 rotation_on_read: Some(at("2026-10-01T00:00:00Z")),
                 changed_before_write: None,
+                rotate_answer: Some(at(NOW)),
             }
         }
     }
@@ -390,7 +422,7 @@ mod tests {
             }
             let last_rotation_at = match action {
                 Action::UpdateInterval { .. } => self.rotation_after_update,
-                Action::Rotate { .. } => Some(at(NOW)),
+                Action::Rotate { .. } => self.rotate_answer,
             };
             Ok(Executed {
                 effect: ActionEffect::confirmed(last_rotation_at),
@@ -588,6 +620,34 @@ mod tests {
             Outcome::Failed(ActionFailure::Provider(
                 ProviderError::RotationNotConfirmed { .. }
             ))
+        ));
+    }
+
+    #[test]
+    fn a_rotate_answered_done_without_a_newer_rotation_is_settled_by_reading() {
+        let mut rotate_only = plan(&["a"]);
+        rotate_only.resources[0].actions.remove(0);
+        let unmoved = FakeWriter {
+            rotate_answer: Some(at("2026-10-01T00:00:00Z")),
+            ..FakeWriter::new()
+        };
+        let report = run(&rotate_only, &unmoved);
+        assert_eq!(*unmoved.calls.borrow(), ["a read", "a rotate", "a read"]);
+        assert!(matches!(
+            &report.actions[0].outcome,
+            Outcome::Failed(ActionFailure::Provider(
+                ProviderError::RotationNotConfirmed { .. }
+            ))
+        ));
+        let confirmed_by_reading = FakeWriter {
+            rotate_answer: Some(at("2026-10-01T00:00:00Z")),
+            rotation_on_read: Some(at(NOW)),
+            ..FakeWriter::new()
+        };
+        let report = run(&rotate_only, &confirmed_by_reading);
+        assert!(matches!(
+            &report.actions[0].outcome,
+            Outcome::Done(effect) if effect.confirmed_after.as_deref().is_some_and(|why| why.contains("still at 2026-10-01"))
         ));
     }
 

@@ -16,6 +16,11 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
             .map(|zoned| zoned.timestamp())
             .map_err(|error| format!("`{text}`: {error}"));
     }
+    if let Some(offset) = offset_beyond_rfc3339(text) {
+        return Err(format!(
+            "`{text}`: the offset `{offset}` is outside RFC 3339's range (-23:59 to +23:59)"
+        ));
+    }
     text.parse::<Timestamp>().map_err(|_| {
         format!(
             "`{text}` is not an instant; expected RFC 3339 with an offset \
@@ -24,9 +29,28 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
     })
 }
 
+/// The numeric offset of an RFC 3339 date-time, if its hours or minutes are beyond RFC 3339's
+/// range (`time-numoffset = ("+" / "-") time-hour ":" time-minute`, hours 00-23).
+fn offset_beyond_rfc3339(text: &str) -> Option<&str> {
+    let time = &text[text.find(['T', 't', ' '])?..];
+    let offset = &time[time.rfind(['+', '-'])?..];
+    let (hours, minutes) = offset[1..].split_once(':')?;
+    let hours: u32 = hours.parse().ok()?;
+    let minutes: u32 = minutes.parse().ok()?;
+    (hours > 23 || minutes > 59).then_some(offset)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_offset_beyond_rfc_3339_is_refused() {
+        let error = parse_instant("2026-12-01T00:00:00+25:00").unwrap_err();
+        assert!(error.contains("outside RFC 3339's range"), "{error}");
+        assert!(parse_instant("2026-12-01T00:00:00-24:00").is_err());
+        assert!(parse_instant("2026-12-01T00:00:00+23:59").is_ok());
+    }
 
     #[test]
     fn bare_date_is_midnight_utc() {

@@ -7,8 +7,20 @@ use reqwest::Url;
 /// Parses a base URL given in environment variable `variable`, refusing plain HTTP to any host
 /// other than a loopback one.
 pub fn parse_base_url(variable: &str, text: &str) -> Result<Url, String> {
-    let url = Url::parse(text.trim())
-        .map_err(|error| format!("{variable}=`{text}` is not a URL: {error}"))?;
+    let url = Url::parse(text.trim()).map_err(|error| {
+        format!(
+            "{variable}=`{}` is not a URL: {error}",
+            without_credentials(text)
+        )
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{variable}=`{}` carries credentials; keyrot takes them only from their own \
+             variables (CLOUDFLARE_API_TOKEN, RIXL_API_TOKEN, ...), never in a URL",
+            without_credentials(text)
+        ));
+    }
+    let text = url.as_str();
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
@@ -19,6 +31,18 @@ pub fn parse_base_url(variable: &str, text: &str) -> Result<Url, String> {
         other => Err(format!(
             "{variable}=`{text}`: unsupported scheme `{other}`; use https://"
         )),
+    }
+}
+
+/// `text` with anything between `://` and an `@` of its authority blanked out.
+fn without_credentials(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://[credentials]{}", &rest[at..]),
+        None => text.to_owned(),
     }
 }
 
@@ -80,5 +104,18 @@ mod tests {
             endpoint(&base, "/accounts/x/access/keys"),
             "http://127.0.0.1:1/client/v4/accounts/x/access/keys"
         );
+    }
+
+    #[test]
+    fn credentials_in_a_base_url_are_refused_and_never_echoed() {
+        for url in [
+            "http://user:hunter2@127.0.0.1:8080/",
+            "https://user:hunter2@api.example.com/client/v4",
+            "http://user:hunter2@[::1",
+        ] {
+            let error = parse_base_url(VAR, url).unwrap_err();
+            assert!(!error.contains("hunter2"), "{error}");
+            assert!(!error.contains("user:"), "{error}");
+        }
     }
 }

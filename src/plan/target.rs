@@ -73,6 +73,14 @@ impl Target {
         )
     }
 
+    /// How messages name the resource, identifier in full: `rixl api key "ci" (ak7Hq2)`.
+    pub fn label(&self, name: &str) -> String {
+        format!(
+            "{} {} \"{name}\" ({})",
+            self.vendor.key, self.vendor.noun, self.id
+        )
+    }
+
     /// True when a rotation issues a secret that must reach a sink.
     pub fn issues_secrets(&self) -> bool {
         self.sink.is_some()

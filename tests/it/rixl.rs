@@ -339,3 +339,22 @@ fn a_refused_token_shows_rixls_error_body() {
         "error: rixl api keys: GET /platform/api-keys?limit=100&offset=0 failed: HTTP 401: code 16: unauthenticated: missing or invalid bearer token"
     );
 }
+
+#[test]
+fn a_failed_rotate_shows_its_status_and_code_never_its_message() {
+    let faults = Faults {
+        error_rate: 1.0,
+        target: keyrot::sandbox::FaultTarget::Rotates,
+        ..Faults::default()
+    };
+    let sandbox = TestSandbox::with_everything(Vec::new(), vec![rixl_key("K1", 40, 300)], faults);
+    let workspace = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
+    let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1));
+    let report = stdout(&apply);
+    assert!(report.contains("HTTP 503"), "{report}");
+    assert!(
+        report.contains("a rotate's error message is not shown"),
+        "{report}"
+    );
+}

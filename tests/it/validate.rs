@@ -361,3 +361,36 @@ rixl:
         });
     }
 }
+
+#[test]
+fn a_rotation_gap_under_a_day_and_an_offset_beyond_rfc_3339_are_refused() {
+    assert_error(
+        "version: 1\ncloudflare:\n  defaults:\n    min_rotation_gap: 0d\n  accounts: {}\n",
+        "keyrot.yaml:4:23: `min_rotation_gap` must be at least 1d, found `0d`: a shorter gap all \
+         but turns off the guard against rotating a key twice in a row (Cloudflare keeps the \
+         previous key valid for 7 days). To rotate sooner once, run `keyrot apply \
+         --allow-rapid-rotation`",
+    );
+    assert_error(
+        "version: 1\ncloudflare:\n  defaults:\n    rotate_by: 2026-12-01T00:00:00+25:00\n  accounts: {}\n",
+        "keyrot.yaml:4:16: `2026-12-01T00:00:00+25:00`: the offset `+25:00` is outside RFC 3339's \
+         range (-23:59 to +23:59)",
+    );
+}
+
+#[test]
+fn a_command_sink_takes_a_timeout_and_a_file_sink_does_not() {
+    let file = |sink: &str| {
+        format!("version: 1\nrixl:\n  api_keys:\n    k:\n      key_id: K1\n      secret: {sink}\n")
+    };
+    let (code, _) = validate(file("{command: [\"true\"], timeout: 5s}").as_bytes());
+    assert_eq!(code, Some(0));
+    assert_error(
+        &file("{file: k.key, timeout: 5s}"),
+        "keyrot.yaml:6:38: `timeout` applies to `command` sinks; a file is written at once",
+    );
+    assert_error(
+        &file("{command: [\"true\"], timeout: 0s}"),
+        "keyrot.yaml:6:44: `timeout` must be longer than zero",
+    );
+}

@@ -4,7 +4,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::Checker;
 use crate::config::model::{DEFAULT_MIN_ROTATION_GAP, DEFAULT_ROTATION_WINDOW, RotationPolicy};
-use crate::config::raw::RawRotation;
+use crate::config::raw::{Located, RawRotation};
 
 /// Rotation fields as parsed; unset ones are `None`.
 #[derive(Default)]
@@ -33,7 +33,28 @@ impl RotationFields {
     }
 }
 
+/// The shortest `min_rotation_gap` a file may set: below a day the guard against rotating
+/// twice in a row is all but off, which a file should not do for every run.
+pub const MIN_ROTATION_GAP_FLOOR: SignedDuration = SignedDuration::from_hours(24);
+
 impl Checker {
+    /// `min_rotation_gap`: at least a day. Rotating sooner is an emergency, acknowledged for
+    /// one run with `--allow-rapid-rotation`, not a standing setting.
+    fn rotation_gap(&mut self, text: &Located<String>) -> Option<SignedDuration> {
+        let gap = self.duration(text)?;
+        if gap >= MIN_ROTATION_GAP_FLOOR {
+            return Some(gap);
+        }
+        let message = format!(
+            "`min_rotation_gap` must be at least 1d, found `{}`: a shorter gap all but turns off \
+             the guard against rotating a key twice in a row (Cloudflare keeps the previous key \
+             valid for 7 days). To rotate sooner once, run `keyrot apply --allow-rapid-rotation`",
+            text.value
+        );
+        self.report(text, message);
+        None
+    }
+
     pub(super) fn rotation_fields(&mut self, raw: RawRotation) -> RotationFields {
         RotationFields {
             max_key_age: raw
@@ -41,7 +62,9 @@ impl Checker {
                 .and_then(|age| self.positive_duration(&age, "max_key_age")),
             rotate_by: raw.rotate_by.and_then(|text| self.instant(&text)),
             rotation_window: raw.rotation_window.and_then(|text| self.duration(&text)),
-            min_rotation_gap: raw.min_rotation_gap.and_then(|text| self.duration(&text)),
+            min_rotation_gap: raw
+                .min_rotation_gap
+                .and_then(|text| self.rotation_gap(&text)),
         }
     }
 }

@@ -157,7 +157,7 @@ impl RixlClient {
                 resource: label,
                 operation,
                 status: response.status,
-                detail: error_detail(&response.body, false),
+                detail: rotate_error_detail(&response.body),
             });
         }
         // The key was rotated: from here on, anything missing means the secret is lost.
@@ -314,6 +314,19 @@ fn parse<T: DeserializeOwned>(
             detail,
         }
     })
+}
+
+/// What a failed rotate's answer may show: its error code, never its message, which a server
+/// could fill with the very secret it was asked for.
+fn rotate_error_detail(body: &[u8]) -> String {
+    let code = serde_json::from_slice::<ErrorBody>(body)
+        .ok()
+        .and_then(|error| error.code)
+        .map(|code| code.to_string().trim_matches('"').to_owned());
+    match code {
+        Some(code) => format!("code {code} (a rotate's error message is not shown)"),
+        None => "no error code (a rotate's error message is not shown)".to_owned(),
+    }
 }
 
 fn error_detail(body: &[u8], may_show_body: bool) -> String {
