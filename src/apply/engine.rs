@@ -89,7 +89,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             });
         }
         refuse_over_limit(&plan)?;
-        refuse_unusable_sinks(&plan, &options.recovery_dir)?;
+        refuse_unusable_sinks(&plan, options)?;
         if approval == Approval::Ask {
             if !ui.approve(&plan)? {
                 return Err(ApplyError::Cancelled);
@@ -376,6 +376,7 @@ mod tests {
             allow_rapid_rotation: false,
             holder: LockHolder::this_process("run1", "keyrot apply", at(NOW), &|_| None),
             lock_timeout: Duration::ZERO,
+            protected_files: Vec::new(),
         }
     }
 

@@ -481,6 +481,7 @@ mod tests {
                 &|_| None,
             ),
             lock_timeout: std::time::Duration::ZERO,
+            protected_files: Vec::new(),
         }
     }
 

@@ -54,6 +54,9 @@ pub struct ApplyOptions {
     pub holder: LockHolder,
     /// How long to wait for another apply's lock (`--lock-timeout`).
     pub lock_timeout: Duration,
+    /// Files no secret may overwrite, with what they are: the desired-state file, the saved
+    /// plan being applied.
+    pub protected_files: Vec<(PathBuf, &'static str)>,
 }
 
 /// `.keyrot/recovered/` beside the desired-state file.

@@ -39,10 +39,7 @@ pub fn check_sink(sink: &SecretSink) -> Result<(), SinkError> {
         SecretSink::File { path, .. } => {
             let directory = parent(path);
             writable_directory(directory).map_err(|reason| sink_error(sink, reason))?;
-            if path.is_dir() {
-                return Err(sink_error(sink, "the path is a directory"));
-            }
-            Ok(())
+            replaceable_file(path).map_err(|reason| sink_error(sink, reason))
         }
         SecretSink::Command { argv, .. } => find_program(&argv[0])
             .map(|_| ())
@@ -61,6 +58,34 @@ pub fn deliver(sink: &SecretSink, secret: &SecretString) -> Result<(), SinkError
             run_command(argv, timeout, secret).map_err(|reason| sink_error(sink, reason))
         }
     }
+}
+
+/// Whether what is at `path`, if anything, is a regular file that delivering a secret may
+/// replace. A symbolic link is refused: the delivery writes a new file and renames it into
+/// place, which would replace the link and leave the file it points to (the one consumers
+/// read) holding the revoked secret. Devices, FIFOs, sockets and directories are refused too.
+fn replaceable_file(path: &Path) -> Result<(), String> {
+    let metadata = match fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(error) => return Err(format!("cannot inspect it: {error}")),
+    };
+    let kind = metadata.file_type();
+    if kind.is_symlink() {
+        return Err(
+            "it is a symbolic link; keyrot replaces a sink file atomically, which would \
+                    replace the link and not the file it points to: set `file:` to the link's \
+                    target"
+                .to_owned(),
+        );
+    }
+    if kind.is_dir() {
+        return Err("the path is a directory".to_owned());
+    }
+    if !kind.is_file() {
+        return Err("it is not a regular file (a device, a FIFO or a socket)".to_owned());
+    }
+    Ok(())
 }
 
 /// Whether a secret could be saved under `directory` should its sink refuse it: the directory,
@@ -177,17 +202,25 @@ fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), String> {
 /// `timeout` is killed with its whole process group.
 fn run_command(argv: &[String], timeout: Duration, secret: &SecretString) -> Result<(), String> {
     let program = find_program(&argv[0])?;
+    // keyrot keeps a read end of the command's stdin, so that once the command has exited it
+    // can tell whether the command read the whole secret: a command that exits without reading
+    // it (`true`, a typo'd script) has not taken it, however it exits.
+    let (stdin, writer) = io::pipe().map_err(|error| format!("cannot make a pipe: {error}"))?;
+    let kept = stdin
+        .try_clone()
+        .map_err(|error| format!("cannot make a pipe: {error}"))?;
     let mut child = Command::new(program)
         .args(&argv[1..])
         .process_group(0)
-        .stdin(Stdio::piped())
+        .stdin(Stdio::from(stdin))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|error| format!("cannot start: {error}"))?;
-    let written = match child.stdin.take() {
-        Some(mut stdin) => stdin.write_all(secret.expose_secret().as_bytes()),
-        None => Err(io::Error::other("no stdin")),
+    let writing = {
+        let secret = secret.clone();
+        let mut writer = writer;
+        std::thread::spawn(move || writer.write_all(secret.expose_secret().as_bytes()))
     };
     let mut stderr = child.stderr.take();
     let errors = std::thread::spawn(move || {
@@ -197,11 +230,21 @@ fn run_command(argv: &[String], timeout: Duration, secret: &SecretString) -> Res
         }
         text
     });
-    let status = wait_at_most(&mut child, timeout)?;
+    let status = wait_at_most(&mut child, timeout);
+    let unread = unread_bytes(kept);
+    let written = writing
+        .join()
+        .unwrap_or_else(|_| Err(io::Error::other("the writer failed")));
+    let status = status?;
     let stderr = errors.join().unwrap_or_default();
     if let Err(error) = written {
+        return Err(format!("cannot hand it the secret ({error})"));
+    }
+    if unread > 0 {
         return Err(format!(
-            "it did not read the whole secret from its stdin ({error})"
+            "it exited without reading the whole secret from its stdin ({unread} of {} bytes \
+             unread), so it has not taken it",
+            secret.expose_secret().len()
         ));
     }
     if status.success() {
@@ -218,6 +261,21 @@ fn run_command(argv: &[String], timeout: Duration, secret: &SecretString) -> Res
         true => Err(format!("exited with {status}")),
         false => Err(format!("exited with {status}: {stderr}")),
     }
+}
+
+/// How many bytes written to the command's stdin it never read: what is left in the pipe once
+/// the writer is done (draining it also frees a writer the pipe's buffer held up).
+fn unread_bytes(mut kept: io::PipeReader) -> usize {
+    let mut buffer = [0u8; 4096];
+    let mut count = 0;
+    while let Ok(read) = kept.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        count += read;
+    }
+    buffer.fill(0);
+    count
 }
 
 /// Waits for `child`; after `timeout`, kills its process group and says so.
@@ -359,9 +417,25 @@ mod tests {
         let long: SecretString = "x".repeat(1 << 20).into();
         let error = deliver(&sink, &long).unwrap_err();
         assert!(
-            error.reason.contains("did not read the whole secret"),
+            error
+                .reason
+                .contains("exited without reading the whole secret"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_command_that_exits_without_reading_a_short_secret_has_not_taken_it() {
+        for script in ["true", "sleep 0.2", "head -c 3 >/dev/null"] {
+            let error = deliver(&command_sink(script), &secret()).unwrap_err();
+            assert!(
+                error
+                    .reason
+                    .contains("exited without reading the whole secret"),
+                "{script}: {error}"
+            );
+        }
+        deliver(&command_sink("cat >/dev/null"), &secret()).unwrap();
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         allow_rapid_rotation,
         holder: this_run(Timestamp::now()),
         lock_timeout: command.lock_timeout,
+        protected_files: protected_files(&desired, &command),
     };
     let stop = StopSignal::new();
     let state = state::backend(&desired).await?;
@@ -65,6 +66,15 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         .run(&desired, source, command.approval, &options, &ui)
         .await?;
     ui.finish(&applied)
+}
+
+/// The files no secret may overwrite: the desired-state file and the saved plan.
+fn protected_files(desired: &DesiredState, command: &ApplyCommand) -> Vec<(PathBuf, &'static str)> {
+    let mut files = vec![(PathBuf::from(&desired.source), "the desired-state file")];
+    if let ApplyFrom::Saved(plan) = &command.from {
+        files.push((plan.clone(), "the saved plan being applied"));
+    }
+    files
 }
 
 /// A saved plan checked against the file it was made from (`-f` overrides where that is).

@@ -89,6 +89,7 @@ async fn apply(
         allow_rapid_rotation: false,
         holder: this_run(jiff::Timestamp::now()),
         lock_timeout: Duration::ZERO,
+        protected_files: Vec::new(),
     };
     let stop = StopSignal::new();
     let engine = Engine {

@@ -5,6 +5,7 @@ mod entries;
 mod error;
 mod instant;
 mod load;
+mod location;
 mod model;
 mod names;
 mod number;
@@ -19,6 +20,7 @@ pub use duration::{format_duration, parse_duration};
 pub use error::{ConfigError, Diagnostic};
 pub use instant::parse_instant;
 pub use load::{SUPPORTED_VERSION, load_bytes, load_file};
+pub use location::sink_location;
 pub use model::{
     AccountId, Backend, CloudflareAccount, DEFAULT_MAX_ROTATIONS_PER_APPLY,
     DEFAULT_MIN_ROTATION_GAP, DEFAULT_ROTATION_WINDOW, DEFAULT_SINK_TIMEOUT, DesiredState, RixlApi,

@@ -358,3 +358,56 @@ fn a_failed_rotate_shows_its_status_and_code_never_its_message() {
         "{report}"
     );
 }
+
+#[test]
+fn a_file_sink_that_no_delivery_can_serve_is_refused_before_any_rotate() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let refused = |sink: &str, why: &str, prepare: &dyn Fn(&Workspace)| {
+        let workspace = Workspace::new(&keys_file("", &[sink]));
+        prepare(&workspace);
+        let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+        assert_eq!(apply.status.code(), Some(1), "{sink}: {}", stdout(&apply));
+        assert!(stderr(&apply).contains(why), "{sink}: {}", stderr(&apply));
+        assert_eq!(sandbox.posts(), 0, "{sink}: rotated");
+    };
+    refused("{file: link.key}", "is a symbolic link", &|workspace| {
+        std::fs::write(workspace.path("real.key"), "old\n").unwrap();
+        std::os::unix::fs::symlink(workspace.path("real.key"), workspace.path("link.key")).unwrap();
+    });
+    refused("{file: /dev/null}", "not a regular file", &|_| {});
+    refused("{file: keyrot.yaml}", "the desired-state file", &|_| {});
+    refused(
+        "{file: .keyrot/k.key}",
+        "inside keyrot's state directory",
+        &|workspace| {
+            std::fs::create_dir(workspace.path(".keyrot")).unwrap();
+        },
+    );
+}
+
+#[test]
+fn two_spellings_of_one_sink_file_are_one_file() {
+    let workspace = Workspace::new(&keys_file(
+        "",
+        &[
+            "{file: secrets/k.key}",
+            "{file: secrets/../secrets/./k.key}",
+        ],
+    ));
+    let output = sandbox_free_validate(&workspace);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("API keys `k1` and `k2` both write their secret"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+fn sandbox_free_validate(workspace: &Workspace) -> Output {
+    crate::harness::keyrot_command()
+        .arg("-f")
+        .arg(workspace.file())
+        .arg("validate")
+        .output()
+        .unwrap()
+}

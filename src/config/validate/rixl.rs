@@ -1,12 +1,13 @@
 //! `rixl:`: the route family, the rate limit, defaults, and the API keys with their sinks.
 
 use std::collections::HashMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::Path;
 
 use super::Checker;
 use super::rotation::RotationFields;
 use jiff::SignedDuration;
 
+use crate::config::location::sink_location;
 use crate::config::model::{DEFAULT_SINK_TIMEOUT, RixlApi, RixlKey, RixlSettings, SecretSink};
 use crate::config::names::SINK_PLACEHOLDER;
 use crate::config::rate_limit::RateLimit;
@@ -38,10 +39,14 @@ impl Checker {
 
     /// Two keys writing one file would leave only the second secret there: refused.
     fn unshared_sink_file(&mut self, file: &Located<String>, path: &Path, key: &str) -> bool {
-        let normal: PathBuf = path
-            .components()
-            .filter(|component| !matches!(component, Component::CurDir))
-            .collect();
+        if file.value.contains('\0') {
+            self.report(
+                file,
+                "the path contains a NUL byte, which no file name can".to_owned(),
+            );
+            return false;
+        }
+        let normal = sink_location(path);
         if let Some(first) = self.sink_files.get(&normal) {
             let message = format!(
                 "API keys `{first}` and `{key}` both write their secret to `{}`; the second \
