@@ -362,6 +362,15 @@ pub struct FaultArgs {
     /// Seed for the random fault choices, to replay a run.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub fault_seed: u64,
+    /// Lists never end: a huge total, and every page repeats the first.
+    #[arg(long)]
+    pub endless_pages: bool,
+    /// Reads answer with a body that never ends.
+    #[arg(long)]
+    pub endless_body: bool,
+    /// Cloudflare rotates answer 200 without rotating.
+    #[arg(long)]
+    pub rotate_unchanged: bool,
 }
 
 fn parse_now(text: &str) -> Result<Timestamp, String> {

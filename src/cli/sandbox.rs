@@ -74,6 +74,9 @@ fn faults(args: &FaultArgs) -> Faults {
             FaultTargetArg::Rotates => FaultTarget::Rotates,
         },
         seed: args.fault_seed,
+        endless_pages: args.endless_pages,
+        endless_body: args.endless_body,
+        rotate_unchanged: args.rotate_unchanged,
     }
 }
 

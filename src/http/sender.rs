@@ -66,6 +66,8 @@ pub struct TransportError {
     pub detail: String,
     /// False only when the connection was never made, so the server cannot have acted.
     pub request_may_have_arrived: bool,
+    /// False when sending again would meet the same answer (a body over the size limit).
+    pub worth_retrying: bool,
 }
 
 /// One provider's client: a connection pool, a rate limiter and a retry policy.
@@ -148,6 +150,7 @@ impl HttpSender {
             Err(error) => Attempt::Failed(TransportError {
                 detail: describe_transport_error(&error),
                 request_may_have_arrived: !error.is_connect(),
+                worth_retrying: true,
             }),
         }
     }
@@ -156,12 +159,9 @@ impl HttpSender {
         let status = response.status().as_u16();
         let server_wait = retry_after(response.headers());
         self.observe_budget(response.headers(), status, server_wait);
-        match response.bytes().await {
+        match read_capped(response).await {
             Ok(body) => Attempt::Answered(HttpResponse { status, body }, server_wait),
-            Err(error) => Attempt::Failed(TransportError {
-                detail: describe_transport_error(&error),
-                request_may_have_arrived: true,
-            }),
+            Err(error) => Attempt::Failed(error),
         }
     }
 
@@ -201,7 +201,9 @@ fn retry_reason(attempt: &Attempt, idempotency: Idempotency) -> Option<(String, 
         {
             Some(("HTTP 429".to_owned(), *wait))
         }
-        (Attempt::Failed(error), Idempotency::Idempotent) => Some((error.detail.clone(), None)),
+        (Attempt::Failed(error), Idempotency::Idempotent) if error.worth_retrying => {
+            Some((error.detail.clone(), None))
+        }
         (Attempt::Failed(error), Idempotency::NotIdempotent) if !error.request_may_have_arrived => {
             Some((error.detail.clone(), None))
         }
@@ -213,5 +215,34 @@ fn finish(attempt: Attempt) -> Result<HttpResponse, TransportError> {
     match attempt {
         Attempt::Answered(response, _) => Ok(response),
         Attempt::Failed(error) => Err(error),
+    }
+}
+
+/// The most of an answer's body keyrot reads: these APIs' answers are a few kilobytes.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The answer's body, read chunk by chunk and refused past [`MAX_BODY_BYTES`], so a server
+/// that never stops sending cannot exhaust memory.
+async fn read_capped(mut response: Response) -> Result<bytes::Bytes, TransportError> {
+    let mut body = bytes::BytesMut::new();
+    loop {
+        let failed = |detail, worth_retrying| TransportError {
+            detail,
+            request_may_have_arrived: true,
+            worth_retrying,
+        };
+        match response.chunk().await {
+            Ok(Some(chunk)) if body.len() + chunk.len() > MAX_BODY_BYTES => {
+                let detail = format!(
+                    "the answer's body is larger than {} MiB, more than any answer of this API; \
+                     keyrot stopped reading it",
+                    MAX_BODY_BYTES / (1024 * 1024)
+                );
+                return Err(failed(detail, false));
+            }
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            Ok(None) => return Ok(body.freeze()),
+            Err(error) => return Err(failed(describe_transport_error(&error), true)),
+        }
     }
 }

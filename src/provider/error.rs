@@ -144,6 +144,16 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
+    /// A list whose pages do not end as lists do (`why`), at `GET path`.
+    pub fn endless_list(resource: &ResourceLabel, path: &str, why: &str) -> Self {
+        Self::InvalidResponse {
+            resource: resource.clone(),
+            operation: format!("GET {path}"),
+            status: 200,
+            detail: format!("{why}; the list does not end, so keyrot stopped following its pages"),
+        }
+    }
+
     /// True when the server may have acted on the request although it reported no success:
     /// the answer was lost (a timeout, a reset), was a 5xx, or was a success keyrot could not
     /// read.

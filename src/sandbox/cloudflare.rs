@@ -68,12 +68,17 @@ async fn list_accounts(
             .get(name)
             .and_then(|value| value.parse::<usize>().ok())
     };
+    let endless = state.faults.endless_pages();
     let page = number("page").unwrap_or(1).max(1);
     let per_page = number("per_page").unwrap_or(DEFAULT_PER_PAGE).clamp(5, 50);
     let ids = state.account_ids();
+    let (served, total_pages) = match endless {
+        true => (1, 1_000_000_000),
+        false => (page, ids.len().div_ceil(per_page)),
+    };
     let listed: Vec<Value> = ids
         .iter()
-        .skip((page - 1) * per_page)
+        .skip((served - 1) * per_page)
         .take(per_page)
         .map(|id| account_json(id))
         .collect();
@@ -82,7 +87,7 @@ async fn list_accounts(
         "result": listed,
         "result_info": {
             "page": page, "per_page": per_page, "count": listed.len(),
-            "total_count": ids.len(), "total_pages": ids.len().div_ceil(per_page),
+            "total_count": ids.len(), "total_pages": total_pages,
         },
     });
     (StatusCode::OK, axum::Json(body)).into_response()
@@ -141,11 +146,14 @@ async fn rotate_keys(
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    let unchanged = state.faults.rotate_unchanged();
     let response = respond(&state, &headers, &account_id, |account, now| {
-        account.last_key_rotation_at = now;
+        if !unchanged {
+            account.last_key_rotation_at = now;
+        }
         Ok(())
     });
-    if response.status().is_success() {
+    if response.status().is_success() && !unchanged {
         state.count_rotation(&account_id);
         if state.faults.drop_after_rotate() {
             return kill.drop_connection().await;

@@ -39,6 +39,9 @@ pub(crate) async fn inject_faults(
         Ok(budget) => budget,
         Err(wait) => return throttled(&state, wait.as_secs_f64().ceil() as u64),
     };
+    if state.faults.endless_body() && request.method() == axum::http::Method::GET {
+        return endless_body();
+    }
     let mut response = match state.faults.draw(is_rotate) {
         Injected::Nothing => next.run(request).await,
         Injected::ServerError => failure(
@@ -53,6 +56,21 @@ pub(crate) async fn inject_faults(
         add_budget_headers(&mut response, budget);
     }
     response
+}
+
+/// A 200 whose JSON body never ends (it stops after 1 GiB, so the sandbox's loop is bounded).
+fn endless_body() -> Response {
+    let chunk = bytes::Bytes::from(vec![b' '; 64 * 1024]);
+    let chunks = futures_util::stream::iter(
+        std::iter::once(bytes::Bytes::from_static(b"{\"result\": \""))
+            .chain(std::iter::repeat_n(chunk, 16 * 1024))
+            .map(Ok::<_, std::io::Error>),
+    );
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from_stream(chunks))
+        .unwrap_or_default()
 }
 
 fn throttled(state: &SandboxState, retry_after_seconds: u64) -> Response {

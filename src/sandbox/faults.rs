@@ -42,6 +42,13 @@ pub struct Faults {
     pub target: FaultTarget,
     /// Seeds the random choices, so a run's faults can be replayed.
     pub seed: u64,
+    /// Lists that never end: RIXL reports a huge `total` and Cloudflare a huge `total_pages`,
+    /// and every page repeats the first.
+    pub endless_pages: bool,
+    /// Answers to reads whose body never ends (it stops after 1 GiB).
+    pub endless_body: bool,
+    /// Cloudflare rotates answered 200 with the configuration unchanged, not rotated.
+    pub rotate_unchanged: bool,
 }
 
 /// Which requests the 5xx, 429 and drop faults may hit.
@@ -110,6 +117,21 @@ impl FaultInjector {
 
     pub fn latency(&self) -> Duration {
         self.current().latency
+    }
+
+    /// Whether lists never end.
+    pub fn endless_pages(&self) -> bool {
+        self.current().endless_pages
+    }
+
+    /// Whether reads answer with a body that never ends.
+    pub fn endless_body(&self) -> bool {
+        self.current().endless_body
+    }
+
+    /// Whether Cloudflare rotates answer 200 without rotating.
+    pub fn rotate_unchanged(&self) -> bool {
+        self.current().rotate_unchanged
     }
 
     /// Counts an arriving request against the server's budget; `Err` carries the wait when the

@@ -103,7 +103,12 @@ fn list(
             &format!("{limit_name} must be between 1 and {MAX_PAGE}"),
         );
     }
-    let offset = number(offset_name).unwrap_or(0);
+    let endless = state.faults.endless_pages();
+    let offset = if endless {
+        0
+    } else {
+        number(offset_name).unwrap_or(0)
+    };
     let keys = state.rixl_keys(org_id);
     let page: Vec<Value> = keys
         .iter()
@@ -111,9 +116,10 @@ fn list(
         .take(limit.min(MAX_PAGE))
         .map(|key| key_json(key, false))
         .collect();
+    let total = if endless { 1_000_000_000 } else { keys.len() };
     let total = match family {
-        Family::Platform => json!(keys.len()),
-        Family::V1 => json!(keys.len().to_string()),
+        Family::Platform => json!(total),
+        Family::V1 => json!(total.to_string()),
     };
     Json(json!({"api_keys": page, "total": total})).into_response()
 }

@@ -9,6 +9,7 @@ mod cloudflare_client;
 mod config_fuzz;
 mod demo;
 mod examples;
+mod hostile;
 mod import;
 mod markdown_limit;
 mod plan_apply;

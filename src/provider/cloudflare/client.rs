@@ -144,6 +144,25 @@ impl CloudflareClient {
                 )
                 .await?;
             let received = listed.len();
+            let new = listed.iter().any(|account| {
+                !accounts
+                    .iter()
+                    .any(|seen: &AccountSummary| seen.id == account.id)
+            });
+            if received > 0 && !new {
+                return Err(ProviderError::endless_list(
+                    &label,
+                    &path,
+                    "a page listed only accounts listed before",
+                ));
+            }
+            if page > MAX_PAGES {
+                return Err(ProviderError::endless_list(
+                    &label,
+                    &path,
+                    "more than 10,000 pages",
+                ));
+            }
             accounts.extend(listed.into_iter().map(summary));
             let last = info
                 .and_then(|info| Some(info.page? >= info.total_pages?))
@@ -203,6 +222,8 @@ impl CloudflareClient {
 
 /// Accounts asked for per page of `GET /accounts`.
 const ACCOUNTS_PER_PAGE: u64 = 50;
+/// The most account pages keyrot follows: a server that keeps reporting more is stopped there.
+const MAX_PAGES: usize = 10_000;
 
 /// An account's ID and name, for `keyrot import`.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -21,6 +21,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.rixl.com";
 
 /// Keys asked for per list page (the v1 routes allow at most 100).
 const PAGE_SIZE: u64 = 100;
+/// The most list pages keyrot follows (a million keys): a server that keeps reporting more is
+/// stopped there.
+const MAX_PAGES: usize = 10_000;
 
 /// One key as the client addresses it and names it in errors.
 #[derive(Clone, Copy, Debug)]
@@ -114,13 +117,28 @@ impl RixlClient {
     /// Every key of the organization with its name, in the order RIXL lists them.
     pub async fn list_keys(&self) -> Result<Vec<ListedKey>, ProviderError> {
         let label = ResourceLabel("rixl api keys".to_owned());
-        let mut keys = Vec::new();
+        let mut keys: Vec<ListedKey> = Vec::new();
         let mut offset = 0;
-        loop {
+        for pages in 1.. {
             let path = self.list_path(offset);
             let response = self.call(&label, Method::GET, &path, None).await?;
             let page: ListApiKeys = parse(&label, &format!("GET {path}"), &response, true)?;
             let received = page.api_keys.len() as u64;
+            let known = |id: &Option<String>| keys.iter().any(|key| Some(&key.id) == id.as_ref());
+            if received > 0 && page.api_keys.iter().all(|key| known(&key.id)) {
+                return Err(ProviderError::endless_list(
+                    &label,
+                    &path,
+                    "a page listed only keys listed before",
+                ));
+            }
+            if pages > MAX_PAGES {
+                return Err(ProviderError::endless_list(
+                    &label,
+                    &path,
+                    "more than 10,000 pages",
+                ));
+            }
             for key in page.api_keys {
                 let live = live_from_wire(&key)
                     .map_err(|detail| invalid(&label, &path, &response, detail))?;
@@ -133,9 +151,10 @@ impl RixlClient {
             offset += received;
             let total = page.total.and_then(|total| total.value()).unwrap_or(offset);
             if received == 0 || offset >= total {
-                return Ok(keys);
+                break;
             }
         }
+        Ok(keys)
     }
 
     /// Rotates a key. The answer carries the new secret exactly once; an error whose
