@@ -209,9 +209,19 @@ fn run_command(argv: &[String], timeout: Duration, secret: &SecretString) -> Res
     let kept = stdin
         .try_clone()
         .map_err(|error| format!("cannot make a pipe: {error}"))?;
-    let mut child = Command::new(program)
-        .args(&argv[1..])
-        .process_group(0)
+    let mut command = Command::new(program);
+    command.args(&argv[1..]).process_group(0);
+    // SAFETY: prctl is async-signal-safe; it asks the kernel to kill the command if keyrot dies
+    // (kill -9), so a command left behind can never deliver a secret the journal calls lost.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
         .stdin(Stdio::from(stdin))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -335,8 +335,8 @@ pub struct SandboxArgs {
 /// Faults `keyrot sandbox` injects, to see how keyrot copes.
 #[derive(Debug, Args)]
 pub struct FaultArgs {
-    /// Delay every answer by this long, e.g. 25ms.
-    #[arg(long, value_name = "DURATION", value_parser = parse_std_duration)]
+    /// Delay every answer by this long, e.g. 25ms or 0.3s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_latency)]
     pub latency: Option<Duration>,
     /// Share of requests answered 503 (0 to 1).
     #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
@@ -382,7 +382,32 @@ fn parse_std_duration(text: &str) -> Result<Duration, String> {
     Duration::try_from(duration).map_err(|error| format!("`{text}`: {error}"))
 }
 
+/// A latency: milliseconds (`25ms`), decimal seconds (`0.3s`), or any duration keyrot reads.
+fn parse_latency(text: &str) -> Result<Duration, String> {
+    let trimmed = text.trim();
+    if let Some(millis) = trimmed.strip_suffix("ms") {
+        return millis
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| format!("`{text}` is not a whole number of milliseconds"));
+    }
+    if let Some(seconds) = trimmed
+        .strip_suffix('s')
+        .filter(|number| number.contains('.'))
+    {
+        return seconds
+            .parse::<f64>()
+            .ok()
+            .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
+            .ok_or_else(|| format!("`{text}` is not a number of seconds"));
+    }
+    parse_std_duration(text)
+}
+
 fn parse_lock_timeout(text: &str) -> Result<Duration, String> {
+    if text.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
     let duration = parse_duration(text)?;
     Duration::try_from(duration).map_err(|_| format!("`{text}`: the timeout cannot be negative"))
 }

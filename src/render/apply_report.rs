@@ -31,8 +31,9 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
         }
         Outcome::Failed(error) => style.red(&format!("failed: {error}")),
         Outcome::Abandoned => style.red(
-            "unknown: a second signal stopped the wait for its answer; the journal keeps it, and \
-             the next `keyrot plan` settles it (and recovers a lost secret)",
+            "unknown: a second signal stopped the wait for its answer; the journal keeps it, the \
+             next plan, apply or drift settles it by reading the resource, and apply recovers a \
+             secret it finds lost",
         ),
         Outcome::NotStarted(because) => style.yellow(&format!(
             "not started: {}",

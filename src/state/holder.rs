@@ -37,7 +37,7 @@ impl LockHolder {
             user: ["USER", "LOGNAME", "USERNAME"]
                 .into_iter()
                 .find_map(|name| var(name).filter(|value| !value.is_empty()))
-                .unwrap_or_else(|| "unknown".to_owned()),
+                .unwrap_or_else(user_id),
             host: host_name(var),
             command: command.to_owned(),
             started_at,
@@ -72,6 +72,12 @@ pub fn new_run_id() -> String {
         bytes.copy_from_slice(&nanos.to_le_bytes()[..6]);
     }
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// The user as its numeric ID, when no variable names it (cron, a container, some CI jobs).
+fn user_id() -> String {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    format!("uid {}", unsafe { libc::geteuid() })
 }
 
 fn host_name(var: &dyn Fn(&str) -> Option<String>) -> String {

@@ -134,11 +134,13 @@ impl LocalBackend {
         }
         self.create_directory().map_err(|error| self.error(error))?;
         let file = OpenOptions::new()
+            .read(true)
             .append(true)
             .create(true)
             .mode(0o600)
             .open(self.journal_path())
             .map_err(|error| self.error(error))?;
+        drop_torn_tail(&file).map_err(|error| self.error(error))?;
         let (sender, receiver) = mpsc::unbounded_channel();
         tokio::spawn(write_journal(Arc::new(Mutex::new(file)), receiver));
         *journal = Some(JournalWriter(sender.clone()));
@@ -205,6 +207,27 @@ impl Drop for HeldLock {
         let _ = self.0.set_len(0);
         let _ = self.0.unlock();
     }
+}
+
+/// Cuts a last line that a crash left half written, so the next record starts on a line of its
+/// own. That line announced a write that was never sent: its intent never reached the disk.
+fn drop_torn_tail(mut file: &File) -> io::Result<()> {
+    let length = file.metadata()?.len();
+    if length == 0 {
+        return Ok(());
+    }
+    let mut text = Vec::new();
+    file.rewind()?;
+    file.read_to_end(&mut text)?;
+    if text.last() == Some(&b'\n') {
+        return Ok(());
+    }
+    let keep = text
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .map_or(0, |at| at + 1);
+    file.set_len(keep as u64)?;
+    file.sync_data()
 }
 
 fn write_holder(mut file: &File, holder: &LockHolder) -> io::Result<()> {
@@ -426,5 +449,11 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         file.write_all(b"{\"run_id\":\"r\",\"at\"").unwrap();
         assert_eq!(runtime.block_on(backend.records()).unwrap().len(), 50);
+        // A new run's appends start on a line of their own.
+        let fresh = LocalBackend::new(directory.path().join(".keyrot"));
+        runtime
+            .block_on(async { fresh.append(&[record(50)]).await })
+            .unwrap();
+        assert_eq!(runtime.block_on(fresh.records()).unwrap().len(), 51);
     }
 }

@@ -44,6 +44,12 @@ impl PostgresBackend {
     /// Connects to the server `url` names (a `postgres://` URL; TLS as its `sslmode` asks) and
     /// brings keyrot's tables up to date. No message ever holds the URL's password.
     pub async fn connect(url: &str) -> Result<Self, StateError> {
+        // The driver knows disable, prefer and require; keyrot verifies the certificate
+        // whenever it uses TLS, which is what verify-ca and verify-full ask for.
+        let url = url
+            .replace("sslmode=verify-full", "sslmode=require")
+            .replace("sslmode=verify-ca", "sslmode=require");
+        let url = url.as_str();
         let config = Config::from_str(url).map_err(|error| {
             storage(format!(
                 "{DATABASE_URL} is not a postgres:// URL keyrot can use ({})",
@@ -142,7 +148,9 @@ impl PostgresBackend {
                  WHERE h.lock_key = $1 AND EXISTS (
                      SELECT 1 FROM pg_locks l
                      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0
-                       AND l.objid::bigint = $1 AND l.objsubid = 1)",
+                       AND l.objid::bigint = $1 AND l.objsubid = 1
+                       AND l.database = (SELECT oid FROM pg_database
+                                         WHERE datname = current_database()))",
                 &[&LOCK_KEY],
             )
             .await
@@ -228,8 +236,24 @@ fn tls_config() -> Result<rustls::ClientConfig, StateError> {
         .map_err(|error| storage(format!("cannot set up TLS: {error}")))
 }
 
+/// The server's own code and message when it sent one; otherwise the driver's words and
+/// their cause (connection refused, ...). Never the URL.
 fn database(error: tokio_postgres::Error) -> StateError {
-    storage(error.to_string())
+    if let Some(db) = error.as_db_error() {
+        return storage(format!(
+            "the server said {} {}: {}",
+            db.severity(),
+            db.code().code(),
+            db.message()
+        ));
+    }
+    let mut detail = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        detail.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
+    storage(detail)
 }
 
 fn storage(detail: String) -> StateError {

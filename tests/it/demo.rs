@@ -33,7 +33,7 @@ fn sandbox_prints_exports_that_keyrot_can_use() {
     let example = EXAMPLE_FILE;
     let mut child = Running(
         keyrot_command()
-            .args(["sandbox", "--seed", example])
+            .args(["sandbox", "--seed", example, "--latency", "25ms"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
