@@ -9,3 +9,4 @@ pub mod provider;
 pub mod render;
 pub mod sandbox;
 pub mod state;
+pub mod text;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use jiff::{SignedDuration, Timestamp};
 
 use super::rate_limit::RateLimit;
+use crate::text::Printable;
 
 /// What a resource name looks like: a lowercase letter or digit, then those, `_` and `-`.
 pub const RESOURCE_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9_-]*$";
@@ -168,8 +169,8 @@ pub enum SecretSink {
 impl fmt::Display for SecretSink {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
-            Self::File { shown, .. } => write!(f, "file {shown}"),
-            Self::Command { argv, .. } => write!(f, "command {}", argv.join(" ")),
+            Self::File { shown, .. } => write!(f, "file {}", Printable(shown)),
+            Self::Command { argv, .. } => write!(f, "command {}", Printable(&argv.join(" "))),
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::text::Printable;
+
 /// Which resource a call was about, as shown in every message: `cloudflare account "production"
 /// (023e105f4ecef8ad9ca31a8372d0c353)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,7 +26,7 @@ pub struct ApiMessage {
 
 impl fmt::Display for ApiMessage {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "{} {}", self.code, self.message)
+        write!(f, "{} {}", self.code, Printable(&self.message))
     }
 }
 
@@ -50,7 +52,7 @@ pub enum ProviderError {
         errors: Vec<ApiMessage>,
     },
     /// The API answered with an error status and a body that is not Cloudflare's envelope.
-    #[error("{resource}: {operation} failed: HTTP {status}: {detail}")]
+    #[error("{resource}: {operation} failed: HTTP {status}: {}", Printable(.detail))]
     Status {
         /// The resource the call was about.
         resource: ResourceLabel,
@@ -96,7 +98,7 @@ pub enum ProviderError {
         listed: usize,
     },
     /// The request failed before any answer arrived (connection refused, timeout, reset).
-    #[error("{resource}: {operation} failed: {detail}")]
+    #[error("{resource}: {operation} failed: {}", Printable(.detail))]
     Transport {
         /// The resource the call was about.
         resource: ResourceLabel,
@@ -130,7 +132,7 @@ pub enum ProviderError {
         read_error: String,
     },
     /// The API answered with something that is not what its documents describe.
-    #[error("{resource}: {operation}: unexpected response (HTTP {status}): {detail}")]
+    #[error("{resource}: {operation}: unexpected response (HTTP {status}): {}", Printable(.detail))]
     InvalidResponse {
         /// The resource the call was about.
         resource: ResourceLabel,
@@ -189,5 +191,22 @@ impl fmt::Display for ApiMessages<'_> {
             write!(f, "{message}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_from_an_api_are_escaped() {
+        let forged = ApiMessage {
+            code: 10000,
+            message: "denied\u{1b}[2J\nall keys rotated OK\u{202e}".to_owned(),
+        };
+        assert_eq!(
+            forged.to_string(),
+            "10000 denied\\u{1b}[2J\\u{a}all keys rotated OK\\u{202e}"
+        );
     }
 }

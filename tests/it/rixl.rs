@@ -411,3 +411,23 @@ fn sandbox_free_validate(workspace: &Workspace) -> Output {
         .output()
         .unwrap()
 }
+
+#[test]
+fn control_characters_in_a_sink_are_escaped_in_every_plan_format() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new(&keys_file("", &["{file: \"secrets/a\\e[2J\\nb.key\"}"]));
+    for format in ["human", "markdown", "json"] {
+        let plan = sandbox.run(&workspace.file(), &["plan", "--format", format]);
+        assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+        let text = stdout(&plan);
+        assert!(
+            !text.contains('\u{1b}'),
+            "{format}: a raw escape reached the output"
+        );
+        let escaped = match format {
+            "json" => "a\\\\u{1b}[2J\\\\u{a}b.key",
+            _ => "a\\u{1b}[2J\\u{a}b.key",
+        };
+        assert!(text.contains(escaped), "{format}: {text}");
+    }
+}
