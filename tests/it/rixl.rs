@@ -431,3 +431,23 @@ fn control_characters_in_a_sink_are_escaped_in_every_plan_format() {
         assert!(text.contains(escaped), "{format}: {text}");
     }
 }
+
+#[test]
+fn a_sink_that_is_the_saved_plan_being_applied_is_refused() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new(&keys_file("", &["{file: plan.json}"]));
+    let saved = workspace.path("plan.json");
+    let plan = sandbox.run(
+        &workspace.file(),
+        &["plan", "--out", saved.to_str().unwrap()],
+    );
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let apply = sandbox.run(&workspace.file(), &["apply", saved.to_str().unwrap()]);
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    assert!(
+        stderr(&apply).contains("the saved plan being applied"),
+        "{}",
+        stderr(&apply)
+    );
+    assert_eq!(sandbox.posts(), 0);
+}

@@ -394,3 +394,11 @@ fn a_command_sink_takes_a_timeout_and_a_file_sink_does_not() {
         "keyrot.yaml:6:44: `timeout` must be longer than zero",
     );
 }
+
+#[test]
+fn a_sink_path_with_a_nul_byte_is_refused_before_any_rotate_can_fail_on_it() {
+    assert_error(
+        "version: 1\nrixl:\n  api_keys:\n    k:\n      key_id: K1\n      secret: {file: \"k\\0.key\"}\n",
+        "keyrot.yaml:6:22: the path contains a NUL byte, which no file name can",
+    );
+}
