@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use crate::config::SINK_PLACEHOLDER;
 use crate::plan::instant_in_words;
 use crate::provider::cloudflare::facts::{MAX_INTERVAL_DAYS, MIN_INTERVAL_DAYS};
+use crate::text::Printable;
 
 /// One Cloudflare account to write.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +81,8 @@ pub fn cloudflare_import_yaml(
         let _ = writeln!(
             out,
             "    # not imported: {}: {}",
-            account.label, account.reason
+            Printable(&account.label),
+            Printable(&account.reason)
         );
     }
     out
@@ -122,4 +124,30 @@ fn header(vendor: &str, command: &str, at: Timestamp) -> String {
          # For editor completion and checks, see `keyrot schema` in the README.\n",
         instant_in_words(at)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accounts_name_cannot_break_out_of_its_comment() {
+        let skipped = [SkippedAccount {
+            label: "\"x\n    evil:\n      account_id: 00000000000000000000000000000009\" (id)"
+                .to_owned(),
+            reason: "Access keys are not enabled (12109)".to_owned(),
+        }];
+        let at: Timestamp = "2026-11-24T12:00:00Z".parse().unwrap();
+        let yaml = cloudflare_import_yaml(&[], &skipped, "keyrot import cloudflare --all", at);
+        assert!(
+            !yaml
+                .lines()
+                .any(|line| line.trim_start().starts_with("evil")),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("# not imported: \"x\\u{a}    evil:"),
+            "{yaml}"
+        );
+    }
 }
