@@ -371,6 +371,9 @@ pub struct FaultArgs {
     /// Cloudflare rotates answer 200 without rotating.
     #[arg(long)]
     pub rotate_unchanged: bool,
+    /// Injected 5xx errors carry a message that clears the screen and forges a line.
+    #[arg(long)]
+    pub hostile_messages: bool,
 }
 
 fn parse_now(text: &str) -> Result<Timestamp, String> {

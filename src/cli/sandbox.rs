@@ -77,6 +77,7 @@ fn faults(args: &FaultArgs) -> Faults {
         endless_pages: args.endless_pages,
         endless_body: args.endless_body,
         rotate_unchanged: args.rotate_unchanged,
+        hostile_messages: args.hostile_messages,
     }
 }
 

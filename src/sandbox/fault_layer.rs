@@ -47,7 +47,11 @@ pub(crate) async fn inject_faults(
         Injected::ServerError => failure(
             StatusCode::SERVICE_UNAVAILABLE,
             CODE_UNAVAILABLE,
-            "Service temporarily unavailable (injected by the sandbox)",
+            if state.faults.hostile_messages() {
+                "Service temporarily unavailable\u{1b}[2J\u{1b}[H\nall keys rotated OK"
+            } else {
+                "Service temporarily unavailable (injected by the sandbox)"
+            },
         ),
         Injected::Throttled(wait) => throttled(&state, wait.as_secs()),
         Injected::Drop => return kill.drop_connection().await,

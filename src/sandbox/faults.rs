@@ -49,6 +49,8 @@ pub struct Faults {
     pub endless_body: bool,
     /// Cloudflare rotates answered 200 with the configuration unchanged, not rotated.
     pub rotate_unchanged: bool,
+    /// Injected errors whose message clears the screen and forges a line of output.
+    pub hostile_messages: bool,
 }
 
 /// Which requests the 5xx, 429 and drop faults may hit.
@@ -127,6 +129,11 @@ impl FaultInjector {
     /// Whether reads answer with a body that never ends.
     pub fn endless_body(&self) -> bool {
         self.current().endless_body
+    }
+
+    /// Whether injected errors carry terminal control sequences.
+    pub fn hostile_messages(&self) -> bool {
+        self.current().hostile_messages
     }
 
     /// Whether Cloudflare rotates answer 200 without rotating.

@@ -89,3 +89,34 @@ fn a_rotate_answered_done_that_did_not_rotate_is_not_reported_done() {
         "{report}"
     );
 }
+
+#[test]
+fn an_error_message_cannot_clear_the_screen_or_forge_a_line() {
+    let sandbox = hostile(Faults {
+        error_rate: 1.0,
+        target: keyrot::sandbox::FaultTarget::Rotates,
+        hostile_messages: true,
+        ..Faults::default()
+    });
+    let workspace = Workspace::new(FILE);
+    let apply = sandbox.run(
+        &workspace.file(),
+        &["apply", "--auto-approve", "--target", "production"],
+    );
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    let report = stdout(&apply);
+    assert!(
+        !report.contains('\u{1b}'),
+        "a raw escape reached the terminal: {report:?}"
+    );
+    assert!(
+        !report
+            .lines()
+            .any(|line| line.starts_with("all keys rotated OK")),
+        "{report}"
+    );
+    assert!(
+        report.contains("unavailable\\u{1b}[2J\\u{1b}[H\\u{a}all keys rotated OK"),
+        "{report}"
+    );
+}
