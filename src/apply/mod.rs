@@ -34,6 +34,7 @@ pub use report::{
 };
 pub use saved_plan::{
     SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedSource, VerifiedPlan, write_atomically,
+    write_atomically_shared,
 };
 pub use sink::{SinkError, check_recovery_dir, check_sink, deliver, recover};
 pub use stop::{Signal, StopReason, StopSignal};

@@ -6,6 +6,7 @@
 
 use std::fs;
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -133,12 +134,17 @@ impl SavedPlan {
         max_rotations: Option<u32>,
     ) -> Result<VerifiedPlan, ApplyError> {
         if desired.digest != self.desired_state.sha256 {
+            let reason = if desired.source == self.desired_state.file {
+                format!("{} changed since the plan was made", desired.source)
+            } else {
+                format!(
+                    "the plan was made from {}, and {} is not that file as it was then",
+                    self.desired_state.file, desired.source
+                )
+            };
             return Err(ApplyError::Stale {
                 plan_file: path.to_owned(),
-                reasons: vec![format!(
-                    "{} changed since the plan was made",
-                    desired.source
-                )],
+                reasons: vec![reason],
             });
         }
         let options = PlanOptions {
@@ -183,8 +189,32 @@ fn other_version(value: &Value, version: Option<u64>) -> String {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename, so
-/// readers see the old content or the new, never half of it.
+/// readers see the old content or the new, never half of it. The file is private (0600).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    write_with_mode(path, bytes, 0o600)
+}
+
+/// As [`write_atomically`], for a file that holds no secret and that other users' programs
+/// read (node_exporter's textfile collector): its mode is 0666 less the process's umask, as for
+/// any file a program creates.
+pub fn write_atomically_shared(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    write_with_mode(path, bytes, 0o666 & !umask())
+}
+
+/// The process's umask, as Linux reports it; 022 where it does not.
+fn umask() -> u32 {
+    fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("Umask:"))
+                .and_then(|mask| u32::from_str_radix(mask.trim(), 8).ok())
+        })
+        .unwrap_or(0o022)
+}
+
+fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     let directory = match path.parent() {
         Some(directory) if !directory.as_os_str().is_empty() => directory,
         _ => Path::new("."),
@@ -195,6 +225,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .map_err(|error| format!("cannot create a temporary file: {error}"))?;
     temporary
         .write_all(bytes)
+        .and_then(|()| {
+            let permissions = fs::Permissions::from_mode(mode);
+            temporary.as_file().set_permissions(permissions)
+        })
         .and_then(|()| temporary.as_file().sync_all())
         .map_err(|error| format!("cannot write: {error}"))?;
     temporary

@@ -13,7 +13,7 @@ use super::options::DriftCommand;
 use super::output::sayln;
 use super::planning::{load_targeted, read_and_plan};
 use super::state;
-use crate::apply::write_atomically;
+use crate::apply::write_atomically_shared;
 use crate::plan::Plan;
 use crate::render::{Command, counted, render_failed_run_metrics, render_metrics};
 
@@ -70,7 +70,7 @@ fn verdict(plan: &Plan, source: &str) -> String {
 }
 
 fn write_metrics(path: &Path, metrics: &str) -> Result<(), CliError> {
-    write_atomically(path, metrics.as_bytes()).map_err(|reason| CliError::Write {
+    write_atomically_shared(path, metrics.as_bytes()).map_err(|reason| CliError::Write {
         what: "cannot write metrics",
         path: path.to_owned(),
         reason,

@@ -5,6 +5,7 @@ use super::context::RunContext;
 use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::PlanCommand;
+use super::output::warn;
 use super::planning::{load_targeted, read_live};
 use super::state;
 use crate::apply::SavedPlan;
@@ -28,6 +29,11 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
                 path: out.clone(),
                 reason,
             })?;
+        warn(&format!(
+            "Saved the plan to {}. `keyrot show {0}` shows it; `keyrot apply {0}` applies exactly \
+             it, after checking that nothing it touches changed.",
+            out.display()
+        ));
     }
     print_plan(
         &plan,

@@ -68,12 +68,15 @@ impl DesiredState {
         accounts.chain(keys).collect()
     }
 
-    /// Only the resources named in `targets` (`--target`); every unknown name is an error that
-    /// lists the known ones. No targets means every resource.
+    /// Only the resources named in `targets` (`--target`), by name or by the address plans
+    /// print (`cloudflare.accounts.production`); every unknown one is an error that lists the
+    /// known names. No targets means every resource.
     pub fn only(mut self, targets: &[String]) -> Result<Self, String> {
         if targets.is_empty() {
             return Ok(self);
         }
+        let targets: Vec<String> = targets.iter().map(|target| resource_name(target)).collect();
+        let targets = targets.as_slice();
         let known = self.resource_names();
         let unknown: Vec<&str> = targets
             .iter()
@@ -94,6 +97,15 @@ impl DesiredState {
         self.rixl.keys.retain(|key| wanted(&key.name));
         Ok(self)
     }
+}
+
+/// The resource name in a `--target`: the name itself, or the last part of an address.
+fn resource_name(target: &str) -> String {
+    ["cloudflare.accounts.", "rixl.api_keys."]
+        .into_iter()
+        .find_map(|section| target.strip_prefix(section))
+        .unwrap_or(target)
+        .to_owned()
 }
 
 /// `rixl:` with defaults applied.

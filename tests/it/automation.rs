@@ -454,3 +454,90 @@ fn a_saved_plan_applies_from_another_working_copy() {
     assert!(applied_in.path("secrets/ci.key").exists());
     assert!(!planned_in.path("secrets/ci.key").exists());
 }
+
+#[test]
+fn the_metrics_file_is_readable_as_the_umask_allows_since_it_holds_no_secret() {
+    use std::os::unix::process::CommandExt;
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    let metrics = workspace.path("keyrot.prom");
+    let mut drift = sandbox.keyrot(&workspace.file());
+    drift.args([
+        "--now",
+        NOW,
+        "drift",
+        "--metrics-file",
+        metrics.to_str().unwrap(),
+    ]);
+    // SAFETY: umask is async-signal-safe.
+    unsafe {
+        drift.pre_exec(|| {
+            libc::umask(0o027);
+            Ok(())
+        });
+    }
+    assert_eq!(drift.output().unwrap().status.code(), Some(2));
+    assert_eq!(crate::harness::mode(&metrics), 0o640);
+}
+
+#[test]
+fn a_target_may_be_the_address_plans_print() {
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    let args = [
+        "plan",
+        "--format",
+        "json",
+        "--target",
+        "cloudflare.accounts.production",
+        "--target",
+        "rixl.api_keys.ci-uploader",
+    ];
+    let output = sandbox.run(&workspace.file(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let addresses: Vec<&str> = document["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|resource| resource["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            "cloudflare.accounts.production",
+            "rixl.api_keys.ci-uploader"
+        ]
+    );
+}
+
+#[test]
+fn a_saved_plan_says_where_it_went_and_which_file_it_was_made_from() {
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    let saved = workspace.path("plan.json");
+    let saved_arg = saved.to_str().unwrap();
+    let plan = sandbox.run(&workspace.file(), &["plan", "--out", saved_arg]);
+    let note = stderr(&plan);
+    assert!(
+        note.contains(&format!("Saved the plan to {saved_arg}.")),
+        "{note}"
+    );
+    assert!(
+        note.contains(&format!("`keyrot apply {saved_arg}`")),
+        "{note}"
+    );
+
+    let other = Workspace::new(&MIXED.replace("max_key_age: 60d", "max_key_age: 50d"));
+    let apply = sandbox.run(&other.file(), &["apply", saved_arg]);
+    assert_eq!(apply.status.code(), Some(1));
+    let error = stderr(&apply);
+    assert!(
+        error.contains(&format!(
+            "the plan was made from {}, and {} is not that file as it was then",
+            workspace.file().display(),
+            other.file().display()
+        )),
+        "{error}"
+    );
+}
