@@ -101,8 +101,33 @@ impl ApplyUi for TerminalUi<'_> {
         }
     }
 
+    /// Asks on the terminal. A signal at the prompt ends the run there, saying that nothing
+    /// was changed (the prompt's read cannot be cancelled, so the process exits).
     fn approve(&self, _plan: &Plan) -> Result<bool, ApplyError> {
-        confirm_apply()
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let mut signals = Signals::listen().ok();
+                let answer = tokio::task::spawn_blocking(confirm_apply);
+                let signal = async {
+                    match signals.as_mut() {
+                        Some(signals) => signals.next().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    answer = answer => answer.unwrap_or_else(|_| {
+                        Err(ApplyError::Prompt("the prompt failed".to_owned()))
+                    }),
+                    Some(signal) = signal => {
+                        warn(&format!(
+                            "\n{}: apply cancelled at the approval prompt; nothing was changed",
+                            signal.name()
+                        ));
+                        std::process::exit(i32::from(128 + signal.number()));
+                    }
+                }
+            })
+        })
     }
 
     fn applying(&self) {

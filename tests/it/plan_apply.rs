@@ -287,3 +287,17 @@ fn a_second_apply_while_the_first_waits_for_approval_is_refused_naming_the_first
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     assert!(sandbox.writes().is_empty(), "wrote: {:?}", sandbox.writes());
 }
+
+#[test]
+fn ctrl_c_at_the_approval_prompt_says_nothing_was_changed() {
+    let sandbox = every_rule_sandbox();
+    let (_dir, file) = desired_file(EVERY_RULE);
+    let output = apply_on_a_terminal(&sandbox, &file, "\u{3}");
+    assert_eq!(output.status.code(), Some(130), "{}", stdout(&output));
+    let shown = stdout(&output);
+    assert!(
+        shown.contains("Ctrl-C: apply cancelled at the approval prompt; nothing was changed"),
+        "{shown}"
+    );
+    assert!(sandbox.writes().is_empty(), "wrote: {:?}", sandbox.writes());
+}
