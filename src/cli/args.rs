@@ -49,6 +49,21 @@ pub struct GlobalArgs {
     pub verbose: bool,
 }
 
+impl Cli {
+    /// The command's name when it was asked for JSON output, which then carries errors too.
+    pub fn json_command(&self) -> Option<&'static str> {
+        let json = |format: OutputFormat| format == OutputFormat::Json;
+        match &self.command {
+            Command::Plan(args) if json(args.format) => Some("plan"),
+            Command::Apply(args) if json(args.format) => Some("apply"),
+            Command::Drift(args) if json(args.format) => Some("drift"),
+            Command::Show(args) if json(args.format) => Some("show"),
+            Command::History(args) if args.format == HistoryFormat::Json => Some("history"),
+            _ => None,
+        }
+    }
+}
+
 impl GlobalArgs {
     /// The desired-state file to read.
     pub fn file(&self) -> PathBuf {

@@ -44,6 +44,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let json_command = cli.json_command();
     let ended = runtime
         .block_on(run(cli))
         .and_then(|exit| match output::stdout_failure() {
@@ -54,6 +55,13 @@ pub fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(error) => {
             output::warn(&error.to_string());
+            if let Some(command) = json_command {
+                emit::print_json(&serde_json::json!({
+                    "format_version": 1,
+                    "command": command,
+                    "error": {"message": error.to_string().trim_start_matches("error: ")},
+                }));
+            }
             error.exit_code()
         }
     }

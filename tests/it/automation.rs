@@ -541,3 +541,24 @@ fn a_saved_plan_says_where_it_went_and_which_file_it_was_made_from() {
         "{error}"
     );
 }
+
+#[test]
+fn an_error_with_format_json_is_a_json_document_too() {
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    let output = sandbox.run(
+        &workspace.file(),
+        &["plan", "--format", "json", "--target", "nope"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(document["command"], "plan");
+    assert!(
+        document["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown --target nope"),
+        "{document}"
+    );
+    assert!(stderr(&output).contains("error: unknown --target nope"));
+}
