@@ -11,12 +11,12 @@ use super::args::OutputFormat;
 use super::context::RunContext;
 use super::emit::{print_apply, print_plan, source};
 use super::exit::{CliError, Exit};
-use super::output::{sayln, warn};
+use super::output::{env_var, sayln, warn};
 use super::prompt::confirm_apply;
 use crate::apply::{
     ActionReport, Applied, ApplyError, ApplyUi, Signal, StopReason, StopSignal, Ticker,
 };
-use crate::config::DesiredState;
+use crate::config::{DesiredState, SecretSink};
 use crate::plan::Plan;
 use crate::render::{Command, render_apply_summary, render_outcome};
 
@@ -99,6 +99,7 @@ impl ApplyUi for TerminalUi<'_> {
             let from = source(self.desired);
             print_plan(plan, from, self.format, Command::Apply, self.context.style);
         }
+        warn_of_file_sinks_on_ci(plan);
     }
 
     /// Asks on the terminal. A signal at the prompt ends the run there, saying that nothing
@@ -143,6 +144,28 @@ impl ApplyUi for TerminalUi<'_> {
             for entry in entries {
                 ticker.println(&render_outcome(entry, self.context.style));
             }
+        }
+    }
+}
+
+/// On a CI runner (`CI=true`), a rotation whose secret goes to a file leaves it on a machine
+/// that is thrown away with the job: say so, once per such key.
+pub fn warn_of_file_sinks_on_ci(plan: &Plan) {
+    if env_var("CI").is_none_or(|ci| ci != "true") {
+        return;
+    }
+    for resource in plan
+        .resources
+        .iter()
+        .filter(|resource| resource.rotations() > 0)
+    {
+        if let Some(sink @ SecretSink::File { .. }) = &resource.target.sink {
+            warn(&format!(
+                "warning: {}: its new secret goes to {sink} on a CI runner (CI=true), which is \
+                 thrown away with the job; use a `command:` sink that stores it elsewhere (e.g. \
+                 [\"gh\", \"secret\", \"set\", \"NAME\"])",
+                resource.name
+            ));
         }
     }
 }

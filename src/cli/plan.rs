@@ -1,5 +1,6 @@
 //! `keyrot plan`: read the live state and show what apply would change; optionally save it.
 
+use super::apply_ui::warn_of_file_sinks_on_ci;
 use super::args::{GlobalArgs, OutputFormat, PlanArgs};
 use super::context::RunContext;
 use super::emit::{print_plan, source};
@@ -42,6 +43,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
         Command::Plan,
         context.style,
     );
+    warn_of_file_sinks_on_ci(&plan);
     if command.detailed_exitcode && !plan.is_empty() {
         return Ok(Exit::Changes);
     }

@@ -190,9 +190,12 @@ pub fn answer_on_a_terminal(
     output
 }
 
-/// Removes the variables that would point keyrot elsewhere, or change its colors.
+/// Removes the variables that would point keyrot elsewhere, change its colors, or make it
+/// warn as on a CI runner (CI runs these tests with CI=true).
 fn clean_environment(command: &mut Command) {
     for variable in [
+        "CI",
+        "KEYROT_DATABASE_URL",
         "CLOUDFLARE_API_TOKEN",
         "CLOUDFLARE_EMAIL",
         "CLOUDFLARE_API_KEY",

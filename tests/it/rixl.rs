@@ -451,3 +451,24 @@ fn a_sink_that_is_the_saved_plan_being_applied_is_refused() {
     );
     assert_eq!(sandbox.posts(), 0);
 }
+
+#[test]
+fn a_file_sink_on_a_ci_runner_is_warned_about() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
+    let plan = sandbox
+        .keyrot(&workspace.file())
+        .env("CI", "true")
+        .args(["--now", NOW, "plan"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    assert!(
+        stderr(&plan)
+            .contains("warning: k1: its new secret goes to file secrets/k1.key on a CI runner"),
+        "{}",
+        stderr(&plan)
+    );
+    let local = sandbox.run(&workspace.file(), &["plan"]);
+    assert!(!stderr(&local).contains("CI runner"), "{}", stderr(&local));
+}
