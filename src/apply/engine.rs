@@ -474,6 +474,7 @@ mod tests {
             options: PlanOptions {
                 allow_rapid_rotation: false,
                 max_rotations: Some(0),
+                replace: Vec::new(),
             },
             now: None,
         };

@@ -60,6 +60,9 @@ pub struct SavedOptions {
     pub allow_rapid_rotation: bool,
     /// `--target` names; empty for every resource.
     pub targets: Vec<String>,
+    /// `--replace` names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replace: Vec<String>,
 }
 
 /// A saved plan that matches its desired-state file and is what this keyrot computes from what
@@ -150,6 +153,7 @@ impl SavedPlan {
         let options = PlanOptions {
             allow_rapid_rotation: self.options.allow_rapid_rotation,
             max_rotations,
+            replace: self.options.replace.clone(),
         };
         let recomputed = plan(desired, &self.observed, self.now, options)?;
         if !same_data(&recomputed, &self.plan) {

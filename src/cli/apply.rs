@@ -25,20 +25,21 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         ApplyFrom::Fresh {
             targets,
             allow_rapid_rotation,
+            replace,
         } => {
+            let desired = load_targeted(global, targets)?;
             let options = PlanOptions {
                 allow_rapid_rotation: *allow_rapid_rotation,
                 max_rotations: command.max_rotations,
+                replace: desired
+                    .resource_names_of(replace, "--replace")
+                    .map_err(CliError::Usage)?,
             };
             let source = PlanSource::Fresh {
                 options,
                 now: global.now,
             };
-            (
-                load_targeted(global, targets)?,
-                source,
-                *allow_rapid_rotation,
-            )
+            (desired, source, *allow_rapid_rotation)
         }
         ApplyFrom::Saved(path) => saved_source(global, &command, path)?,
     };

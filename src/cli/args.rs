@@ -174,6 +174,10 @@ pub struct PlanArgs {
     /// Only this resource (repeatable).
     #[arg(long = "target", value_name = "NAME")]
     pub targets: Vec<String>,
+    /// Rotate this resource now, whatever its age and deadlines, as for a leaked key
+    /// (repeatable; the safety gap still applies unless --allow-rapid-rotation).
+    #[arg(long = "replace", value_name = "NAME")]
+    pub replace: Vec<String>,
 }
 
 /// `keyrot drift`.
@@ -323,6 +327,10 @@ pub struct ApplyArgs {
     /// Rotate even inside min_rotation_gap of the last rotation (not with PLANFILE).
     #[arg(long, conflicts_with = "plan_file")]
     pub allow_rapid_rotation: bool,
+    /// Rotate this resource now, whatever its age and deadlines, as for a leaked key
+    /// (repeatable; not with PLANFILE, which records its own).
+    #[arg(long = "replace", value_name = "NAME", conflicts_with = "plan_file")]
+    pub replace: Vec<String>,
     /// Allow up to N rotations in this run (overrides settings.max_rotations_per_apply).
     #[arg(long, value_name = "N")]
     pub max_rotations: Option<u32>,

@@ -31,6 +31,7 @@ impl PlanCommand {
             options: PlanOptions {
                 allow_rapid_rotation: args.allow_rapid_rotation,
                 max_rotations: None,
+                replace: args.replace.clone(),
             },
             out: args.out.clone(),
             format: args.format,
@@ -43,6 +44,7 @@ impl PlanCommand {
         SavedOptions {
             allow_rapid_rotation: self.options.allow_rapid_rotation,
             targets: self.targets.clone(),
+            replace: self.options.replace.clone(),
         }
     }
 }
@@ -81,6 +83,8 @@ pub enum ApplyFrom {
         targets: Vec<String>,
         /// `--allow-rapid-rotation`.
         allow_rapid_rotation: bool,
+        /// `--replace` names.
+        replace: Vec<String>,
     },
     /// A plan saved with `keyrot plan --out`.
     Saved(PathBuf),
@@ -112,6 +116,7 @@ impl ApplyCommand {
                 let from = ApplyFrom::Fresh {
                     targets: args.targets.clone(),
                     allow_rapid_rotation: args.allow_rapid_rotation,
+                    replace: args.replace.clone(),
                 };
                 (from, approval(args)?)
             }

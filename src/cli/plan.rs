@@ -15,13 +15,16 @@ use crate::render::Command;
 
 /// Runs `keyrot plan`.
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
-    let command = PlanCommand::new(args);
+    let mut command = PlanCommand::new(args);
     let desired = load_targeted(global, &command.targets)?;
+    command.options.replace = desired
+        .resource_names_of(&command.options.replace, "--replace")
+        .map_err(CliError::Usage)?;
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let state = state::backend(&desired).await?;
     let live = read_live(&context, &desired, &providers, state.as_ref()).await?;
-    let plan = plan(&desired, &live, context.now, command.options)?;
+    let plan = plan(&desired, &live, context.now, command.options.clone())?;
     if let Some(out) = &command.out {
         SavedPlan::new(&desired, command.saved_options(), live, plan.clone())
             .write(out)

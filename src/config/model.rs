@@ -75,27 +75,35 @@ impl DesiredState {
         if targets.is_empty() {
             return Ok(self);
         }
-        let targets: Vec<String> = targets.iter().map(|target| resource_name(target)).collect();
-        let targets = targets.as_slice();
-        let known = self.resource_names();
-        let unknown: Vec<&str> = targets
-            .iter()
-            .map(String::as_str)
-            .filter(|target| !known.contains(target))
-            .collect();
-        if !unknown.is_empty() {
-            return Err(format!(
-                "unknown --target {}; the resources of {} are: {}",
-                unknown.join(", "),
-                self.source,
-                known.join(", ")
-            ));
-        }
+        let targets = self.resource_names_of(targets, "--target")?;
         let wanted = |name: &String| targets.contains(name);
         self.cloudflare_accounts
             .retain(|account| wanted(&account.name));
         self.rixl.keys.retain(|key| wanted(&key.name));
         Ok(self)
+    }
+}
+
+impl DesiredState {
+    /// The resource names `given` to `flag`, each a name or an address; every unknown one is
+    /// an error that lists the known names.
+    pub fn resource_names_of(&self, given: &[String], flag: &str) -> Result<Vec<String>, String> {
+        let names: Vec<String> = given.iter().map(|target| resource_name(target)).collect();
+        let known = self.resource_names();
+        let unknown: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|name| !known.contains(name))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(names);
+        }
+        Err(format!(
+            "unknown {flag} {}; the resources of {} are: {}",
+            unknown.join(", "),
+            self.source,
+            known.join(", ")
+        ))
     }
 }
 

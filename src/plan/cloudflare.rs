@@ -33,6 +33,7 @@ pub(crate) fn plan_account(
     live: &CloudflareLive,
     now: Timestamp,
     allow_rapid_rotation: bool,
+    replace: bool,
 ) -> ResourcePlan {
     let mut actions = Vec::new();
     if let Some(to) = desired.key_rotation_interval_days
@@ -50,6 +51,7 @@ pub(crate) fn plan_account(
         policy: &desired.rotation,
         last_rotation: live.last_key_rotation_at,
         automatic_interval: days_to_duration(interval_after_plan),
+        replace,
     };
     let (decision, deadline) = decide(key, now, allow_rapid_rotation);
     let mut deferral = None;
@@ -151,14 +153,26 @@ mod tests {
 
     #[test]
     fn matching_state_plans_nothing() {
-        let plan = plan_account(&account(Some(90), Some(120)), &live(90.0, 10), now(), false);
+        let plan = plan_account(
+            &account(Some(90), Some(120)),
+            &live(90.0, 10),
+            now(),
+            false,
+            false,
+        );
         assert!(plan.actions.is_empty());
         assert_eq!(plan.before, plan.after);
     }
 
     #[test]
     fn a_different_interval_is_updated() {
-        let plan = plan_account(&account(Some(30), None), &live(90.0, 10), now(), false);
+        let plan = plan_account(
+            &account(Some(30), None),
+            &live(90.0, 10),
+            now(),
+            false,
+            false,
+        );
         assert_eq!(
             plan.actions,
             vec![Action::UpdateInterval { from: 90.0, to: 30 }]
@@ -168,7 +182,7 @@ mod tests {
 
     #[test]
     fn an_unmanaged_interval_is_left_alone() {
-        let plan = plan_account(&account(None, None), &live(47.0, 10), now(), false);
+        let plan = plan_account(&account(None, None), &live(47.0, 10), now(), false, false);
         assert!(plan.actions.is_empty());
     }
 
@@ -178,6 +192,7 @@ mod tests {
             &account(Some(30), Some(120)),
             &live(90.0, 131),
             now(),
+            false,
             false,
         );
         let reason = RotationReason::KeyAge {
@@ -201,7 +216,7 @@ mod tests {
         let mut desired = account(Some(30), None);
         desired.rotation.rotate_by = Some(now() + days(5));
         let live = live(90.0, 28);
-        let plan = plan_account(&desired, &live, now(), false);
+        let plan = plan_account(&desired, &live, now(), false, false);
         assert_eq!(
             plan.actions,
             vec![Action::UpdateInterval { from: 90.0, to: 30 }]
@@ -212,7 +227,7 @@ mod tests {
         ));
 
         desired.key_rotation_interval_days = None;
-        let unmanaged = plan_account(&desired, &live, now(), false);
+        let unmanaged = plan_account(&desired, &live, now(), false, false);
         assert_eq!(
             unmanaged.rotations(),
             1,
@@ -224,7 +239,7 @@ mod tests {
     fn a_deferred_rotation_is_not_an_action() {
         let mut desired = account(Some(90), Some(1));
         desired.rotation.min_rotation_gap = days(7);
-        let plan = plan_account(&desired, &live(90.0, 2), now(), false);
+        let plan = plan_account(&desired, &live(90.0, 2), now(), false, false);
         assert!(plan.actions.is_empty());
         assert!(plan.deferral.is_some());
     }

@@ -35,12 +35,14 @@ pub use words::{instant_in_words, span_in_words};
 use crate::config::DesiredState;
 
 /// Choices the user makes for one plan.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlanOptions {
     /// Rotate even inside `min_rotation_gap` (`--allow-rapid-rotation`).
     pub allow_rapid_rotation: bool,
     /// Overrides `settings.max_rotations_per_apply` (`apply --max-rotations`).
     pub max_rotations: Option<u32>,
+    /// Resources to rotate whatever their age and deadlines (`--replace`), by name.
+    pub replace: Vec<String>,
 }
 
 /// The planner was given a desired state and a live state that do not belong together.
@@ -67,7 +69,10 @@ pub fn plan(
     let mut resources = Vec::with_capacity(desired.resource_count());
     for account in &desired.cloudflare_accounts {
         let state = live_of(&live.cloudflare, "cloudflare", &account.name)?;
-        resources.push(cloudflare::plan_account(account, state, now, rapid));
+        let replace = options.replace.contains(&account.name);
+        resources.push(cloudflare::plan_account(
+            account, state, now, rapid, replace,
+        ));
     }
     for key in &desired.rixl.keys {
         let state = live_of(&live.rixl, "rixl", &key.name)?;
@@ -75,7 +80,8 @@ pub fn plan(
             .lost_secrets
             .iter()
             .find(|lost| lost.resource == key.name);
-        resources.push(rixl::plan_key(key, state, now, rapid, lost));
+        let replace = options.replace.contains(&key.name);
+        resources.push(rixl::plan_key(key, state, now, rapid, replace, lost));
     }
     Ok(Plan {
         now,

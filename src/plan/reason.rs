@@ -26,6 +26,8 @@ pub enum RotationReason {
     },
     /// The `rotate_by` window is open and nothing else meets the deadline.
     Deadline(DueDeadline),
+    /// The user asked for it (`--replace`): a key that leaked is rotated now.
+    ReplaceRequested,
     /// A rotation issued a secret that reached neither its sink nor a recovery file.
     LostSecret {
         /// The run whose rotation lost it.
@@ -58,6 +60,7 @@ impl fmt::Display for RotationReason {
                 format_duration(*max_key_age)
             ),
             Self::Deadline(due) => write!(f, "{due}"),
+            Self::ReplaceRequested => f.write_str("replace requested (--replace)"),
             Self::LostSecret { run_id, at } => write!(
                 f,
                 "recover a lost secret: run {run_id} rotated the key on {} and its new secret \

@@ -31,12 +31,14 @@ pub(crate) fn plan_key(
     live: &RixlLive,
     now: Timestamp,
     allow_rapid_rotation: bool,
+    replace: bool,
     lost: Option<&LostSecret>,
 ) -> ResourcePlan {
     let key = KeyFacts {
         policy: &desired.rotation,
         last_rotation: live.created_at,
         automatic_interval: None,
+        replace,
     };
     let (decision, deadline) = decide(key, now, allow_rapid_rotation);
     let decision = match lost {
@@ -159,7 +161,7 @@ mod tests {
 
     #[test]
     fn an_old_key_is_rotated_and_its_created_at_renewed() {
-        let plan = plan_key(&key(Some(60)), &live(61, 300), now(), false, None);
+        let plan = plan_key(&key(Some(60)), &live(61, 300), now(), false, false, None);
         assert_eq!(plan.rotations(), 1);
         assert_eq!(plan.after[0].value, AttributeValue::KnownAfterApply);
         assert!(plan.warnings.is_empty());
@@ -167,7 +169,7 @@ mod tests {
 
     #[test]
     fn a_young_key_is_kept() {
-        let plan = plan_key(&key(Some(60)), &live(10, 300), now(), false, None);
+        let plan = plan_key(&key(Some(60)), &live(10, 300), now(), false, false, None);
         assert!(plan.actions.is_empty());
         assert_eq!(plan.before, plan.after);
     }
@@ -176,25 +178,25 @@ mod tests {
     fn no_automatic_rotation_meets_a_deadline() {
         let mut desired = key(None);
         desired.rotation.rotate_by = Some(now() + days(3));
-        let plan = plan_key(&desired, &live(30, 300), now(), false, None);
+        let plan = plan_key(&desired, &live(30, 300), now(), false, false, None);
         assert_eq!(plan.rotations(), 1);
     }
 
     #[test]
     fn expiry_within_14_days_is_a_warning_not_an_action() {
-        let plan = plan_key(&key(None), &live(10, 14), now(), false, None);
+        let plan = plan_key(&key(None), &live(10, 14), now(), false, false, None);
         assert!(plan.actions.is_empty());
         assert_eq!(
             plan.warnings[0].to_string(),
             "the key expires on 2026-12-08 12:00 UTC, in 14 days"
         );
-        let expired = plan_key(&key(None), &live(10, -2), now(), false, None);
+        let expired = plan_key(&key(None), &live(10, -2), now(), false, false, None);
         assert_eq!(
             expired.warnings[0].to_string(),
             "the key expired on 2026-11-22 12:00 UTC, 2 days ago"
         );
         assert!(
-            plan_key(&key(None), &live(10, 15), now(), false, None)
+            plan_key(&key(None), &live(10, 15), now(), false, false, None)
                 .warnings
                 .is_empty()
         );
@@ -208,7 +210,14 @@ mod tests {
             at: now() - days(1),
         };
         // Rotated a day ago (inside the 7-day gap) and young: still rotated again.
-        let plan = plan_key(&key(Some(60)), &live(1, 300), now(), false, Some(&lost));
+        let plan = plan_key(
+            &key(Some(60)),
+            &live(1, 300),
+            now(),
+            false,
+            false,
+            Some(&lost),
+        );
         assert_eq!(plan.rotations(), 1);
         assert!(plan.deferral.is_none());
         let Action::Rotate { reasons } = &plan.actions[0] else {

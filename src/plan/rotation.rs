@@ -16,6 +16,8 @@ pub(crate) struct KeyFacts<'a> {
     /// The provider's own rotation interval once this plan is applied (`None` when the provider
     /// never rotates by itself).
     pub automatic_interval: Option<SignedDuration>,
+    /// Rotate whatever the age and deadline say (`--replace`); the gap still applies.
+    pub replace: bool,
 }
 
 /// What the rules decide for one resource's key.
@@ -39,6 +41,9 @@ pub(crate) fn decide(
     let last_rotation = key.last_rotation.map(|last| last.min(now));
     let deadline = deadline_status(key.policy, last_rotation, key.automatic_interval, now);
     let mut wanted = Vec::new();
+    if key.replace {
+        wanted.push(RotationReason::ReplaceRequested);
+    }
     if let Some(DeadlineStatus::Due(due)) = &deadline {
         wanted.push(RotationReason::Deadline(due.clone()));
     }
@@ -152,6 +157,7 @@ mod tests {
             policy: &policy,
             last_rotation: case.last_rotation.map(at),
             automatic_interval: case.automatic_interval,
+            replace: false,
         };
         decide(key, at(case.now), allow_rapid_rotation)
     }
@@ -390,5 +396,35 @@ mod tests {
                 .ends_with("overdue: the deadline is now")
         );
         assert!(now_due.is_overdue());
+    }
+
+    #[test]
+    fn a_replace_is_wanted_whatever_the_age_and_the_gap_still_holds_it() {
+        let policy = RotationPolicy::default();
+        let young = KeyFacts {
+            policy: &policy,
+            last_rotation: Some(at("2026-11-20T00:00:00Z")),
+            automatic_interval: None,
+            replace: true,
+        };
+        let now = at("2026-11-24T12:00:00Z");
+        let (held, _) = decide(young, now, false);
+        assert!(matches!(
+            held,
+            RotationDecision::Defer(deferral) if deferral.wanted == [RotationReason::ReplaceRequested]
+        ));
+        let (rapid, _) = decide(young, now, true);
+        assert_eq!(
+            rapid,
+            RotationDecision::Rotate(vec![RotationReason::ReplaceRequested])
+        );
+        let old = KeyFacts {
+            last_rotation: Some(at("2026-10-01T00:00:00Z")),
+            ..young
+        };
+        assert_eq!(
+            decide(old, now, false).0,
+            RotationDecision::Rotate(vec![RotationReason::ReplaceRequested])
+        );
     }
 }

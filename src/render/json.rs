@@ -190,6 +190,7 @@ fn reason_json(reason: &RotationReason) -> Value {
         RotationReason::Deadline(due) if due.is_overdue() => "deadline_overdue",
         RotationReason::Deadline(_) => "deadline_due",
         RotationReason::LostSecret { .. } => "lost_secret",
+        RotationReason::ReplaceRequested => "replace_requested",
     };
     json!({"kind": kind, "text": reason.to_string()})
 }

@@ -562,3 +562,49 @@ fn an_error_with_format_json_is_a_json_document_too() {
     );
     assert!(stderr(&output).contains("error: unknown --target nope"));
 }
+
+#[test]
+fn replace_rotates_a_key_now_whatever_its_age_and_says_why() {
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
+    let plan = sandbox.run(
+        &file,
+        &["plan", "--replace", "production", "--format", "json"],
+    );
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&plan)).unwrap();
+    let production = &document["resources"][0];
+    assert_eq!(production["name"], "production");
+    assert_eq!(production["actions"][1]["type"], "rotate");
+    assert_eq!(
+        production["actions"][1]["reasons"][0]["text"],
+        "replace requested (--replace)"
+    );
+
+    let unknown = sandbox.run(&file, &["plan", "--replace", "prod"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        stderr(&unknown).contains("unknown --replace prod"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    let apply = sandbox.run(
+        &file,
+        &[
+            "apply",
+            "--auto-approve",
+            "--target",
+            "production",
+            "--replace",
+            "cloudflare.accounts.production",
+        ],
+    );
+    assert_eq!(apply.status.code(), Some(0), "{}", stdout(&apply));
+    assert!(
+        stdout(&apply).contains("production: ↻ rotate access keys: done"),
+        "{}",
+        stdout(&apply)
+    );
+}

@@ -76,6 +76,7 @@ fn options(allow_rapid_rotation: bool) -> PlanOptions {
     PlanOptions {
         allow_rapid_rotation,
         max_rotations: None,
+        replace: Vec::new(),
     }
 }
 
