@@ -18,6 +18,13 @@ use crate::sandbox::{
 pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliError> {
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
     let seed = args.seed.as_deref().map(load_file).transpose()?;
+    if !args.listen.ip().is_loopback() {
+        warn(&format!(
+            "# warning: listening on {} serves the sandbox (and its tokens) to other machines, and \
+             keyrot accepts plain http:// only for loopback hosts: use 127.0.0.1",
+            args.listen.ip()
+        ));
+    }
     let sandbox = start_seeded(seed.as_ref(), clock, args.listen, faults(&args.faults)).await?;
     say(&shell_exports(&sandbox));
     let (accounts, keys) = seed.map_or((0, 0), |desired| {
