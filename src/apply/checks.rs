@@ -70,11 +70,10 @@ fn not_protected(sink: &SecretSink, options: &ApplyOptions) -> Result<(), SinkEr
             return Err(refuse(what));
         }
     }
-    if let Some(state) = options.recovery_dir.parent() {
-        let state = std::fs::canonicalize(state).unwrap_or_else(|_| state.to_owned());
-        if location.starts_with(&state) {
-            return Err(refuse("inside keyrot's state directory (.keyrot/)"));
-        }
+    if let Some(state) = options.recovery_dir.parent()
+        && location.starts_with(sink_location(state))
+    {
+        return Err(refuse("inside keyrot's state directory (.keyrot/)"));
     }
     Ok(())
 }

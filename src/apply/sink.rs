@@ -232,15 +232,12 @@ fn run_command(argv: &[String], timeout: Duration, secret: &SecretString) -> Res
         let mut writer = writer;
         std::thread::spawn(move || writer.write_all(secret.expose_secret().as_bytes()))
     };
-    let mut stderr = child.stderr.take();
-    let errors = std::thread::spawn(move || {
-        let mut text = Vec::new();
-        if let Some(stderr) = stderr.as_mut() {
-            let _ = stderr.read_to_end(&mut text);
-        }
-        text
-    });
+    let stderr = child.stderr.take();
+    let errors = std::thread::spawn(move || stderr.map(read_bounded).unwrap_or_default());
     let status = wait_at_most(&mut child, timeout);
+    // Whatever the command left running in its process group (a background job holding its
+    // stderr open) goes with it: the delivery is over once the command exits.
+    kill_process_group(&mut child);
     let unread = unread_bytes(kept);
     let written = writing
         .join()
@@ -271,6 +268,22 @@ fn run_command(argv: &[String], timeout: Duration, secret: &SecretString) -> Res
         true => Err(format!("exited with {status}")),
         false => Err(format!("exited with {status}: {stderr}")),
     }
+}
+
+/// The first 64 KiB a command writes to stderr, for the message; the rest is read and dropped,
+/// so a command cannot fill memory with it.
+fn read_bounded(mut stream: std::process::ChildStderr) -> Vec<u8> {
+    const KEPT: usize = 64 * 1024;
+    let mut kept = Vec::new();
+    let mut buffer = [0u8; 8192];
+    while let Ok(read) = stream.read(&mut buffer) {
+        if read == 0 {
+            break;
+        }
+        let room = KEPT.saturating_sub(kept.len());
+        kept.extend_from_slice(&buffer[..read.min(room)]);
+    }
+    kept
 }
 
 /// How many bytes written to the command's stdin it never read: what is left in the pipe once
@@ -469,6 +482,17 @@ mod tests {
             !marker.exists(),
             "a child of the sink command outlived the timeout"
         );
+    }
+
+    #[test]
+    fn a_command_that_leaves_a_job_behind_does_not_hold_the_delivery() {
+        let started = Instant::now();
+        deliver(
+            &command_sink("cat >/dev/null; sleep 1000 & exit 0"),
+            &secret(),
+        )
+        .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10));
     }
 
     #[test]

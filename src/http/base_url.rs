@@ -20,7 +20,7 @@ pub fn parse_base_url(variable: &str, text: &str) -> Result<Url, String> {
             without_credentials(text)
         ));
     }
-    let text = url.as_str();
+    let text = without_credentials(url.as_str());
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
@@ -36,12 +36,13 @@ pub fn parse_base_url(variable: &str, text: &str) -> Result<Url, String> {
 
 /// `text` with anything between `://` and an `@` of its authority blanked out.
 fn without_credentials(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return text.to_owned();
+    let (scheme, rest) = match text.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), text),
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://[credentials]{}", &rest[at..]),
+        Some(at) => format!("{scheme}[credentials]{}", &rest[at..]),
         None => text.to_owned(),
     }
 }
@@ -112,6 +113,7 @@ mod tests {
             "http://user:hunter2@127.0.0.1:8080/",
             "https://user:hunter2@api.example.com/client/v4",
             "http://user:hunter2@[::1",
+            "user:hunter2@127.0.0.1:8080/client/v4",
         ] {
             let error = parse_base_url(VAR, url).unwrap_err();
             assert!(!error.contains("hunter2"), "{error}");

@@ -146,6 +146,72 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
+    /// The same error with every occurrence of `secrets` (the run's credentials) blanked out of
+    /// what the API sent back: a server that echoes a token must not get it printed or
+    /// journaled.
+    pub fn redacted(self, secrets: &[&str]) -> Self {
+        let clean = |text: String| {
+            secrets
+                .iter()
+                .filter(|secret| secret.len() >= 4)
+                .fold(text, |text, secret| text.replace(secret, "[credential]"))
+        };
+        match self {
+            Self::Api {
+                resource,
+                operation,
+                status,
+                errors,
+            } => Self::Api {
+                resource,
+                operation,
+                status,
+                errors: errors
+                    .into_iter()
+                    .map(|item| ApiMessage {
+                        code: item.code,
+                        message: clean(item.message),
+                    })
+                    .collect(),
+            },
+            Self::Status {
+                resource,
+                operation,
+                status,
+                detail,
+            } => Self::Status {
+                resource,
+                operation,
+                status,
+                detail: clean(detail),
+            },
+            Self::InvalidResponse {
+                resource,
+                operation,
+                status,
+                detail,
+            } => Self::InvalidResponse {
+                resource,
+                operation,
+                status,
+                detail: clean(detail),
+            },
+            Self::Transport {
+                resource,
+                operation,
+                detail,
+                request_may_have_arrived,
+            } => Self::Transport {
+                resource,
+                operation,
+                detail: clean(detail),
+                request_may_have_arrived,
+            },
+            Self::Setup(detail) => Self::Setup(clean(detail)),
+            other => other,
+        }
+    }
+
     /// A list whose pages do not end as lists do (`why`), at `GET path`.
     pub fn endless_list(resource: &ResourceLabel, path: &str, why: &str) -> Self {
         Self::InvalidResponse {
@@ -197,6 +263,22 @@ impl fmt::Display for ApiMessages<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_an_api_echoes_are_blanked_out() {
+        let echoed = ProviderError::Api {
+            resource: ResourceLabel("r".to_owned()),
+            operation: "GET /x".to_owned(),
+            status: 403,
+            errors: vec![ApiMessage {
+                code: 10000,
+                message: "bad token auth=Bearer TOPSECRETTOKEN123".to_owned(),
+            }],
+        };
+        let shown = echoed.redacted(&["TOPSECRETTOKEN123"]).to_string();
+        assert!(!shown.contains("TOPSECRETTOKEN123"), "{shown}");
+        assert!(shown.contains("auth=Bearer [credential]"), "{shown}");
+    }
 
     #[test]
     fn control_characters_from_an_api_are_escaped() {

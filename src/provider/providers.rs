@@ -91,7 +91,12 @@ impl LiveReader for Providers {
         for provider in &self.vendors {
             let read = provider.read_live(desired, self.parallelism, on_read).await;
             live.merge(read.live);
-            errors.extend(read.errors);
+            let secrets = provider.credential_values();
+            errors.extend(
+                read.errors
+                    .into_iter()
+                    .map(|error| error.redacted(&secrets)),
+            );
         }
         if errors.is_empty() {
             Ok(live)
@@ -105,7 +110,9 @@ impl LiveReader for Providers {
         name: &str,
         target: &Target,
     ) -> Result<CurrentState, ProviderError> {
-        self.vendor_of(target)?.read_current(name, target).await
+        let provider = self.vendor_of(target)?;
+        let read = provider.read_current(name, target).await;
+        read.map_err(|error| error.redacted(&provider.credential_values()))
     }
 }
 
@@ -115,8 +122,8 @@ impl ActionWriter for Providers {
         resource: &ResourcePlan,
         action: &Action,
     ) -> Result<Executed, ProviderError> {
-        self.vendor_of(&resource.target)?
-            .write(resource, action)
-            .await
+        let provider = self.vendor_of(&resource.target)?;
+        let written = provider.write(resource, action).await;
+        written.map_err(|error| error.redacted(&provider.credential_values()))
     }
 }

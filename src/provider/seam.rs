@@ -23,6 +23,9 @@ pub trait Provider: Send + Sync {
     /// Which vendor this is; resource plans whose target names it are sent here.
     fn vendor(&self) -> &'static Vendor;
 
+    /// The run's credential values, blanked out of every error this vendor's API sends back.
+    fn credential_values(&self) -> Vec<&str>;
+
     /// Reads every resource of this vendor that `desired` names, at most `parallelism` at
     /// once, calling `on_read` as each one settles.
     fn read_live<'a>(

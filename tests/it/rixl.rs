@@ -472,3 +472,45 @@ fn a_file_sink_on_a_ci_runner_is_warned_about() {
     let local = sandbox.run(&workspace.file(), &["plan"]);
     assert!(!stderr(&local).contains("CI runner"), "{}", stderr(&local));
 }
+
+#[test]
+fn a_bare_file_name_and_an_absolute_path_to_one_file_are_one_sink() {
+    let workspace = Workspace::new("version: 1\n");
+    let absolute = workspace.path("s.key");
+    let file = keys_file(
+        "",
+        &[
+            "{file: s.key}",
+            &format!("{{file: {}}}", absolute.display()),
+        ],
+    );
+    std::fs::write(workspace.file(), file).unwrap();
+    let validate = crate::harness::keyrot_command()
+        .current_dir(workspace.directory())
+        .args(["-f", "keyrot.yaml", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(validate.status.code(), Some(1), "{}", stdout(&validate));
+    assert!(
+        stderr(&validate).contains("both write their secret"),
+        "{}",
+        stderr(&validate)
+    );
+
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let own = format!("{{file: {}}}", workspace.file().display());
+    std::fs::write(workspace.file(), keys_file("", &[&own])).unwrap();
+    let apply = sandbox
+        .keyrot(std::path::Path::new("keyrot.yaml"))
+        .current_dir(workspace.directory())
+        .args(["--now", NOW, "apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    assert!(
+        stderr(&apply).contains("the desired-state file"),
+        "{}",
+        stderr(&apply)
+    );
+    assert_eq!(sandbox.posts(), 0);
+}

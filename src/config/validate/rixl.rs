@@ -46,6 +46,11 @@ impl Checker {
             );
             return false;
         }
+        if file.value.trim().ends_with('/') {
+            let message = "the path ends with `/`, so it names a directory, not a file".to_owned();
+            self.report(file, message);
+            return false;
+        }
         let normal = sink_location(path);
         if let Some(first) = self.sink_files.get(&normal) {
             let message = format!(

@@ -45,6 +45,11 @@ pub struct CloudflareClient {
 }
 
 impl CloudflareClient {
+    /// The run's credential values, blanked out of errors.
+    pub fn credential_values(&self) -> Vec<&str> {
+        self.credentials.values()
+    }
+
     /// A client for `base_url` with `credentials`, sending as `settings` say.
     pub fn new(
         base_url: Url,
@@ -155,6 +160,12 @@ impl CloudflareClient {
                     &path,
                     "a page listed only accounts listed before",
                 ));
+            }
+            if received as u64 > ACCOUNTS_PER_PAGE {
+                let why = format!(
+                    "a page listed {received} accounts, more than the {ACCOUNTS_PER_PAGE} asked for"
+                );
+                return Err(ProviderError::endless_list(&label, &path, &why));
             }
             if page > MAX_PAGES {
                 return Err(ProviderError::endless_list(

@@ -58,6 +58,17 @@ fn missing(what: &str) -> ProviderError {
     ))
 }
 
+impl CloudflareCredentials {
+    /// The credential values, for blanking out of anything an API sends back.
+    pub fn values(&self) -> Vec<&str> {
+        use secrecy::ExposeSecret;
+        match self {
+            Self::Token(token) => vec![token.expose_secret()],
+            Self::EmailAndKey { key, .. } => vec![key.expose_secret()],
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,10 @@ impl Provider for CloudflareClient {
         &vendors::CLOUDFLARE
     }
 
+    fn credential_values(&self) -> Vec<&str> {
+        Self::credential_values(self)
+    }
+
     fn read_live<'a>(
         &'a self,
         desired: &'a DesiredState,

@@ -132,6 +132,11 @@ impl RixlClient {
                     "a page listed only keys listed before",
                 ));
             }
+            if received > PAGE_SIZE {
+                let why =
+                    format!("a page listed {received} keys, more than the {PAGE_SIZE} asked for");
+                return Err(ProviderError::endless_list(&label, &path, &why));
+            }
             if pages > MAX_PAGES {
                 return Err(ProviderError::endless_list(
                     &label,
@@ -226,6 +231,19 @@ impl RixlClient {
                 detail: error.detail,
                 request_may_have_arrived: error.request_may_have_arrived,
             })
+    }
+
+    /// The run's credential values (and an exchanged token), blanked out of errors.
+    pub fn credential_values(&self) -> Vec<&str> {
+        let mut values = match &self.credentials {
+            RixlCredentials::Token(token) | RixlCredentials::ApiKey(token) => {
+                vec![token.expose_secret()]
+            }
+        };
+        if let Some(token) = self.exchanged_token.get() {
+            values.push(token.expose_secret());
+        }
+        values
     }
 
     /// The bearer token: `RIXL_API_TOKEN`, or the one exchanged for `RIXL_API_KEY` (once).
@@ -341,7 +359,14 @@ fn rotate_error_detail(body: &[u8]) -> String {
     let code = serde_json::from_slice::<ErrorBody>(body)
         .ok()
         .and_then(|error| error.code)
-        .map(|code| code.to_string().trim_matches('"').to_owned());
+        .map(|code| code.to_string().trim_matches('"').to_owned())
+        .filter(|code| {
+            code.len() <= 32
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && !code.contains("rxl_")
+        });
     match code {
         Some(code) => format!("code {code} (a rotate's error message is not shown)"),
         None => "no error code (a rotate's error message is not shown)".to_owned(),

@@ -38,6 +38,10 @@ impl Provider for RixlClient {
         &vendors::RIXL
     }
 
+    fn credential_values(&self) -> Vec<&str> {
+        Self::credential_values(self)
+    }
+
     fn read_live<'a>(
         &'a self,
         desired: &'a DesiredState,
