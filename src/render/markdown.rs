@@ -192,7 +192,8 @@ fn resource_block(resource: &ResourcePlan, report: Option<&ApplyReport>) -> Stri
             .iter()
             .filter(|entry| entry.resource == resource.name)
         {
-            let _ = writeln!(out, "- outcome: {}", render_outcome(entry, Style::PLAIN));
+            let outcome = render_outcome(entry, Style::PLAIN);
+            let _ = writeln!(out, "- outcome: {}", without_html(&outcome));
         }
     }
     let diff = attribute_diff(&resource.before, &resource.after, Style::PLAIN);
@@ -235,6 +236,12 @@ fn escape_html(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// `text` with `<` and `&` written as entities, so that an API's message cannot close the
+/// comment's `<details>` block or add HTML of its own; GitHub shows the same characters.
+fn without_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,5 +270,21 @@ mod tests {
         let blocks = vec!["a\n".to_owned(), "b\n".to_owned()];
         let out = assemble("h\n".to_owned(), &blocks, String::new(), 1_000);
         assert_eq!(out, "h\na\nb\n");
+    }
+}
+
+#[cfg(test)]
+mod html_tests {
+    use super::*;
+
+    #[test]
+    fn an_apis_message_cannot_close_the_details_block() {
+        let outcome = "failed: HTTP 503: 10502 </summary></details><img src=x> & more";
+        let safe = without_html(outcome);
+        assert!(!safe.contains('<'), "{safe}");
+        assert_eq!(
+            safe,
+            "failed: HTTP 503: 10502 &lt;/summary>&lt;/details>&lt;img src=x> &amp; more"
+        );
     }
 }
