@@ -9,7 +9,7 @@ use super::options::PlanCommand;
 use super::output::warn;
 use super::planning::{load_targeted, read_live};
 use super::state;
-use crate::apply::SavedPlan;
+use crate::apply::{SavedPlan, recovery_dir, unusable_sinks};
 use crate::plan::plan;
 use crate::render::Command;
 
@@ -47,8 +47,20 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
         context.style,
     );
     warn_of_file_sinks_on_ci(&plan);
+    warn_of_unusable_sinks(&plan, &desired);
     if command.detailed_exitcode && !plan.is_empty() {
         return Ok(Exit::Changes);
     }
     Ok(Exit::Success)
+}
+
+/// The sinks `keyrot apply` would refuse before its first rotate, said now rather than then.
+fn warn_of_unusable_sinks(plan: &crate::plan::Plan, desired: &crate::config::DesiredState) {
+    let file = std::path::PathBuf::from(&desired.source);
+    let protected = [(file.clone(), "the desired-state file")];
+    for (resource, error) in unusable_sinks(plan, &recovery_dir(&file), &protected) {
+        warn(&format!(
+            "warning: {resource}: {error}; `keyrot apply` will refuse to rotate until this is fixed"
+        ));
+    }
 }

@@ -514,3 +514,23 @@ fn a_bare_file_name_and_an_absolute_path_to_one_file_are_one_sink() {
     );
     assert_eq!(sandbox.posts(), 0);
 }
+
+#[test]
+fn plan_warns_about_a_sink_apply_would_refuse() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new(&keys_file("", &["{file: missing-dir/k1.key}"]));
+    let plan = sandbox.run(&workspace.file(), &["plan"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let warning = stderr(&plan);
+    assert!(
+        warning.contains("warning: k1: file missing-dir/k1.key"),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("`keyrot apply` will refuse to rotate"),
+        "{warning}"
+    );
+    let fine = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
+    let quiet = sandbox.run(&fine.file(), &["plan"]);
+    assert!(!stderr(&quiet).contains("warning"), "{}", stderr(&quiet));
+}
