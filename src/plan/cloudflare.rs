@@ -17,6 +17,7 @@ pub const VENDOR: Vendor = Vendor {
     noun: "account",
     rotate_label: "rotate access keys",
     short_id: abbreviated_account_id,
+    gap_risk: "drops the previous key while tokens signed with it are still valid",
 };
 
 /// An account ID shortened as in `023e…c353`; anything else as it is.
@@ -52,6 +53,7 @@ pub(crate) fn plan_account(
         last_rotation: live.last_key_rotation_at,
         automatic_interval: days_to_duration(interval_after_plan),
         replace,
+        gap_risk: VENDOR.gap_risk,
     };
     let (decision, deadline) = decide(key, now, allow_rapid_rotation);
     let mut deferral = None;

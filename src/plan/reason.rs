@@ -1,5 +1,6 @@
 //! Why the planner wants a rotation, and why it holds one back: one checkable line each.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use jiff::{SignedDuration, Timestamp};
@@ -83,16 +84,27 @@ pub struct Deferral {
     pub min_rotation_gap: SignedDuration,
     /// The first instant a rotation is allowed.
     pub allowed_from: Timestamp,
+    /// What rotating again now would break, as the vendor has it.
+    #[serde(default = "default_gap_risk")]
+    pub risk: Cow<'static, str>,
+}
+
+/// What a second rotation within the gap breaks, for a vendor that does not say.
+pub const DEFAULT_GAP_RISK: &str =
+    "drops the previous key while tokens signed with it are still valid";
+
+fn default_gap_risk() -> Cow<'static, str> {
+    DEFAULT_GAP_RISK.into()
 }
 
 impl fmt::Display for Deferral {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(
             f,
-            "deferred: last rotated {} ago; a second rotation within {} drops the previous key \
-             while tokens signed with it are still valid; allowed from {}",
+            "deferred: last rotated {} ago; a second rotation within {} {}; allowed from {}",
             span_in_words(self.since_last_rotation),
             span_in_words(self.min_rotation_gap),
+            self.risk,
             instant_in_words(self.allowed_from)
         )
     }

@@ -20,6 +20,7 @@ pub const VENDOR: Vendor = Vendor {
     noun: "api key",
     rotate_label: "rotate api key",
     short_id: whole_id,
+    gap_risk: "revokes a secret issued only just now, which not every consumer may have yet",
 };
 
 /// Keys expiring within this long are pointed out in the plan.
@@ -39,6 +40,7 @@ pub(crate) fn plan_key(
         last_rotation: live.created_at,
         automatic_interval: None,
         replace,
+        gap_risk: VENDOR.gap_risk,
     };
     let (decision, deadline) = decide(key, now, allow_rapid_rotation);
     let decision = match lost {
@@ -225,5 +227,19 @@ mod tests {
         };
         assert!(reasons[0].recovers_lost_secret());
         assert!(reasons[0].to_string().contains("run a1b2c3"));
+    }
+
+    #[test]
+    fn a_deferred_rixl_rotation_says_what_rotating_again_would_break() {
+        // Created two days ago, wanted by a one-day max_key_age: the 7-day gap holds it.
+        let mut young = key(Some(1));
+        young.rotation.max_key_age = Some(days(1));
+        let plan = plan_key(&young, &live(2, 300), now(), false, false, None);
+        let deferral = plan.deferral.expect("a deferral").to_string();
+        assert!(
+            deferral.contains("revokes a secret issued only just now"),
+            "{deferral}"
+        );
+        assert!(!deferral.contains("tokens signed with it"), "{deferral}");
     }
 }

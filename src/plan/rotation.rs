@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::deadline::{DeadlineStatus, deadline_status};
-use super::reason::{Deferral, RotationReason};
+use super::reason::{DEFAULT_GAP_RISK, Deferral, RotationReason};
 use crate::config::RotationPolicy;
 
 /// What the rules see of one resource's key.
@@ -18,6 +18,8 @@ pub(crate) struct KeyFacts<'a> {
     pub automatic_interval: Option<SignedDuration>,
     /// Rotate whatever the age and deadline say (`--replace`); the gap still applies.
     pub replace: bool,
+    /// What a second rotation within the gap would break, for the deferral's reason.
+    pub gap_risk: &'static str,
 }
 
 /// What the rules decide for one resource's key.
@@ -51,7 +53,8 @@ pub(crate) fn decide(
     let decision = if wanted.is_empty() {
         RotationDecision::Keep
     } else {
-        gap_check(key.policy, last_rotation, now, allow_rapid_rotation, wanted)
+        let decision = gap_check(key.policy, last_rotation, now, allow_rapid_rotation, wanted);
+        with_risk(decision, key.gap_risk)
     };
     (decision, deadline)
 }
@@ -68,6 +71,17 @@ fn wanted_by_age(
     };
     let age = now.duration_since(last);
     (age >= max_key_age).then_some(RotationReason::KeyAge { age, max_key_age })
+}
+
+/// A deferral that says what rotating now would break.
+fn with_risk(decision: RotationDecision, risk: &'static str) -> RotationDecision {
+    match decision {
+        RotationDecision::Defer(deferral) => RotationDecision::Defer(Deferral {
+            risk: risk.into(),
+            ..deferral
+        }),
+        other => other,
+    }
 }
 
 /// The safety gap: a wanted rotation within `min_rotation_gap` of the last one waits.
@@ -90,6 +104,7 @@ fn gap_check(
         since_last_rotation,
         min_rotation_gap: policy.min_rotation_gap,
         allowed_from: last.saturating_add(policy.min_rotation_gap).unwrap_or(last),
+        risk: DEFAULT_GAP_RISK.into(),
     })
 }
 
@@ -158,6 +173,7 @@ mod tests {
             last_rotation: case.last_rotation.map(at),
             automatic_interval: case.automatic_interval,
             replace: false,
+            gap_risk: DEFAULT_GAP_RISK,
         };
         decide(key, at(case.now), allow_rapid_rotation)
     }
@@ -406,6 +422,7 @@ mod tests {
             last_rotation: Some(at("2026-11-20T00:00:00Z")),
             automatic_interval: None,
             replace: true,
+            gap_risk: DEFAULT_GAP_RISK,
         };
         let now = at("2026-11-24T12:00:00Z");
         let (held, _) = decide(young, now, false);

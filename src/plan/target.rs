@@ -25,6 +25,8 @@ pub struct Vendor {
     pub rotate_label: &'static str,
     /// How a header shortens the resource's identifier.
     pub short_id: fn(&str) -> String,
+    /// What a second rotation within the safety gap would break, for the deferral's reason.
+    pub gap_risk: &'static str,
 }
 
 /// Every vendor keyrot manages, in the order plans list them.
