@@ -1,4 +1,5 @@
-//! The apply engine's clock, an input like its providers, so a test can run it at any instant.
+//! The apply engine's clock, an input like its providers, so a test can run it at any instant;
+//! the command line gives it the system's.
 
 use jiff::Timestamp;
 
@@ -6,16 +7,6 @@ use jiff::Timestamp;
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> Timestamp;
-}
-
-/// The system's clock.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::now()
-    }
 }
 
 /// A clock stopped at one instant, for tests and rehearsals.

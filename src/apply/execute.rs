@@ -156,7 +156,9 @@ async fn send<W: ActionWriter>(
         () = run.stop.abandoned() => None,
     };
     let outcome = match written {
-        Some(Ok(executed)) => settle_secret(resource, executed, &run.options.recovery_dir).await,
+        Some(Ok(executed)) => {
+            settle_secret(resource, executed, &run.options.recovery_dir, run.clock).await
+        }
         Some(Err(error)) => Outcome::Failed(ActionFailure::Provider(error)),
         None => Outcome::Abandoned,
     };

@@ -3,8 +3,10 @@
 
 use std::path::Path;
 
+use jiff::Timestamp;
 use secrecy::SecretString;
 
+use super::clock::Clock;
 use super::report::{ActionFailure, Outcome};
 use super::sink::{SinkError, deliver, recover};
 use crate::config::SecretSink;
@@ -18,6 +20,7 @@ pub(super) async fn settle_secret(
     resource: &ResourcePlan,
     executed: Executed,
     recovery_dir: &Path,
+    clock: &dyn Clock,
 ) -> Outcome {
     let Executed { mut effect, secret } = executed;
     let Some(secret) = secret else {
@@ -27,8 +30,9 @@ pub(super) async fn settle_secret(
     let shown = sink.as_ref().map(ToString::to_string);
     let name = resource.name.clone();
     let directory = recovery_dir.to_owned();
+    let now = clock.now();
     let delivered = tokio::task::spawn_blocking(move || {
-        deliver_or_recover(sink.as_ref(), &secret, &directory, &name)
+        deliver_or_recover(sink.as_ref(), &secret, &directory, &name, now)
     })
     .await;
     match delivered {
@@ -52,6 +56,7 @@ fn deliver_or_recover(
     secret: &SecretString,
     recovery_dir: &Path,
     resource: &str,
+    at: Timestamp,
 ) -> Result<(), ActionFailure> {
     let error = match sink {
         Some(sink) => match deliver(sink, secret) {
@@ -64,7 +69,7 @@ fn deliver_or_recover(
             reason: "this resource has no secret sink".to_owned(),
         },
     };
-    let recovered_to = recover(recovery_dir, resource, secret).map_err(|e| e.to_string());
+    let recovered_to = recover(recovery_dir, resource, secret, at).map_err(|e| e.to_string());
     Err(ActionFailure::SecretUndelivered {
         error,
         recovered_to,

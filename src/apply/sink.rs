@@ -111,12 +111,17 @@ pub fn check_recovery_dir(directory: &Path) -> Result<(), SinkError> {
 
 /// Saves a secret a sink refused under `directory` (created with mode 0700 if missing), in a
 /// new file of mode 0600 named after the resource and the instant; returns its path.
-pub fn recover(directory: &Path, resource: &str, secret: &SecretString) -> io::Result<PathBuf> {
+pub fn recover(
+    directory: &Path,
+    resource: &str,
+    secret: &SecretString,
+    at: Timestamp,
+) -> io::Result<PathBuf> {
     DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(directory)?;
-    let stamp = Timestamp::now().strftime("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = at.strftime("%Y%m%dT%H%M%SZ").to_string();
     for attempt in 0..100 {
         let suffix = if attempt == 0 {
             String::new()
@@ -522,8 +527,8 @@ mod tests {
     fn recovery_files_are_private_and_never_overwritten() {
         let directory = tempfile::tempdir().unwrap();
         let recovered = directory.path().join(".keyrot/recovered");
-        let first = recover(&recovered, "ci-uploader", &secret()).unwrap();
-        let second = recover(&recovered, "ci-uploader", &secret()).unwrap();
+        let first = recover(&recovered, "ci-uploader", &secret(), Timestamp::UNIX_EPOCH).unwrap();
+        let second = recover(&recovered, "ci-uploader", &secret(), Timestamp::UNIX_EPOCH).unwrap();
         assert_ne!(first, second);
         assert_eq!(fs::read_to_string(&first).unwrap(), "rxl_s3cr3t-value\n");
         assert_eq!(mode(&first), 0o600);

@@ -7,14 +7,13 @@ use jiff::Timestamp;
 
 use super::apply_ui::TerminalUi;
 use super::args::{ApplyArgs, GlobalArgs, OutputFormat};
+use super::clock::SystemClock;
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::options::{ApplyCommand, ApplyFrom};
 use super::planning::load_targeted;
 use super::state::{self, this_run};
-use crate::apply::{
-    ApplyOptions, Engine, PlanSource, SavedPlan, StopSignal, SystemClock, recovery_dir,
-};
+use crate::apply::{ApplyOptions, Engine, PlanSource, SavedPlan, StopSignal, recovery_dir};
 use crate::config::{DesiredState, load_file};
 use crate::plan::PlanOptions;
 

@@ -9,15 +9,14 @@ use reqwest::Url;
 
 use super::apply_ui::TerminalUi;
 use super::args::{GlobalArgs, OutputFormat};
+use super::clock::SystemClock;
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::output::{say, sayln};
 use super::planning::read_and_plan;
 use super::sandbox::start_seeded;
 use super::state::this_run;
-use crate::apply::{
-    ApplyOptions, Approval, Engine, PlanSource, StopSignal, SystemClock, recovery_dir,
-};
+use crate::apply::{ApplyOptions, Approval, Engine, PlanSource, StopSignal, recovery_dir};
 use crate::config::{DesiredState, RixlApi, SecretSink, load_bytes};
 use crate::plan::{Plan, PlanOptions};
 use crate::provider::cloudflare::{CloudflareClient, CloudflareCredentials};

@@ -4,6 +4,7 @@
 mod apply;
 mod apply_ui;
 mod args;
+mod clock;
 mod context;
 mod demo;
 mod drift;

@@ -4,11 +4,12 @@
 use jiff::Timestamp;
 
 use super::args::GlobalArgs;
+use super::clock::SystemClock;
 use super::context::RunContext;
 use super::exit::CliError;
 use super::output::warn;
 use super::state::this_run;
-use crate::apply::{Journal, SystemClock, settle_journal};
+use crate::apply::{Journal, settle_journal};
 use crate::config::{DesiredState, load_file};
 use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
 use crate::provider::LiveReader;
