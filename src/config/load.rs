@@ -6,10 +6,11 @@ use std::path::Path;
 use serde_saphyr::{DuplicateKeyPolicy, Options};
 use sha2::{Digest, Sha256};
 
-use super::error::ConfigError;
+use super::error::{ConfigError, Diagnostic};
 use super::model::DesiredState;
 use super::number::Number;
 use super::raw::{Located, RawFile, VersionProbe};
+use super::unknown_fields::{Outline, unknown_fields};
 use super::validate::validate;
 use super::yaml_error;
 
@@ -40,18 +41,48 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
             "the file is empty; a desired-state file starts with `version: 1`",
         ));
     }
-    let raw: RawFile = match serde_saphyr::from_str_with_options(text, options()) {
-        Ok(raw) => raw,
+    let outline: Outline = match serde_saphyr::from_str_with_options(text, options()) {
+        Ok(outline) => outline,
         Err(error) => {
-            // A file of another version fails to read as version 1; say that first.
+            // A file of another version may not even read as version 1; say that first.
             check_version(file, text)?;
             return Err(yaml_failure(file, &error));
         }
     };
-    version_is_supported(file, raw.version.as_ref())?;
-    let mut desired = validate(file, base_dir, raw)?;
+    check_version(file, text)?;
+    let unknown = unknown_fields(&outline);
+    let mut desired = match serde_saphyr::from_str_with_options::<RawFile>(text, options()) {
+        Ok(raw) => validate(file, base_dir, raw),
+        Err(error) => Err(yaml_failure(file, &error)),
+    }
+    .map_err(|error| with_unknown_fields(error, unknown.clone()))?;
+    if !unknown.is_empty() {
+        return Err(with_unknown_fields(invalid(file, Vec::new()), unknown));
+    }
     desired.digest = sha256_hex(bytes);
     Ok(desired)
+}
+
+/// `error` with the unknown fields added, every problem in file order, each place once.
+fn with_unknown_fields(error: ConfigError, unknown: Vec<Diagnostic>) -> ConfigError {
+    let ConfigError::Invalid {
+        file,
+        mut diagnostics,
+    } = error
+    else {
+        return error;
+    };
+    diagnostics.extend(unknown);
+    diagnostics.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
+    diagnostics.dedup_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
+    invalid(&file, diagnostics)
+}
+
+fn invalid(file: &str, diagnostics: Vec<Diagnostic>) -> ConfigError {
+    ConfigError::Invalid {
+        file: file.to_owned(),
+        diagnostics,
+    }
 }
 
 /// The SHA-256 of the file's bytes in lowercase hex: what a saved plan records to notice that
@@ -106,10 +137,7 @@ fn version_is_supported(file: &str, version: Option<&Located<Number>>) -> Result
 }
 
 fn yaml_failure(file: &str, error: &serde_saphyr::Error) -> ConfigError {
-    ConfigError::Invalid {
-        file: file.to_owned(),
-        diagnostics: vec![yaml_error::diagnostic(error)],
-    }
+    invalid(file, vec![yaml_error::diagnostic(error)])
 }
 
 /// Whitespace and comments only.

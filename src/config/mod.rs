@@ -13,6 +13,7 @@ mod rate_limit;
 mod raw;
 mod schema;
 mod suggest;
+mod unknown_fields;
 mod validate;
 mod yaml_error;
 

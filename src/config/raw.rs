@@ -1,4 +1,6 @@
 //! The desired-state file as written: serde types that keep every value's source location.
+//! Fields these types do not know are ignored here and reported by `unknown_fields`, so that a
+//! typo does not hide the file's other problems.
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
@@ -18,10 +20,11 @@ pub(crate) struct VersionProbe {
 
 /// The whole file, version 1.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RawFile {
-    /// Must be 1; checked before anything else is judged.
-    pub version: Option<Located<Number>>,
+    /// Checked by `VersionProbe` before anything else is judged; named here so that it is a
+    /// field this type knows.
+    #[serde(rename = "version")]
+    _version: Option<serde::de::IgnoredAny>,
     pub settings: Option<RawSettings>,
     pub cloudflare: Option<RawCloudflare>,
     pub rixl: Option<RawRixl>,
@@ -29,7 +32,6 @@ pub(crate) struct RawFile {
 
 /// `settings:`: run-wide guardrails.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RawSettings {
     pub max_rotations_per_apply: Option<Located<Number>>,
     pub backend: Option<Located<String>>,
@@ -37,7 +39,6 @@ pub(crate) struct RawSettings {
 
 /// `cloudflare:`: defaults merged under every account, and the accounts by name.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RawCloudflare {
     pub rate_limit: Option<Located<String>>,
     pub defaults: Option<Located<RawAccount>>,
@@ -47,7 +48,6 @@ pub(crate) struct RawCloudflare {
 /// One account under `cloudflare.accounts`, or the `cloudflare.defaults` block (which may not
 /// hold an `account_id`).
 #[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RawAccount {
     pub account_id: Option<Located<String>>,
     pub key_rotation_interval_days: Option<Located<Number>>,
@@ -86,7 +86,6 @@ pub(crate) struct RawRotation {
 
 /// `rixl:`: which API family, the budget, defaults, and the keys by name.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RawRixl {
     pub api: Option<Located<String>>,
     pub org_id: Option<Located<String>>,
@@ -98,7 +97,6 @@ pub(crate) struct RawRixl {
 /// One key under `rixl.api_keys`, or the `rixl.defaults` block (which may hold neither a
 /// `key_id` nor a `secret`).
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RawRixlKey {
     pub key_id: Option<Located<String>>,
     pub max_key_age: Option<Located<String>>,
@@ -129,7 +127,6 @@ impl RawRixlKey {
 
 /// `secret:`: where a new secret goes; exactly one of the two.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct RawSink {
     pub file: Option<Located<String>>,
     pub command: Option<Located<Vec<String>>>,

@@ -52,7 +52,8 @@ fn structure(expected: &str) -> &str {
     }
 }
 
-fn unknown_field(field: &str, expected: &[&str]) -> String {
+/// The message for a field the block holding it does not know, with the nearest known name.
+pub(crate) fn unknown_field(field: &str, expected: &[&str]) -> String {
     let known = expected
         .iter()
         .map(|name| format!("`{name}`"))

@@ -54,11 +54,11 @@ fn known_fields(document: &str) -> BTreeSet<String> {
     else {
         panic!("an unknown field was accepted:\n{document}");
     };
-    let message = &diagnostics[0].message;
-    let list = message
-        .split_once("known fields: ")
+    let list = diagnostics
+        .iter()
+        .find_map(|diagnostic| diagnostic.message.split_once("known fields: "))
         .map(|(_, rest)| rest.trim_end_matches(')'))
-        .unwrap_or_else(|| panic!("no field list in: {message}"));
+        .unwrap_or_else(|| panic!("no field list in: {diagnostics:?}"));
     list.split(", ")
         .map(|field| field.trim_matches('`').to_owned())
         .collect()

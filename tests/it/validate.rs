@@ -117,7 +117,7 @@ fn bytes_that_are_not_yaml_text_say_so() {
 fn an_unknown_field_suggests_the_nearest() {
     assert_error(
         "version: 1\ncloudflare:\n  accounts:\n    production:\n      acount_id: 023e105f4ecef8ad9ca31a8372d0c353\n",
-        "keyrot.yaml:5:7: unknown field `acount_id`; did you mean `account_id`? (known fields: `account_id`, `key_rotation_interval_days`, `max_key_age`, `rotate_by`, `rotation_window`, `min_rotation_gap`)",
+        "keyrot.yaml:4:5: account `production` has no `account_id`\nkeyrot.yaml:5:7: unknown field `acount_id`; did you mean `account_id`? (known fields: `account_id`, `key_rotation_interval_days`, `max_key_age`, `rotate_by`, `rotation_window`, `min_rotation_gap`)",
     );
     assert_error(
         "version: 1\nsetings: {}\n",
@@ -258,7 +258,26 @@ fn what_validate_prints_for_a_valid_file() {
 #[test]
 fn what_validate_prints_for_broken_files() {
     // Each file has more than one problem of its kind: the snapshots show which are reported.
-    let cases: [(&str, &[u8]); 8] = [
+    let cases: [(&str, &[u8]); 9] = [
+        (
+            "validate_error_unknown_field_among_others",
+            b"\
+version: 1
+settings:
+  max_rotations: 5
+cloudflare:
+  accounts:
+    production:
+      account_id: 023E105F
+      max_key_age: 3mo
+rixl:
+  api_keys:
+    ci:
+      key_id: k1
+      secret: {file: ci.key}
+      rotate_by: tomorrow
+",
+        ),
         (
             "validate_error_unknown_field",
             b"\

@@ -1,0 +1,251 @@
+//! Finds every field the file names that keyrot does not know, so that one typo does not hide
+//! the file's other problems. The fields each block may hold come from the loader's own types.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::error::Diagnostic;
+use super::raw::{
+    Located, RawAccount, RawCloudflare, RawFile, RawRixl, RawRixlKey, RawSettings, RawSink,
+};
+use super::yaml_error::unknown_field;
+
+/// The file's mappings and their keys with locations; any other value is opaque.
+pub(crate) enum Outline {
+    /// A mapping, its entries in file order.
+    Mapping(Vec<(Located<String>, Outline)>),
+    /// A scalar, a list or null: nothing in it can be an unknown field.
+    Other,
+}
+
+/// A diagnostic for each key of `outline` that the block holding it does not know, in file order.
+pub(crate) fn unknown_fields(outline: &Outline) -> Vec<Diagnostic> {
+    let mut diagnostics = Vec::new();
+    Block::File.check(outline, &mut diagnostics);
+    diagnostics
+}
+
+/// What a place in the file holds.
+#[derive(Clone, Copy)]
+enum Block {
+    File,
+    Settings,
+    Cloudflare,
+    Account,
+    Accounts,
+    Rixl,
+    RixlKey,
+    RixlKeys,
+    Sink,
+    Value,
+}
+
+impl Block {
+    /// The fields this block may hold; `None` when any name is allowed (the named maps) or
+    /// when it holds no fields at all.
+    fn fields(self) -> Option<&'static [&'static str]> {
+        match self {
+            Self::File => Some(fields_of::<RawFile>()),
+            Self::Settings => Some(fields_of::<RawSettings>()),
+            Self::Cloudflare => Some(fields_of::<RawCloudflare>()),
+            Self::Account => Some(fields_of::<RawAccount>()),
+            Self::Rixl => Some(fields_of::<RawRixl>()),
+            Self::RixlKey => Some(fields_of::<RawRixlKey>()),
+            Self::Sink => Some(fields_of::<RawSink>()),
+            Self::Accounts | Self::RixlKeys | Self::Value => None,
+        }
+    }
+
+    /// What the value under `field` holds.
+    fn child(self, field: &str) -> Self {
+        match (self, field) {
+            (Self::File, "settings") => Self::Settings,
+            (Self::File, "cloudflare") => Self::Cloudflare,
+            (Self::File, "rixl") => Self::Rixl,
+            (Self::Cloudflare, "defaults") | (Self::Accounts, _) => Self::Account,
+            (Self::Cloudflare, "accounts") => Self::Accounts,
+            (Self::Rixl, "defaults") | (Self::RixlKeys, _) => Self::RixlKey,
+            (Self::Rixl, "api_keys") => Self::RixlKeys,
+            (Self::RixlKey, "secret") => Self::Sink,
+            _ => Self::Value,
+        }
+    }
+
+    fn check(self, outline: &Outline, diagnostics: &mut Vec<Diagnostic>) {
+        let (Outline::Mapping(entries), false) = (outline, matches!(self, Self::Value)) else {
+            return;
+        };
+        let known = self.fields();
+        for (key, value) in entries {
+            match known {
+                Some(known) if !known.contains(&key.value.as_str()) => {
+                    diagnostics.push(Diagnostic {
+                        line: key.referenced.line(),
+                        column: key.referenced.column(),
+                        message: unknown_field(&key.value, known),
+                    });
+                }
+                _ => self.child(&key.value).check(value, diagnostics),
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Outline {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(OutlineVisitor)
+    }
+}
+
+struct OutlineVisitor;
+
+impl<'de> Visitor<'de> for OutlineVisitor {
+    type Value = Outline;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outline, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = map.next_entry()? {
+            entries.push(entry);
+        }
+        Ok(Outline::Mapping(entries))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Outline, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Outline::Other)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Outline, E> {
+        Ok(Outline::Other)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Outline, E> {
+        Ok(Outline::Other)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Outline, E> {
+        Ok(Outline::Other)
+    }
+
+    fn visit_i128<E>(self, _: i128) -> Result<Outline, E> {
+        Ok(Outline::Other)
+    }
+
+    fn visit_u128<E>(self, _: u128) -> Result<Outline, E> {
+        Ok(Outline::Other)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Outline, E> {
+        Ok(Outline::Other)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Outline, E> {
+        Ok(Outline::Other)
+    }
+
+    fn visit_unit<E>(self) -> Result<Outline, E> {
+        Ok(Outline::Other)
+    }
+
+    fn visit_none<E>(self) -> Result<Outline, E> {
+        Ok(Outline::Other)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Outline, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// The field names serde's derive gave `T`, read by asking `T` to deserialize itself from a
+/// deserializer that only records what it was asked for.
+fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
+    let mut fields: &'static [&'static str] = &[];
+    let _ = T::deserialize(FieldRecorder {
+        fields: &mut fields,
+    });
+    fields
+}
+
+struct FieldRecorder<'a> {
+    fields: &'a mut &'static [&'static str],
+}
+
+#[derive(Debug)]
+struct Recorded;
+
+impl fmt::Display for Recorded {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("recorded the field names")
+    }
+}
+
+impl std::error::Error for Recorded {}
+
+impl de::Error for Recorded {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Self
+    }
+}
+
+impl<'de> Deserializer<'de> for FieldRecorder<'_> {
+    type Error = Recorded;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Recorded> {
+        Err(Recorded)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Recorded> {
+        *self.fields = fields;
+        Err(Recorded)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_field_names_come_from_the_loaders_types() {
+        assert_eq!(
+            fields_of::<RawSettings>(),
+            ["max_rotations_per_apply", "backend"]
+        );
+        assert_eq!(fields_of::<RawSink>(), ["file", "command", "timeout"]);
+    }
+
+    fn outline(text: &str) -> Outline {
+        serde_saphyr::from_str(text).expect("YAML")
+    }
+
+    #[test]
+    fn every_unknown_field_is_found_at_every_depth() {
+        let text = "version: 1\ncolour: red\ncloudflare:\n  accounts:\n    prod:\n      acount_id: x\n      nested: {deeper: 1}\nrixl:\n  api_keys:\n    ci:\n      secret: {fil: a}\n";
+        let found: Vec<_> = unknown_fields(&outline(text))
+            .into_iter()
+            .map(|diagnostic| (diagnostic.line, diagnostic.column))
+            .collect();
+        assert_eq!(found, [(2, 1), (6, 7), (7, 7), (11, 16)]);
+    }
+
+    #[test]
+    fn resource_names_and_values_are_not_fields() {
+        let text = "version: 1\ncloudflare:\n  accounts:\n    any-name: {account_id: x}\n  rate_limit: {weird: 1}\n";
+        assert!(unknown_fields(&outline(text)).is_empty());
+    }
+}
