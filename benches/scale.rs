@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy};
 use keyrot::plan::{CloudflareLive, LiveState, PlanOptions, plan};
-use keyrot::render::{Style, plan_chunks};
+use keyrot::render::{Command as Rendered, Style, plan_chunks};
 use keyrot::sandbox::{Faults, SandboxAccount, ServerRateLimit};
 
 #[allow(
@@ -457,7 +457,7 @@ fn plan_and_render_only(count: usize) {
     let plan = plan(&desired, &live, now(), PlanOptions::default()).expect("a plan");
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    for chunk in plan_chunks(&plan, &desired.source, Style::PLAIN) {
+    for chunk in plan_chunks(&plan, &desired.source, Style::PLAIN, Rendered::Plan) {
         out.write_all(chunk.as_bytes())
             .expect("stdout takes the plan");
     }

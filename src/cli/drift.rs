@@ -10,12 +10,11 @@ use super::context::RunContext;
 use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::DriftCommand;
-use super::output::sayln;
 use super::planning::{load_targeted, read_and_plan};
 use super::state;
 use crate::apply::write_atomically_shared;
 use crate::plan::Plan;
-use crate::render::{Command, counted, render_failed_run_metrics, render_metrics};
+use crate::render::{Command, render_failed_run_metrics, render_metrics};
 
 /// Runs `keyrot drift`.
 pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError> {
@@ -45,28 +44,7 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Plan, Cli
     let plan = read_and_plan(&context, &desired, &providers, state.as_ref(), options).await?;
     let from = source(&desired);
     print_plan(&plan, from, command.format, Command::Drift, context.style);
-    if command.format == OutputFormat::Human {
-        sayln(&format!("\n{}", verdict(&plan, &desired.source)));
-    }
     Ok(plan)
-}
-
-fn verdict(plan: &Plan, source: &str) -> String {
-    let drifted = plan.drifted_resources();
-    if drifted == 0 {
-        return format!("No drift: live state matches {source}.");
-    }
-    let overdue = plan.resources.iter().filter(|r| r.is_overdue()).count();
-    let verb = if drifted == 1 { "differs" } else { "differ" };
-    let mut line = format!(
-        "Drift: {} {verb} from {source}",
-        counted(drifted, "resource")
-    );
-    if overdue > 0 {
-        line.push_str(&format!(" ({overdue} overdue)"));
-    }
-    line.push('.');
-    line
 }
 
 fn write_metrics(path: &Path, metrics: &str) -> Result<(), CliError> {

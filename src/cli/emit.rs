@@ -27,7 +27,7 @@ pub fn print_plan(
     style: Style,
 ) {
     match format {
-        OutputFormat::Human => say_chunks(plan_chunks(plan, from.file, style)),
+        OutputFormat::Human => say_chunks(plan_chunks(plan, from.file, style, command)),
         OutputFormat::Json => print_json(&plan_document(plan, from, command)),
         OutputFormat::Markdown => {
             let view = MarkdownView {

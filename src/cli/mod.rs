@@ -10,6 +10,7 @@ mod demo;
 mod drift;
 mod emit;
 mod exit;
+mod flag_scope;
 mod history;
 mod import;
 mod options;
@@ -25,7 +26,6 @@ mod validate;
 
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::error::ErrorKind;
 
 pub use args::Cli;
@@ -34,7 +34,7 @@ pub use exit::{CliError, Exit};
 
 /// Runs keyrot with the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match flag_scope::parse() {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
@@ -70,7 +70,7 @@ pub fn main() -> ExitCode {
 
 /// Prints the completion script for `shell`.
 fn completions(shell: clap_complete::Shell) {
-    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut command = flag_scope::command();
     clap_complete::generate(shell, &mut command, "keyrot", &mut std::io::stdout());
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use jiff::SignedDuration;
 
 use super::diff::attribute_diff;
+use super::json::Command;
 use super::plural::counted;
 use super::style::Style;
 use crate::plan::{
@@ -18,15 +19,17 @@ pub const UPCOMING_HORIZON: SignedDuration = SignedDuration::from_hours(30 * 24)
 
 /// The whole plan as text. `source` names the desired-state file in the "No changes" line.
 pub fn render_plan(plan: &Plan, source: &str, style: Style) -> String {
-    plan_chunks(plan, source, style).collect()
+    plan_chunks(plan, source, style, Command::Plan).collect()
 }
 
 /// The plan as text, one chunk per resource shown and one for the closing sections, so a large
-/// plan can be written out without being held whole.
+/// plan can be written out without being held whole. For `drift` the last line is the verdict
+/// on drift rather than on changes.
 pub fn plan_chunks<'a>(
     plan: &'a Plan,
     source: &'a str,
     style: Style,
+    command: Command,
 ) -> impl Iterator<Item = String> + 'a {
     let blocks = plan
         .resources
@@ -37,28 +40,61 @@ pub fn plan_chunks<'a>(
             block.push('\n');
             block
         });
-    blocks.chain(std::iter::once_with(move || closing(plan, source, style)))
+    blocks.chain(std::iter::once_with(move || {
+        closing(plan, source, style, command)
+    }))
 }
 
-/// Upcoming deadlines, the summary line, and the guardrail warning.
-fn closing(plan: &Plan, source: &str, style: Style) -> String {
+/// Upcoming deadlines, the summary line, the guardrail warning and, for `drift`, the verdict.
+fn closing(plan: &Plan, source: &str, style: Style, command: Command) -> String {
     let mut out = upcoming_section(plan, style);
     let counts = plan.counts();
-    let closing = if !plan.is_empty() {
-        style.bold(&summary(counts))
+    let in_sync = match command {
+        Command::Drift => None,
+        _ => Some(style.green(&format!("No changes. Live state matches {source}."))),
+    };
+    let changes = if !plan.is_empty() {
+        Some(style.bold(&summary(counts)))
     } else if counts.deferred > 0 {
-        style.yellow(&format!(
+        Some(style.yellow(&format!(
             "No changes to apply now: {} deferred (see above).",
             counted(counts.deferred, "rotation")
-        ))
+        )))
     } else {
-        style.green(&format!("No changes. Live state matches {source}."))
+        in_sync
     };
-    let _ = writeln!(out, "{closing}");
+    if let Some(changes) = changes {
+        let _ = writeln!(out, "{changes}");
+    }
     if plan.exceeds_rotation_limit() {
         let _ = writeln!(out, "\n{}", style.yellow(&limit_warning(plan, counts)));
     }
+    if command == Command::Drift {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "{}", drift_verdict(plan, source, style));
+    }
     out
+}
+
+/// The last line of `drift`: whether anything differs from the desired state.
+fn drift_verdict(plan: &Plan, source: &str, style: Style) -> String {
+    let drifted = plan.drifted_resources();
+    if drifted == 0 {
+        return style.green(&format!("No drift: live state matches {source}."));
+    }
+    let verb = if drifted == 1 { "differs" } else { "differ" };
+    let mut verdict = format!(
+        "Drift: {} {verb} from {source}",
+        counted(drifted, "resource")
+    );
+    let overdue = plan.resources.iter().filter(|r| r.is_overdue()).count();
+    if overdue > 0 {
+        verdict.push_str(&format!(" ({overdue} overdue)"));
+    }
+    verdict.push('.');
+    style.yellow(&verdict)
 }
 
 /// The header line naming a resource: `# cloudflare account "production" (023e…c353)`.

@@ -310,7 +310,11 @@ fn drift_exit_codes_and_zero_writes() {
 
     let in_sync = sandbox.run(&file, &["drift", "--target", "production"]);
     assert_eq!(in_sync.status.code(), Some(0), "{}", stdout(&in_sync));
-    assert!(stdout(&in_sync).contains("No drift: live state matches"));
+    assert_eq!(
+        stdout(&in_sync),
+        format!("No drift: live state matches {}.\n", file.display()),
+        "drift says it once, not \"No changes\" as well"
+    );
 
     let broken = sandbox
         .keyrot(&file)

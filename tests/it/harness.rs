@@ -111,20 +111,39 @@ impl TestSandbox {
             .unwrap_or(0)
     }
 
-    /// Runs the binary against this sandbox at [`NOW`] with `args`, and waits for it.
+    /// Runs the binary against this sandbox with `args`, and waits for it; `-f file` and
+    /// `--now` [`NOW`] are added for the commands that take them.
     pub fn run(&self, file: &Path, args: &[&str]) -> Output {
-        self.keyrot(file)
-            .args(["--now", NOW])
-            .args(args)
-            .output()
-            .unwrap()
+        let commands = [
+            "plan", "apply", "drift", "import", "show", "history", "validate",
+        ];
+        let name = args
+            .iter()
+            .copied()
+            .find(|arg| commands.contains(arg))
+            .unwrap_or_default();
+        let mut command = self.keyrot_anywhere();
+        if !matches!(name, "import" | "show") {
+            command.arg("-f").arg(file);
+        }
+        if matches!(name, "plan" | "apply" | "drift") {
+            command.args(["--now", NOW]);
+        }
+        command.args(args).output().unwrap()
     }
 
-    /// The binary, pointed at this sandbox with the token.
+    /// The binary, pointed at this sandbox with the token, reading `file`.
     pub fn keyrot(&self, file: &Path) -> Command {
+        let mut command = self.keyrot_anywhere();
+        command.arg("-f").arg(file);
+        command
+    }
+
+    /// The binary, pointed at this sandbox with the token, for a command that reads no
+    /// desired-state file (`import`, `show`).
+    pub fn keyrot_anywhere(&self) -> Command {
         let mut command = keyrot_command();
         self.point_at(&mut command);
-        command.arg("-f").arg(file);
         command
     }
 

@@ -62,7 +62,7 @@ fn assert_imported_just_now(yaml: &str) {
 
 fn import(sandbox: &TestSandbox, directory: &Path, args: &[&str]) -> std::process::Output {
     sandbox
-        .keyrot(&directory.join("unused.yaml"))
+        .keyrot_anywhere()
         .current_dir(directory)
         .arg("import")
         .args(args)

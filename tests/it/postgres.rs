@@ -124,7 +124,9 @@ fn two_applies_from_two_working_copies_sharing_a_database_rotate_every_key_once(
     }
 
     // Either working copy sees the whole history: it is in the database, not in .keyrot/.
-    let history = keyrot(&sandbox, &person.file(), &url)
+    let history = sandbox
+        .keyrot(&person.file())
+        .env("KEYROT_DATABASE_URL", &url)
         .args(["history", "--format", "json"])
         .output()
         .unwrap();

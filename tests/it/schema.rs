@@ -7,7 +7,7 @@ use std::path::Path;
 use keyrot::config::{ConfigError, desired_state_schema, load_bytes};
 use serde_json::Value;
 
-use crate::harness::{EXAMPLE, keyrot_command, snapshot_settings, stdout};
+use crate::harness::{EXAMPLE, keyrot_command, snapshot_settings, stderr, stdout};
 
 fn as_json(yaml: &str) -> Value {
     serde_saphyr::from_str(yaml).expect("valid YAML")
@@ -178,4 +178,32 @@ fn every_command_help_carries_an_example() {
             "{command} --help has no example"
         );
     }
+}
+
+#[test]
+fn a_flag_a_command_does_not_use_is_refused_and_left_out_of_its_help() {
+    let refused = keyrot_command()
+        .args(["--now", "2026-11-24", "validate"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("usage_error_unused_flag", stderr(&refused));
+    });
+    let nested = keyrot_command()
+        .args(["import", "cloudflare", "--all", "--file", "x.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(nested.status.code(), Some(1));
+    assert!(stderr(&nested).contains("--file means nothing to `keyrot import`"));
+
+    let help = keyrot_command()
+        .args(["schema", "--help"])
+        .output()
+        .unwrap();
+    for flag in ["--file", "--now", "--parallelism", "--quiet", "--color"] {
+        assert!(!stdout(&help).contains(flag), "schema --help shows {flag}");
+    }
+    let help = keyrot_command().args(["plan", "--help"]).output().unwrap();
+    assert!(stdout(&help).contains("--now <INSTANT>"));
 }
