@@ -158,7 +158,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             .read_live(desired, &|| ticker.advance(1))
             .await;
         ticker.finish();
-        Ok(live?)
+        Ok(live.complete()?)
     }
 
     /// What changed, in the resources `plan` touches, since `observed` was read.
@@ -232,7 +232,7 @@ mod tests {
     use crate::apply::{ActionReport, FixedClock, SavedOptions, SavedPlan, Ticker};
     use crate::config::{AccountId, CloudflareAccount, RotationPolicy};
     use crate::plan::CloudflareLive;
-    use crate::provider::{ActionEffect, CurrentState, Executed, ProviderError};
+    use crate::provider::{ActionEffect, CurrentState, Executed, LiveRead, ProviderError};
     use crate::state::{LocalBackend, LockHolder, StateBackend, WriteOutcome};
     use std::time::Duration;
 
@@ -292,14 +292,18 @@ mod tests {
             &self,
             _desired: &DesiredState,
             on_read: &(dyn Fn() + Sync),
-        ) -> Result<LiveState, Vec<ProviderError>> {
+        ) -> LiveRead {
             on_read();
             let mut reads = self.reads.borrow_mut();
-            Ok(if reads.len() > 1 {
+            let live = if reads.len() > 1 {
                 reads.remove(0)
             } else {
                 reads[0].clone()
-            })
+            };
+            LiveRead {
+                live,
+                errors: Vec::new(),
+            }
         }
 
         async fn read_current(

@@ -377,7 +377,7 @@ mod tests {
             &self,
             _desired: &crate::config::DesiredState,
             _on_read: &(dyn Fn() + Sync),
-        ) -> Result<crate::plan::LiveState, Vec<ProviderError>> {
+        ) -> crate::provider::LiveRead {
             unreachable!("execution reads single resources")
         }
 
@@ -755,7 +755,7 @@ mod tests {
                 &self,
                 _desired: &crate::config::DesiredState,
                 _on_read: &(dyn Fn() + Sync),
-            ) -> Result<crate::plan::LiveState, Vec<ProviderError>> {
+            ) -> crate::provider::LiveRead {
                 unreachable!("execution reads single resources")
             }
 

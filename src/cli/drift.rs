@@ -1,5 +1,6 @@
 //! `keyrot drift`: read-only drift detection for a schedule. It holds only read-only API
-//! clients, so no write can be sent from here.
+//! clients, so no write can be sent from here. A resource that cannot be read does not hide
+//! the others: their metrics are still written, and the run fails.
 
 use std::path::Path;
 
@@ -10,11 +11,20 @@ use super::context::RunContext;
 use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::DriftCommand;
-use super::planning::{load_targeted, read_and_plan};
+use super::planning::{load_targeted, read_what_can_be_read};
 use super::state;
 use crate::apply::write_atomically_shared;
-use crate::plan::Plan;
-use crate::render::{Command, render_failed_run_metrics, render_metrics};
+use crate::config::DesiredState;
+use crate::plan::{LiveState, Plan, plan, vendors};
+use crate::provider::ProviderError;
+use crate::render::{Command, UnreadResource, render_failed_run_metrics, render_metrics};
+
+/// What one drift run found: the plan of every resource it read, and the reads that failed.
+struct Found {
+    plan: Plan,
+    unread: Vec<UnreadResource>,
+    errors: Vec<ProviderError>,
+}
 
 /// Runs `keyrot drift`.
 pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError> {
@@ -22,29 +32,64 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError
     let result = detect(global, &command).await;
     if let Some(path) = &command.metrics_file {
         let metrics = match &result {
-            Ok(plan) => render_metrics(plan, Timestamp::now()),
+            Ok(found) => render_metrics(&found.plan, &found.unread, Timestamp::now()),
             Err(_) => render_failed_run_metrics(Timestamp::now()),
         };
         write_metrics(path, &metrics)?;
     }
-    let plan = result?;
-    Ok(if plan.drifted_resources() > 0 {
+    let found = result?;
+    if !found.errors.is_empty() {
+        return Err(CliError::Provider(found.errors));
+    }
+    Ok(if found.plan.drifted_resources() > 0 {
         Exit::Changes
     } else {
         Exit::Success
     })
 }
 
-async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Plan, CliError> {
+async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, CliError> {
     let desired = load_targeted(global, &command.targets)?;
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.read_only_providers(&desired)?;
     let options = command.plan_options();
     let state = state::backend(&desired).await?;
-    let plan = read_and_plan(&context, &desired, &providers, state.as_ref(), options).await?;
-    let from = source(&desired);
-    print_plan(&plan, from, command.format, Command::Drift, context.style);
-    Ok(plan)
+    let read = read_what_can_be_read(&context, &desired, &providers, state.as_ref()).await?;
+    let (readable, unread) = split_unread(desired, &read.live);
+    let plan = plan(&readable, &read.live, context.now, options)?;
+    if read.errors.is_empty() {
+        let from = source(&readable);
+        print_plan(&plan, from, command.format, Command::Drift, context.style);
+    }
+    Ok(Found {
+        plan,
+        unread,
+        errors: read.errors,
+    })
+}
+
+/// The part of `desired` whose live state was read, and the resources whose read failed.
+fn split_unread(
+    mut desired: DesiredState,
+    live: &LiveState,
+) -> (DesiredState, Vec<UnreadResource>) {
+    let mut unread = Vec::new();
+    let mut keep = |name: &String, read: bool, provider: &'static str| {
+        if !read {
+            let name = name.clone();
+            unread.push(UnreadResource { name, provider });
+        }
+        read
+    };
+    desired.cloudflare_accounts.retain(|account| {
+        let read = live.cloudflare.contains_key(&account.name);
+        keep(&account.name, read, vendors::CLOUDFLARE.key)
+    });
+    desired.rixl.keys.retain(|key| {
+        let read = live.rixl.contains_key(&key.name);
+        keep(&key.name, read, vendors::RIXL.key)
+    });
+    (desired, unread)
 }
 
 fn write_metrics(path: &Path, metrics: &str) -> Result<(), CliError> {

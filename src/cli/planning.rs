@@ -12,7 +12,7 @@ use super::state::this_run;
 use crate::apply::{Journal, settle_journal};
 use crate::config::{DesiredState, load_file};
 use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
-use crate::provider::LiveReader;
+use crate::provider::{LiveRead, LiveReader};
 use crate::state::StateBackend;
 
 /// The desired-state file `-f` names, limited to `--target`s.
@@ -43,18 +43,29 @@ pub async fn read_live(
     reader: &impl LiveReader,
     state: &dyn StateBackend,
 ) -> Result<LiveState, CliError> {
+    let read = read_what_can_be_read(context, desired, reader, state).await?;
+    Ok(read.complete()?)
+}
+
+/// As [`read_live`], but a failed read of one resource leaves the others' live state usable:
+/// what drift needs to report on every resource it could read.
+pub async fn read_what_can_be_read(
+    context: &RunContext,
+    desired: &DesiredState,
+    reader: &impl LiveReader,
+    state: &dyn StateBackend,
+) -> Result<LiveRead, CliError> {
     let lost = lost_secrets(reader, state).await?;
     let total = desired.resource_count();
     let progress = context.progress_bar(total, "reading live state");
-    let live = reader.read_live(desired, &|| progress.advance(1)).await;
+    let mut read = reader.read_live(desired, &|| progress.advance(1)).await;
     progress.finish();
-    let mut live = live?;
     let names = desired.resource_names();
-    live.lost_secrets = lost
+    read.live.lost_secrets = lost
         .into_iter()
         .filter(|lost| names.contains(&lost.resource.as_str()))
         .collect();
-    Ok(live)
+    Ok(read)
 }
 
 async fn lost_secrets(

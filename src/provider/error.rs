@@ -131,6 +131,32 @@ pub enum ProviderError {
         /// Why reading the key again did not settle it.
         read_error: String,
     },
+    /// A failure every other read of the vendor would meet too (its host refuses connections,
+    /// or it refuses the credentials), which stopped that vendor's reads.
+    #[error(
+        "{vendor}: {cause}; check {check}. Reading from {vendor} stopped there: {} not read",
+        Count(*.unread, .noun)
+    )]
+    ReadsStopped {
+        /// The vendor's name: `Cloudflare`.
+        vendor: &'static str,
+        /// What failed, without a resource: `HTTP 403: 10000 Authentication error`.
+        cause: String,
+        /// What to check: `CLOUDFLARE_API_TOKEN`.
+        check: String,
+        /// How many of the vendor's resources were not read.
+        unread: usize,
+        /// What one resource is: `account`.
+        noun: &'static str,
+    },
+    /// A failed read, with what the operator should check.
+    #[error("{error}; {hint}")]
+    Hinted {
+        /// The failure.
+        error: Box<ProviderError>,
+        /// What to check: `check account_id`.
+        hint: &'static str,
+    },
     /// The API answered with something that is not what its documents describe.
     #[error("{resource}: {operation}: unexpected response (HTTP {status}): {}", Printable(.detail))]
     InvalidResponse {
@@ -208,6 +234,23 @@ impl ProviderError {
                 request_may_have_arrived,
             },
             Self::Setup(detail) => Self::Setup(clean(detail)),
+            Self::ReadsStopped {
+                vendor,
+                cause,
+                check,
+                unread,
+                noun,
+            } => Self::ReadsStopped {
+                vendor,
+                cause: clean(cause),
+                check,
+                unread,
+                noun,
+            },
+            Self::Hinted { error, hint } => Self::Hinted {
+                error: Box::new(error.redacted(secrets)),
+                hint,
+            },
             other => other,
         }
     }
@@ -237,9 +280,57 @@ impl ProviderError {
             | Self::RotationNotConfirmed { .. }
             | Self::SecretMissing { .. }
             | Self::SecretLost { .. }
-            | Self::KeyNotFound { .. } => false,
+            | Self::KeyNotFound { .. }
+            | Self::ReadsStopped { .. } => false,
             Self::RotationOutcomeUnknown { .. } => true,
+            Self::Hinted { error, .. } => error.outcome_unknown(),
         }
+    }
+
+    /// True when the connection was never made: the server cannot have acted, and every other
+    /// request to the same host would meet the same fate.
+    pub fn never_connected(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport {
+                request_may_have_arrived: false,
+                ..
+            }
+        )
+    }
+
+    /// The HTTP status the API answered with, if it answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. }
+            | Self::Status { status, .. }
+            | Self::InvalidResponse { status, .. } => Some(*status),
+            Self::Hinted { error, .. } => error.status(),
+            _ => None,
+        }
+    }
+
+    /// What went wrong, without which resource or call: `HTTP 403: 10000 Authentication error`.
+    pub fn cause(&self) -> String {
+        match self {
+            Self::Api { status, errors, .. } => format!("HTTP {status}: {}", ApiMessages(errors)),
+            Self::Status { status, detail, .. } => {
+                format!("HTTP {status}: {}", Printable(detail))
+            }
+            Self::Transport { detail, .. } => Printable(detail).to_string(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// `3 accounts`, `1 api key`.
+struct Count<'a>(usize, &'a str);
+
+impl fmt::Display for Count<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let Self(count, noun) = self;
+        let plural = if *count == 1 { "" } else { "s" };
+        write!(f, "{count} {noun}{plural}")
     }
 }
 

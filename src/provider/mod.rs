@@ -2,6 +2,7 @@
 //! actions. Each vendor lives in its own folder.
 
 pub mod cloudflare;
+mod early_stop;
 mod error;
 mod execute;
 mod providers;
@@ -9,6 +10,7 @@ mod read_only;
 pub mod rixl;
 mod seam;
 
+pub use early_stop::{Reads, StopRules};
 pub use error::{ApiMessage, ProviderError, ResourceLabel};
 pub use execute::{ActionEffect, ActionWriter, CurrentState, Executed};
 pub use providers::{LiveReader, Providers};

@@ -4,21 +4,21 @@
 use std::future::Future;
 
 use super::execute::{ActionWriter, CurrentState, Executed};
-use super::seam::Provider;
+use super::seam::{LiveRead, Provider};
 use super::{ProviderError, cloudflare, rixl};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
-use crate::plan::{Action, LiveState, ResourcePlan, Target};
+use crate::plan::{Action, ResourcePlan, Target};
 
 /// Reads the live state of every resource in a desired state.
 pub trait LiveReader {
-    /// Every resource's live state, or every read that failed. `on_read` is called as each
-    /// resource's read settles.
+    /// The live state of every resource that could be read, and every read that failed.
+    /// `on_read` is called as each resource's read settles.
     fn read_live(
         &self,
         desired: &DesiredState,
         on_read: &(dyn Fn() + Sync),
-    ) -> impl Future<Output = Result<LiveState, Vec<ProviderError>>>;
+    ) -> impl Future<Output = LiveRead>;
 
     /// One resource as the API reports it now: compared before each write, and read to settle
     /// a write whose outcome is unknown.
@@ -81,28 +81,19 @@ impl Providers {
 }
 
 impl LiveReader for Providers {
-    async fn read_live(
-        &self,
-        desired: &DesiredState,
-        on_read: &(dyn Fn() + Sync),
-    ) -> Result<LiveState, Vec<ProviderError>> {
-        let mut live = LiveState::default();
-        let mut errors = Vec::new();
+    async fn read_live(&self, desired: &DesiredState, on_read: &(dyn Fn() + Sync)) -> LiveRead {
+        let mut all = LiveRead::default();
         for provider in &self.vendors {
             let read = provider.read_live(desired, self.parallelism, on_read).await;
-            live.merge(read.live);
+            all.live.merge(read.live);
             let secrets = provider.credential_values();
-            errors.extend(
+            all.errors.extend(
                 read.errors
                     .into_iter()
                     .map(|error| error.redacted(&secrets)),
             );
         }
-        if errors.is_empty() {
-            Ok(live)
-        } else {
-            Err(errors)
-        }
+        all
     }
 
     async fn read_current(

@@ -2,10 +2,10 @@
 //! has no way to write.
 
 use super::providers::{LiveReader, Providers};
-use super::{CurrentState, ProviderError};
+use super::{CurrentState, LiveRead, ProviderError};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
-use crate::plan::{LiveState, Target};
+use crate::plan::Target;
 
 /// The API clients of a run that only reads. It does not implement
 /// [`ActionWriter`](super::ActionWriter), and the clients it holds cannot be reached from
@@ -32,11 +32,7 @@ impl ReadOnlyProviders {
 }
 
 impl LiveReader for ReadOnlyProviders {
-    async fn read_live(
-        &self,
-        desired: &DesiredState,
-        on_read: &(dyn Fn() + Sync),
-    ) -> Result<LiveState, Vec<ProviderError>> {
+    async fn read_live(&self, desired: &DesiredState, on_read: &(dyn Fn() + Sync)) -> LiveRead {
         self.0.read_live(desired, on_read).await
     }
 

@@ -18,6 +18,16 @@ pub struct LiveRead {
     pub errors: Vec<ProviderError>,
 }
 
+impl LiveRead {
+    /// The live state when every read succeeded, else every failure.
+    pub fn complete(self) -> Result<LiveState, Vec<ProviderError>> {
+        match self.errors.is_empty() {
+            true => Ok(self.live),
+            false => Err(self.errors),
+        }
+    }
+}
+
 /// One vendor's API, configured for one run.
 pub trait Provider: Send + Sync {
     /// Which vendor this is; resource plans whose target names it are sent here.

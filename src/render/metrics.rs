@@ -7,8 +7,17 @@ use jiff::Timestamp;
 use super::json::identity;
 use crate::plan::{DeadlineStatus, Plan, ResourcePlan};
 
-/// The metrics of a drift run that produced `plan`, finished at `finished`.
-pub fn render_metrics(plan: &Plan, finished: Timestamp) -> String {
+/// A resource whose live state a drift run could not read.
+pub struct UnreadResource {
+    /// Its name in the desired-state file.
+    pub name: String,
+    /// Its vendor's key: `cloudflare`.
+    pub provider: &'static str,
+}
+
+/// The metrics of a drift run that finished at `finished`: `plan` covers the resources it
+/// read, and `unread` lists those whose read failed (the run then did not succeed).
+pub fn render_metrics(plan: &Plan, unread: &[UnreadResource], finished: Timestamp) -> String {
     let mut out = String::new();
     gauge(
         &mut out,
@@ -57,8 +66,38 @@ pub fn render_metrics(plan: &Plan, finished: Timestamp) -> String {
                 .map(|status| deadline(status).duration_since(plan.now).as_secs())
         },
     );
-    out.push_str(&run_metrics(finished, true));
+    read_errors(&mut out, plan, unread);
+    out.push_str(&run_metrics(finished, unread.is_empty()));
     out
+}
+
+/// `keyrot_resource_read_error`: 0 for each resource read, 1 for each that was not.
+fn read_errors(out: &mut String, plan: &Plan, unread: &[UnreadResource]) {
+    let name = "keyrot_resource_read_error";
+    gauge(
+        out,
+        name,
+        "1 when the resource's live state could not be read (its other metrics are then absent), else 0.",
+    );
+    let read = plan.resources.iter().map(|resource| {
+        let (_, provider, _, _) = identity(resource);
+        (resource.name.as_str(), provider, 0)
+    });
+    let failed = unread
+        .iter()
+        .map(|resource| (resource.name.as_str(), resource.provider, 1));
+    for (resource, provider, value) in read.chain(failed) {
+        sample(out, name, resource, provider, value);
+    }
+}
+
+/// One resource's sample: `name{resource="…",provider="…"} value`.
+fn sample(out: &mut String, name: &str, resource: &str, provider: &str, value: i64) {
+    let _ = writeln!(
+        out,
+        "{name}{{resource=\"{}\",provider=\"{provider}\"}} {value}",
+        escape(resource)
+    );
 }
 
 /// The metrics of a drift run that failed: only when it ran and that it failed.
@@ -103,11 +142,7 @@ fn per_resource(
     for resource in &plan.resources {
         if let Some(value) = value(resource) {
             let (_, provider, _, _) = identity(resource);
-            let _ = writeln!(
-                out,
-                "{name}{{resource=\"{}\",provider=\"{provider}\"}} {value}",
-                escape(&resource.name)
-            );
+            sample(out, name, &resource.name, provider, value);
         }
     }
 }

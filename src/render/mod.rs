@@ -19,7 +19,7 @@ pub use import_yaml::{
 };
 pub use json::{Command, FORMAT_VERSION, Source, apply_document, identity, plan_document};
 pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownView, render_markdown};
-pub use metrics::{render_failed_run_metrics, render_metrics};
+pub use metrics::{UnreadResource, render_failed_run_metrics, render_metrics};
 pub use plan_human::{UPCOMING_HORIZON, action_line, plan_chunks, render_plan, resource_header};
 pub use plural::counted;
 pub use style::Style;

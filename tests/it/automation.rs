@@ -408,7 +408,25 @@ fn drift_writes_prometheus_metrics_atomically() {
         text.lines().any(|l| l == "keyrot_last_run_success 0"),
         "{text}"
     );
-    assert!(!text.contains("keyrot_drift_resources"));
+    // No Cloudflare account could be read: each says so and has no drift metric; the RIXL
+    // key, read with its own credentials, still has its metrics.
+    for line in [
+        "keyrot_resource_read_error{resource=\"production\",provider=\"cloudflare\"} 1",
+        "keyrot_resource_read_error{resource=\"overdue\",provider=\"cloudflare\"} 1",
+        "keyrot_resource_read_error{resource=\"ci-uploader\",provider=\"rixl\"} 0",
+        "keyrot_resource_drift{resource=\"ci-uploader\",provider=\"rixl\"} 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from:\n{text}"
+        );
+    }
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("keyrot_resource_drift{") && l.contains("cloudflare")),
+        "{text}"
+    );
 }
 
 #[test]

@@ -16,6 +16,7 @@ mod plan_apply;
 mod planner_properties;
 mod postgres;
 mod rate_limit;
+mod read_failures;
 mod resilience;
 mod rixl;
 mod schema;

@@ -336,7 +336,7 @@ fn a_refused_token_shows_rixls_error_body() {
     assert_eq!(plan.status.code(), Some(1));
     assert_eq!(
         stderr(&plan).trim(),
-        "error: rixl api keys: GET /platform/api-keys?limit=100&offset=0 failed: HTTP 401: code 16: unauthenticated: missing or invalid bearer token"
+        "error: RIXL: the API refused the credentials (HTTP 401: code 16: unauthenticated: missing or invalid bearer token); check RIXL_API_TOKEN and what it may access. Reading from RIXL stopped there: 1 api key not read"
     );
 }
 

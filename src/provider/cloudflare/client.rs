@@ -50,6 +50,11 @@ impl CloudflareClient {
         self.credentials.values()
     }
 
+    /// The environment variables the run's credentials came from, for messages.
+    pub fn credential_variables(&self) -> &'static str {
+        self.credentials.variables()
+    }
+
     /// A client for `base_url` with `credentials`, sending as `settings` say.
     pub fn new(
         base_url: Url,

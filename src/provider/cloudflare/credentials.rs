@@ -59,6 +59,14 @@ fn missing(what: &str) -> ProviderError {
 }
 
 impl CloudflareCredentials {
+    /// The environment variables these credentials came from, for messages.
+    pub fn variables(&self) -> &'static str {
+        match self {
+            Self::Token(_) => "CLOUDFLARE_API_TOKEN",
+            Self::EmailAndKey { .. } => "CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY",
+        }
+    }
+
     /// The credential values, for blanking out of anything an API sends back.
     pub fn values(&self) -> Vec<&str> {
         use secrecy::ExposeSecret;

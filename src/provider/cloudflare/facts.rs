@@ -1,6 +1,6 @@
 //! What Cloudflare's documents say that keyrot relies on outside this folder: the range of
-//! `key_rotation_interval_days` and the error code of an account whose Access keys are not
-//! enabled. Validation, the editor schema and import read them from here.
+//! `key_rotation_interval_days`, the error code of an account whose Access keys are not
+//! enabled, and the codes of refused credentials. Validation, the editor schema and import read them from here.
 
 /// The shortest automatic rotation interval Cloudflare accepts, in days.
 pub const MIN_INTERVAL_DAYS: u16 = 21;
@@ -10,6 +10,11 @@ pub const MAX_INTERVAL_DAYS: u16 = 365;
 /// The error code of `GET /accounts/{id}/access/keys` for an account whose Access key
 /// configuration is not enabled.
 pub const CODE_NOT_ENABLED: i64 = 12109;
+
+/// The error codes Cloudflare answers a request whose credentials it refuses with: 10000
+/// "Authentication error" (HTTP 403), 9109 "Invalid access token" and 6003 "Invalid request
+/// headers" (a malformed token).
+pub const CODES_CREDENTIALS_REFUSED: [i64; 3] = [10000, 9109, 6003];
 
 /// The interval keyrot can manage for a live value: a whole number of days in Cloudflare's
 /// range, or none.

@@ -1,14 +1,17 @@
 //! Cloudflare behind the provider seam: each account read on its own, updates and rotates sent
 //! as planned.
 
+use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use futures_util::{FutureExt, StreamExt, stream};
 
 use super::client::{AccountRef, CloudflareClient};
+use super::facts;
 use crate::config::{AccountId, CloudflareAccount, DesiredState};
 use crate::http::HttpSettings;
 use crate::plan::{Action, CloudflareLive, ResourcePlan, Target, Vendor, vendors};
-use crate::provider::{ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError};
+use crate::provider::{
+    ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError, StopRules,
+};
 
 /// A client for the accounts of `desired`, configured through `var`; none when it names no
 /// account, so a file without Cloudflare needs no Cloudflare credentials.
@@ -32,14 +35,44 @@ async fn read_account<'a>(
     client: &CloudflareClient,
     account: &'a CloudflareAccount,
     on_read: &(dyn Fn() + Sync),
-) -> (&'a CloudflareAccount, Result<CloudflareLive, ProviderError>) {
+) -> (&'a str, Result<CloudflareLive, ProviderError>) {
     let reference = AccountRef {
         name: &account.name,
         account_id: &account.account_id,
     };
     let read = client.read(reference).await;
     on_read();
-    (account, read)
+    (&account.name, read)
+}
+
+/// When Cloudflare's reads stop early, and what a failed read should make the operator check.
+fn stop_rules(client: &CloudflareClient) -> StopRules {
+    StopRules {
+        vendor: &vendors::CLOUDFLARE,
+        base_url_variable: "CLOUDFLARE_BASE_URL",
+        credential_variables: client.credential_variables(),
+        refuses_credentials,
+        hint: |error| match error.status() {
+            Some(404) => Some("check account_id"),
+            _ if refuses_credentials(error) => {
+                Some("check that the credentials may access this account")
+            }
+            _ => None,
+        },
+    }
+}
+
+/// HTTP 401, or an answer carrying one of Cloudflare's codes for refused credentials.
+fn refuses_credentials(error: &ProviderError) -> bool {
+    match error {
+        ProviderError::Api { status, errors, .. } => {
+            *status == 401
+                || errors
+                    .iter()
+                    .any(|item| facts::CODES_CREDENTIALS_REFUSED.contains(&item.code))
+        }
+        other => other.status() == Some(401),
+    }
 }
 
 fn account_id(target: &Target) -> Result<AccountId, ProviderError> {
@@ -68,17 +101,12 @@ impl Provider for CloudflareClient {
                 .iter()
                 .map(|account| read_account(self, account, on_read))
                 .collect();
-            let reads = stream::iter(reads).buffered(parallelism.max(1));
-            let results: Vec<_> = reads.collect().await;
+            let reads = stop_rules(self).read_each(reads, parallelism).await;
             let mut read = LiveRead::default();
-            for (account, result) in results {
-                match result {
-                    Ok(state) => {
-                        read.live.cloudflare.insert(account.name.clone(), state);
-                    }
-                    Err(error) => read.errors.push(error),
-                }
+            for (name, state) in reads.values {
+                read.live.cloudflare.insert(name.to_owned(), state);
             }
+            read.errors = reads.errors;
             read
         }
         .boxed()

@@ -233,6 +233,11 @@ impl RixlClient {
             })
     }
 
+    /// The environment variable the run's credentials came from, for messages.
+    pub fn credential_variable(&self) -> &'static str {
+        self.credentials.variable()
+    }
+
     /// The run's credential values (and an exchanged token), blanked out of errors.
     pub fn credential_values(&self) -> Vec<&str> {
         let mut values = match &self.credentials {

@@ -28,6 +28,14 @@ impl RixlCredentials {
                 .to_owned(),
         ))
     }
+
+    /// The environment variable these credentials came from, for messages.
+    pub fn variable(&self) -> &'static str {
+        match self {
+            Self::Token(_) => "RIXL_API_TOKEN",
+            Self::ApiKey(_) => "RIXL_API_KEY",
+        }
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@ use super::client::{KeyRef, RixlClient};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
 use crate::plan::{Action, ResourcePlan, Target, Vendor, vendors};
-use crate::provider::{ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError};
+use crate::provider::{
+    ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError, StopRules,
+};
 
 /// A client for the keys of `desired`, configured through `var`; none when it names no key.
 pub fn configured(
@@ -24,6 +26,17 @@ pub fn configured(
         ..settings.clone()
     };
     RixlClient::from_env(var, desired.rixl.api.clone(), settings).map(Some)
+}
+
+/// What a failed list of RIXL's keys should make the operator check.
+fn stop_rules(client: &RixlClient) -> StopRules {
+    StopRules {
+        vendor: &vendors::RIXL,
+        base_url_variable: "RIXL_BASE_URL",
+        credential_variables: client.credential_variable(),
+        refuses_credentials: |error| matches!(error.status(), Some(401 | 403)),
+        hint: |_| None,
+    }
 }
 
 fn key_ref(resource: &ResourcePlan) -> KeyRef<'_> {
@@ -53,7 +66,9 @@ impl Provider for RixlClient {
             let listed = match self.list().await {
                 Ok(listed) => listed,
                 Err(error) => {
-                    read.errors.push(error);
+                    let count = desired.rixl.keys.len();
+                    read.errors
+                        .push(stop_rules(self).whole_read_failed(error, count));
                     return read;
                 }
             };

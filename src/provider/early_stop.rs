@@ -1,0 +1,261 @@
+//! Reads a vendor's resources and stops once a failure shows that every other read of that
+//! vendor would fail too: a host that refuses connections, or credentials the API refuses. The
+//! operator then sees one line naming the cause and what to check, not one line per resource.
+
+use std::future::Future;
+
+use futures_util::{FutureExt, StreamExt, stream};
+
+use super::ProviderError;
+use crate::plan::Vendor;
+
+/// How many reads must be refused for their credentials, with none accepted, before the rest
+/// of the vendor's reads are not sent. One refusal might be one account the credentials may
+/// not see; three with no success is the credentials.
+const REFUSALS_TO_STOP: usize = 3;
+
+/// What one vendor's reads need to know to stop early and to say what to check.
+pub struct StopRules {
+    /// The vendor read.
+    pub vendor: &'static Vendor,
+    /// The variable that sets the vendor's base URL: `CLOUDFLARE_BASE_URL`.
+    pub base_url_variable: &'static str,
+    /// The variables holding the credentials in use: `CLOUDFLARE_API_TOKEN`.
+    pub credential_variables: &'static str,
+    /// Whether a failure says the API refused the credentials.
+    pub refuses_credentials: fn(&ProviderError) -> bool,
+    /// What to check about one resource whose read failed this way, if anything.
+    pub hint: fn(&ProviderError) -> Option<&'static str>,
+}
+
+/// What reading every resource found: each value read with its key, in the order given, and
+/// every failure, the one that stopped the reads first.
+pub struct Reads<K, T> {
+    /// The resources read.
+    pub values: Vec<(K, T)>,
+    /// The failures, each reported once.
+    pub errors: Vec<ProviderError>,
+}
+
+/// Why a vendor's reads stopped.
+enum Stop {
+    Unreachable(ProviderError),
+    CredentialsRefused(ProviderError),
+}
+
+impl StopRules {
+    /// Runs `reads` (each yielding its key and its result), at most `parallelism` at once.
+    pub async fn read_each<K, T, F>(&self, reads: Vec<F>, parallelism: usize) -> Reads<K, T>
+    where
+        F: Future<Output = (K, Result<T, ProviderError>)>,
+    {
+        let total = reads.len();
+        let indexed = reads
+            .into_iter()
+            .enumerate()
+            .map(|(index, read)| read.map(move |(key, result)| (index, key, result)));
+        let mut pending = stream::iter(indexed).buffer_unordered(parallelism.max(1));
+        let mut values = Vec::new();
+        let mut failed = Vec::new();
+        let mut refused = Vec::new();
+        let mut stop = None;
+        while let Some((index, key, result)) = pending.next().await {
+            match result {
+                Ok(value) => values.push((index, key, value)),
+                Err(error) if error.never_connected() => {
+                    stop = Some(Stop::Unreachable(error));
+                    break;
+                }
+                Err(error) if values.is_empty() && (self.refuses_credentials)(&error) => {
+                    refused.push((index, error));
+                    if refused.len() >= REFUSALS_TO_STOP {
+                        break;
+                    }
+                }
+                Err(error) => failed.push((index, error)),
+            }
+        }
+        // Reads still in flight are dropped here, unsent or unanswered.
+        drop(pending);
+        if stop.is_none() && values.is_empty() && !refused.is_empty() {
+            stop = refused
+                .drain(..)
+                .next()
+                .map(|(_, first)| Stop::CredentialsRefused(first));
+        }
+        failed.append(&mut refused);
+        failed.sort_by_key(|(index, _)| *index);
+        values.sort_by_key(|(index, _, _)| *index);
+        let unread = total - values.len();
+        let mut errors: Vec<ProviderError> = stop
+            .map(|stop| self.stopped(stop, unread))
+            .into_iter()
+            .collect();
+        errors.extend(failed.into_iter().map(|(_, error)| self.hinted(error)));
+        Reads {
+            values: values
+                .into_iter()
+                .map(|(_, key, value)| (key, value))
+                .collect(),
+            errors,
+        }
+    }
+
+    /// The failure of a read that covers every resource of the vendor at once (a list), with
+    /// `count` resources depending on it.
+    pub fn whole_read_failed(&self, error: ProviderError, count: usize) -> ProviderError {
+        if error.never_connected() {
+            self.stopped(Stop::Unreachable(error), count)
+        } else if (self.refuses_credentials)(&error) {
+            self.stopped(Stop::CredentialsRefused(error), count)
+        } else {
+            self.hinted(error)
+        }
+    }
+
+    fn stopped(&self, stop: Stop, unread: usize) -> ProviderError {
+        let (cause, check) = match stop {
+            Stop::Unreachable(error) => (error.cause(), self.base_url_variable.to_owned()),
+            Stop::CredentialsRefused(error) => (
+                format!("the API refused the credentials ({})", error.cause()),
+                format!("{} and what it may access", self.credential_variables),
+            ),
+        };
+        ProviderError::ReadsStopped {
+            vendor: self.vendor.title,
+            cause,
+            check,
+            unread,
+            noun: self.vendor.noun,
+        }
+    }
+
+    fn hinted(&self, error: ProviderError) -> ProviderError {
+        match (self.hint)(&error) {
+            Some(hint) => ProviderError::Hinted {
+                error: Box::new(error),
+                hint,
+            },
+            None => error,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::vendors;
+    use crate::provider::error::ResourceLabel;
+
+    fn rules() -> StopRules {
+        StopRules {
+            vendor: &vendors::CLOUDFLARE,
+            base_url_variable: "CLOUDFLARE_BASE_URL",
+            credential_variables: "CLOUDFLARE_API_TOKEN",
+            refuses_credentials: |error| error.status() == Some(403),
+            hint: |error| (error.status() == Some(404)).then_some("check account_id"),
+        }
+    }
+
+    fn failure(name: &str, status: u16) -> ProviderError {
+        ProviderError::Status {
+            resource: ResourceLabel(name.to_owned()),
+            operation: "GET /x".to_owned(),
+            status,
+            detail: "no".to_owned(),
+        }
+    }
+
+    fn refused_connection(name: &str) -> ProviderError {
+        ProviderError::Transport {
+            resource: ResourceLabel(name.to_owned()),
+            operation: "GET /x".to_owned(),
+            detail: "cannot connect to 127.0.0.1:1: Connection refused".to_owned(),
+            request_may_have_arrived: false,
+        }
+    }
+
+    /// Reads named `n` answering as `answer(n)` says, recording which were sent.
+    async fn read_all(
+        count: usize,
+        parallelism: usize,
+        answer: impl Fn(usize) -> Result<u8, ProviderError>,
+    ) -> (Reads<usize, u8>, usize) {
+        let sent = std::sync::atomic::AtomicUsize::new(0);
+        let reads = (0..count)
+            .map(|n| {
+                let sent = &sent;
+                let result = answer(n);
+                async move {
+                    sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::task::yield_now().await;
+                    (n, result)
+                }
+            })
+            .collect();
+        let reads = rules().read_each(reads, parallelism).await;
+        (reads, sent.into_inner())
+    }
+
+    fn messages(errors: &[ProviderError]) -> Vec<String> {
+        errors.iter().map(ToString::to_string).collect()
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_stops_the_reads_with_one_line() {
+        let (reads, sent) = read_all(200, 10, |n| Err(refused_connection(&n.to_string()))).await;
+        assert!(sent <= 10, "{sent} reads were sent");
+        assert_eq!(
+            messages(&reads.errors),
+            [
+                "Cloudflare: cannot connect to 127.0.0.1:1: Connection refused; check \
+              CLOUDFLARE_BASE_URL. Reading from Cloudflare stopped there: 200 accounts not read"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn refused_credentials_stop_the_reads_after_three_with_none_accepted() {
+        let (reads, sent) = read_all(200, 1, |n| Err(failure(&n.to_string(), 403))).await;
+        assert_eq!(sent, REFUSALS_TO_STOP);
+        assert_eq!(
+            messages(&reads.errors),
+            [
+                "Cloudflare: the API refused the credentials (HTTP 403: no); check \
+              CLOUDFLARE_API_TOKEN and what it may access. Reading from Cloudflare stopped \
+              there: 200 accounts not read"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn one_account_the_credentials_may_not_see_hides_nothing() {
+        let (reads, sent) = read_all(5, 1, |n| match n {
+            0 | 1 => Err(failure(&n.to_string(), 403)),
+            3 => Err(failure("3", 404)),
+            _ => Ok(7),
+        })
+        .await;
+        assert_eq!(sent, 5);
+        assert_eq!(reads.values, [(2, 7), (4, 7)]);
+        assert_eq!(
+            messages(&reads.errors),
+            [
+                "0: GET /x failed: HTTP 403: no",
+                "1: GET /x failed: HTTP 403: no",
+                "3: GET /x failed: HTTP 404: no; check account_id"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_whole_read_that_fails_names_every_resource_it_covered() {
+        let error = rules().whole_read_failed(failure("keys", 403), 4);
+        assert!(
+            error.to_string().ends_with("4 accounts not read"),
+            "{error}"
+        );
+        let error = rules().whole_read_failed(failure("keys", 500), 4);
+        assert_eq!(error.to_string(), "keys: GET /x failed: HTTP 500: no");
+    }
+}

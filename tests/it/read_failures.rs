@@ -1,0 +1,104 @@
+//! Reads that fail: a refused connection or refused credentials stop a vendor's reads with one
+//! line naming what to check; one unknown account hides nothing else, and drift still reports
+//! on every resource it could read.
+
+use crate::harness::{
+    TestSandbox, Workspace, fleet, free_port, id, snapshot_settings, stderr, stdout,
+};
+
+/// The sandbox's URL and path with nothing listening on its port.
+fn closed_url() -> String {
+    format!("http://127.0.0.1:{}/client/v4", free_port())
+}
+
+#[test]
+fn a_base_url_nothing_listens_on_stops_after_one_failure_with_one_line() {
+    let (file, accounts) = fleet(200, None);
+    let sandbox = TestSandbox::start(accounts);
+    let workspace = Workspace::new(&file);
+    let output = sandbox
+        .keyrot(&workspace.file())
+        .env("CLOUDFLARE_BASE_URL", closed_url())
+        .args(["plan", "--timeout", "2s"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let message = stderr(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("Connection refused"), "{message}");
+    assert!(
+        message.ends_with(
+            "check CLOUDFLARE_BASE_URL. Reading from Cloudflare stopped there: 200 accounts not \
+             read\n"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn refused_credentials_stop_the_reads_with_one_line_naming_the_variable() {
+    let (file, accounts) = fleet(200, None);
+    let sandbox = TestSandbox::start(accounts);
+    let workspace = Workspace::new(&file);
+    let output = sandbox
+        .keyrot(&workspace.file())
+        .env("CLOUDFLARE_API_TOKEN", "wrong")
+        .args(["plan", "--parallelism", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("plan_error_credentials_refused", stderr(&output));
+    });
+    let sent = sandbox.requests().len();
+    assert_eq!(sent, 3, "three refusals are enough; {sent} reads were sent");
+}
+
+const WITH_A_GHOST: &str = "\
+version: 1
+cloudflare:
+  defaults:
+    max_key_age: 30d
+  accounts:
+    account-1:
+      account_id: 00000000000000000000000000000001
+    ghost:
+      account_id: 00000000000000000000000000000bad
+    account-2:
+      account_id: 00000000000000000000000000000002
+      key_rotation_interval_days: 30
+";
+
+#[test]
+fn an_unknown_account_is_reported_once_and_hides_nothing_else() {
+    let (_, accounts) = fleet(2, None);
+    let sandbox = TestSandbox::start(accounts);
+    let workspace = Workspace::new(WITH_A_GHOST);
+    let plan = sandbox.run(&workspace.file(), &["plan"]);
+    assert_eq!(plan.status.code(), Some(1));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("plan_error_unknown_account", stderr(&plan));
+    });
+    let reads: Vec<String> = sandbox.requests().into_iter().map(|r| r.path).collect();
+    for n in [1, 2] {
+        assert!(reads.iter().any(|path| path.contains(&id(n))), "{reads:?}");
+    }
+
+    let metrics = workspace.path("keyrot.prom");
+    let metrics_arg = metrics.to_str().unwrap();
+    let drift = sandbox.run(&workspace.file(), &["drift", "--metrics-file", metrics_arg]);
+    assert_eq!(drift.status.code(), Some(1), "{}", stdout(&drift));
+    assert_eq!(
+        stderr(&drift),
+        stderr(&plan),
+        "drift reports the failure as plan does"
+    );
+    let written = std::fs::read_to_string(&metrics).unwrap();
+    let samples: Vec<&str> = written
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.starts_with("keyrot_last_run_timestamp"))
+        .collect();
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("drift_metrics_unknown_account", samples.join("\n"));
+    });
+}
