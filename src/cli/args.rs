@@ -225,6 +225,10 @@ pub struct ImportCloudflareArgs {
     /// Every account the credentials can see.
     #[arg(long, conflicts_with = "accounts")]
     pub all: bool,
+    /// Never more than N requests in any window of DURATION [default: 1200/5m, Cloudflare's
+    /// own limit].
+    #[arg(long, value_name = "N/DURATION", value_parser = parse_rate_limit)]
+    pub rate_limit: Option<RateLimit>,
     #[command(flatten)]
     pub output: ImportOutput,
 }
@@ -241,6 +245,9 @@ pub struct ImportRixlArgs {
     /// The organization, with --api v1.
     #[arg(long, value_name = "ID", required_if_eq("api", "v1"))]
     pub org_id: Option<String>,
+    /// Never more than N requests in any window of DURATION [default: 10/s].
+    #[arg(long, value_name = "N/DURATION", value_parser = parse_rate_limit)]
+    pub rate_limit: Option<RateLimit>,
     #[command(flatten)]
     pub output: ImportOutput,
 }

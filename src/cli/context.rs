@@ -71,6 +71,6 @@ impl RunContext {
 
     /// A progress bar over `total` resources, if this run shows one.
     pub fn progress_bar(&self, total: usize, label: &'static str) -> Progress {
-        Progress::start(self.progress, total, label)
+        Progress::start(self.progress, total, label, self.http.budget.clone())
     }
 }

@@ -29,7 +29,7 @@ use crate::state::{LocalBackend, LockGuard, StateBackend};
 
 /// Runs `keyrot import`.
 pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliError> {
-    let context = RunContext::new(global, false);
+    let context = RunContext::new(global, true);
     let out = match &args.source {
         ImportSource::Cloudflare(args) => &args.output,
         ImportSource::Rixl(args) => &args.output,
@@ -59,7 +59,7 @@ async fn import_cloudflare(
     args: &ImportCloudflareArgs,
 ) -> Result<(String, String), CliError> {
     let settings = HttpSettings {
-        rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
+        rate_limit: args.rate_limit.unwrap_or(RateLimit::CLOUDFLARE_DEFAULT),
         ..context.http.clone()
     };
     let client = CloudflareClient::from_env(env_var, settings)?;
@@ -73,11 +73,14 @@ async fn import_cloudflare(
         }
         summaries
     };
+    let progress = context.progress_bar(summaries.len(), "reading accounts");
     let reads: Vec<_> = stream::iter(&summaries)
         .map(|summary| read_interval(&client, summary))
         .buffered(context.parallelism)
+        .inspect(|_| progress.advance(1))
         .collect()
         .await;
+    progress.finish();
     let mut found = Vec::new();
     let mut skipped = Vec::new();
     for (summary, read) in summaries.iter().zip(reads) {
@@ -172,7 +175,7 @@ async fn import_rixl(
         _ => (RixlApi::Platform, String::new()),
     };
     let settings = HttpSettings {
-        rate_limit: RateLimit::RIXL_DEFAULT,
+        rate_limit: args.rate_limit.unwrap_or(RateLimit::RIXL_DEFAULT),
         ..context.http.clone()
     };
     let client = RixlClient::from_env(env_var, api, settings)?;

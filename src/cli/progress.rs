@@ -2,13 +2,19 @@
 
 use std::io::IsTerminal;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
 use super::output::sayln;
 use crate::apply::Ticker;
+use crate::http::BudgetWatch;
 
 /// Runs touching at most this many resources show no bar: they end before one would help.
 const HANDFUL: usize = 5;
+
+/// How often the bar redraws while nothing finishes.
+const REDRAW: Duration = Duration::from_millis(250);
 
 /// A progress bar, or nothing.
 pub struct Progress(Option<ProgressBar>);
@@ -29,17 +35,27 @@ impl Ticker for Progress {
 
 impl Progress {
     /// A bar of `total` steps labelled `label`, shown only when `wanted`, stderr is a terminal
-    /// and the run is longer than a handful of resources.
-    pub fn start(wanted: bool, total: usize, label: &'static str) -> Self {
+    /// and the run is longer than a handful of resources. It redraws every quarter second, so
+    /// the clock runs while requests are slow, and says when `budget` holds them.
+    pub fn start(wanted: bool, total: usize, label: &'static str, budget: BudgetWatch) -> Self {
         if !wanted || total <= HANDFUL || !std::io::stderr().is_terminal() {
             return Self(None);
         }
         let bar = ProgressBar::new(total as u64);
-        let template = "{msg} [{bar:40}] {pos}/{len} ({elapsed})";
+        let template = "{msg} [{bar:40}] {pos}/{len} ({elapsed}){budget}";
         if let Ok(style) = ProgressStyle::with_template(template) {
-            bar.set_style(style.progress_chars("=> "));
+            let style = style.progress_chars("=> ").with_key(
+                "budget",
+                move |_: &ProgressState, out: &mut dyn std::fmt::Write| {
+                    if let Some(wait) = budget.describe(Instant::now()) {
+                        let _ = write!(out, " {wait}");
+                    }
+                },
+            );
+            bar.set_style(style);
         }
         bar.set_message(label);
+        bar.enable_steady_tick(REDRAW);
         Self(Some(bar))
     }
 

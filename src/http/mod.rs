@@ -1,6 +1,7 @@
 //! The shared HTTP layer: base URLs, one client per provider, timeouts, rate limiting, retries.
 
 mod base_url;
+mod budget_watch;
 mod client;
 mod events;
 mod rate_limit;
@@ -8,6 +9,7 @@ mod retry;
 mod sender;
 
 pub use base_url::{endpoint, parse_base_url};
+pub use budget_watch::BudgetWatch;
 pub use client::{CONNECT_TIMEOUT, describe_transport_error};
 pub use events::{EventSink, HttpEvent};
 pub use rate_limit::SlidingWindowLimiter;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+use super::BudgetWatch;
 use crate::config::RateLimit;
 
 /// Added to every window so that two requests exactly one window apart never share a closed
@@ -23,6 +24,8 @@ const SAFETY_MARGIN: Duration = Duration::from_millis(1);
 /// The shared limiter of one provider.
 #[derive(Debug)]
 pub struct SlidingWindowLimiter {
+    rate: RateLimit,
+    watch: BudgetWatch,
     limit: usize,
     window: Duration,
     state: Mutex<LimiterState>,
@@ -62,10 +65,12 @@ enum Wait {
 }
 
 impl SlidingWindowLimiter {
-    /// A limiter for `rate`.
-    pub fn new(rate: RateLimit) -> Self {
+    /// A limiter for `rate`, telling `watch` how long it holds requests.
+    pub fn new(rate: RateLimit, watch: BudgetWatch) -> Self {
         let seconds = rate.per.as_secs_f64().max(0.0);
         Self {
+            rate,
+            watch,
             limit: rate.requests.max(1) as usize,
             window: Duration::from_secs_f64(seconds) + SAFETY_MARGIN,
             state: Mutex::new(LimiterState::default()),
@@ -81,8 +86,12 @@ impl SlidingWindowLimiter {
             tokio::pin!(released);
             released.as_mut().enable();
             match self.try_acquire(Instant::now()) {
-                Ok(()) => return Permit { limiter: self },
+                Ok(()) => {
+                    self.watch.released();
+                    return Permit { limiter: self };
+                }
                 Err(Wait::Until(at)) => {
+                    self.watch.holding(at.into_std(), self.rate);
                     tokio::select! {
                         () = tokio::time::sleep_until(at) => {}
                         () = &mut released => {}
@@ -148,10 +157,11 @@ mod tests {
     use super::*;
 
     fn limiter(requests: u32, seconds: i64) -> SlidingWindowLimiter {
-        SlidingWindowLimiter::new(RateLimit {
+        let rate = RateLimit {
             requests,
             per: SignedDuration::from_secs(seconds),
-        })
+        };
+        SlidingWindowLimiter::new(rate, BudgetWatch::default())
     }
 
     /// The most instants any window of `window` holds.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::{Client, RequestBuilder, Response};
 use tokio::time::Instant;
 
+use super::BudgetWatch;
 use super::client::{CONNECT_TIMEOUT, describe_transport_error};
 use super::events::{EventSink, HttpEvent};
 use super::rate_limit::SlidingWindowLimiter;
@@ -36,6 +37,8 @@ pub struct HttpSettings {
     pub retry: RetryPolicy,
     /// Where retries and throttling are reported.
     pub events: EventSink,
+    /// Where the rate limiter says how long it holds requests.
+    pub budget: BudgetWatch,
 }
 
 impl HttpSettings {
@@ -46,6 +49,7 @@ impl HttpSettings {
             rate_limit,
             retry: RetryPolicy::default(),
             events: EventSink::none(),
+            budget: BudgetWatch::default(),
         }
     }
 }
@@ -98,7 +102,7 @@ impl HttpSender {
             .map_err(|error| format!("cannot set up the HTTP client: {error}"))?;
         Ok(Self {
             client,
-            limiter: SlidingWindowLimiter::new(settings.rate_limit),
+            limiter: SlidingWindowLimiter::new(settings.rate_limit, settings.budget),
             retry: settings.retry,
             events: settings.events,
         })

@@ -261,3 +261,42 @@ fn the_imported_rixl_files_as_written() {
         });
     }
 }
+
+#[test]
+fn import_keeps_to_the_rate_limit_it_is_given() {
+    let faults = keyrot::sandbox::Faults {
+        rate_limit: Some(keyrot::sandbox::ServerRateLimit {
+            requests: 5,
+            window: std::time::Duration::from_secs(1),
+            block: std::time::Duration::from_secs(60),
+        }),
+        ..keyrot::sandbox::Faults::default()
+    };
+    let accounts = (0..12).map(|n| account(&id(n), 30, days_ago(5))).collect();
+    let sandbox = TestSandbox::with_faults(accounts, faults);
+    let directory = tempfile::tempdir().unwrap();
+    let args = [
+        "cloudflare",
+        "--all",
+        "--rate-limit",
+        "4/1s",
+        "--parallelism",
+        "12",
+    ];
+    let output = import(&sandbox, directory.path(), &args);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stdout(&output).matches("account_id:").count(), 12);
+    assert_eq!(sandbox.sandbox.counters().throttled, 0);
+
+    let refused = import(
+        &sandbox,
+        directory.path(),
+        &["rixl", "--all", "--rate-limit", "5"],
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("expected N/DURATION"),
+        "{}",
+        stderr(&refused)
+    );
+}

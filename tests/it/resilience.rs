@@ -283,6 +283,20 @@ fn a_progress_bar_shows_only_on_a_terminal_and_never_with_quiet() {
 }
 
 #[test]
+fn the_progress_bar_says_when_keyrot_waits_for_its_own_request_budget() {
+    // Six requests in any 3 s: the seventh waits about 3 s, and the bar says so as it waits.
+    let (file, accounts) = fleet(8, Some("6/3s"));
+    let sandbox = TestSandbox::start(accounts);
+    let (_dir, path) = desired_file(&file);
+    let shown = plan_on_a_terminal(&sandbox, &path, "");
+    assert!(
+        shown.contains("for the request budget (6/3s)"),
+        "the bar never said it was waiting:\n{shown}"
+    );
+    assert!(shown.contains(" 6/8 ("), "{shown}");
+}
+
+#[test]
 fn an_absurd_retry_after_neither_stalls_nor_crashes_keyrot() {
     // A server asking to wait u64::MAX seconds: keyrot caps the wait at its own total retry
     // budget instead of sleeping for ever (or overflowing the clock), and gives up.

@@ -1,0 +1,90 @@
+//! How long a provider's requests are being held for its request budget, so that a progress
+//! bar can say keyrot is waiting on its own rate limit rather than look hung.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::config::RateLimit;
+
+/// Shared by the limiters of a run and whatever shows their waits; cloning shares it.
+#[derive(Clone, Debug, Default)]
+pub struct BudgetWatch(Arc<Mutex<Option<Held>>>);
+
+#[derive(Clone, Copy, Debug)]
+struct Held {
+    until: Instant,
+    rate: RateLimit,
+}
+
+impl BudgetWatch {
+    /// Requests under `rate` are held until `until`.
+    pub fn holding(&self, until: Instant, rate: RateLimit) {
+        *self.lock() = Some(Held { until, rate });
+    }
+
+    /// A held request started: the wait is over.
+    pub fn released(&self) {
+        *self.lock() = None;
+    }
+
+    /// `waiting 4m52s for the request budget (1200/5m)` while requests are held for a second
+    /// or more after `now`; nothing otherwise.
+    pub fn describe(&self, now: Instant) -> Option<String> {
+        let held = (*self.lock())?;
+        let left = held.until.checked_duration_since(now)?;
+        (left >= Duration::from_secs(1)).then(|| {
+            format!(
+                "waiting {} for the request budget ({})",
+                compact(left.as_secs()),
+                held.rate
+            )
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Held>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// `4m52s`, `52s`, `1h03m`: the two largest units.
+fn compact(seconds: u64) -> String {
+    match (seconds / 3600, seconds % 3600 / 60, seconds % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m{s:02}s"),
+        (h, m, _) => format!("{h}h{m:02}m"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::SignedDuration;
+
+    #[test]
+    fn a_wait_is_described_while_it_lasts_a_second_or_more() {
+        let watch = BudgetWatch::default();
+        let now = Instant::now();
+        let rate = RateLimit {
+            requests: 1200,
+            per: SignedDuration::from_mins(5),
+        };
+        assert_eq!(watch.describe(now), None);
+        watch.holding(now + Duration::from_secs(292), rate);
+        assert_eq!(
+            watch.clone().describe(now).as_deref(),
+            Some("waiting 4m52s for the request budget (1200/5m)")
+        );
+        assert_eq!(watch.describe(now + Duration::from_millis(291_500)), None);
+        watch.released();
+        assert_eq!(watch.describe(now), None);
+    }
+
+    #[test]
+    fn waits_read_in_their_two_largest_units() {
+        assert_eq!(compact(52), "52s");
+        assert_eq!(compact(292), "4m52s");
+        assert_eq!(compact(3780), "1h03m");
+    }
+}
