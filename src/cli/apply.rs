@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::apply_ui::TerminalUi;
 use super::args::{ApplyArgs, GlobalArgs, OutputFormat};
-use super::clock::SystemClock;
+use super::clock::ApiClock;
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::options::{ApplyCommand, ApplyFrom};
@@ -57,7 +57,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
     let state = state::backend(&desired).await?;
     let engine = Engine {
         providers: &providers,
-        clock: &SystemClock,
+        clock: &ApiClock(context.http.server_clock.clone()),
         stop: stop.clone(),
         state: state.as_ref(),
     };

@@ -18,6 +18,8 @@ pub struct RunContext {
     pub style: Style,
     /// The instant the time rules are evaluated at.
     pub now: Timestamp,
+    /// `--now`, when given.
+    pub given_now: Option<Timestamp>,
     /// How requests are sent (the rate limit is each provider's own).
     pub http: HttpSettings,
     /// Resources worked on at once.
@@ -40,6 +42,7 @@ impl RunContext {
         Self {
             style: stdout_style(global.color),
             now: global.now.unwrap_or_else(Timestamp::now),
+            given_now: global.now,
             http,
             parallelism: usize::from(global.parallelism),
             progress: human && !global.quiet && !global.verbose,

@@ -9,7 +9,7 @@ use reqwest::Url;
 
 use super::apply_ui::TerminalUi;
 use super::args::{GlobalArgs, OutputFormat};
-use super::clock::SystemClock;
+use super::clock::ApiClock;
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::output::{say, sayln};
@@ -93,7 +93,7 @@ async fn apply(
     let stop = StopSignal::new();
     let engine = Engine {
         providers,
-        clock: &SystemClock,
+        clock: &ApiClock(context.http.server_clock.clone()),
         stop: stop.clone(),
         state,
     };

@@ -17,6 +17,7 @@ mod options;
 mod output;
 mod plan;
 mod planning;
+mod preview;
 mod progress;
 mod prompt;
 mod sandbox;

@@ -8,6 +8,7 @@ use super::exit::{CliError, Exit};
 use super::options::PlanCommand;
 use super::output::warn;
 use super::planning::{load_targeted, read_live};
+use super::preview::{Preview, at_evaluation, print_header};
 use super::state;
 use crate::apply::{SavedPlan, recovery_dir, unusable_sinks};
 use crate::plan::plan;
@@ -24,8 +25,10 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let providers = context.providers(&desired)?;
     let state = state::backend(&desired).await?;
     let live = read_live(&context, &desired, &providers, state.as_ref()).await?;
+    let (live, preview) = at_evaluation(&context, live);
     let plan = plan(&desired, &live, context.now, command.options.clone())?;
     if let Some(out) = &command.out {
+        refuse_to_save_a_preview(preview.as_ref())?;
         SavedPlan::new(&desired, command.saved_options(), live, plan.clone())
             .write(out)
             .map_err(|reason| CliError::Write {
@@ -39,6 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
             out.display()
         ));
     }
+    print_header(preview.as_ref(), command.format, context.style);
     print_plan(
         &plan,
         source(&desired),
@@ -52,6 +56,20 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
         return Ok(Exit::Changes);
     }
     Ok(Exit::Success)
+}
+
+/// A plan of a later instant assumes rotations that have not happened: apply would find the
+/// live state different from what it recorded. Nothing is written.
+fn refuse_to_save_a_preview(preview: Option<&Preview>) -> Result<(), CliError> {
+    match preview {
+        Some(preview) if preview.at > preview.read_at => Err(CliError::Usage(
+            "--out: this plan is a preview of a later instant (--now), made from Cloudflare \
+             rotations that have not happened yet, so it cannot be applied; save a plan without \
+             --now"
+                .to_owned(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The sinks `keyrot apply` would refuse before its first rotate, said now rather than then.

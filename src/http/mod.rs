@@ -7,6 +7,7 @@ mod events;
 mod rate_limit;
 mod retry;
 mod sender;
+mod server_clock;
 
 pub use base_url::{endpoint, parse_base_url};
 pub use budget_watch::BudgetWatch;
@@ -17,3 +18,4 @@ pub use retry::RetryPolicy;
 pub use sender::{
     HttpResponse, HttpSender, HttpSettings, Idempotency, REQUEST_TIMEOUT, TransportError,
 };
+pub use server_clock::ServerClock;

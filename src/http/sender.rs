@@ -6,11 +6,11 @@ use std::time::Duration;
 use reqwest::{Client, RequestBuilder, Response};
 use tokio::time::Instant;
 
-use super::BudgetWatch;
 use super::client::{CONNECT_TIMEOUT, describe_transport_error};
 use super::events::{EventSink, HttpEvent};
 use super::rate_limit::SlidingWindowLimiter;
 use super::retry::{RetryPolicy, is_retryable_status, remaining_budget, retry_after};
+use super::{BudgetWatch, ServerClock};
 use crate::config::RateLimit;
 
 /// How long to wait for a whole request unless `--timeout` says otherwise.
@@ -39,6 +39,8 @@ pub struct HttpSettings {
     pub events: EventSink,
     /// Where the rate limiter says how long it holds requests.
     pub budget: BudgetWatch,
+    /// Where the API's time, from its answers' `Date` headers, is kept.
+    pub server_clock: ServerClock,
 }
 
 impl HttpSettings {
@@ -50,6 +52,7 @@ impl HttpSettings {
             retry: RetryPolicy::default(),
             events: EventSink::none(),
             budget: BudgetWatch::default(),
+            server_clock: ServerClock::default(),
         }
     }
 }
@@ -80,6 +83,7 @@ pub struct HttpSender {
     limiter: SlidingWindowLimiter,
     retry: RetryPolicy,
     events: EventSink,
+    server_clock: ServerClock,
 }
 
 /// How one attempt ended, before deciding whether to try again.
@@ -105,6 +109,7 @@ impl HttpSender {
             limiter: SlidingWindowLimiter::new(settings.rate_limit, settings.budget),
             retry: settings.retry,
             events: settings.events,
+            server_clock: settings.server_clock,
         })
     }
 
@@ -162,6 +167,8 @@ impl HttpSender {
     async fn read(&self, response: Response) -> Attempt {
         let status = response.status().as_u16();
         let server_wait = retry_after(response.headers());
+        self.server_clock
+            .observe(response.headers(), std::time::Instant::now());
         self.observe_budget(response.headers(), status, server_wait);
         match read_capped(response).await {
             Ok(body) => Attempt::Answered(HttpResponse { status, body }, server_wait),

@@ -5,6 +5,7 @@ mod deadline;
 mod live;
 mod lost_secret;
 mod model;
+mod projection;
 mod reason;
 mod rixl;
 mod rotation;
@@ -22,6 +23,7 @@ pub use model::{
     Action, Attribute, AttributeValue, Plan, PlanCounts, PlanWarning, ResourcePlan,
     UpcomingDeadline,
 };
+pub use projection::project_scheduled_rotations;
 pub use reason::{Deferral, RotationReason};
 pub use rixl::EXPIRY_WARNING;
 pub use target::{Target, VENDORS, Vendor};

@@ -4,6 +4,7 @@
 mod clock;
 mod cloudflare;
 mod connection;
+mod date_header;
 mod fault_layer;
 mod faults;
 mod rixl;
@@ -143,6 +144,10 @@ fn router(state: Arc<SandboxState>) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             fault_layer::inject_faults,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            date_header::stamp_date,
         ))
         .with_state(state)
 }

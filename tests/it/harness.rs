@@ -64,9 +64,19 @@ impl TestSandbox {
         rixl_keys: Vec<SandboxKey>,
         faults: Faults,
     ) -> Self {
+        Self::at(now(), accounts, rixl_keys, faults)
+    }
+
+    /// A sandbox whose clock stands at `instant`.
+    pub fn at(
+        instant: Timestamp,
+        accounts: Vec<SandboxAccount>,
+        rixl_keys: Vec<SandboxKey>,
+        faults: Faults,
+    ) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let config = SandboxConfig {
-            clock: Clock::Fixed(now()),
+            clock: Clock::Fixed(instant),
             credentials: SandboxCredentials {
                 api_token: "test-token-5f2c".to_owned(),
                 email: "ops@example.com".to_owned(),

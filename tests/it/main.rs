@@ -15,6 +15,7 @@ mod markdown_limit;
 mod plan_apply;
 mod planner_properties;
 mod postgres;
+mod previews;
 mod rate_limit;
 mod read_failures;
 mod resilience;

@@ -1,0 +1,132 @@
+//! A preview's live state: the state as read, moved forward to a later instant by the one
+//! change that happens without anyone acting, Cloudflare's own scheduled rotations. Nothing
+//! keyrot would do in between is assumed.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::live::{CloudflareLive, LiveState};
+
+/// Seconds in a day, for Cloudflare's fractional day counts.
+const DAY_SECONDS: f64 = 86_400.0;
+
+/// `live`, read at `read_at`, as it will be at `until` if only Cloudflare's scheduled
+/// rotations happen; `live` itself when `until` is not later.
+pub fn project_scheduled_rotations(
+    live: &LiveState,
+    read_at: Timestamp,
+    until: Timestamp,
+) -> LiveState {
+    let mut projected = live.clone();
+    if until <= read_at {
+        return projected;
+    }
+    for account in projected.cloudflare.values_mut() {
+        project_account(account, read_at, until);
+    }
+    projected
+}
+
+fn project_account(account: &mut CloudflareLive, read_at: Timestamp, until: Timestamp) {
+    let interval = account.key_rotation_interval_days * DAY_SECONDS;
+    if !interval.is_finite() || interval < DAY_SECONDS {
+        return;
+    }
+    let next = match (
+        account.days_until_next_rotation,
+        account.last_key_rotation_at,
+    ) {
+        (Some(days), _) if days.is_finite() && days >= 0.0 => after(read_at, days * DAY_SECONDS),
+        (_, Some(last)) => after(last, interval),
+        _ => None,
+    };
+    let Some(next) = next.filter(|next| *next <= until) else {
+        return;
+    };
+    // Whole intervals from the first scheduled rotation up to `until`.
+    let since_first = until.duration_since(next).as_secs_f64();
+    let rotations_after_first = (since_first / interval).floor();
+    let Some(last) = after(next, rotations_after_first * interval) else {
+        return;
+    };
+    account.last_key_rotation_at = Some(last);
+    account.days_until_next_rotation = after(last, interval)
+        .map(|following| following.duration_since(until).as_secs_f64() / DAY_SECONDS);
+}
+
+/// `from` plus `seconds`, to the whole second as APIs report times, if it is a representable
+/// instant.
+fn after(from: Timestamp, seconds: f64) -> Option<Timestamp> {
+    let span = SignedDuration::try_from_secs_f64(seconds.round()).ok()?;
+    let instant = from.checked_add(span).ok()?;
+    Timestamp::from_second(instant.as_second()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    fn account(interval: f64, last: &str, days_until: Option<f64>) -> LiveState {
+        let mut live = LiveState::default();
+        live.cloudflare.insert(
+            "a".to_owned(),
+            CloudflareLive {
+                key_rotation_interval_days: interval,
+                last_key_rotation_at: Some(at(last)),
+                days_until_next_rotation: days_until,
+            },
+        );
+        live
+    }
+
+    fn projected(live: &LiveState, read_at: &str, until: &str) -> CloudflareLive {
+        project_scheduled_rotations(live, at(read_at), at(until)).cloudflare["a"].clone()
+    }
+
+    #[test]
+    fn every_scheduled_rotation_until_the_preview_instant_happens() {
+        // Rotated 2026-11-01, every 30 days: 2026-12-01 and 2026-12-31 come before 2027-01-15.
+        let live = account(30.0, "2026-11-01T00:00:00Z", Some(6.0));
+        let at_preview = projected(&live, "2026-11-25T00:00:00Z", "2027-01-15T00:00:00Z");
+        assert_eq!(
+            at_preview.last_key_rotation_at,
+            Some(at("2026-12-31T00:00:00Z"))
+        );
+        assert_eq!(at_preview.days_until_next_rotation, Some(15.0));
+    }
+
+    #[test]
+    fn nothing_changes_before_the_next_scheduled_rotation_or_for_an_earlier_instant() {
+        let live = account(30.0, "2026-11-01T00:00:00Z", Some(6.0));
+        assert_eq!(
+            projected(&live, "2026-11-25T00:00:00Z", "2026-11-30T00:00:00Z"),
+            live.cloudflare["a"]
+        );
+        assert_eq!(
+            projected(&live, "2026-11-25T00:00:00Z", "2026-01-01T00:00:00Z"),
+            live.cloudflare["a"]
+        );
+    }
+
+    #[test]
+    fn without_days_until_next_the_schedule_runs_from_the_last_rotation() {
+        let live = account(90.0, "2026-10-01T00:00:00Z", None);
+        let at_preview = projected(&live, "2026-11-25T00:00:00Z", "2027-01-01T00:00:00Z");
+        assert_eq!(
+            at_preview.last_key_rotation_at,
+            Some(at("2026-12-30T00:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn an_interval_under_a_day_is_not_projected() {
+        let live = account(0.0, "2026-10-01T00:00:00Z", Some(0.0));
+        assert_eq!(
+            projected(&live, "2026-11-25T00:00:00Z", "2027-01-01T00:00:00Z"),
+            live.cloudflare["a"]
+        );
+    }
+}
