@@ -268,8 +268,12 @@ pub struct ImportOutput {
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Overwrite FILE if it exists.
-    #[arg(long, requires = "out")]
+    #[arg(long, requires = "out", conflicts_with = "merge")]
     pub force: bool,
+    /// Add the imported section to FILE, keeping everything it has; FILE must not have that
+    /// section yet (import Cloudflare and RIXL into one file).
+    #[arg(long, requires = "out")]
+    pub merge: bool,
 }
 
 /// `keyrot completions`.

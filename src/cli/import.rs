@@ -39,15 +39,19 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliErro
         Some(path) => Some(lock_beside(path).await?),
         None => None,
     };
-    let (text, output, summary) = match &args.source {
+    let (text, output, summary, section) = match &args.source {
         ImportSource::Cloudflare(args) => {
             let (text, summary) = import_cloudflare(&context, args).await?;
-            (text, &args.output, summary)
+            (text, &args.output, summary, "cloudflare")
         }
         ImportSource::Rixl(args) => {
             let (text, summary) = import_rixl(&context, args).await?;
-            (text, &args.output, summary)
+            (text, &args.output, summary, "rixl")
         }
+    };
+    let text = match (&output.out, output.merge) {
+        (Some(path), true) => merged_into(path, &text, section)?,
+        _ => text,
     };
     write_output(&text, output)?;
     warn(&format!("keyrot import: {summary}"));
@@ -239,12 +243,48 @@ async fn lock_beside(path: &Path) -> Result<LockGuard, CliError> {
     Ok(guard)
 }
 
+/// `path`'s text with the imported `section` added after it, once the result validates (with
+/// the RIXL sink placeholders standing for sinks); `path` must not have that section yet. A
+/// file that does not exist yet becomes the import.
+fn merged_into(path: &Path, imported: &str, section: &str) -> Result<String, CliError> {
+    let existing = match std::fs::read_to_string(path) {
+        Ok(existing) => existing,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(imported.to_owned());
+        }
+        Err(error) => {
+            return Err(CliError::Read {
+                path: path.to_owned(),
+                reason: error.to_string(),
+            });
+        }
+    };
+    let top_level = format!("{section}:");
+    if existing.lines().any(|line| line.starts_with(&top_level)) {
+        return Err(CliError::Usage(format!(
+            "{}: it already has a `{section}` section, so --merge would give it twice; nothing \
+             was written. Import into another file, or use --force to replace the whole file",
+            path.display()
+        )));
+    }
+    let addition = imported.replacen("version: 1\n", "", 1);
+    let merged = format!("{}\n\n{addition}", existing.trim_end());
+    let name = format!("{} with the import added", path.display());
+    load_bytes(
+        &name,
+        with_sinks_filled_in(&merged).as_bytes(),
+        Path::new("."),
+    )
+    .map_err(CliError::Config)?;
+    Ok(merged)
+}
+
 fn write_output(text: &str, output: &ImportOutput) -> Result<(), CliError> {
     let Some(path) = &output.out else {
         say(text);
         return Ok(());
     };
-    if path.exists() && !output.force {
+    if path.exists() && !output.force && !output.merge {
         return Err(CliError::WouldOverwrite(path.clone()));
     }
     write_atomically(path, text.as_bytes()).map_err(|reason| CliError::Write {

@@ -300,3 +300,41 @@ fn import_keeps_to_the_rate_limit_it_is_given() {
         stderr(&refused)
     );
 }
+
+#[test]
+fn both_providers_import_into_one_file_with_merge() {
+    let sandbox = TestSandbox::with_keys(
+        vec![account(&id(1), 30, days_ago(5))],
+        vec![rixl_key("K1", 5, 300)],
+    );
+    let directory = tempfile::tempdir().unwrap();
+    let out = ["--out", "keyrot.yaml"];
+    let rixl = ["rixl", "--all", out[0], out[1], "--merge"];
+    // Into a file that does not exist yet, --merge writes the import as it is.
+    let first = import(&sandbox, directory.path(), &rixl);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let cloudflare = ["cloudflare", "--all", out[0], out[1], "--merge"];
+    let second = import(&sandbox, directory.path(), &cloudflare);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+
+    let file = directory.path().join("keyrot.yaml");
+    let merged = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(merged.matches("version: 1").count(), 1, "{merged}");
+    assert!(
+        merged.contains("\nrixl:\n") && merged.contains("\ncloudflare:\n"),
+        "{merged}"
+    );
+    std::fs::write(&file, merged.replace(SINK_PLACEHOLDER, "secrets/k1.key")).unwrap();
+    let plan = sandbox.run(&file, &["plan", "--detailed-exitcode"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stdout(&plan));
+
+    let again = import(&sandbox, directory.path(), &rixl);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("already has a `rixl` section"),
+        "{}",
+        stderr(&again)
+    );
+    let unchanged = std::fs::read_to_string(&file).unwrap();
+    assert!(unchanged.contains("secrets/k1.key"), "nothing was written");
+}

@@ -18,6 +18,7 @@ mod postgres;
 mod previews;
 mod rate_limit;
 mod read_failures;
+mod readme_tour;
 mod resilience;
 mod rixl;
 mod schema;
