@@ -118,6 +118,13 @@ impl Sandbox {
             .with_account(account_id, |account, now| account.set_interval(days, now));
     }
 
+    /// Rotates a RIXL key as someone outside keyrot would (the console): a new secret, and a
+    /// new `created_at`.
+    pub fn rotate_rixl_key_outside_keyrot(&self, key_id: &str) {
+        self.state
+            .rotate_rixl_key(None, key_id, self.state.clock.now());
+    }
+
     /// Injects `faults` from now on.
     pub fn set_faults(&self, faults: Faults) {
         self.state.faults.set(faults);

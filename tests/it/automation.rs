@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use crate::harness::{
-    NOW, TestSandbox, Workspace, account, at, days_ago, rixl_key, snapshot_settings, stderr, stdout,
+    NOW, TestSandbox, Workspace, account, assert_never_shown, at, days_ago, rixl_key,
+    snapshot_settings, stderr, stdout,
 };
 
 const PRODUCTION: &str = "00000000000000000000000000000001";
@@ -111,7 +112,7 @@ fn apply_as_json_reports_every_outcome() {
         .collect();
     assert_eq!(outcomes, ["done", "done", "done"]);
     let secret = sandbox.sandbox.rixl_key("K1").unwrap().secret;
-    assert!(!stdout(&output).contains(&secret) && !stderr(&output).contains(&secret));
+    assert_never_shown(&output, &secret);
     snapshot_settings().bind(|| {
         insta::assert_snapshot!("apply_mixed_json", stdout(&output));
     });
@@ -139,7 +140,7 @@ fn apply_as_human_text_and_markdown() {
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         assert_eq!(sandbox.writes().len(), 3, "{format}");
         let secret = sandbox.sandbox.rixl_key("K1").unwrap().secret;
-        assert!(!stdout(&output).contains(&secret) && !stderr(&output).contains(&secret));
+        assert_never_shown(&output, &secret);
         snapshot_settings().bind(|| {
             insta::assert_snapshot!(snapshot, stdout(&output));
         });

@@ -331,6 +331,16 @@ pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Fails when `secret` appears in what `output` printed, on stdout or on stderr.
+pub fn assert_never_shown(output: &Output, secret: &str) {
+    for (stream, text) in [("stdout", stdout(output)), ("stderr", stderr(output))] {
+        assert!(
+            !text.contains(secret),
+            "a secret was shown on {stream}:\n{text}"
+        );
+    }
+}
+
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }

@@ -7,7 +7,8 @@ use keyrot::config::SINK_PLACEHOLDER;
 use keyrot::sandbox::SandboxKey;
 
 use crate::harness::{
-    NOW, TestSandbox, account, days_ago, id, rixl_key, snapshot_settings, stderr, stdout,
+    NOW, TestSandbox, account, assert_never_shown, days_ago, id, rixl_key, snapshot_settings,
+    stderr, stdout,
 };
 
 /// `count` accounts with a mix of intervals.
@@ -165,6 +166,7 @@ fn imported_rixl_keys_need_a_sink_before_the_first_plan() {
         "{text}"
     );
     assert!(!text.contains("rxl_never-printed"));
+    assert_never_shown(&output, "rxl_never-printed");
 
     let validate = sandbox.run(&file, &["validate"]);
     assert_eq!(validate.status.code(), Some(1));
@@ -254,7 +256,7 @@ fn the_imported_rixl_files_as_written() {
         let directory = tempfile::tempdir().unwrap();
         let output = import(&sandbox, directory.path(), args);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-        assert!(!stdout(&output).contains("rxl_never-printed"));
+        assert_never_shown(&output, "rxl_never-printed");
         assert_imported_just_now(&stdout(&output));
         import_snapshot_settings().bind(|| {
             insta::assert_snapshot!(snapshot, stdout(&output));

@@ -21,6 +21,7 @@ mod read_failures;
 mod readme_tour;
 mod resilience;
 mod rixl;
+mod safety_gaps;
 mod schema;
 mod state;
 mod time_rules;

@@ -72,6 +72,45 @@ fn world() -> impl Strategy<Value = (DesiredState, LiveState)> {
     })
 }
 
+/// An instant, and accounts last rotated less than their `min_rotation_gap` before it whose
+/// rules want a rotation (the key is older than `max_key_age`, or `rotate_by` is due): every
+/// account is one the gap must hold back.
+fn inside_the_gap() -> impl Strategy<Value = (DesiredState, LiveState, Timestamp)> {
+    let account = (2i64..30 * 86_400, 0u32..1_000, 0u32..1_000, any::<bool>());
+    (instant(), prop::collection::vec(account, 1..8)).prop_map(|(now, accounts)| {
+        let mut desired = DesiredState::empty("keyrot.yaml");
+        let mut live = LiveState::default();
+        for (index, (gap, since_share, age_share, by_deadline)) in accounts.into_iter().enumerate()
+        {
+            // Rotated `since` ago, 1 s <= since < gap; due by age (max_key_age <= since) or by
+            // a deadline whose window opened at `now`, after the last rotation.
+            let since = 1 + (gap - 1) * i64::from(since_share) / 1_000;
+            let last = now - SignedDuration::from_secs(since);
+            let age_limit = 1 + (since - 1) * i64::from(age_share) / 1_000;
+            let rotation = RotationPolicy {
+                max_key_age: (!by_deadline).then(|| SignedDuration::from_secs(age_limit)),
+                rotate_by: by_deadline.then(|| now + SignedDuration::from_hours(1)),
+                rotation_window: SignedDuration::from_hours(1),
+                min_rotation_gap: SignedDuration::from_secs(gap),
+            };
+            let account = CloudflareAccount {
+                name: format!("account-{index}"),
+                account_id: AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap(),
+                key_rotation_interval_days: None,
+                rotation,
+            };
+            let state = CloudflareLive {
+                key_rotation_interval_days: 90.0,
+                last_key_rotation_at: Some(last),
+                days_until_next_rotation: None,
+            };
+            live.cloudflare.insert(account.name.clone(), state);
+            desired.cloudflare_accounts.push(account);
+        }
+        (desired, live, now)
+    })
+}
+
 fn options(allow_rapid_rotation: bool) -> PlanOptions {
     PlanOptions {
         allow_rapid_rotation,
@@ -136,6 +175,21 @@ proptest! {
                 let since = now.duration_since(last.min(now));
                 prop_assert!(since >= account.rotation.min_rotation_gap);
             }
+        }
+    }
+
+    #[test]
+    fn a_wanted_rotation_inside_the_gap_is_deferred_unless_overridden(
+        (desired, live, now) in inside_the_gap(),
+    ) {
+        let held = plan(&desired, &live, now, options(false)).unwrap();
+        for resource in &held.resources {
+            prop_assert_eq!(resource.rotations(), 0, "rotated inside the gap: {:?}", resource);
+            prop_assert!(resource.deferral.is_some(), "not deferred: {:?}", resource);
+        }
+        let overridden = plan(&desired, &live, now, options(true)).unwrap();
+        for resource in &overridden.resources {
+            prop_assert_eq!(resource.rotations(), 1, "the override did not rotate: {:?}", resource);
         }
     }
 
