@@ -338,6 +338,8 @@ mod tests {
         answer: bool,
         asked: Cell<bool>,
         settled: RefCell<Vec<String>>,
+        /// Every progress bar asked for: its label and length.
+        bars: RefCell<Vec<(&'static str, usize)>>,
     }
 
     struct Silent;
@@ -349,7 +351,8 @@ mod tests {
     }
 
     impl ApplyUi for FakeUi {
-        fn progress(&self, _total: usize, _label: &'static str) -> Box<dyn Ticker + '_> {
+        fn progress(&self, total: usize, label: &'static str) -> Box<dyn Ticker + '_> {
+            self.bars.borrow_mut().push((label, total));
             Box::new(Silent)
         }
         fn show_plan(&self, _plan: &Plan) {}
@@ -369,6 +372,7 @@ mod tests {
             answer,
             asked: Cell::new(false),
             settled: RefCell::new(Vec::new()),
+            bars: RefCell::new(Vec::new()),
         }
     }
 
@@ -438,6 +442,11 @@ mod tests {
         assert_eq!(api.writes.get(), 1);
         assert!(!ui.asked.get());
         assert_eq!(*ui.settled.borrow(), ["production"]);
+        let bars = ui.bars.borrow();
+        assert!(
+            bars.contains(&("applying", 1)),
+            "one write to show: {bars:?}"
+        );
     }
 
     #[test]
@@ -554,6 +563,33 @@ mod tests {
         .unwrap();
         assert!(applied.report.succeeded());
         assert_eq!(api.writes.get(), 1);
+    }
+
+    #[test]
+    fn a_saved_plan_made_while_a_secret_was_lost_is_stale_once_the_journal_differs() {
+        // Saved when the journal recorded production's secret as lost; the journal (empty
+        // here) no longer does, so the plan's recovery rotation is not what is needed now.
+        let mut observed = live("2026-11-20T12:00:00Z");
+        observed.lost_secrets = vec![crate::plan::LostSecret {
+            resource: "production".to_owned(),
+            run_id: "run0".to_owned(),
+            at: at("2026-11-20T12:00:00Z"),
+        }];
+        let verified = saved(observed.clone())
+            .verify(Path::new("plan.json"), &desired(), None)
+            .unwrap();
+        let api = FakeApi::reading(vec![live("2026-11-20T12:00:00Z")]);
+        let refused = run(
+            &api,
+            PlanSource::Saved(verified),
+            Approval::Given,
+            &ui(true),
+        );
+        assert!(
+            matches!(refused, Err(ApplyError::Stale { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(api.writes.get(), 0);
     }
 
     #[test]

@@ -544,6 +544,48 @@ mod tests {
     }
 
     #[test]
+    fn only_a_rotate_whose_outcome_is_unknown_is_settled_by_reading_again() {
+        // A refused connection is a definite failure; a lost answer leaves the outcome open,
+        // which matters only for a rotate (an update can be sent again safely).
+        let only = |action: usize| {
+            let mut plan = plan(&["a"]);
+            let kept = plan.resources[0].actions.remove(action);
+            plan.resources[0].actions = vec![kept];
+            plan
+        };
+        for (plan, answers_lost, expected) in [
+            (only(0), false, &["a read", "a update"][..]),
+            (only(0), true, &["a read", "a update"]),
+            (only(1), false, &["a read", "a rotate"]),
+            (only(1), true, &["a read", "a rotate", "a read"]),
+        ] {
+            let writer = FakeWriter {
+                failing: vec!["a"],
+                answers_lost,
+                ..FakeWriter::new()
+            };
+            let report = run(&plan, &writer);
+            assert!(!report.succeeded());
+            assert_eq!(
+                *writer.calls.borrow(),
+                expected,
+                "answers lost: {answers_lost}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_rotate_held_back_by_the_gap_is_no_failure_even_with_fail_fast() {
+        // A day after the last rotation by the clock: both rotates wait for the gap, and with
+        // --fail-fast that stops nothing, so b's update is still sent.
+        let clock = at("2026-10-02T00:00:00Z");
+        let writer = FakeWriter::new();
+        let report = run_at(&plan(&["a", "b"]), &writer, true, &StopSignal::new(), clock);
+        assert_eq!(writes(&writer), ["a update", "b update"]);
+        assert!(report.succeeded());
+    }
+
+    #[test]
     fn a_failure_stops_only_its_own_resource() {
         let writer = FakeWriter {
             failing: vec!["a"],

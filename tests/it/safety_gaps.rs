@@ -207,3 +207,33 @@ fn apply_at_a_later_now_still_keeps_the_gap_by_the_apis_clock() {
     );
     assert_eq!(sandbox.posts(), 0, "rotated inside the gap");
 }
+
+#[test]
+fn a_sink_that_no_rotation_uses_is_not_checked_and_blocks_nothing() {
+    // The key has no rule that rotates it, and its sink's directory does not exist: the
+    // account's update goes ahead, and neither plan nor apply complains about the sink.
+    let file = "\
+version: 1
+cloudflare:
+  accounts:
+    production:
+      account_id: 00000000000000000000000000000001
+      key_rotation_interval_days: 30
+rixl:
+  api_keys:
+    ci-uploader:
+      key_id: K1
+      secret:
+        file: missing/ci.key
+";
+    let sandbox = TestSandbox::with_keys(
+        vec![account(PRODUCTION, 90, days_ago(10))],
+        vec![rixl_key("K1", 40, 300)],
+    );
+    let workspace = Workspace::new(file);
+    let plan = sandbox.run(&workspace.file(), &["plan"]);
+    assert!(!stderr(&plan).contains("missing"), "{}", stderr(&plan));
+    let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    assert_eq!(sandbox.writes().len(), 1, "{:?}", sandbox.writes());
+}
