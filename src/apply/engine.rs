@@ -20,6 +20,9 @@ use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
 use crate::provider::{ActionWriter, LiveReader};
 use crate::state::StateBackend;
 
+/// How far `--now` may be ahead of the clock and still be the present: apply acts on the
+/// live state as it is, so it never judges it by an instant that has not come.
+const PRESENT: jiff::SignedDuration = jiff::SignedDuration::from_mins(1);
 /// Where the plan to apply comes from.
 pub enum PlanSource {
     /// Read the live state now and plan it.
@@ -120,7 +123,14 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             PlanSource::Fresh { options, now } => {
                 let mut live = self.read_live(desired, ui).await?;
                 live.lost_secrets = lost;
-                let now = now.unwrap_or_else(|| self.clock.now());
+                let clock = self.clock.now();
+                let now = match now {
+                    Some(now) if now.duration_since(clock) >= PRESENT => {
+                        return Err(ApplyError::NowNotYet { now, clock });
+                    }
+                    Some(now) => now,
+                    None => clock,
+                };
                 Ok((plan(desired, &live, now, options)?, live))
             }
             PlanSource::Saved(verified) if verified.observed.lost_secrets != lost => {
@@ -411,6 +421,25 @@ mod tests {
         )
     }
 
+    /// Runs the engine with its clock at `instant`.
+    fn run_at(
+        instant: Timestamp,
+        api: &FakeApi,
+        source: PlanSource,
+        ui: &FakeUi,
+    ) -> Result<Applied, ApplyError> {
+        let directory = tempfile::tempdir().unwrap();
+        let state = LocalBackend::new(directory.path().into());
+        run_with_clock(
+            FixedClock(instant),
+            api,
+            source,
+            Approval::Given,
+            ui,
+            &state,
+        )
+    }
+
     fn run_with_state(
         api: &FakeApi,
         source: PlanSource,
@@ -418,7 +447,17 @@ mod tests {
         ui: &FakeUi,
         state: &LocalBackend,
     ) -> Result<Applied, ApplyError> {
-        let clock = FixedClock(at(NOW));
+        run_with_clock(FixedClock(at(NOW)), api, source, approval, ui, state)
+    }
+
+    fn run_with_clock(
+        clock: FixedClock,
+        api: &FakeApi,
+        source: PlanSource,
+        approval: Approval,
+        ui: &FakeUi,
+        state: &LocalBackend,
+    ) -> Result<Applied, ApplyError> {
         let engine = Engine {
             providers: api,
             clock: &clock,
@@ -587,6 +626,44 @@ mod tests {
         );
         assert!(
             matches!(refused, Err(ApplyError::Stale { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(api.writes.get(), 0);
+    }
+
+    #[test]
+    fn a_saved_plan_from_a_clock_ahead_keeps_the_gap_by_this_clock() {
+        // Saved where the clock read NOW (the key 59 days old, due); applied where the API's
+        // clock reads 55 days earlier, when the key was rotated 4 days ago: the rotate waits.
+        let observed = live("2026-09-26T12:00:00Z");
+        let verified = saved(observed.clone())
+            .verify(Path::new("plan.json"), &desired(), None)
+            .unwrap();
+        let api = FakeApi::reading(vec![observed]);
+        let applied = run_at(
+            at("2026-09-30T12:00:00Z"),
+            &api,
+            PlanSource::Saved(verified),
+            &ui(true),
+        )
+        .unwrap();
+        assert_eq!(api.writes.get(), 0, "rotated inside the gap");
+        assert!(matches!(
+            applied.report.actions[0].outcome,
+            crate::apply::Outcome::SkippedTooSoon { .. }
+        ));
+    }
+
+    #[test]
+    fn a_fresh_apply_refuses_a_now_the_clock_has_not_reached() {
+        let api = FakeApi::reading(vec![live("2026-09-25T12:00:00Z")]);
+        let source = PlanSource::Fresh {
+            options: PlanOptions::default(),
+            now: Some(at("2026-12-24T12:00:00Z")),
+        };
+        let refused = run(&api, source, Approval::Given, &ui(true));
+        assert!(
+            matches!(refused, Err(ApplyError::NowNotYet { .. })),
             "{refused:?}"
         );
         assert_eq!(api.writes.get(), 0);

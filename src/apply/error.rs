@@ -29,6 +29,14 @@ pub enum ApplyError {
         /// What changed, one line each.
         reasons: Vec<String>,
     },
+    /// `--now` is later than the clock: apply would judge today's state by an instant that
+    /// has not come (and could not count what happens until then).
+    NowNotYet {
+        /// The instant asked for.
+        now: jiff::Timestamp,
+        /// The time by the API's clock.
+        clock: jiff::Timestamp,
+    },
     /// The saved plan is not what this keyrot computes from the state it recorded.
     NotReproducible {
         /// The saved plan.
@@ -81,6 +89,14 @@ impl fmt::Display for ApplyError {
                  Run `keyrot plan --out` again.\n  {}",
                 plan_file.display(),
                 reasons.join("\n  ")
+            ),
+            Self::NowNotYet { now, clock } => write!(
+                f,
+                "refusing to apply at {} (--now): by the API's clock it is {}, and apply acts on \
+                 the live state as it is now; nothing was changed. Preview that instant with \
+                 `keyrot plan --now`, or rehearse it against a sandbox started with the same --now",
+                crate::plan::instant_in_words(*now),
+                crate::plan::instant_in_words(*clock)
             ),
             Self::NotReproducible { plan_file } => write!(
                 f,

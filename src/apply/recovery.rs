@@ -129,6 +129,24 @@ mod tests {
     }
 
     #[test]
+    fn an_update_is_done_only_when_the_interval_is_the_one_it_sent() {
+        let mut write = open_rotate(false);
+        write.intent.action = WriteAction::UpdateInterval { from: 90.0, to: 30 };
+        let interval = |days: f64| CurrentState {
+            last_rotation: None,
+            interval_days: Some(days),
+        };
+        assert!(matches!(
+            settled(&write, interval(30.0)),
+            WriteOutcome::Done { .. }
+        ));
+        assert!(matches!(
+            settled(&write, interval(90.0)),
+            WriteOutcome::Failed { .. }
+        ));
+    }
+
+    #[test]
     fn a_rotation_that_never_happened_failed() {
         let outcome = settled(&open_rotate(true), now_at("2026-10-01T00:00:00Z"));
         assert!(matches!(outcome, WriteOutcome::Failed { .. }));

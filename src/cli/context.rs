@@ -16,9 +16,7 @@ use crate::render::Style;
 pub struct RunContext {
     /// Colors for stdout.
     pub style: Style,
-    /// The instant the time rules are evaluated at.
-    pub now: Timestamp,
-    /// `--now`, when given.
+    /// `--now`, when given: the instant the time rules are evaluated at (else the API's time).
     pub given_now: Option<Timestamp>,
     /// How requests are sent (the rate limit is each provider's own).
     pub http: HttpSettings,
@@ -41,7 +39,6 @@ impl RunContext {
         }
         Self {
             style: stdout_style(global.color),
-            now: global.now.unwrap_or_else(Timestamp::now),
             given_now: global.now,
             http,
             parallelism: usize::from(global.parallelism),

@@ -100,7 +100,7 @@ async fn apply(
     let ui = TerminalUi::new(context, desired, OutputFormat::Human, stop).without_plan();
     let source = PlanSource::Fresh {
         options: PlanOptions::default(),
-        now: Some(context.now),
+        now: context.given_now,
     };
     let applied = engine
         .run(desired, source, Approval::Given, &options, &ui)

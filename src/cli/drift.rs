@@ -12,7 +12,7 @@ use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::DriftCommand;
 use super::planning::{load_targeted, read_what_can_be_read};
-use super::preview::{at_evaluation, print_header};
+use super::preview::{Evaluation, at_evaluation, print_header};
 use super::state;
 use crate::apply::write_atomically_shared;
 use crate::config::DesiredState;
@@ -57,8 +57,8 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
     let state = state::backend(&desired).await?;
     let read = read_what_can_be_read(&context, &desired, &providers, state.as_ref()).await?;
     let (readable, unread) = split_unread(desired, &read.live);
-    let (live, preview) = at_evaluation(&context, read.live);
-    let plan = plan(&readable, &live, context.now, options)?;
+    let Evaluation { live, now, preview } = at_evaluation(&context, read.live);
+    let plan = plan(&readable, &live, now, options)?;
     if read.errors.is_empty() {
         print_header(preview.as_ref(), command.format, context.style);
         let from = source(&readable);

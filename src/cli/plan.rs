@@ -8,7 +8,7 @@ use super::exit::{CliError, Exit};
 use super::options::PlanCommand;
 use super::output::warn;
 use super::planning::{load_targeted, read_live};
-use super::preview::{Preview, at_evaluation, print_header};
+use super::preview::{Evaluation, Preview, at_evaluation, print_header};
 use super::state;
 use crate::apply::{SavedPlan, recovery_dir, unusable_sinks};
 use crate::plan::plan;
@@ -25,8 +25,8 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let providers = context.providers(&desired)?;
     let state = state::backend(&desired).await?;
     let live = read_live(&context, &desired, &providers, state.as_ref()).await?;
-    let (live, preview) = at_evaluation(&context, live);
-    let plan = plan(&desired, &live, context.now, command.options.clone())?;
+    let Evaluation { live, now, preview } = at_evaluation(&context, live);
+    let plan = plan(&desired, &live, now, command.options.clone())?;
     if let Some(out) = &command.out {
         refuse_to_save_a_preview(preview.as_ref())?;
         SavedPlan::new(&desired, command.saved_options(), live, plan.clone())

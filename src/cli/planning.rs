@@ -8,6 +8,7 @@ use super::clock::SystemClock;
 use super::context::RunContext;
 use super::exit::CliError;
 use super::output::warn;
+use super::preview::at_evaluation;
 use super::state::this_run;
 use crate::apply::{Journal, settle_journal};
 use crate::config::{DesiredState, load_file};
@@ -31,7 +32,8 @@ pub async fn read_and_plan(
     options: PlanOptions,
 ) -> Result<Plan, CliError> {
     let live = read_live(context, desired, reader, state).await?;
-    Ok(plan(desired, &live, context.now, options)?)
+    let evaluation = at_evaluation(context, live);
+    Ok(plan(desired, &evaluation.live, evaluation.now, options)?)
 }
 
 /// Settles what the journal left open (never what an apply holding the lock is still

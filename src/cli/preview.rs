@@ -54,20 +54,41 @@ pub fn print_header(preview: Option<&Preview>, format: OutputFormat, style: Styl
     }
 }
 
-/// The live state at the instant the rules are evaluated at, and the preview it makes when
-/// `--now` is not the present by the API's clock.
-pub fn at_evaluation(context: &RunContext, live: LiveState) -> (LiveState, Option<Preview>) {
-    let Some(at) = context.given_now else {
-        return (live, None);
-    };
+/// The live state, the instant its rules are evaluated at, and whether that makes a preview.
+pub struct Evaluation {
+    /// The live state as read, or as projected to a later `--now`.
+    pub live: LiveState,
+    /// `--now`, or the time by the API's clock (this machine's before any answer).
+    pub now: Timestamp,
+    /// Set when `--now` is not the present by the API's clock.
+    pub preview: Option<Preview>,
+}
+
+/// Evaluates `live` at `--now` when given, else at the API's time; a later `--now` moves the
+/// live state there by Cloudflare's scheduled rotations.
+pub fn at_evaluation(context: &RunContext, live: LiveState) -> Evaluation {
     let read_at = context
         .http
         .server_clock
         .at(Instant::now())
         .unwrap_or_else(Timestamp::now);
+    let Some(at) = context.given_now else {
+        return Evaluation {
+            live,
+            now: read_at,
+            preview: None,
+        };
+    };
     if at.duration_since(read_at).abs() < PRESENT {
-        return (live, None);
+        return Evaluation {
+            live,
+            now: at,
+            preview: None,
+        };
     }
-    let projected = project_scheduled_rotations(&live, read_at, at);
-    (projected, Some(Preview { at, read_at }))
+    Evaluation {
+        live: project_scheduled_rotations(&live, read_at, at),
+        now: at,
+        preview: Some(Preview { at, read_at }),
+    }
 }

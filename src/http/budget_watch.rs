@@ -2,7 +2,7 @@
 //! bar can say keyrot is waiting on its own rate limit rather than look hung.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::config::RateLimit;
 
@@ -13,13 +13,33 @@ pub struct BudgetWatch(Arc<Mutex<Option<Held>>>);
 #[derive(Clone, Copy, Debug)]
 struct Held {
     until: Instant,
-    rate: RateLimit,
+    why: Why,
+}
+
+/// Who holds the requests.
+#[derive(Clone, Copy, Debug)]
+enum Why {
+    /// keyrot's own `rate_limit`.
+    Budget(RateLimit),
+    /// The API said its budget is spent (a 429, or a `Ratelimit` header).
+    Server,
 }
 
 impl BudgetWatch {
     /// Requests under `rate` are held until `until`.
     pub fn holding(&self, until: Instant, rate: RateLimit) {
-        *self.lock() = Some(Held { until, rate });
+        *self.lock() = Some(Held {
+            until,
+            why: Why::Budget(rate),
+        });
+    }
+
+    /// The API asked for requests to be held until `until`.
+    pub fn paused_by_the_api(&self, until: Instant) {
+        *self.lock() = Some(Held {
+            until,
+            why: Why::Server,
+        });
     }
 
     /// A held request started: the wait is over.
@@ -32,12 +52,10 @@ impl BudgetWatch {
     pub fn describe(&self, now: Instant) -> Option<String> {
         let held = (*self.lock())?;
         let left = held.until.checked_duration_since(now)?;
-        (left >= Duration::from_secs(1)).then(|| {
-            format!(
-                "waiting {} for the request budget ({})",
-                compact(left.as_secs()),
-                held.rate
-            )
+        let left = compact(left.as_secs());
+        (left != "0s").then(|| match held.why {
+            Why::Budget(rate) => format!("waiting {left} for the request budget ({rate})"),
+            Why::Server => format!("waiting {left}: the API asked keyrot to slow down"),
         })
     }
 
@@ -59,6 +77,8 @@ fn compact(seconds: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
     use jiff::SignedDuration;
 
@@ -79,6 +99,11 @@ mod tests {
         assert_eq!(watch.describe(now + Duration::from_millis(291_500)), None);
         watch.released();
         assert_eq!(watch.describe(now), None);
+        watch.paused_by_the_api(now + Duration::from_secs(7));
+        assert_eq!(
+            watch.describe(now).as_deref(),
+            Some("waiting 7s: the API asked keyrot to slow down")
+        );
     }
 
     #[test]

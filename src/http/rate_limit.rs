@@ -58,8 +58,10 @@ impl Drop for Permit<'_> {
 /// Why a request may not start yet.
 #[derive(Debug, PartialEq, Eq)]
 enum Wait {
-    /// Until this instant.
+    /// Until this instant, when the window has room again.
     Until(Instant),
+    /// Until this instant, which the server asked for.
+    Paused(Instant),
     /// Until an answer comes back: every request of the window is still in flight.
     ForAnAnswer,
 }
@@ -90,8 +92,11 @@ impl SlidingWindowLimiter {
                     self.watch.released();
                     return Permit { limiter: self };
                 }
-                Err(Wait::Until(at)) => {
-                    self.watch.holding(at.into_std(), self.rate);
+                Err(wait @ (Wait::Until(at) | Wait::Paused(at))) => {
+                    match wait {
+                        Wait::Paused(_) => self.watch.paused_by_the_api(at.into_std()),
+                        _ => self.watch.holding(at.into_std(), self.rate),
+                    }
                     tokio::select! {
                         () = tokio::time::sleep_until(at) => {}
                         () = &mut released => {}
@@ -102,17 +107,20 @@ impl SlidingWindowLimiter {
         }
     }
 
-    /// Holds every request not yet started until `until` (the server's budget is spent).
-    pub fn pause_until(&self, until: Instant) {
+    /// Holds every request not yet started until `until` (the server's budget is spent);
+    /// true when that holds them longer than they already were.
+    pub fn pause_until(&self, until: Instant) -> bool {
         let mut state = self.lock();
+        let longer = state.paused_until.is_none_or(|paused| until > paused);
         state.paused_until = Some(state.paused_until.map_or(until, |paused| paused.max(until)));
+        longer
     }
 
     /// Starts a request at `now` if the window has room, or says what to wait for.
     fn try_acquire(&self, now: Instant) -> Result<(), Wait> {
         let mut state = self.lock();
         if let Some(paused) = state.paused_until.filter(|paused| *paused > now) {
-            return Err(Wait::Until(paused));
+            return Err(Wait::Paused(paused));
         }
         while state
             .finished
@@ -203,7 +211,7 @@ mod tests {
         limiter.pause_until(now + Duration::from_secs(30));
         assert_eq!(
             limiter.try_acquire(now),
-            Err(Wait::Until(now + Duration::from_secs(30)))
+            Err(Wait::Paused(now + Duration::from_secs(30)))
         );
         assert_eq!(limiter.try_acquire(now + Duration::from_secs(30)), Ok(()));
     }

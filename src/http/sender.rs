@@ -192,8 +192,12 @@ impl HttpSender {
         };
         let pause = pause.map(|pause| pause.min(self.retry.max_total_delay));
         if let Some(pause) = pause.filter(|pause| !pause.is_zero()) {
-            self.limiter.pause_until(Instant::now() + pause);
-            self.events.emit(&HttpEvent::Throttled { pause });
+            // Answers in flight together say the same: report the pause once, not per answer.
+            let later = Instant::now() + pause;
+            let longer = self.limiter.pause_until(later);
+            if longer {
+                self.events.emit(&HttpEvent::Throttled { pause });
+            }
         }
     }
 }

@@ -31,12 +31,14 @@ fn project_account(account: &mut CloudflareLive, read_at: Timestamp, until: Time
     if !interval.is_finite() || interval < DAY_SECONDS {
         return;
     }
+    // Cloudflare rotates every interval after the last rotation; its whole-day count of days
+    // until the next one is only a fallback when the last rotation is unknown.
     let next = match (
-        account.days_until_next_rotation,
         account.last_key_rotation_at,
+        account.days_until_next_rotation,
     ) {
-        (Some(days), _) if days.is_finite() && days >= 0.0 => after(read_at, days * DAY_SECONDS),
-        (_, Some(last)) => after(last, interval),
+        (Some(last), _) => first_after(last, interval, read_at),
+        (None, Some(days)) if days.is_finite() && days >= 0.0 => after(read_at, days * DAY_SECONDS),
         _ => None,
     };
     let Some(next) = next.filter(|next| *next <= until) else {
@@ -51,6 +53,14 @@ fn project_account(account: &mut CloudflareLive, read_at: Timestamp, until: Time
     account.last_key_rotation_at = Some(last);
     account.days_until_next_rotation = after(last, interval)
         .map(|following| following.duration_since(until).as_secs_f64() / DAY_SECONDS);
+}
+
+/// The first instant `last + k * interval` (k >= 1) after `read_at`: Cloudflare's next
+/// scheduled rotation as of the reading.
+fn first_after(last: Timestamp, interval: f64, read_at: Timestamp) -> Option<Timestamp> {
+    let elapsed = read_at.duration_since(last).as_secs_f64().max(0.0);
+    let intervals = (elapsed / interval).floor() + 1.0;
+    after(last, intervals * interval)
 }
 
 /// `from` plus `seconds`, to the whole second as APIs report times, if it is a representable
@@ -108,6 +118,18 @@ mod tests {
         assert_eq!(
             projected(&live, "2026-11-25T00:00:00Z", "2026-01-01T00:00:00Z"),
             live.cloudflare["a"]
+        );
+    }
+
+    #[test]
+    fn the_schedule_runs_from_the_last_rotation_not_from_a_rounded_day_count() {
+        // Cloudflare's count of days is whole; the schedule itself is last + 90 days exactly:
+        // 2027-02-20T19:56:44Z, so a deadline at 2027-02-20T12:00Z is not met by it.
+        let live = account(90.0, "2026-11-22T19:56:44Z", Some(89.0));
+        let at_preview = projected(&live, "2026-11-25T20:15:54Z", "2027-02-21T00:00:00Z");
+        assert_eq!(
+            at_preview.last_key_rotation_at,
+            Some(at("2027-02-20T19:56:44Z"))
         );
     }
 

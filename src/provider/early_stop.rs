@@ -24,6 +24,11 @@ pub struct StopRules {
     pub credential_variables: &'static str,
     /// Whether a failure says the API refused the credentials.
     pub refuses_credentials: fn(&ProviderError) -> bool,
+    /// Whether a failure says the API has nothing at the address read (a 404): three with
+    /// none found is a base URL missing its path, not three unknown resources.
+    pub not_found: fn(&ProviderError) -> bool,
+    /// What to check when nothing is found at any address read.
+    pub address_check: &'static str,
     /// What to check about one resource whose read failed this way, if anything.
     pub hint: fn(&ProviderError) -> Option<&'static str>,
 }
@@ -41,6 +46,7 @@ pub struct Reads<K, T> {
 enum Stop {
     Unreachable(ProviderError),
     CredentialsRefused(ProviderError),
+    NothingFound(ProviderError),
 }
 
 impl StopRules {
@@ -58,6 +64,7 @@ impl StopRules {
         let mut values = Vec::new();
         let mut failed = Vec::new();
         let mut refused = Vec::new();
+        let mut not_found = Vec::new();
         let mut stop = None;
         while let Some((index, key, result)) = pending.next().await {
             match result {
@@ -68,22 +75,33 @@ impl StopRules {
                 }
                 Err(error) if values.is_empty() && (self.refuses_credentials)(&error) => {
                     refused.push((index, error));
-                    if refused.len() >= REFUSALS_TO_STOP {
-                        break;
-                    }
+                }
+                Err(error) if values.is_empty() && (self.not_found)(&error) => {
+                    not_found.push((index, error));
                 }
                 Err(error) => failed.push((index, error)),
+            }
+            if refused.len().max(not_found.len()) >= REFUSALS_TO_STOP {
+                break;
             }
         }
         // Reads still in flight are dropped here, unsent or unanswered.
         drop(pending);
-        if stop.is_none() && values.is_empty() && !refused.is_empty() {
-            stop = refused
-                .drain(..)
-                .next()
-                .map(|(_, first)| Stop::CredentialsRefused(first));
+        if stop.is_none() && values.is_empty() {
+            stop = if !refused.is_empty() {
+                Some(Stop::CredentialsRefused(refused.remove(0).1))
+            } else if not_found.len() >= REFUSALS_TO_STOP {
+                Some(Stop::NothingFound(not_found.remove(0).1))
+            } else {
+                None
+            };
+            if stop.is_some() {
+                refused.clear();
+                not_found.clear();
+            }
         }
         failed.append(&mut refused);
+        failed.append(&mut not_found);
         failed.sort_by_key(|(index, _)| *index);
         values.sort_by_key(|(index, _, _)| *index);
         let unread = total - values.len();
@@ -108,6 +126,8 @@ impl StopRules {
             self.stopped(Stop::Unreachable(error), count)
         } else if (self.refuses_credentials)(&error) {
             self.stopped(Stop::CredentialsRefused(error), count)
+        } else if (self.not_found)(&error) {
+            self.stopped(Stop::NothingFound(error), count)
         } else {
             self.hinted(error)
         }
@@ -119,6 +139,13 @@ impl StopRules {
             Stop::CredentialsRefused(error) => (
                 format!("the API refused the credentials ({})", error.cause()),
                 format!("{} and what it may access", self.credential_variables),
+            ),
+            Stop::NothingFound(error) => (
+                format!(
+                    "the API found nothing at any address read ({})",
+                    error.cause()
+                ),
+                self.address_check.to_owned(),
             ),
         };
         ProviderError::ReadsStopped {
@@ -153,6 +180,8 @@ mod tests {
             base_url_variable: "CLOUDFLARE_BASE_URL",
             credential_variables: "CLOUDFLARE_API_TOKEN",
             refuses_credentials: |error| error.status() == Some(403),
+            not_found: |error| error.status() == Some(404),
+            address_check: "CLOUDFLARE_BASE_URL and the account_ids",
             hint: |error| (error.status() == Some(404)).then_some("check account_id"),
         }
     }
@@ -226,6 +255,24 @@ mod tests {
               there: 200 accounts not read"
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn nothing_found_at_three_addresses_and_none_found_is_the_base_url() {
+        let (reads, sent) = read_all(50, 1, |n| Err(failure(&n.to_string(), 404))).await;
+        assert_eq!(sent, REFUSALS_TO_STOP);
+        assert_eq!(
+            messages(&reads.errors),
+            [
+                "Cloudflare: the API found nothing at any address read (HTTP 404: no); check \
+              CLOUDFLARE_BASE_URL and the account_ids. Reading from Cloudflare stopped there: \
+              50 accounts not read"
+            ]
+        );
+        // Two unknown accounts among ones that exist are two accounts to check.
+        let (reads, _) = read_all(2, 1, |n| Err(failure(&n.to_string(), 404))).await;
+        assert_eq!(reads.errors.len(), 2);
+        assert!(messages(&reads.errors)[0].ends_with("; check account_id"));
     }
 
     #[tokio::test]

@@ -61,7 +61,7 @@ pub fn render_outcome(entry: &ActionReport, style: Style) -> String {
             last_rotation,
             allowed_from,
         } => style.yellow(&format!(
-            "skipped: by the clock the key was last rotated at {}, within min_rotation_gap; \
+            "skipped: by the API's clock the key was last rotated at {}, within min_rotation_gap; \
              allowed from {} (the plan was made for a later instant)",
             instant_in_words(*last_rotation),
             instant_in_words(*allowed_from)

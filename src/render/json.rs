@@ -283,7 +283,7 @@ fn outcome_json(entry: &ActionReport) -> Value {
         }
         Outcome::SkippedTooSoon { allowed_from, .. } => (
             "skipped",
-            format!("within min_rotation_gap by the clock; allowed from {allowed_from}"),
+            format!("within min_rotation_gap by the API's clock; allowed from {allowed_from}"),
         ),
         Outcome::SkippedRotatedMeanwhile { at } => (
             "skipped",

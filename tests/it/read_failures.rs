@@ -102,3 +102,25 @@ fn an_unknown_account_is_reported_once_and_hides_nothing_else() {
         insta::assert_snapshot!("drift_metrics_unknown_account", samples.join("\n"));
     });
 }
+
+#[test]
+fn a_base_url_without_its_path_is_one_line_not_one_per_account() {
+    // The commonest slip: the host without /client/v4, so every account is "no route".
+    let (file, accounts) = fleet(50, None);
+    let sandbox = TestSandbox::start(accounts);
+    let workspace = Workspace::new(&file);
+    let host_only = sandbox
+        .sandbox
+        .cloudflare_base_url()
+        .replace("/client/v4", "");
+    let output = sandbox
+        .keyrot(&workspace.file())
+        .env("CLOUDFLARE_BASE_URL", host_only)
+        .args(["plan", "--parallelism", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("plan_error_base_url_without_path", stderr(&output));
+    });
+}

@@ -297,6 +297,32 @@ fn the_progress_bar_says_when_keyrot_waits_for_its_own_request_budget() {
 }
 
 #[test]
+fn the_progress_bar_says_when_the_api_asks_keyrot_to_slow_down() {
+    // keyrot's own budget is ample; the server's (5 in 3 s) runs low and its Ratelimit
+    // header pauses keyrot, which the bar puts down to the API, not to keyrot's budget.
+    let (file, accounts) = fleet(8, Some("100/1s"));
+    let faults = Faults {
+        rate_limit: Some(keyrot::sandbox::ServerRateLimit {
+            requests: 5,
+            window: Duration::from_secs(3),
+            block: Duration::from_secs(60),
+        }),
+        ..Faults::default()
+    };
+    let sandbox = TestSandbox::with_faults(accounts, faults);
+    let (_dir, path) = desired_file(&file);
+    let shown = plan_on_a_terminal(&sandbox, &path, "--parallelism 1");
+    assert!(
+        shown.contains(": the API asked keyrot to slow down"),
+        "the bar never said the API paused it:\n{shown}"
+    );
+    assert!(
+        !shown.contains("for the request budget (100/1s)"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn an_absurd_retry_after_neither_stalls_nor_crashes_keyrot() {
     // A server asking to wait u64::MAX seconds: keyrot caps the wait at its own total retry
     // budget instead of sleeping for ever (or overflowing the clock), and gives up.

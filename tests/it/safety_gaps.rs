@@ -3,7 +3,7 @@
 
 use crate::harness::{
     NOW, TestSandbox, Workspace, account, answer_on_a_terminal, at, days, days_ago, rixl_key,
-    stderr, stdout,
+    snapshot_settings, stderr, stdout,
 };
 
 const PRODUCTION: &str = "00000000000000000000000000000001";
@@ -186,9 +186,9 @@ rixl:
 }
 
 #[test]
-fn apply_at_a_later_now_still_keeps_the_gap_by_the_apis_clock() {
-    // Rotated 3 days before the API's now. A plan made 40 days later finds the key due and the
-    // gap long past; by the API's clock the gap has 4 days to run, so the rotate is held back.
+fn apply_refuses_an_instant_the_apis_clock_has_not_reached() {
+    // A plan made 40 days ahead finds a key rotated 3 days ago due and the gap long past;
+    // apply acts on the state as it is now, so it refuses rather than judge it by that day.
     let sandbox = TestSandbox::start(vec![account(PRODUCTION, 90, days_ago(3))]);
     let workspace = Workspace::new(
         "version: 1\ncloudflare:\n  accounts:\n    production:\n      account_id: 00000000000000000000000000000001\n      max_key_age: 30d\n",
@@ -199,13 +199,11 @@ fn apply_at_a_later_now_still_keeps_the_gap_by_the_apis_clock() {
         .args(["apply", "--auto-approve", "--now", &later])
         .output()
         .unwrap();
-    let text = stdout(&apply);
-    assert!(
-        text.contains("skipped: by the clock"),
-        "{text}{}",
-        stderr(&apply)
-    );
-    assert_eq!(sandbox.posts(), 0, "rotated inside the gap");
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("apply_error_now_not_yet", stderr(&apply));
+    });
+    assert!(sandbox.writes().is_empty(), "wrote: {:?}", sandbox.writes());
 }
 
 #[test]

@@ -52,6 +52,8 @@ fn stop_rules(client: &CloudflareClient) -> StopRules {
         base_url_variable: "CLOUDFLARE_BASE_URL",
         credential_variables: client.credential_variables(),
         refuses_credentials,
+        not_found: |error| error.status() == Some(404),
+        address_check: "CLOUDFLARE_BASE_URL (Cloudflare's ends in /client/v4) and the account_ids",
         hint: |error| match error.status() {
             Some(404) => Some("check account_id"),
             _ if refuses_credentials(error) => {

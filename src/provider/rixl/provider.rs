@@ -35,6 +35,8 @@ fn stop_rules(client: &RixlClient) -> StopRules {
         base_url_variable: "RIXL_BASE_URL",
         credential_variables: client.credential_variable(),
         refuses_credentials: |error| matches!(error.status(), Some(401 | 403)),
+        not_found: |error| error.status() == Some(404),
+        address_check: "RIXL_BASE_URL (and org_id with api: v1)",
         hint: |_| None,
     }
 }
