@@ -11,7 +11,7 @@ use super::clock::ApiClock;
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::options::{ApplyCommand, ApplyFrom};
-use super::planning::load_targeted;
+use super::planning::load_targeted_replacing;
 use super::state::{self, this_run};
 use crate::apply::{ApplyOptions, Engine, PlanSource, SavedPlan, StopSignal, recovery_dir};
 use crate::config::{DesiredState, load_file};
@@ -26,13 +26,11 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
             allow_rapid_rotation,
             replace,
         } => {
-            let desired = load_targeted(global, targets)?;
+            let (desired, replace) = load_targeted_replacing(global, targets, replace)?;
             let options = PlanOptions {
                 allow_rapid_rotation: *allow_rapid_rotation,
                 max_rotations: command.max_rotations,
-                replace: desired
-                    .resource_names_of(replace, "--replace")
-                    .map_err(CliError::Usage)?,
+                replace,
             };
             let source = PlanSource::Fresh {
                 options,

@@ -11,8 +11,9 @@ use crate::config::{RateLimit, parse_duration, parse_instant, parse_rate_limit};
 
 /// keyrot: a declarative reconciler for API key rotation.
 ///
-/// Keep the rotation interval and key age of every Cloudflare account in a desired-state file;
-/// `keyrot plan` shows what differs from the live state, `keyrot apply` makes it match.
+/// Keep the rotation interval and key age of every Cloudflare account, and the age of every
+/// RIXL API key, in a desired-state file; `keyrot plan` shows what differs from the live state,
+/// `keyrot apply` makes it match.
 #[derive(Debug, Parser)]
 #[command(name = "keyrot", version, propagate_version = true)]
 pub struct Cli {
@@ -218,9 +219,10 @@ pub enum ImportSource {
 
 /// `keyrot import cloudflare`.
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("which").required(true).args(["accounts", "all"])))]
 pub struct ImportCloudflareArgs {
     /// This account (repeatable).
-    #[arg(long = "account", value_name = "ID", required_unless_present = "all")]
+    #[arg(long = "account", value_name = "ID")]
     pub accounts: Vec<String>,
     /// Every account the credentials can see.
     #[arg(long, conflicts_with = "accounts")]

@@ -18,6 +18,7 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliErr
     let backend = state::backend(&desired).await?;
     let records = backend.records().await.map_err(ApplyError::from)?;
     let ledger = Ledger::new(&records);
+    refuse_unknown_resources(&args.resources, &desired, &ledger)?;
     let since = args.since.map(|span| {
         Timestamp::now()
             .saturating_sub(span)
@@ -37,4 +38,34 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliErr
         HistoryFormat::Json => print_json(&history_document(&writes)),
     }
     Ok(Exit::Success)
+}
+
+/// A `--resource` that neither the file nor the journal knows is a typo, not an empty history.
+fn refuse_unknown_resources(
+    asked: &[String],
+    desired: &crate::config::DesiredState,
+    ledger: &Ledger,
+) -> Result<(), CliError> {
+    let in_file = desired.resource_names();
+    let known = |name: &str| {
+        in_file.contains(&name)
+            || ledger
+                .writes
+                .iter()
+                .any(|write| write.intent.resource == name)
+    };
+    let unknown: Vec<&str> = asked
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !known(name))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "unknown --resource {}: neither {} nor its journal has it; the resources of the file are: {}",
+        unknown.join(", "),
+        desired.source,
+        in_file.join(", ")
+    )))
 }

@@ -169,6 +169,11 @@ async fn import_rixl(
     context: &RunContext,
     args: &ImportRixlArgs,
 ) -> Result<(String, String), CliError> {
+    if let (RixlApiArg::Platform, Some(_)) = (args.api, &args.org_id) {
+        return Err(CliError::Usage(
+            "--org-id goes with --api v1; the platform routes take no organization".to_owned(),
+        ));
+    }
     let (api, api_lines) = match (args.api, &args.org_id) {
         (RixlApiArg::V1, Some(org_id)) => (
             RixlApi::V1 {

@@ -7,7 +7,7 @@ use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::PlanCommand;
 use super::output::warn;
-use super::planning::{load_targeted, read_live};
+use super::planning::{load_targeted_replacing, read_live};
 use super::preview::{Evaluation, Preview, at_evaluation, print_header};
 use super::state;
 use crate::apply::{SavedPlan, recovery_dir, unusable_sinks};
@@ -17,10 +17,9 @@ use crate::render::Command;
 /// Runs `keyrot plan`.
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
     let mut command = PlanCommand::new(args);
-    let desired = load_targeted(global, &command.targets)?;
-    command.options.replace = desired
-        .resource_names_of(&command.options.replace, "--replace")
-        .map_err(CliError::Usage)?;
+    let (desired, replace) =
+        load_targeted_replacing(global, &command.targets, &command.options.replace)?;
+    command.options.replace = replace;
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let state = state::backend(&desired).await?;

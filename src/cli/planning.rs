@@ -23,6 +23,33 @@ pub fn load_targeted(global: &GlobalArgs, targets: &[String]) -> Result<DesiredS
         .map_err(CliError::Usage)
 }
 
+/// As [`load_targeted`], with the `--replace` names resolved against the whole file: a name
+/// the file has but `--target` leaves out is an error that says so.
+pub fn load_targeted_replacing(
+    global: &GlobalArgs,
+    targets: &[String],
+    replace: &[String],
+) -> Result<(DesiredState, Vec<String>), CliError> {
+    let whole = load_file(&global.file())?;
+    let replace = whole
+        .resource_names_of(replace, "--replace")
+        .map_err(CliError::Usage)?;
+    let desired = whole.only(targets).map_err(CliError::Usage)?;
+    let targeted = desired.resource_names();
+    let outside: Vec<&str> = replace
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !targeted.contains(name))
+        .collect();
+    if !outside.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--replace {} is not among the --target resources; add --target for it too",
+            outside.join(", ")
+        )));
+    }
+    Ok((desired, replace))
+}
+
 /// Reads the live state of `desired` and plans it.
 pub async fn read_and_plan(
     context: &RunContext,

@@ -15,9 +15,13 @@ pub fn confirm_apply() -> Result<bool, ApplyError> {
     say("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     flush();
     let mut answer = String::new();
-    stdin
+    let read = stdin
         .lock()
         .read_line(&mut answer)
         .map_err(|error| ApplyError::Prompt(format!("cannot read the answer: {error}")))?;
+    if read == 0 {
+        // Ctrl-D: end the prompt's line, so what follows starts on its own.
+        say("\n");
+    }
     Ok(answer.trim() == "yes")
 }

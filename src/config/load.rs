@@ -63,7 +63,7 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
     Ok(desired)
 }
 
-/// `error` with the unknown fields added, every problem in file order, each place once.
+/// `error` with the unknown fields added, every problem in file order, each once.
 fn with_unknown_fields(error: ConfigError, unknown: Vec<Diagnostic>) -> ConfigError {
     let ConfigError::Invalid {
         file,
@@ -72,10 +72,12 @@ fn with_unknown_fields(error: ConfigError, unknown: Vec<Diagnostic>) -> ConfigEr
     else {
         return error;
     };
-    diagnostics.extend(unknown);
-    diagnostics.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
-    diagnostics.dedup_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
-    invalid(&file, diagnostics)
+    // An unknown field comes before what it causes at the same place (a sink with no `file`).
+    let mut all = unknown;
+    all.append(&mut diagnostics);
+    all.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
+    all.dedup();
+    invalid(&file, all)
 }
 
 fn invalid(file: &str, diagnostics: Vec<Diagnostic>) -> ConfigError {

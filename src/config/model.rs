@@ -268,14 +268,21 @@ impl AccountId {
     pub fn parse(text: &str) -> Result<Self, String> {
         let is_lower_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
         if text.len() == 32 && text.chars().all(is_lower_hex) {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(format!(
-                "account_id `{text}` is not a Cloudflare account ID: expected 32 lowercase \
-                 hexadecimal characters (found {} characters)",
-                text.chars().count()
-            ))
+            return Ok(Self(text.to_owned()));
         }
+        let length = text.chars().count();
+        let found = match text.chars().find(|c| !is_lower_hex(*c)) {
+            _ if length != 32 => format!("{length} characters"),
+            Some(c) if c.is_ascii_hexdigit() => {
+                "uppercase letters; write them in lowercase".to_owned()
+            }
+            Some(c) => format!("`{}`, which is not hexadecimal", c.escape_default()),
+            None => format!("{length} characters"),
+        };
+        Err(format!(
+            "account_id `{text}` is not a Cloudflare account ID: expected 32 lowercase \
+             hexadecimal characters (found {found})"
+        ))
     }
 
     /// The identifier as sent to the API.
@@ -302,7 +309,16 @@ mod tests {
     #[test]
     fn account_ids_are_32_lowercase_hex() {
         assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").is_ok());
-        assert!(AccountId::parse("023E105F4ECEF8AD9CA31A8372D0C353").is_err());
+        let upper = AccountId::parse("023E105F4ECEF8AD9CA31A8372D0C353").unwrap_err();
+        assert!(
+            upper.ends_with("(found uppercase letters; write them in lowercase)"),
+            "{upper}"
+        );
+        let other = AccountId::parse("g23e105f4ecef8ad9ca31a8372d0c353").unwrap_err();
+        assert!(
+            other.ends_with("(found `g`, which is not hexadecimal)"),
+            "{other}"
+        );
         assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c35").is_err());
         assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353a").is_err());
         assert!(AccountId::parse("g23e105f4ecef8ad9ca31a8372d0c353").is_err());

@@ -612,6 +612,16 @@ fn replace_rotates_a_key_now_whatever_its_age_and_says_why() {
         "{}",
         stderr(&unknown)
     );
+    let outside = sandbox.run(
+        &file,
+        &["plan", "--target", "staging", "--replace", "production"],
+    );
+    assert_eq!(outside.status.code(), Some(1));
+    assert!(
+        stderr(&outside).contains("--replace production is not among the --target resources"),
+        "{}",
+        stderr(&outside)
+    );
 
     let apply = sandbox.run(
         &file,

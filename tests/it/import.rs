@@ -290,6 +290,21 @@ fn import_keeps_to_the_rate_limit_it_is_given() {
     assert_eq!(stdout(&output).matches("account_id:").count(), 12);
     assert_eq!(sandbox.sandbox.counters().throttled, 0);
 
+    let neither = import(&sandbox, directory.path(), &["cloudflare"]);
+    assert_eq!(neither.status.code(), Some(1));
+    assert!(stderr(&neither).contains("--all"), "{}", stderr(&neither));
+    let org_alone = import(
+        &sandbox,
+        directory.path(),
+        &["rixl", "--all", "--org-id", "OR9"],
+    );
+    assert_eq!(org_alone.status.code(), Some(1));
+    assert!(
+        stderr(&org_alone).contains("--org-id goes with --api v1"),
+        "{}",
+        stderr(&org_alone)
+    );
+
     let refused = import(
         &sandbox,
         directory.path(),

@@ -282,6 +282,17 @@ fn history_lists_every_write_newest_first_in_both_formats() {
     let workspace = Workspace::new(&file);
     let empty = run(&sandbox, &workspace.file(), &["history"]);
     assert_eq!(stdout(&empty), "No writes recorded.\n");
+    let typo = run(
+        &sandbox,
+        &workspace.file(),
+        &["history", "--resource", "acount-1"],
+    );
+    assert_eq!(typo.status.code(), Some(1));
+    assert!(
+        stderr(&typo).contains("unknown --resource acount-1"),
+        "{}",
+        stderr(&typo)
+    );
     let apply = run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
 

@@ -120,6 +120,10 @@ fn an_unknown_field_suggests_the_nearest() {
         "keyrot.yaml:4:5: account `production` has no `account_id`\nkeyrot.yaml:5:7: unknown field `acount_id`; did you mean `account_id`? (known fields: `account_id`, `key_rotation_interval_days`, `max_key_age`, `rotate_by`, `rotation_window`, `min_rotation_gap`)",
     );
     assert_error(
+        "version: 1\nrixl:\n  api_keys:\n    ci:\n      key_id: K1\n      secret:\n        fle: a\n",
+        "keyrot.yaml:7:9: unknown field `fle`; did you mean `file`? (known fields: `file`, `command`, `timeout`)\nkeyrot.yaml:7:9: `secret` takes exactly one of `file: PATH` or `command: [program, args...]`",
+    );
+    assert_error(
         "version: 1\nsetings: {}\n",
         "keyrot.yaml:2:1: unknown field `setings`; did you mean `settings`? (known fields: `version`, `settings`, `cloudflare`, `rixl`)",
     );
@@ -162,7 +166,7 @@ keyrot.yaml:3:28: `max_rotations_per_apply` must be a whole number of at least 1
 keyrot.yaml:6:17: `account_id` cannot be a default: each account names its own
 keyrot.yaml:7:18: `3mo` uses months or years, whose lengths vary; use days or weeks (e.g. 90d, 12w)
 keyrot.yaml:9:5: resource name `Production` must start with a lowercase letter or digit and contain only lowercase letters, digits, `_` and `-`
-keyrot.yaml:10:19: account_id `023E105F4ECEF8AD9CA31A8372D0C353` is not a Cloudflare account ID: expected 32 lowercase hexadecimal characters (found 32 characters)
+keyrot.yaml:10:19: account_id `023E105F4ECEF8AD9CA31A8372D0C353` is not a Cloudflare account ID: expected 32 lowercase hexadecimal characters (found uppercase letters; write them in lowercase)
 keyrot.yaml:11:35: `key_rotation_interval_days` must be a whole number from 21 to 365, found 400
 keyrot.yaml:12:18: `2026-12-01T00:00:00` is not an instant; expected RFC 3339 with an offset (e.g. 2026-12-01T00:00:00Z or 2026-12-01T09:00:00+09:00) or a bare date (2026-12-01)
 keyrot.yaml:13:24: `90` has no unit; expected a duration such as 30s, 15m, 12h, 90d, 2w or P90D
