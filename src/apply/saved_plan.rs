@@ -4,6 +4,7 @@
 //! digest; it holds no secret and no credential. Whether it is still valid is decided by
 //! comparing data, never rendered text, so rewording a reason invalidates no saved plan.
 
+use super::sink::directory_of;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -219,10 +220,7 @@ fn umask() -> u32 {
 }
 
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
-    let directory = match path.parent() {
-        Some(directory) if !directory.as_os_str().is_empty() => directory,
-        _ => Path::new("."),
-    };
+    let directory = directory_of(path);
     let mut temporary = tempfile::Builder::new()
         .prefix(".keyrot-")
         .tempfile_in(directory)
@@ -239,4 +237,40 @@ fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
         .persist(path)
         .map_err(|error| format!("cannot move into place: {}", error.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(document: Value) -> String {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("plan.json");
+        fs::write(&path, document.to_string()).unwrap();
+        match SavedPlan::read(&path) {
+            Err(error) => error.to_string(),
+            Ok(_) => panic!("read a saved plan of another format: {document}"),
+        }
+    }
+
+    #[test]
+    fn another_format_is_refused_naming_the_keyrot_that_wrote_it() {
+        let format_1 = serde_json::json!({"kind": KIND, "format_version": 1});
+        assert!(
+            refused(format_1).contains("is in format 1 (written by keyrot 0.1)"),
+            "format 1 was written by keyrot 0.1 only"
+        );
+        let newer =
+            serde_json::json!({"kind": KIND, "format_version": 3, "written_by": "keyrot 9.9.0"});
+        let message = refused(newer);
+        assert!(
+            message.contains("is in format 3 (written by keyrot 9.9.0)"),
+            "{message}"
+        );
+        assert!(message.contains(&format!(
+            "applies saved plans of format {SAVED_PLAN_VERSION} only"
+        )));
+        let unknown = serde_json::json!({"kind": KIND, "format_version": 7});
+        assert!(refused(unknown).contains("(written by an unknown keyrot)"));
+    }
 }

@@ -37,7 +37,7 @@ fn sink_error(sink: &SecretSink, reason: impl Into<String>) -> SinkError {
 pub fn check_sink(sink: &SecretSink) -> Result<(), SinkError> {
     match sink {
         SecretSink::File { path, .. } => {
-            let directory = parent(path);
+            let directory = directory_of(path);
             writable_directory(directory).map_err(|reason| sink_error(sink, reason))?;
             replaceable_file(path).map_err(|reason| sink_error(sink, reason))
         }
@@ -149,7 +149,8 @@ pub fn recover(
     Err(io::Error::other("no free recovery file name"))
 }
 
-fn parent(path: &Path) -> &Path {
+/// The directory `path` is in: its parent, or the current directory for a bare file name.
+pub(crate) fn directory_of(path: &Path) -> &Path {
     match path.parent() {
         Some(directory) if !directory.as_os_str().is_empty() => directory,
         _ => Path::new("."),
@@ -181,7 +182,7 @@ fn writable_directory(directory: &Path) -> Result<(), String> {
 /// target, then the directory synced: the target holds the old secret or the new one, never
 /// half of one, and is never readable by anyone else.
 fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), String> {
-    let directory = parent(path);
+    let directory = directory_of(path);
     writable_directory(directory)?;
     let mut temporary = tempfile::Builder::new()
         .prefix(".keyrot-")
@@ -524,12 +525,26 @@ mod tests {
     }
 
     #[test]
+    fn a_sink_whose_name_cannot_be_inspected_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let sink = file_sink(directory.path().join("k".repeat(300)));
+        let error = check_sink(&sink).unwrap_err();
+        assert!(
+            error.reason.contains("cannot inspect it"),
+            "{}",
+            error.reason
+        );
+    }
+
+    #[test]
     fn recovery_files_are_private_and_never_overwritten() {
         let directory = tempfile::tempdir().unwrap();
         let recovered = directory.path().join(".keyrot/recovered");
         let first = recover(&recovered, "ci-uploader", &secret(), Timestamp::UNIX_EPOCH).unwrap();
         let second = recover(&recovered, "ci-uploader", &secret(), Timestamp::UNIX_EPOCH).unwrap();
-        assert_ne!(first, second);
+        let name = |path: &Path| path.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(name(&first), "ci-uploader-19700101T000000Z.key");
+        assert_eq!(name(&second), "ci-uploader-19700101T000000Z-1.key");
         assert_eq!(fs::read_to_string(&first).unwrap(), "rxl_s3cr3t-value\n");
         assert_eq!(mode(&first), 0o600);
         assert_eq!(mode(&recovered), 0o700);

@@ -235,3 +235,27 @@ rixl:
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
     assert_eq!(sandbox.writes().len(), 1, "{:?}", sandbox.writes());
 }
+
+#[test]
+fn a_sink_named_by_a_bare_file_name_is_written_in_the_current_directory() {
+    // `keyrot apply` in the directory of keyrot.yaml, whose sink is `ci.key`: the sink's
+    // directory is the current one, checked and written there; the saved plan likewise.
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new(
+        "version: 1\nrixl:\n  api_keys:\n    ci:\n      key_id: K1\n      max_key_age: 30d\n      secret: {file: ci.key}\n",
+    );
+    let in_workspace = |args: &[&str]| {
+        let mut keyrot = sandbox.keyrot_anywhere();
+        keyrot.current_dir(workspace.directory()).args(args);
+        keyrot.output().unwrap()
+    };
+    let plan = in_workspace(&["plan", "--out", "plan.json"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    let apply = in_workspace(&["apply", "plan.json"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let secret = std::fs::read_to_string(workspace.path("ci.key")).unwrap();
+    assert_eq!(
+        secret.trim_end(),
+        sandbox.sandbox.rixl_key("K1").unwrap().secret
+    );
+}
