@@ -512,6 +512,27 @@ mod tests {
     }
 
     #[test]
+    fn a_program_that_is_not_an_executable_file_is_refused() {
+        let directory = tempfile::tempdir().unwrap();
+        let plain = directory.path().join("plain");
+        fs::write(&plain, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&plain, fs::Permissions::from_mode(0o644)).unwrap();
+        let runnable = directory.path().join("runnable");
+        fs::write(&runnable, "#!/bin/sh\n").unwrap();
+        fs::set_permissions(&runnable, fs::Permissions::from_mode(0o700)).unwrap();
+        let sink = |path: &Path| SecretSink::Command {
+            argv: vec![path.display().to_string()],
+            timeout: crate::config::DEFAULT_SINK_TIMEOUT,
+        };
+        // A directory has execute bits but is no program.
+        for refused in [plain.as_path(), directory.path()] {
+            let error = check_sink(&sink(refused)).unwrap_err();
+            assert!(error.reason.contains("is not executable"), "{error}");
+        }
+        assert_eq!(check_sink(&sink(&runnable)), Ok(()));
+    }
+
+    #[test]
     fn the_recovery_directory_is_checked_without_being_created() {
         let directory = tempfile::tempdir().unwrap();
         let recovered = directory.path().join(".keyrot/recovered");

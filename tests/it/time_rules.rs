@@ -92,6 +92,28 @@ fn applying_every_time_rule_converges_and_keeps_the_deferral() {
 }
 
 #[test]
+fn only_a_deadline_passed_unmet_counts_as_overdue() {
+    let sandbox = every_time_rule_sandbox();
+    let (_dir, file) = desired_file(EVERY_TIME_RULE);
+    let drift = sandbox.run(&file, &["drift", "--format", "json"]);
+    assert_eq!(drift.status.code(), Some(2), "{}", stderr(&drift));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&drift)).unwrap();
+    let resources = document["resources"].as_array().unwrap();
+    let overdue: Vec<&str> = resources
+        .iter()
+        .filter(|resource| resource["overdue"] == true)
+        .map(|resource| resource["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(overdue, ["overdue", "deferred-overdue", "age-and-deadline"]);
+    assert_eq!(document["summary"]["overdue"], 3);
+    let due = resources
+        .iter()
+        .find(|resource| resource["name"] == "due")
+        .unwrap();
+    assert_eq!(due["deadline"]["status"], "due", "{due}");
+}
+
+#[test]
 fn now_previews_a_later_day() {
     let sandbox = every_time_rule_sandbox();
     let (_dir, file) = desired_file(EVERY_TIME_RULE);
