@@ -245,4 +245,12 @@ mod tests {
         assert!(plan.actions.is_empty());
         assert!(plan.deferral.is_some());
     }
+
+    #[test]
+    fn only_a_positive_finite_interval_schedules_rotations() {
+        assert_eq!(days_to_duration(1.0), Some(SignedDuration::from_hours(24)));
+        for impossible in [0.0, -1.0, f64::NAN, f64::INFINITY, 1e9] {
+            assert_eq!(days_to_duration(impossible), None, "{impossible}");
+        }
+    }
 }

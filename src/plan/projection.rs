@@ -145,10 +145,38 @@ mod tests {
 
     #[test]
     fn an_interval_under_a_day_is_not_projected() {
-        let live = account(0.0, "2026-10-01T00:00:00Z", Some(0.0));
+        for days in [0.0, 0.5, f64::NAN] {
+            let live = account(days, "2026-10-01T00:00:00Z", Some(0.0));
+            let at_preview = projected(&live, "2026-11-25T00:00:00Z", "2027-01-01T00:00:00Z");
+            assert_eq!(
+                at_preview.last_key_rotation_at,
+                Some(at("2026-10-01T00:00:00Z")),
+                "{days}"
+            );
+        }
+        let daily = account(1.0, "2026-12-31T12:00:00Z", None);
+        let at_preview = projected(&daily, "2026-12-31T12:00:00Z", "2027-01-03T00:00:00Z");
         assert_eq!(
-            projected(&live, "2026-11-25T00:00:00Z", "2027-01-01T00:00:00Z"),
-            live.cloudflare["a"]
+            at_preview.last_key_rotation_at,
+            Some(at("2027-01-02T12:00:00Z"))
         );
+    }
+
+    #[test]
+    fn without_a_last_rotation_the_days_until_the_next_one_count_from_the_reading() {
+        let mut live = account(30.0, "2026-11-01T00:00:00Z", Some(6.0));
+        let state = live.cloudflare.get_mut("a").unwrap();
+        state.last_key_rotation_at = None;
+        let at_preview = projected(&live, "2026-11-25T00:00:00Z", "2026-12-05T00:00:00Z");
+        assert_eq!(
+            at_preview.last_key_rotation_at,
+            Some(at("2026-12-01T00:00:00Z"))
+        );
+        for nonsense in [-1.0, f64::NAN] {
+            let state = live.cloudflare.get_mut("a").unwrap();
+            state.days_until_next_rotation = Some(nonsense);
+            let unchanged = projected(&live, "2026-11-25T00:00:00Z", "2026-12-05T00:00:00Z");
+            assert_eq!(unchanged.last_key_rotation_at, None, "{nonsense}");
+        }
     }
 }
