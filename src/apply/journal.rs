@@ -42,11 +42,6 @@ impl<'a> Journal<'a> {
         }
     }
 
-    /// The run this journal records.
-    pub fn run_id(&self) -> &str {
-        &self.run_id
-    }
-
     /// Records that `action` of `resource` is about to be sent, planned from a last rotation of
     /// `observed`; returns the intent's number once it is durable.
     pub async fn intent(
@@ -189,5 +184,58 @@ fn provider_outcome(error: &ProviderError) -> WriteOutcome {
         _ => WriteOutcome::Failed {
             error: error.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::ResourceLabel;
+
+    fn refused() -> ProviderError {
+        ProviderError::Status {
+            resource: ResourceLabel("ci".to_owned()),
+            operation: "rotate".to_owned(),
+            status: 500,
+            detail: "boom".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_failure_is_journaled_as_what_it_means_for_the_secret() {
+        let lost = ProviderError::SecretLost {
+            failure: Box::new(refused()),
+            created_at: "2026-11-24T12:00:00Z".to_owned(),
+        };
+        assert!(matches!(
+            provider_outcome(&lost),
+            WriteOutcome::SecretLost {
+                last_rotation: Some(_),
+                ..
+            }
+        ));
+        let missing = ProviderError::SecretMissing {
+            resource: ResourceLabel("ci".to_owned()),
+            operation: "rotate".to_owned(),
+        };
+        assert!(matches!(
+            provider_outcome(&missing),
+            WriteOutcome::SecretLost {
+                last_rotation: None,
+                ..
+            }
+        ));
+        let unknown = ProviderError::RotationOutcomeUnknown {
+            failure: Box::new(refused()),
+            read_error: "timeout".to_owned(),
+        };
+        assert!(matches!(
+            provider_outcome(&unknown),
+            WriteOutcome::Unknown { .. }
+        ));
+        assert!(matches!(
+            provider_outcome(&refused()),
+            WriteOutcome::Failed { .. }
+        ));
     }
 }

@@ -213,6 +213,33 @@ mod tests {
     }
 
     #[test]
+    fn each_key_keeps_its_own_lost_secret() {
+        // Two keys lose a secret; one is recovered, then it loses one again: the other key's
+        // loss is untouched throughout, and the recovered key's newest loss replaces its old one.
+        let records = vec![
+            intent("a", 1, 0, "k1"),
+            outcome("a", ("a", 1), 1, lost()),
+            intent("a", 2, 2, "k2"),
+            outcome("a", ("a", 2), 3, lost()),
+            intent("b", 1, 5, "k1"),
+            outcome("b", ("b", 1), 6, delivered()),
+        ];
+        let names = |records: &[JournalRecord]| -> Vec<String> {
+            let ledger = Ledger::new(records);
+            ledger
+                .lost_secrets()
+                .into_iter()
+                .map(|lost| lost.resource)
+                .collect()
+        };
+        assert_eq!(names(&records), ["k2"]);
+        let mut again = records;
+        again.push(intent("c", 1, 8, "k1"));
+        again.push(outcome("c", ("c", 1), 9, lost()));
+        assert_eq!(names(&again), ["k2", "k1"]);
+    }
+
+    #[test]
     fn a_later_settlement_replaces_an_unknown_outcome() {
         let ledger = Ledger::new(&[
             intent("a", 1, 0, "k"),

@@ -368,6 +368,26 @@ mod tests {
     }
 
     #[test]
+    fn a_journal_or_lock_that_cannot_be_read_is_an_error_never_an_empty_state() {
+        // Only a missing file means "nothing recorded"; anything else unreadable stops the
+        // run rather than let it act as if no write were open.
+        let directory = tempfile::tempdir().unwrap();
+        let state = directory.path().join(".keyrot");
+        let backend = LocalBackend::new(state.clone());
+        let runtime = runtime();
+        assert!(runtime.block_on(backend.records()).unwrap().is_empty());
+        assert_eq!(runtime.block_on(backend.holder()).unwrap(), None);
+        fs::create_dir_all(state.join("journal.jsonl")).unwrap();
+        let journal = runtime.block_on(backend.records()).unwrap_err().to_string();
+        assert!(journal.contains(".keyrot"), "{journal}");
+        // `.keyrot` itself a file: its lock cannot even be opened.
+        let squatted = directory.path().join("squatted");
+        fs::write(&squatted, "").unwrap();
+        let blocked = LocalBackend::new(squatted);
+        assert!(runtime.block_on(blocked.holder()).is_err());
+    }
+
+    #[test]
     fn a_second_lock_is_refused_naming_the_holder_until_the_first_is_released() {
         let directory = tempfile::tempdir().unwrap();
         let backend = LocalBackend::new(directory.path().join(".keyrot"));
