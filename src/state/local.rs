@@ -368,6 +368,20 @@ mod tests {
     }
 
     #[test]
+    fn only_a_torn_last_line_is_forgiven_a_damaged_line_before_it_is_an_error() {
+        let directory = tempfile::tempdir().unwrap();
+        let state = directory.path().join(".keyrot");
+        fs::create_dir_all(&state).unwrap();
+        let backend = LocalBackend::new(state.clone());
+        let runtime = runtime();
+        fs::write(state.join("journal.jsonl"), "{\"torn").unwrap();
+        assert!(runtime.block_on(backend.records()).unwrap().is_empty());
+        fs::write(state.join("journal.jsonl"), "{\"damaged\n{\"torn").unwrap();
+        let error = runtime.block_on(backend.records()).unwrap_err().to_string();
+        assert!(error.contains("journal.jsonl line 1 is damaged"), "{error}");
+    }
+
+    #[test]
     fn a_journal_or_lock_that_cannot_be_read_is_an_error_never_an_empty_state() {
         // Only a missing file means "nothing recorded"; anything else unreadable stops the
         // run rather than let it act as if no write were open.
@@ -404,6 +418,8 @@ mod tests {
         assert!(message.contains("ops@laptop (run first"), "{message}");
         drop(first);
         assert_eq!(runtime.block_on(backend.holder()).unwrap(), None);
+        let details = fs::read_to_string(directory.path().join(".keyrot/lock")).unwrap();
+        assert_eq!(details, "", "the released lock keeps no holder's details");
         runtime
             .block_on(backend.lock(&holder("second"), Duration::ZERO))
             .unwrap();
