@@ -205,6 +205,23 @@ mod tests {
     }
 
     #[test]
+    fn a_pause_is_news_only_when_it_holds_requests_longer() {
+        let limiter = limiter(100, 1);
+        let now = Instant::now();
+        let until = now + Duration::from_secs(30);
+        assert!(limiter.pause_until(until), "the first pause");
+        assert!(!limiter.pause_until(until), "the same pause again");
+        assert!(
+            !limiter.pause_until(now + Duration::from_secs(10)),
+            "a shorter one"
+        );
+        assert!(
+            limiter.pause_until(now + Duration::from_secs(31)),
+            "a longer one"
+        );
+    }
+
+    #[test]
     fn a_pause_holds_new_starts_until_it_ends() {
         let limiter = limiter(100, 1);
         let now = Instant::now();

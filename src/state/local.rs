@@ -416,6 +416,11 @@ mod tests {
         let refused = runtime.block_on(backend.lock(&holder("second"), Duration::ZERO));
         let message = refused.unwrap_err().to_string();
         assert!(message.contains("ops@laptop (run first"), "{message}");
+        let location = directory.path().join(".keyrot").display().to_string();
+        assert!(
+            message.contains(&location),
+            "names where the lock is: {message}"
+        );
         drop(first);
         assert_eq!(runtime.block_on(backend.holder()).unwrap(), None);
         let details = fs::read_to_string(directory.path().join(".keyrot/lock")).unwrap();

@@ -209,3 +209,24 @@ fn postgres_without_its_url_is_an_error_and_a_bad_one_never_shows_the_password()
     );
     assert_no_password(&unreachable);
 }
+
+#[test]
+fn who_holds_a_postgres_lock_is_seen_from_another_connection() {
+    use keyrot::state::{LockHolder, PostgresBackend, StateBackend};
+    let Some(server) = TestPostgres::start() else {
+        return;
+    };
+    let url = server.url("holders");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let holder =
+            LockHolder::this_process("run1", "keyrot apply", jiff::Timestamp::now(), &|_| None);
+        let first = PostgresBackend::connect(&url).await.unwrap();
+        let watcher = PostgresBackend::connect(&url).await.unwrap();
+        assert_eq!(watcher.holder().await.unwrap(), None);
+        let guard = first.lock(&holder, Duration::ZERO).await.unwrap();
+        let seen = watcher.holder().await.unwrap();
+        assert_eq!(seen.map(|holder| holder.run_id), Some("run1".to_owned()));
+        drop(guard);
+    });
+}
