@@ -1,7 +1,11 @@
 //! The apply engine's clock, an input like its providers, so a test can run it at any instant;
 //! the command line gives it the system's.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
+
+/// How far `--now` may be from the clock and still be the present: further ahead, plan makes
+/// a preview and apply refuses, for apply acts on the live state as it is now.
+pub const PRESENT: SignedDuration = SignedDuration::from_mins(1);
 
 /// Tells the real time; the engine asks it before each rotate.
 pub trait Clock: Send + Sync {

@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use super::ApplyOptions;
 use super::checks::{refuse_over_limit, refuse_unusable_sinks};
-use super::clock::Clock;
+use super::clock::{Clock, PRESENT};
 use super::error::ApplyError;
 use super::execute::{Run, execute};
 use super::journal::Journal;
@@ -20,9 +20,6 @@ use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
 use crate::provider::{ActionWriter, LiveReader};
 use crate::state::StateBackend;
 
-/// How far `--now` may be ahead of the clock and still be the present: apply acts on the
-/// live state as it is, so it never judges it by an instant that has not come.
-const PRESENT: jiff::SignedDuration = jiff::SignedDuration::from_mins(1);
 /// Where the plan to apply comes from.
 pub enum PlanSource {
     /// Read the live state now and plan it.
@@ -586,12 +583,17 @@ mod tests {
         SavedPlan::new(&desired, SavedOptions::default(), observed, plan)
     }
 
+    /// A plan saved from `observed`, verified against the unchanged file.
+    fn verified(observed: LiveState) -> VerifiedPlan {
+        saved(observed)
+            .verify(Path::new("plan.json"), &desired(), None)
+            .unwrap()
+    }
+
     #[test]
     fn a_saved_plan_applies_when_what_it_touches_is_unchanged() {
         let observed = live("2026-09-25T12:00:00Z");
-        let verified = saved(observed.clone())
-            .verify(Path::new("plan.json"), &desired(), None)
-            .unwrap();
+        let verified = verified(observed.clone());
         let api = FakeApi::reading(vec![observed]);
         let applied = run(
             &api,
@@ -614,9 +616,7 @@ mod tests {
             run_id: "run0".to_owned(),
             at: at("2026-11-20T12:00:00Z"),
         }];
-        let verified = saved(observed.clone())
-            .verify(Path::new("plan.json"), &desired(), None)
-            .unwrap();
+        let verified = verified(observed.clone());
         let api = FakeApi::reading(vec![live("2026-11-20T12:00:00Z")]);
         let refused = run(
             &api,
@@ -636,9 +636,7 @@ mod tests {
         // Saved where the clock read NOW (the key 59 days old, due); applied where the API's
         // clock reads 55 days earlier, when the key was rotated 4 days ago: the rotate waits.
         let observed = live("2026-09-26T12:00:00Z");
-        let verified = saved(observed.clone())
-            .verify(Path::new("plan.json"), &desired(), None)
-            .unwrap();
+        let verified = verified(observed.clone());
         let api = FakeApi::reading(vec![observed]);
         let applied = run_at(
             at("2026-09-30T12:00:00Z"),
@@ -671,9 +669,7 @@ mod tests {
 
     #[test]
     fn a_saved_plan_whose_resource_moved_is_stale_and_writes_nothing() {
-        let verified = saved(live("2026-09-25T12:00:00Z"))
-            .verify(Path::new("plan.json"), &desired(), None)
-            .unwrap();
+        let verified = verified(live("2026-09-25T12:00:00Z"));
         let api = FakeApi::reading(vec![live("2026-11-20T12:00:00Z")]);
         let refused = run(
             &api,

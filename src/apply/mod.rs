@@ -24,7 +24,7 @@ use std::time::Duration;
 use crate::state::LockHolder;
 
 pub use checks::unusable_sinks;
-pub use clock::{Clock, FixedClock};
+pub use clock::{Clock, FixedClock, PRESENT};
 pub use engine::{Applied, Approval, Engine, PlanSource};
 pub use error::ApplyError;
 pub use journal::Journal;

@@ -7,7 +7,6 @@ use jiff::Timestamp;
 
 use super::apply_ui::TerminalUi;
 use super::args::{ApplyArgs, GlobalArgs, OutputFormat};
-use super::clock::ApiClock;
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::options::{ApplyCommand, ApplyFrom};
@@ -55,7 +54,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
     let state = state::backend(&desired).await?;
     let engine = Engine {
         providers: &providers,
-        clock: &ApiClock(context.http.server_clock.clone()),
+        clock: &context.api_clock(),
         stop: stop.clone(),
         state: state.as_ref(),
     };

@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 
 use super::args::GlobalArgs;
+use super::clock::ApiClock;
 use super::exit::CliError;
 use super::output::{env_var, stdout_style, warn};
 use super::progress::Progress;
@@ -67,6 +68,11 @@ impl RunContext {
             &self.http,
             self.parallelism,
         )?)
+    }
+
+    /// The API's clock, as the answers of this run's requests tell it.
+    pub fn api_clock(&self) -> ApiClock {
+        ApiClock(self.http.server_clock.clone())
     }
 
     /// A progress bar over `total` resources, if this run shows one.

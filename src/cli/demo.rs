@@ -9,7 +9,6 @@ use reqwest::Url;
 
 use super::apply_ui::TerminalUi;
 use super::args::{GlobalArgs, OutputFormat};
-use super::clock::ApiClock;
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::output::{say, sayln};
@@ -93,7 +92,7 @@ async fn apply(
     let stop = StopSignal::new();
     let engine = Engine {
         providers,
-        clock: &ApiClock(context.http.server_clock.clone()),
+        clock: &context.api_clock(),
         stop: stop.clone(),
         state,
     };

@@ -2,18 +2,14 @@
 //! Cloudflare's scheduled rotations (for a later one), and a line saying the plan is a preview,
 //! at which instant, and from which reading.
 
-use std::time::Instant;
-
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 
 use super::args::OutputFormat;
 use super::context::RunContext;
 use super::output::say;
+use crate::apply::{Clock, PRESENT};
 use crate::plan::{LiveState, instant_in_words, project_scheduled_rotations};
 use crate::render::Style;
-
-/// Closer than this to the API's time, `--now` is the present, not a preview.
-const PRESENT: SignedDuration = SignedDuration::from_mins(1);
 
 /// A plan evaluated at another instant than the one its live state was read at.
 pub struct Preview {
@@ -67,11 +63,7 @@ pub struct Evaluation {
 /// Evaluates `live` at `--now` when given, else at the API's time; a later `--now` moves the
 /// live state there by Cloudflare's scheduled rotations.
 pub fn at_evaluation(context: &RunContext, live: LiveState) -> Evaluation {
-    let read_at = context
-        .http
-        .server_clock
-        .at(Instant::now())
-        .unwrap_or_else(Timestamp::now);
+    let read_at = context.api_clock().now();
     let Some(at) = context.given_now else {
         return Evaluation {
             live,

@@ -42,12 +42,19 @@ pub struct Reads<K, T> {
     pub errors: Vec<ProviderError>,
 }
 
-/// Why a vendor's reads stopped.
-enum Stop {
-    Unreachable(ProviderError),
-    CredentialsRefused(ProviderError),
-    NothingFound(ProviderError),
+/// A failure that every other read of the vendor would meet too.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cause {
+    /// The host refused the connection: one is enough.
+    Unreachable,
+    /// The API refused the credentials.
+    CredentialsRefused,
+    /// The API had nothing at the address read.
+    NothingFound,
 }
+
+/// A failure, and the read it came from, in the order the reads were given.
+type Failure = (usize, ProviderError);
 
 impl StopRules {
     /// Runs `reads` (each yielding its key and its result), at most `parallelism` at once.
@@ -62,51 +69,40 @@ impl StopRules {
             .map(|(index, read)| read.map(move |(key, result)| (index, key, result)));
         let mut pending = stream::iter(indexed).buffer_unordered(parallelism.max(1));
         let mut values = Vec::new();
-        let mut failed = Vec::new();
-        let mut refused = Vec::new();
-        let mut not_found = Vec::new();
+        let mut failed: Vec<Failure> = Vec::new();
+        // Failures that would be vendor-wide, while nothing has been read yet.
+        let mut suspects: Vec<(Cause, Failure)> = Vec::new();
         let mut stop = None;
         while let Some((index, key, result)) = pending.next().await {
-            match result {
+            match result.map_err(|error| (self.vendor_wide(&error), error)) {
                 Ok(value) => values.push((index, key, value)),
-                Err(error) if error.never_connected() => {
-                    stop = Some(Stop::Unreachable(error));
+                Err((Some(Cause::Unreachable), error)) => {
+                    stop = Some((Cause::Unreachable, error));
                     break;
                 }
-                Err(error) if values.is_empty() && (self.refuses_credentials)(&error) => {
-                    refused.push((index, error));
+                Err((Some(cause), error)) if values.is_empty() => {
+                    suspects.push((cause, (index, error)));
                 }
-                Err(error) if values.is_empty() && (self.not_found)(&error) => {
-                    not_found.push((index, error));
-                }
-                Err(error) => failed.push((index, error)),
+                Err((_, error)) => failed.push((index, error)),
             }
-            if refused.len().max(not_found.len()) >= REFUSALS_TO_STOP {
+            if [Cause::CredentialsRefused, Cause::NothingFound]
+                .iter()
+                .any(|cause| count(&suspects, *cause) >= REFUSALS_TO_STOP)
+            {
                 break;
             }
         }
         // Reads still in flight are dropped here, unsent or unanswered.
         drop(pending);
         if stop.is_none() && values.is_empty() {
-            stop = if !refused.is_empty() {
-                Some(Stop::CredentialsRefused(refused.remove(0).1))
-            } else if not_found.len() >= REFUSALS_TO_STOP {
-                Some(Stop::NothingFound(not_found.remove(0).1))
-            } else {
-                None
-            };
-            if stop.is_some() {
-                refused.clear();
-                not_found.clear();
-            }
+            stop = verdict(&mut suspects);
         }
-        failed.append(&mut refused);
-        failed.append(&mut not_found);
+        failed.extend(suspects.into_iter().map(|(_, failure)| failure));
         failed.sort_by_key(|(index, _)| *index);
         values.sort_by_key(|(index, _, _)| *index);
         let unread = total - values.len();
         let mut errors: Vec<ProviderError> = stop
-            .map(|stop| self.stopped(stop, unread))
+            .map(|(cause, error)| self.stopped(cause, error, unread))
             .into_iter()
             .collect();
         errors.extend(failed.into_iter().map(|(_, error)| self.hinted(error)));
@@ -122,25 +118,33 @@ impl StopRules {
     /// The failure of a read that covers every resource of the vendor at once (a list), with
     /// `count` resources depending on it.
     pub fn whole_read_failed(&self, error: ProviderError, count: usize) -> ProviderError {
-        if error.never_connected() {
-            self.stopped(Stop::Unreachable(error), count)
-        } else if (self.refuses_credentials)(&error) {
-            self.stopped(Stop::CredentialsRefused(error), count)
-        } else if (self.not_found)(&error) {
-            self.stopped(Stop::NothingFound(error), count)
-        } else {
-            self.hinted(error)
+        match self.vendor_wide(&error) {
+            Some(cause) => self.stopped(cause, error, count),
+            None => self.hinted(error),
         }
     }
 
-    fn stopped(&self, stop: Stop, unread: usize) -> ProviderError {
-        let (cause, check) = match stop {
-            Stop::Unreachable(error) => (error.cause(), self.base_url_variable.to_owned()),
-            Stop::CredentialsRefused(error) => (
+    /// What `error` would mean for every other read of this vendor, if anything.
+    fn vendor_wide(&self, error: &ProviderError) -> Option<Cause> {
+        if error.never_connected() {
+            Some(Cause::Unreachable)
+        } else if (self.refuses_credentials)(error) {
+            Some(Cause::CredentialsRefused)
+        } else if (self.not_found)(error) {
+            Some(Cause::NothingFound)
+        } else {
+            None
+        }
+    }
+
+    fn stopped(&self, cause: Cause, error: ProviderError, unread: usize) -> ProviderError {
+        let (cause, check) = match cause {
+            Cause::Unreachable => (error.cause(), self.base_url_variable.to_owned()),
+            Cause::CredentialsRefused => (
                 format!("the API refused the credentials ({})", error.cause()),
                 format!("{} and what it may access", self.credential_variables),
             ),
-            Stop::NothingFound(error) => (
+            Cause::NothingFound => (
                 format!(
                     "the API found nothing at any address read ({})",
                     error.cause()
@@ -166,6 +170,25 @@ impl StopRules {
             None => error,
         }
     }
+}
+
+/// How many of `suspects` have `cause`.
+fn count(suspects: &[(Cause, Failure)], cause: Cause) -> usize {
+    suspects.iter().filter(|(of, _)| *of == cause).count()
+}
+
+/// With nothing read: any refusal of the credentials is the credentials; three addresses
+/// with nothing found are the base URL. The stop's one line then stands for every suspect.
+fn verdict(suspects: &mut Vec<(Cause, Failure)>) -> Option<(Cause, ProviderError)> {
+    let cause = if count(suspects, Cause::CredentialsRefused) > 0 {
+        Cause::CredentialsRefused
+    } else if count(suspects, Cause::NothingFound) >= REFUSALS_TO_STOP {
+        Cause::NothingFound
+    } else {
+        return None;
+    };
+    let (_, (_, error)) = suspects.drain(..).find(|(of, _)| *of == cause)?;
+    Some((cause, error))
 }
 
 #[cfg(test)]
