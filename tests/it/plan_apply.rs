@@ -208,6 +208,24 @@ fn apply_on_a_terminal_after(
 }
 
 #[test]
+fn end_of_input_at_the_prompt_ends_its_line_before_saying_nothing_changed() {
+    let sandbox = every_rule_sandbox();
+    let (_dir, file) = desired_file(EVERY_RULE);
+    let ended = apply_on_a_terminal(&sandbox, &file, "");
+    assert_eq!(ended.status.code(), Some(1), "{}", stdout(&ended));
+    let shown = stdout(&ended);
+    let prompt_line = shown
+        .lines()
+        .find(|line| line.contains("will be accepted: "))
+        .unwrap_or_else(|| panic!("no prompt: {shown}"));
+    assert!(
+        prompt_line.trim_end().ends_with("will be accepted:"),
+        "{shown}"
+    );
+    assert!(sandbox.writes().is_empty(), "wrote: {:?}", sandbox.writes());
+}
+
+#[test]
 fn apply_on_a_terminal_acts_only_on_yes() {
     let sandbox = every_rule_sandbox();
     let (_dir, file) = desired_file(EVERY_RULE);
