@@ -33,7 +33,15 @@ fn sandbox_prints_exports_that_keyrot_can_use() {
     let example = EXAMPLE_FILE;
     let mut child = Running(
         keyrot_command()
-            .args(["sandbox", "--seed", example, "--latency", "25ms"])
+            .args([
+                "sandbox",
+                "--seed",
+                example,
+                "--latency",
+                "25ms",
+                "--now",
+                NOW,
+            ])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -77,9 +85,50 @@ fn sandbox_prints_exports_that_keyrot_can_use() {
 
     let plan = keyrot_command()
         .envs(exports.iter().map(|(name, value)| (name, value)))
-        .args(["-f", example, "plan", "--detailed-exitcode"])
+        .args(["-f", example, "--now", NOW, "plan", "--detailed-exitcode"])
         .output()
         .unwrap();
     assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
     assert!(stdout(&plan).contains("Plan: 1 to update, 2 to rotate, 1 unchanged."));
+}
+
+/// The example's deadline is a date that passes: the demo must converge before its window
+/// opens, inside the window, on the deadline and years after it, whatever today's date is.
+#[test]
+fn the_demo_converges_before_during_and_long_after_the_examples_deadline() {
+    let desired = keyrot::config::load_file(std::path::Path::new(EXAMPLE_FILE)).unwrap();
+    let deadlines: Vec<jiff::Timestamp> = desired
+        .cloudflare_accounts
+        .iter()
+        .filter_map(|account| account.rotation.rotate_by)
+        .collect();
+    assert!(!deadlines.is_empty(), "the example shows a deadline");
+    for deadline in deadlines {
+        let day = jiff::SignedDuration::from_hours(24);
+        for instant in [
+            deadline - day * 40,
+            deadline - day * 2,
+            deadline,
+            deadline + day * 1900,
+        ] {
+            let now = instant.to_string();
+            let output = keyrot_command()
+                .args(["demo", "--now", &now])
+                .output()
+                .unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "at {now}: {}",
+                stderr(&output)
+            );
+            let shown = stdout(&output);
+            assert!(
+                shown
+                    .trim_end()
+                    .ends_with("No changes. Live state matches examples/keyrot.yaml."),
+                "at {now}, the demo does not converge:\n{shown}"
+            );
+        }
+    }
 }

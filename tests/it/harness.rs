@@ -111,6 +111,14 @@ impl TestSandbox {
             .collect()
     }
 
+    /// Waits until the sandbox has received a request: a keyrot that reads the live state
+    /// holds its lock by then.
+    pub fn wait_for_a_request(&self) {
+        wait_until("the sandbox received a request", || {
+            !self.sandbox.requests().is_empty()
+        });
+    }
+
     /// How many POST requests (rotates, token exchanges) the sandbox received.
     pub fn posts(&self) -> usize {
         self.sandbox
@@ -548,4 +556,16 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Polls `done` until it holds; fails the test after 30 seconds that it never did.
+pub fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never happened: {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
 }

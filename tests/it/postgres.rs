@@ -153,7 +153,7 @@ fn a_waiting_apply_on_postgres_finds_the_first_ones_work_done() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    sandbox.wait_for_a_request();
     let second = keyrot(&sandbox, &person.file(), &url)
         .args(["apply", "--auto-approve", "--lock-timeout", "1m"])
         .output()

@@ -116,7 +116,7 @@ fn an_apply_that_waits_for_the_lock_plans_afresh_and_finds_nothing_to_do() {
     let sandbox = TestSandbox::with_everything(accounts, keys, slow(50));
     let workspace = Workspace::new(&file);
     let first = spawn(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
-    std::thread::sleep(Duration::from_millis(20));
+    sandbox.wait_for_a_request();
     let waiting = ["apply", "--auto-approve", "--lock-timeout", "1m"];
     let second = spawn(&sandbox, &workspace.file(), &waiting);
     let first = first.wait_with_output().unwrap();
