@@ -10,7 +10,7 @@ use super::clock::{Clock, PRESENT};
 use super::error::ApplyError;
 use super::execute::{Run, execute};
 use super::journal::Journal;
-use super::recovery::settle_journal;
+use super::recovery::{end_sink_survivors_of, settle_journal};
 use super::report::ApplyReport;
 use super::saved_plan::VerifiedPlan;
 use super::stop::StopSignal;
@@ -79,6 +79,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         let _lock = self.state.lock(holder, options.lock_timeout).await?;
         let by = format!("{}@{}", holder.user, holder.host);
         let journal = Journal::new(self.state, self.clock, &holder.run_id, &by, &holder.command);
+        end_sink_survivors_of(self.state, &holder.run_id).await?;
         let lost = settle_journal(self.providers, self.state, &journal, None).await?;
         let (plan, observed) = self.prepare(desired, source, lost, ui).await?;
         ui.show_plan(&plan);

@@ -157,7 +157,15 @@ async fn send<W: ActionWriter>(
     };
     let outcome = match written {
         Some(Ok(executed)) => {
-            settle_secret(resource, executed, &run.options.recovery_dir, run.clock).await
+            let run_id = &run.options.holder.run_id;
+            settle_secret(
+                resource,
+                executed,
+                &run.options.recovery_dir,
+                run.clock,
+                run_id,
+            )
+            .await
         }
         Some(Err(error)) => Outcome::Failed(ActionFailure::Provider(error)),
         None => Outcome::Abandoned,
@@ -712,6 +720,7 @@ mod tests {
             sink: Some(SecretSink::Command {
                 argv: vec!["true".to_owned()],
                 timeout: crate::config::DEFAULT_SINK_TIMEOUT,
+                env: Vec::new(),
             }),
         };
         let report = run(&keyed, &writer);

@@ -15,6 +15,7 @@ mod saved_plan;
 mod secret;
 mod settle;
 mod sink;
+mod sink_command;
 mod stop;
 mod ui;
 

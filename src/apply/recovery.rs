@@ -2,7 +2,10 @@
 //! journal announced without an outcome (or with an unknown one) is settled by reading its
 //! resource, and the keys whose new secret reached neither a sink nor a recovery file are found.
 
+use std::collections::HashSet;
+
 use super::journal::Journal;
+use super::sink_command::end_sink_survivors;
 use crate::plan::{LostSecret, Target, Vendor};
 use crate::provider::{CurrentState, LiveReader};
 use crate::state::{Ledger, StateBackend, StateError, Write, WriteAction, WriteOutcome};
@@ -38,6 +41,29 @@ pub async fn settle_journal(
         }
     }
     Ok(Ledger::new(&backend.records().await?).lost_secrets())
+}
+
+/// Ends the sink commands (and their children) that earlier runs of this journal left running
+/// when they were killed, so that none can deliver a secret after this run recovers it; called
+/// with the lock held, so no other run of this state is delivering. Returns how many it ended.
+pub async fn end_sink_survivors_of(
+    backend: &dyn StateBackend,
+    running: &str,
+) -> Result<usize, StateError> {
+    let records = backend.records().await?;
+    let runs: HashSet<String> = records
+        .into_iter()
+        .map(|record| record.run_id)
+        .filter(|run| run != running)
+        .collect();
+    if runs.is_empty() {
+        return Ok(0);
+    }
+    let ended = tokio::task::spawn_blocking(move || {
+        end_sink_survivors(&runs.iter().map(String::as_str).collect())
+    })
+    .await;
+    Ok(ended.unwrap_or(0))
 }
 
 /// What the resource as it is now says about an open write.

@@ -21,6 +21,7 @@ pub(super) async fn settle_secret(
     executed: Executed,
     recovery_dir: &Path,
     clock: &dyn Clock,
+    run_id: &str,
 ) -> Outcome {
     let Executed { mut effect, secret } = executed;
     let Some(secret) = secret else {
@@ -31,8 +32,9 @@ pub(super) async fn settle_secret(
     let name = resource.name.clone();
     let directory = recovery_dir.to_owned();
     let now = clock.now();
+    let run_id = run_id.to_owned();
     let delivered = tokio::task::spawn_blocking(move || {
-        deliver_or_recover(sink.as_ref(), &secret, &directory, &name, now)
+        deliver_or_recover(sink.as_ref(), &secret, &directory, &name, now, &run_id)
     })
     .await;
     match delivered {
@@ -57,9 +59,10 @@ fn deliver_or_recover(
     recovery_dir: &Path,
     resource: &str,
     at: Timestamp,
+    run_id: &str,
 ) -> Result<(), ActionFailure> {
     let error = match sink {
-        Some(sink) => match deliver(sink, secret) {
+        Some(sink) => match deliver(sink, secret, run_id) {
             Ok(()) => return Ok(()),
             Err(error) => error,
         },

@@ -3,16 +3,15 @@
 //! recovery file so it is never lost.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::sink_command::SinkCommand;
 use crate::config::SecretSink;
 
 /// Why a sink cannot take, or did not take, a secret. Never holds the secret.
@@ -47,15 +46,23 @@ pub fn check_sink(sink: &SecretSink) -> Result<(), SinkError> {
     }
 }
 
-/// Delivers `secret` to `sink`.
-pub fn deliver(sink: &SecretSink, secret: &SecretString) -> Result<(), SinkError> {
+/// Delivers `secret` to `sink`, for run `run_id` (which a command sink's processes carry, so a
+/// later run can end any that outlive a killed one).
+pub fn deliver(sink: &SecretSink, secret: &SecretString, run_id: &str) -> Result<(), SinkError> {
     match sink {
         SecretSink::File { path, .. } => {
             write_secret_file(path, secret).map_err(|reason| sink_error(sink, reason))
         }
-        SecretSink::Command { argv, timeout } => {
-            let timeout = Duration::try_from(*timeout).unwrap_or(Duration::ZERO);
-            run_command(argv, timeout, secret).map_err(|reason| sink_error(sink, reason))
+        SecretSink::Command { argv, timeout, env } => {
+            let command = SinkCommand {
+                argv,
+                timeout: Duration::try_from(*timeout).unwrap_or(Duration::ZERO),
+                env,
+                run_id,
+            };
+            command
+                .run(secret)
+                .map_err(|reason| sink_error(sink, reason))
         }
     }
 }
@@ -202,144 +209,8 @@ fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), String> {
         .map_err(|error| format!("cannot sync directory {}: {error}", directory.display()))
 }
 
-/// Runs the command in its own process group (so a Ctrl-C at the terminal does not kill it
-/// mid-delivery) with the secret on stdin only; its stdout is discarded, its stderr shown on
-/// failure (with the secret blanked out, should the command echo it). One still running after
-/// `timeout` is killed with its whole process group.
-fn run_command(argv: &[String], timeout: Duration, secret: &SecretString) -> Result<(), String> {
-    let program = find_program(&argv[0])?;
-    // keyrot keeps a read end of the command's stdin, so that once the command has exited it
-    // can tell whether the command read the whole secret: a command that exits without reading
-    // it (`true`, a typo'd script) has not taken it, however it exits.
-    let (stdin, writer) = io::pipe().map_err(|error| format!("cannot make a pipe: {error}"))?;
-    let kept = stdin
-        .try_clone()
-        .map_err(|error| format!("cannot make a pipe: {error}"))?;
-    let mut command = Command::new(program);
-    command.args(&argv[1..]).process_group(0);
-    // SAFETY: prctl is async-signal-safe; it asks the kernel to kill the command if keyrot dies
-    // (kill -9), so a command left behind can never deliver a secret the journal calls lost.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let mut child = command
-        .stdin(Stdio::from(stdin))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|error| format!("cannot start: {error}"))?;
-    let writing = {
-        let secret = secret.clone();
-        let mut writer = writer;
-        std::thread::spawn(move || writer.write_all(secret.expose_secret().as_bytes()))
-    };
-    let stderr = child.stderr.take();
-    let errors = std::thread::spawn(move || stderr.map(read_bounded).unwrap_or_default());
-    let status = wait_at_most(&mut child, timeout);
-    // Whatever the command left running in its process group (a background job holding its
-    // stderr open) goes with it: the delivery is over once the command exits.
-    kill_process_group(&mut child);
-    let unread = unread_bytes(kept);
-    let written = writing
-        .join()
-        .unwrap_or_else(|_| Err(io::Error::other("the writer failed")));
-    let status = status?;
-    let stderr = errors.join().unwrap_or_default();
-    if let Err(error) = written {
-        return Err(format!("cannot hand it the secret ({error})"));
-    }
-    if unread > 0 {
-        return Err(format!(
-            "it exited without reading the whole secret from its stdin ({unread} of {} bytes \
-             unread), so it has not taken it",
-            secret.expose_secret().len()
-        ));
-    }
-    if status.success() {
-        return Ok(());
-    }
-    let stderr = String::from_utf8_lossy(&stderr)
-        .replace(secret.expose_secret(), "[secret]")
-        .trim()
-        .to_owned();
-    let status = status
-        .code()
-        .map_or_else(|| "a signal".to_owned(), |code| format!("status {code}"));
-    match stderr.is_empty() {
-        true => Err(format!("exited with {status}")),
-        false => Err(format!("exited with {status}: {stderr}")),
-    }
-}
-
-/// The first 64 KiB a command writes to stderr, for the message; the rest is read and dropped,
-/// so a command cannot fill memory with it.
-fn read_bounded(mut stream: std::process::ChildStderr) -> Vec<u8> {
-    const KEPT: usize = 64 * 1024;
-    let mut kept = Vec::new();
-    let mut buffer = [0u8; 8192];
-    while let Ok(read) = stream.read(&mut buffer) {
-        if read == 0 {
-            break;
-        }
-        let room = KEPT.saturating_sub(kept.len());
-        kept.extend_from_slice(&buffer[..read.min(room)]);
-    }
-    kept
-}
-
-/// How many bytes written to the command's stdin it never read: what is left in the pipe once
-/// the writer is done (draining it also frees a writer the pipe's buffer held up).
-fn unread_bytes(mut kept: io::PipeReader) -> usize {
-    let mut buffer = [0u8; 4096];
-    let mut count = 0;
-    while let Ok(read) = kept.read(&mut buffer) {
-        if read == 0 {
-            break;
-        }
-        count += read;
-    }
-    buffer.fill(0);
-    count
-}
-
-/// Waits for `child`; after `timeout`, kills its process group and says so.
-fn wait_at_most(child: &mut Child, timeout: Duration) -> Result<ExitStatus, String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => return Ok(status),
-            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            Ok(None) => {
-                kill_process_group(child);
-                return Err(format!(
-                    "still running after {}s (secret.timeout), so it and its process group \
-                     were killed",
-                    timeout.as_secs_f64()
-                ));
-            }
-            Err(error) => return Err(format!("cannot wait for it: {error}")),
-        }
-    }
-}
-
-fn kill_process_group(child: &mut Child) {
-    if let Ok(group) = libc::pid_t::try_from(child.id()) {
-        // SAFETY: killpg only sends a signal; the group is the child's own (process_group(0)).
-        unsafe {
-            libc::killpg(group, libc::SIGKILL);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-}
-
 /// The program's path: as given when it holds a `/`, else the first executable match on PATH.
-fn find_program(program: &str) -> Result<PathBuf, String> {
+pub(super) fn find_program(program: &str) -> Result<PathBuf, String> {
     let executable = |path: &Path| {
         fs::metadata(path)
             .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
@@ -363,6 +234,8 @@ fn find_program(program: &str) -> Result<PathBuf, String> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Instant;
+
     use super::*;
 
     fn secret() -> SecretString {
@@ -380,6 +253,7 @@ mod tests {
         SecretSink::Command {
             argv: vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()],
             timeout: crate::config::DEFAULT_SINK_TIMEOUT,
+            env: Vec::new(),
         }
     }
 
@@ -395,7 +269,7 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let sink = file_sink(path.clone());
         assert_eq!(check_sink(&sink), Ok(()));
-        deliver(&sink, &secret()).unwrap();
+        deliver(&sink, &secret(), "run1").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "rxl_s3cr3t-value\n");
         assert_eq!(mode(&path), 0o600);
         let leftovers = fs::read_dir(directory.path()).unwrap().count();
@@ -408,7 +282,7 @@ mod tests {
         let missing = file_sink(directory.path().join("nope/ci.key"));
         let error = check_sink(&missing).unwrap_err();
         assert!(error.reason.contains("does not exist"), "{error}");
-        assert!(deliver(&missing, &secret()).is_err());
+        assert!(deliver(&missing, &secret(), "run1").is_err());
 
         let read_only = directory.path().join("ro");
         fs::create_dir(&read_only).unwrap();
@@ -416,7 +290,7 @@ mod tests {
         let sink = file_sink(read_only.join("ci.key"));
         let error = check_sink(&sink).unwrap_err();
         assert!(error.reason.contains("read-only"), "{error}");
-        assert!(deliver(&sink, &secret()).is_err());
+        assert!(deliver(&sink, &secret(), "run1").is_err());
         assert!(!read_only.join("ci.key").exists());
     }
 
@@ -428,14 +302,14 @@ mod tests {
             "cat > {}; test -z \"$KEYROT_SECRET\" && test \"$#\" = 0",
             out.display()
         );
-        deliver(&command_sink(&script), &secret()).unwrap();
+        deliver(&command_sink(&script), &secret(), "run1").unwrap();
         assert_eq!(fs::read_to_string(&out).unwrap(), "rxl_s3cr3t-value");
     }
 
     #[test]
     fn a_failing_command_shows_its_stderr_without_the_secret() {
         let sink = command_sink("read line; echo \"rejected $line\" >&2; exit 3");
-        let error = deliver(&sink, &secret()).unwrap_err();
+        let error = deliver(&sink, &secret(), "run1").unwrap_err();
         assert_eq!(error.reason, "exited with status 3: rejected [secret]");
         assert!(!error.to_string().contains("s3cr3t"));
     }
@@ -444,7 +318,7 @@ mod tests {
     fn a_command_that_does_not_read_the_secret_has_not_taken_it() {
         let sink = command_sink("exec 0<&-; sleep 0.2; exit 0");
         let long: SecretString = "x".repeat(1 << 20).into();
-        let error = deliver(&sink, &long).unwrap_err();
+        let error = deliver(&sink, &long, "run1").unwrap_err();
         assert!(
             error
                 .reason
@@ -456,7 +330,7 @@ mod tests {
     #[test]
     fn a_command_that_exits_without_reading_a_short_secret_has_not_taken_it() {
         for script in ["true", "sleep 0.2", "head -c 3 >/dev/null"] {
-            let error = deliver(&command_sink(script), &secret()).unwrap_err();
+            let error = deliver(&command_sink(script), &secret(), "run1").unwrap_err();
             assert!(
                 error
                     .reason
@@ -464,7 +338,7 @@ mod tests {
                 "{script}: {error}"
             );
         }
-        deliver(&command_sink("cat >/dev/null"), &secret()).unwrap();
+        deliver(&command_sink("cat >/dev/null"), &secret(), "run1").unwrap();
     }
 
     #[test]
@@ -478,9 +352,10 @@ mod tests {
         let sink = SecretSink::Command {
             argv: vec!["sh".to_owned(), "-c".to_owned(), script],
             timeout: jiff::SignedDuration::from_millis(300),
+            env: Vec::new(),
         };
         let started = Instant::now();
-        let error = deliver(&sink, &secret()).unwrap_err();
+        let error = deliver(&sink, &secret(), "run1").unwrap_err();
         assert!(error.reason.contains("still running after 0.3s"), "{error}");
         assert!(started.elapsed() < Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(2500));
@@ -496,6 +371,7 @@ mod tests {
         deliver(
             &command_sink("cat >/dev/null; sleep 1000 & exit 0"),
             &secret(),
+            "run1",
         )
         .unwrap();
         assert!(started.elapsed() < Duration::from_secs(10));
@@ -506,6 +382,7 @@ mod tests {
         let sink = SecretSink::Command {
             argv: vec!["keyrot-no-such-program".to_owned()],
             timeout: crate::config::DEFAULT_SINK_TIMEOUT,
+            env: Vec::new(),
         };
         let error = check_sink(&sink).unwrap_err();
         assert!(error.reason.contains("is not on PATH"), "{error}");
@@ -523,6 +400,7 @@ mod tests {
         let sink = |path: &Path| SecretSink::Command {
             argv: vec![path.display().to_string()],
             timeout: crate::config::DEFAULT_SINK_TIMEOUT,
+            env: Vec::new(),
         };
         // A directory has execute bits but is no program.
         for refused in [plain.as_path(), directory.path()] {

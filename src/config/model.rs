@@ -183,6 +183,10 @@ pub enum SecretSink {
         /// How long it may run (`secret.timeout`, default 60s).
         #[serde(default = "default_sink_timeout")]
         timeout: SignedDuration,
+        /// The variables of keyrot's environment it may see beyond the allowlist
+        /// (`secret.env`).
+        #[serde(default)]
+        env: Vec<String>,
     },
 }
 

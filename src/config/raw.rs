@@ -131,4 +131,5 @@ pub(crate) struct RawSink {
     pub file: Option<Located<String>>,
     pub command: Option<Located<Vec<String>>>,
     pub timeout: Option<Located<String>>,
+    pub env: Option<Located<Vec<String>>>,
 }

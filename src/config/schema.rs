@@ -82,7 +82,9 @@ pub fn desired_state_schema() -> Value {
                     "command": {"type": "array", "minItems": 1, "items": {"type": "string"},
                                 "description": "A program and its arguments; the secret arrives on its stdin only."},
                     "timeout": {"type": "string", "pattern": DURATION, "default": "60s",
-                                "description": "With command: how long it may run before it and its process group are killed and the secret is saved to a recovery file."}
+                                "description": "With command: how long it may run before it and its process group are killed and the secret is saved to a recovery file."},
+                    "env": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                            "description": "With command: the variables of keyrot's environment it sees besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_*, TZ and TMPDIR (e.g. [GH_TOKEN]). keyrot's own credentials only when named here."}
                 }
             }
         }

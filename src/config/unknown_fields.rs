@@ -226,7 +226,10 @@ mod tests {
             fields_of::<RawSettings>(),
             ["max_rotations_per_apply", "backend"]
         );
-        assert_eq!(fields_of::<RawSink>(), ["file", "command", "timeout"]);
+        assert_eq!(
+            fields_of::<RawSink>(),
+            ["file", "command", "timeout", "env"]
+        );
     }
 
     fn outline(text: &str) -> Outline {

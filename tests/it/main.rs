@@ -23,6 +23,7 @@ mod resilience;
 mod rixl;
 mod safety_gaps;
 mod schema;
+mod sink_commands;
 mod state;
 mod time_rules;
 mod validate;

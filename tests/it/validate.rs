@@ -121,7 +121,7 @@ fn an_unknown_field_suggests_the_nearest() {
     );
     assert_error(
         "version: 1\nrixl:\n  api_keys:\n    ci:\n      key_id: K1\n      secret:\n        fle: a\n",
-        "keyrot.yaml:7:9: unknown field `fle`; did you mean `file`? (known fields: `file`, `command`, `timeout`)\nkeyrot.yaml:7:9: `secret` takes exactly one of `file: PATH` or `command: [program, args...]`",
+        "keyrot.yaml:7:9: unknown field `fle`; did you mean `file`? (known fields: `file`, `command`, `timeout`, `env`)\nkeyrot.yaml:7:9: `secret` takes exactly one of `file: PATH` or `command: [program, args...]`",
     );
     assert_error(
         "version: 1\nsetings: {}\n",

@@ -216,6 +216,27 @@ impl Checker {
         None
     }
 
+    /// `secret.env`: names of environment variables, each once.
+    fn sink_env(&mut self, env: Option<&Located<Vec<String>>>) -> Option<Vec<String>> {
+        let Some(env) = env else {
+            return Some(Vec::new());
+        };
+        let valid = |name: &String| {
+            name.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if let Some(bad) = env.value.iter().find(|name| !valid(name)) {
+            let message = format!(
+                "`env` lists environment variable names (letters, digits and `_`), found {bad:?}"
+            );
+            self.report(env, message);
+            return None;
+        }
+        Some(env.value.clone())
+    }
+
     fn sink(&mut self, raw: Located<RawSink>, base_dir: &Path, key: &str) -> Option<SecretSink> {
         if self.placeholder_sink(&raw.value) {
             return None;
@@ -224,6 +245,11 @@ impl Checker {
             let message =
                 "`timeout` applies to `command` sinks; a file is written at once".to_owned();
             self.report(timeout, message);
+            return None;
+        }
+        if let (Some(_), Some(env)) = (&raw.value.file, &raw.value.env) {
+            let message = "`env` applies to `command` sinks; a file sink runs nothing".to_owned();
+            self.report(env, message);
             return None;
         }
         match (&raw.value.file, &raw.value.command) {
@@ -239,9 +265,11 @@ impl Checker {
             }
             (None, Some(command)) if command.value.first().is_some_and(|p| !p.is_empty()) => {
                 let timeout = self.sink_timeout(raw.value.timeout.as_ref())?;
+                let env = self.sink_env(raw.value.env.as_ref())?;
                 Some(SecretSink::Command {
                     argv: command.value.clone(),
                     timeout,
+                    env,
                 })
             }
             (None, Some(command)) => {
