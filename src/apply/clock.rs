@@ -3,6 +3,8 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::http::ClockTrouble;
+
 /// How far `--now` may be from the clock and still be the present: further ahead, plan makes
 /// a preview and apply refuses, for apply acts on the live state as it is now.
 pub const PRESENT: SignedDuration = SignedDuration::from_mins(1);
@@ -11,6 +13,12 @@ pub const PRESENT: SignedDuration = SignedDuration::from_mins(1);
 pub trait Clock: Send + Sync {
     /// The current instant.
     fn now(&self) -> Timestamp;
+
+    /// Why the clock cannot be trusted for a rotation that depends on the time, if it cannot:
+    /// the API's clock far from this machine's, or jumping within the run.
+    fn trouble(&self) -> Option<ClockTrouble> {
+        None
+    }
 }
 
 /// A clock stopped at one instant, for tests and rehearsals.

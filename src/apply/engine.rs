@@ -81,7 +81,8 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         let journal = Journal::new(self.state, self.clock, &holder.run_id, &by, &holder.command);
         end_sink_survivors_of(self.state, &holder.run_id).await?;
         let lost = settle_journal(self.providers, self.state, &journal, None).await?;
-        let (plan, observed) = self.prepare(desired, source, lost, ui).await?;
+        let (mut plan, observed) = self.prepare(desired, source, lost, ui).await?;
+        plan.clock_trouble = self.clock.trouble().map(|trouble| trouble.warning());
         ui.show_plan(&plan);
         if plan.is_empty() {
             return Ok(Applied {

@@ -123,6 +123,13 @@ async fn send<W: ActionWriter>(
     if let Some(outcome) = changed_since_plan(resource, *expected, run.writer).await {
         return outcome;
     }
+    // Checked after that read, whose answer's Date is the latest word on the API's clock.
+    let allow_rapid_rotation = run.options.allow_rapid_rotation;
+    if needs_the_clock(action, expected.last_rotation, allow_rapid_rotation)
+        && let Some(trouble) = run.clock.trouble()
+    {
+        return Outcome::Failed(ActionFailure::ClockInDoubt(trouble));
+    }
     let intent = match run.journal {
         Some(journal) => match journal
             .intent(resource, action, expected.last_rotation)
@@ -290,6 +297,24 @@ fn advanced(executed: &Executed, before: Option<Timestamp>) -> bool {
         (Some(_), None) => true,
         (None, _) => false,
     }
+}
+
+/// For a rotate: whether sending it depends on the clock, either because only the clock says it
+/// is due (age, deadline) or because the gap since `last_rotation` is measured by it.
+fn needs_the_clock(
+    action: &Action,
+    last_rotation: Option<Timestamp>,
+    allow_rapid_rotation: bool,
+) -> bool {
+    let Action::Rotate { reasons } = action else {
+        return false;
+    };
+    if reasons.iter().any(RotationReason::recovers_lost_secret) {
+        return false;
+    }
+    let due_by_the_clock = reasons.iter().all(RotationReason::depends_on_the_clock);
+    let gap_by_the_clock = !allow_rapid_rotation && last_rotation.is_some();
+    due_by_the_clock || gap_by_the_clock
 }
 
 /// For a rotate: when it becomes allowed, if the last rotation is within `min_rotation_gap` of
@@ -475,6 +500,7 @@ mod tests {
             now: at(NOW),
             resources: names.iter().map(|name| resource(name)).collect(),
             max_rotations_per_apply: 25,
+            clock_trouble: None,
         }
     }
 

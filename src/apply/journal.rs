@@ -160,7 +160,7 @@ pub fn journaled(outcome: &Outcome) -> Option<WriteOutcome> {
         Outcome::Abandoned => WriteOutcome::Unknown {
             error: "a second signal stopped the wait for its answer".to_owned(),
         },
-        Outcome::Failed(ActionFailure::Journal(_))
+        Outcome::Failed(ActionFailure::Journal(_) | ActionFailure::ClockInDoubt(_))
         | Outcome::NotStarted(_)
         | Outcome::SkippedRotatedMeanwhile { .. }
         | Outcome::SkippedTooSoon { .. }

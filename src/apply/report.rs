@@ -7,6 +7,7 @@ use jiff::Timestamp;
 
 use super::sink::SinkError;
 use super::stop::{Signal, StopReason};
+use crate::http::ClockTrouble;
 use crate::plan::{Action, Target};
 use crate::provider::{ActionEffect, ProviderError};
 
@@ -75,6 +76,8 @@ pub enum ActionFailure {
     Provider(ProviderError),
     /// The journal could not record the intent, so the write was not sent.
     Journal(String),
+    /// A rotation that depends on the time, not sent because the API's clock is in doubt.
+    ClockInDoubt(ClockTrouble),
     /// The rotation happened, but its new secret could not be delivered to the sink.
     SecretUndelivered {
         /// What the sink said.
@@ -88,6 +91,7 @@ impl fmt::Display for ActionFailure {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Self::Provider(error) => write!(f, "{error}"),
+            Self::ClockInDoubt(trouble) => write!(f, "not sent: {trouble}"),
             Self::Journal(error) => write!(
                 f,
                 "not sent: the journal could not record it ({error}); no write is sent that the \

@@ -54,7 +54,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
     let state = state::backend(&desired).await?;
     let engine = Engine {
         providers: &providers,
-        clock: &context.api_clock(),
+        clock: &context.api_clock(&desired),
         stop: stop.clone(),
         state: state.as_ref(),
     };

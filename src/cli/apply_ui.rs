@@ -67,7 +67,12 @@ impl<'a> TerminalUi<'a> {
             watcher.abort();
         }
         let Applied { plan, report } = applied;
+        let clock_in_doubt = || match &plan.clock_trouble {
+            Some(trouble) => Err(CliError::ClockInDoubt(trouble.message.clone())),
+            None => Ok(()),
+        };
         if plan.is_empty() && self.human() {
+            clock_in_doubt()?;
             sayln("Nothing to apply.");
             return Ok(Exit::Success);
         }
@@ -80,6 +85,7 @@ impl<'a> TerminalUi<'a> {
         if let Some(signal) = report.stopped_by {
             return Ok(Exit::Interrupted(signal));
         }
+        clock_in_doubt()?;
         if report.succeeded() {
             return Ok(Exit::Success);
         }

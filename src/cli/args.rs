@@ -410,6 +410,21 @@ pub struct FaultArgs {
     /// Injected 5xx errors carry a message that clears the screen and forges a line.
     #[arg(long)]
     pub hostile_messages: bool,
+    /// Every answer's Date header is this far off (e.g. 30d, or -365d), the data is not: a
+    /// clock that lies.
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = parse_offset)]
+    pub date_offset: Option<jiff::SignedDuration>,
+    /// Answers that carry the true Date before --date-offset applies: a clock that jumps.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub date_offset_after: usize,
+}
+
+/// A signed duration keyrot reads: `30d`, `-365d`.
+fn parse_offset(text: &str) -> Result<jiff::SignedDuration, String> {
+    match text.strip_prefix('-') {
+        Some(rest) => parse_duration(rest).map(|duration| -duration),
+        None => parse_duration(text),
+    }
 }
 
 fn parse_now(text: &str) -> Result<Timestamp, String> {

@@ -9,7 +9,7 @@ use super::exit::CliError;
 use super::output::{env_var, stdout_style, warn};
 use super::progress::Progress;
 use crate::config::{DesiredState, RateLimit};
-use crate::http::{EventSink, HttpSettings};
+use crate::http::{EventSink, HttpSettings, ServerClock};
 use crate::provider::{Providers, ReadOnlyProviders};
 use crate::render::Style;
 
@@ -32,6 +32,8 @@ impl RunContext {
     /// which never comes with a progress bar.
     pub fn new(global: &GlobalArgs, human: bool) -> Self {
         let mut http = HttpSettings::new(RateLimit::CLOUDFLARE_DEFAULT);
+        // The answers' Date is checked against the present: `--now` when the user names it.
+        http.server_clock = ServerClock::against(global.now.unwrap_or_else(Timestamp::now));
         if let Some(timeout) = global.timeout {
             http.request_timeout = timeout;
         }
@@ -70,9 +72,13 @@ impl RunContext {
         )?)
     }
 
-    /// The API's clock, as the answers of this run's requests tell it.
-    pub fn api_clock(&self) -> ApiClock {
-        ApiClock(self.http.server_clock.clone())
+    /// The API's clock, as the answers of this run's requests tell it, checked against this
+    /// machine's (or `--now`) within `settings.max_clock_skew` of `desired`.
+    pub fn api_clock(&self, desired: &DesiredState) -> ApiClock {
+        ApiClock {
+            server: self.http.server_clock.clone(),
+            max_skew: desired.settings.max_clock_skew,
+        }
     }
 
     /// A progress bar over `total` resources, if this run shows one.

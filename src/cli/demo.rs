@@ -92,7 +92,7 @@ async fn apply(
     let stop = StopSignal::new();
     let engine = Engine {
         providers,
-        clock: &context.api_clock(),
+        clock: &context.api_clock(desired),
         stop: stop.clone(),
         state,
     };

@@ -42,7 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError
     if !found.errors.is_empty() {
         return Err(CliError::Provider(found.errors));
     }
-    Ok(if found.plan.drifted_resources() > 0 {
+    Ok(if found.plan.has_drift() {
         Exit::Changes
     } else {
         Exit::Success
@@ -57,8 +57,14 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
     let state = state::backend(&desired).await?;
     let read = read_what_can_be_read(&context, &desired, &providers, state.as_ref()).await?;
     let (readable, unread) = split_unread(desired, &read.live);
-    let Evaluation { live, now, preview } = at_evaluation(&context, read.live);
-    let plan = plan(&readable, &live, now, options)?;
+    let Evaluation {
+        live,
+        now,
+        preview,
+        clock_trouble,
+    } = at_evaluation(&context, &readable, read.live);
+    let mut plan = plan(&readable, &live, now, options)?;
+    plan.clock_trouble = clock_trouble;
     if read.errors.is_empty() {
         print_header(preview.as_ref(), command.format, context.style);
         let from = source(&readable);

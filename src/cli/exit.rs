@@ -72,6 +72,8 @@ pub enum CliError {
         /// The desired-state file.
         source: String,
     },
+    /// The API's clock was not to be trusted: no rotation that depends on the time was sent.
+    ClockInDoubt(String),
     /// A check keyrot makes of its own work failed: the demo did not converge, an import did
     /// not validate.
     SelfCheck(String),
@@ -125,6 +127,11 @@ impl fmt::Display for CliError {
                 f,
                 "{} exists; nothing was written. Pass --force to overwrite it",
                 path.display()
+            ),
+            Self::ClockInDoubt(message) => write!(
+                f,
+                "{message}. keyrot sent no rotation that depends on the time; what did not \
+                 depend on it was applied"
             ),
             Self::ActionsFailed { source } => write!(
                 f,

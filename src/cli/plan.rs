@@ -24,8 +24,13 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let providers = context.providers(&desired)?;
     let state = state::backend(&desired).await?;
     let live = read_live(&context, &desired, &providers, state.as_ref()).await?;
-    let Evaluation { live, now, preview } = at_evaluation(&context, live);
-    let plan = plan(&desired, &live, now, command.options.clone())?;
+    let Evaluation {
+        live,
+        now,
+        preview,
+        clock_trouble,
+    } = at_evaluation(&context, &desired, live);
+    let mut plan = plan(&desired, &live, now, command.options.clone())?;
     if let Some(out) = &command.out {
         refuse_to_save_a_preview(preview.as_ref())?;
         SavedPlan::new(&desired, command.saved_options(), live, plan.clone())
@@ -41,6 +46,14 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
             out.display()
         ));
     }
+    if let Some(trouble) = &clock_trouble {
+        warn(&format!(
+            "warning: {}; `keyrot apply` refuses every rotation by age, deadline or gap until \
+             they agree",
+            trouble.message
+        ));
+    }
+    plan.clock_trouble = clock_trouble;
     print_header(preview.as_ref(), command.format, context.style);
     print_plan(
         &plan,

@@ -59,8 +59,10 @@ pub async fn read_and_plan(
     options: PlanOptions,
 ) -> Result<Plan, CliError> {
     let live = read_live(context, desired, reader, state).await?;
-    let evaluation = at_evaluation(context, live);
-    Ok(plan(desired, &evaluation.live, evaluation.now, options)?)
+    let evaluation = at_evaluation(context, desired, live);
+    let mut plan = plan(desired, &evaluation.live, evaluation.now, options)?;
+    plan.clock_trouble = evaluation.clock_trouble;
+    Ok(plan)
 }
 
 /// Settles what the journal left open (never what an apply holding the lock is still

@@ -8,7 +8,9 @@ use super::args::OutputFormat;
 use super::context::RunContext;
 use super::output::say;
 use crate::apply::{Clock, PRESENT};
-use crate::plan::{LiveState, instant_in_words, project_scheduled_rotations};
+use crate::config::DesiredState;
+use crate::http::ClockTrouble;
+use crate::plan::{ClockWarning, LiveState, instant_in_words, project_scheduled_rotations};
 use crate::render::Style;
 
 /// A plan evaluated at another instant than the one its live state was read at.
@@ -58,17 +60,24 @@ pub struct Evaluation {
     pub now: Timestamp,
     /// Set when `--now` is not the present by the API's clock.
     pub preview: Option<Preview>,
+    /// Set when the API's clock strayed from this machine's (or `--now`, unless this is a
+    /// preview, which says how they differ) or jumped while it was read.
+    pub clock_trouble: Option<ClockWarning>,
 }
 
 /// Evaluates `live` at `--now` when given, else at the API's time; a later `--now` moves the
 /// live state there by Cloudflare's scheduled rotations.
-pub fn at_evaluation(context: &RunContext, live: LiveState) -> Evaluation {
-    let read_at = context.api_clock().now();
+pub fn at_evaluation(context: &RunContext, desired: &DesiredState, live: LiveState) -> Evaluation {
+    let clock = context.api_clock(desired);
+    let read_at = clock.now();
+    let trouble = clock.trouble();
+    let warning = |trouble: ClockTrouble| trouble.warning();
     let Some(at) = context.given_now else {
         return Evaluation {
             live,
             now: read_at,
             preview: None,
+            clock_trouble: trouble.map(warning),
         };
     };
     if at.duration_since(read_at).abs() < PRESENT {
@@ -76,11 +85,15 @@ pub fn at_evaluation(context: &RunContext, live: LiveState) -> Evaluation {
             live,
             now: at,
             preview: None,
+            clock_trouble: trouble.map(warning),
         };
     }
     Evaluation {
         live: project_scheduled_rotations(&live, read_at, at),
         now: at,
         preview: Some(Preview { at, read_at }),
+        clock_trouble: trouble
+            .filter(|trouble| matches!(trouble, ClockTrouble::Jump { .. }))
+            .map(warning),
     }
 }

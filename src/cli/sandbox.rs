@@ -85,6 +85,8 @@ fn faults(args: &FaultArgs) -> Faults {
         endless_body: args.endless_body,
         rotate_unchanged: args.rotate_unchanged,
         hostile_messages: args.hostile_messages,
+        date_offset: args.date_offset.unwrap_or_default(),
+        date_offset_after: args.date_offset_after,
     }
 }
 

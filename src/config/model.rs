@@ -46,6 +46,7 @@ impl DesiredState {
             settings: Settings {
                 max_rotations_per_apply: DEFAULT_MAX_ROTATIONS_PER_APPLY,
                 backend: Backend::Local,
+                max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             },
             cloudflare_accounts: Vec::new(),
             cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
@@ -213,7 +214,13 @@ pub struct Settings {
     pub max_rotations_per_apply: u32,
     /// Where the lock and the journal live.
     pub backend: Backend,
+    /// How far the API's clock may be from this machine's before keyrot refuses every
+    /// rotation that depends on the time.
+    pub max_clock_skew: SignedDuration,
 }
+
+/// `settings.max_clock_skew` unless set: NTP keeps real clocks well within it.
+pub const DEFAULT_MAX_CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
 /// `settings.backend`: where keyrot keeps its lock and journal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -35,6 +35,7 @@ pub(crate) struct RawFile {
 pub(crate) struct RawSettings {
     pub max_rotations_per_apply: Option<Located<Number>>,
     pub backend: Option<Located<String>>,
+    pub max_clock_skew: Option<Located<String>>,
 }
 
 /// `cloudflare:`: defaults merged under every account, and the accounts by name.

@@ -29,6 +29,10 @@ pub fn desired_state_schema() -> Value {
                         "default": DEFAULT_MAX_ROTATIONS_PER_APPLY,
                         "description": "apply refuses a plan with more rotations (exit 3) unless run with --max-rotations."
                     },
+                    "max_clock_skew": {
+                        "type": "string", "pattern": DURATION, "default": "5m",
+                        "description": "How far the API's clock (the Date of its answers) may be from this machine's, or jump within a run, before keyrot refuses every rotation that depends on the time (age, deadline, gap) and plan and drift report it."
+                    },
                     "backend": {
                         "enum": ["local", "postgres"], "default": "local",
                         "description": "Where the lock and the journal live: local (.keyrot/ beside this file, for one machine) or postgres (the database KEYROT_DATABASE_URL names, for CI runners, CronJobs and people applying from several places)."

@@ -224,7 +224,7 @@ mod tests {
     fn the_field_names_come_from_the_loaders_types() {
         assert_eq!(
             fields_of::<RawSettings>(),
-            ["max_rotations_per_apply", "backend"]
+            ["max_rotations_per_apply", "backend", "max_clock_skew"]
         );
         assert_eq!(
             fields_of::<RawSink>(),

@@ -18,4 +18,4 @@ pub use retry::RetryPolicy;
 pub use sender::{
     HttpResponse, HttpSender, HttpSettings, Idempotency, REQUEST_TIMEOUT, TransportError,
 };
-pub use server_clock::ServerClock;
+pub use server_clock::{ClockTrouble, ServerClock};

@@ -20,7 +20,7 @@ pub use deadline::{DeadlineStatus, DueDeadline};
 pub use live::{CloudflareLive, LiveState, RixlLive};
 pub use lost_secret::LostSecret;
 pub use model::{
-    Action, Attribute, AttributeValue, Plan, PlanCounts, PlanWarning, ResourcePlan,
+    Action, Attribute, AttributeValue, ClockWarning, Plan, PlanCounts, PlanWarning, ResourcePlan,
     UpcomingDeadline,
 };
 pub use projection::project_scheduled_rotations;
@@ -91,6 +91,7 @@ pub fn plan(
         max_rotations_per_apply: options
             .max_rotations
             .unwrap_or(desired.settings.max_rotations_per_apply),
+        clock_trouble: None,
     })
 }
 

@@ -22,6 +22,19 @@ pub struct Plan {
     /// The most rotations apply may perform: `settings.max_rotations_per_apply`, or the
     /// `--max-rotations` override.
     pub max_rotations_per_apply: u32,
+    /// Set by the caller when the API's clock was not to be trusted while the live state was
+    /// read: every decision that depends on the time is in doubt. Never saved with a plan.
+    #[serde(skip)]
+    pub clock_trouble: Option<ClockWarning>,
+}
+
+/// The API's clock strayed from this machine's, or jumped: what the plan says about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockWarning {
+    /// What is wrong, naming both clocks.
+    pub message: String,
+    /// How far the API's clock is off, in seconds: positive when ahead.
+    pub skew_seconds: i64,
 }
 
 /// Counts of what a plan does, for its summary line.
@@ -43,6 +56,11 @@ impl Plan {
         self.resources
             .iter()
             .all(|resource| resource.actions.is_empty())
+    }
+
+    /// True when drift must be reported: a resource drifted, or the clock is in doubt.
+    pub fn has_drift(&self) -> bool {
+        self.drifted_resources() > 0 || self.clock_trouble.is_some()
     }
 
     /// How many resources have drifted (see [`ResourcePlan::is_drifted`]).

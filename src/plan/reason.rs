@@ -43,6 +43,11 @@ impl RotationReason {
     pub fn recovers_lost_secret(&self) -> bool {
         matches!(self, Self::LostSecret { .. })
     }
+
+    /// True when the reason holds only by the clock: a key's age or a deadline.
+    pub fn depends_on_the_clock(&self) -> bool {
+        matches!(self, Self::KeyAge { .. } | Self::Deadline(_))
+    }
 }
 
 impl fmt::Display for RotationReason {

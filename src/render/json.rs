@@ -52,9 +52,15 @@ pub fn plan_document(plan: &Plan, source: Source<'_>, command: Command) -> Value
         "resources": resources,
         "upcoming_deadlines": upcoming_json(plan),
     });
+    if let Some(trouble) = &plan.clock_trouble {
+        document["clock_trouble"] = json!({
+            "message": trouble.message,
+            "skew_seconds": trouble.skew_seconds,
+        });
+    }
     if command == Command::Drift {
         document["drift"] = json!({
-            "in_sync": plan.drifted_resources() == 0,
+            "in_sync": !plan.has_drift(),
             "drifted_resources": plan.drifted_resources(),
         });
     }

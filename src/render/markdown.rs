@@ -32,6 +32,9 @@ pub struct MarkdownView<'a> {
 /// The comment for `plan`.
 pub fn render_markdown(plan: &Plan, view: MarkdownView<'_>) -> String {
     let mut head = format!("## {}\n\n", view.title);
+    if let Some(trouble) = &plan.clock_trouble {
+        let _ = writeln!(head, "> [!CAUTION]\n> {}\n", escape_html(&trouble.message));
+    }
     head.push_str(&summary(plan, view));
     let blocks: Vec<String> = plan
         .resources

@@ -27,6 +27,14 @@ pub fn render_metrics(plan: &Plan, unread: &[UnreadResource], finished: Timestam
     let _ = writeln!(out, "keyrot_drift_resources {}", plan.drifted_resources());
     gauge(
         &mut out,
+        "keyrot_clock_skew_seconds",
+        "How far the API's clock (its answers' Date) was from this machine's, or jumped within \
+         the run, when beyond settings.max_clock_skew: positive when ahead; 0 within it.",
+    );
+    let skew = plan.clock_trouble.as_ref().map_or(0, |t| t.skew_seconds);
+    let _ = writeln!(out, "keyrot_clock_skew_seconds {skew}");
+    gauge(
+        &mut out,
         "keyrot_lost_secrets",
         "Keys whose current secret reached neither a sink nor a recovery file (the journal says).",
     );

@@ -81,6 +81,19 @@ fn closing(plan: &Plan, source: &str, style: Style, command: Command) -> String 
 /// The last line of `drift`: whether anything differs from the desired state.
 fn drift_verdict(plan: &Plan, source: &str, style: Style) -> String {
     let drifted = plan.drifted_resources();
+    if let Some(trouble) = &plan.clock_trouble {
+        let counted_drift = match drifted {
+            0 => String::new(),
+            _ => format!(
+                " {} differ from {source}, and",
+                counted(drifted, "resource")
+            ),
+        };
+        return style.red(&format!(
+            "Drift:{counted_drift} the clocks disagree: {}.",
+            trouble.message
+        ));
+    }
     if drifted == 0 {
         return style.green(&format!("No drift: live state matches {source}."));
     }

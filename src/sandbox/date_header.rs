@@ -20,7 +20,12 @@ pub(crate) async fn stamp_date(
 ) -> Response {
     let mut response = next.run(request).await;
     let mut date = String::new();
-    let printed = DateTimePrinter::new().print_timestamp_rfc9110(&state.clock.now(), &mut date);
+    let shown = state
+        .clock
+        .now()
+        .saturating_add(state.faults.next_date_offset())
+        .unwrap_or_else(|_| state.clock.now());
+    let printed = DateTimePrinter::new().print_timestamp_rfc9110(&shown, &mut date);
     if let (Ok(()), Ok(value)) = (printed, HeaderValue::from_str(&date)) {
         response.headers_mut().insert(DATE, value);
     }

@@ -3,8 +3,10 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use jiff::SignedDuration;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::time::Instant;
@@ -51,6 +53,11 @@ pub struct Faults {
     pub rotate_unchanged: bool,
     /// Injected errors whose message clears the screen and forges a line of output.
     pub hostile_messages: bool,
+    /// Added to the time in every answer's `Date` header (not to the data): a clock that lies.
+    pub date_offset: SignedDuration,
+    /// How many answers carry the true `Date` before `date_offset` applies: a clock that jumps
+    /// in the middle of a run.
+    pub date_offset_after: usize,
 }
 
 /// Which requests the 5xx, 429 and drop faults may hit.
@@ -81,6 +88,8 @@ pub(crate) struct FaultInjector {
     faults: Mutex<Faults>,
     random: Mutex<StdRng>,
     window: Mutex<WindowState>,
+    /// Answers stamped with a `Date` so far.
+    dated: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -105,6 +114,7 @@ impl FaultInjector {
             faults: Mutex::new(faults),
             random,
             window: Mutex::new(WindowState::default()),
+            dated: AtomicUsize::new(0),
         }
     }
 
@@ -115,6 +125,17 @@ impl FaultInjector {
 
     fn current(&self) -> Faults {
         lock(&self.faults).clone()
+    }
+
+    /// What to add to the next answer's `Date`.
+    pub fn next_date_offset(&self) -> SignedDuration {
+        let answered = self.dated.fetch_add(1, Ordering::SeqCst);
+        let faults = self.current();
+        if answered >= faults.date_offset_after {
+            faults.date_offset
+        } else {
+            SignedDuration::ZERO
+        }
     }
 
     pub fn latency(&self) -> Duration {

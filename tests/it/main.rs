@@ -5,6 +5,7 @@ mod harness;
 
 mod api_errors;
 mod automation;
+mod clock_checks;
 mod cloudflare_client;
 mod config_fuzz;
 mod demo;

@@ -249,9 +249,9 @@ fn a_sink_named_by_a_bare_file_name_is_written_in_the_current_directory() {
         keyrot.current_dir(workspace.directory()).args(args);
         keyrot.output().unwrap()
     };
-    let plan = in_workspace(&["plan", "--out", "plan.json"]);
+    let plan = in_workspace(&["--now", NOW, "plan", "--out", "plan.json"]);
     assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
-    let apply = in_workspace(&["apply", "plan.json"]);
+    let apply = in_workspace(&["--now", NOW, "apply", "plan.json"]);
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
     let secret = std::fs::read_to_string(workspace.path("ci.key")).unwrap();
     assert_eq!(

@@ -13,7 +13,9 @@ use jiff::{SignedDuration, Timestamp};
 use super::duration::parse_duration;
 use super::error::{ConfigError, Diagnostic};
 use super::instant::parse_instant;
-use super::model::{Backend, DEFAULT_MAX_ROTATIONS_PER_APPLY, DesiredState, Settings};
+use super::model::{
+    Backend, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY, DesiredState, Settings,
+};
 use super::number::Number;
 use super::rate_limit::{RateLimit, parse_rate_limit};
 use super::raw::{Located, RawFile, RawSettings};
@@ -67,9 +69,16 @@ impl Checker {
     }
 
     fn settings(&mut self, raw: Option<RawSettings>) -> Settings {
-        let (max, backend) = raw.map_or((None, None), |settings| {
-            (settings.max_rotations_per_apply, settings.backend)
+        let (max, backend, skew) = raw.map_or((None, None, None), |settings| {
+            (
+                settings.max_rotations_per_apply,
+                settings.backend,
+                settings.max_clock_skew,
+            )
         });
+        let max_clock_skew = skew
+            .and_then(|text| self.positive_duration(&text, "max_clock_skew"))
+            .unwrap_or(DEFAULT_MAX_CLOCK_SKEW);
         let backend = backend.map_or(Backend::Local, |name| self.backend(&name));
         let max_rotations_per_apply = max
             .and_then(|value| {
@@ -79,6 +88,7 @@ impl Checker {
         Settings {
             max_rotations_per_apply,
             backend,
+            max_clock_skew,
         }
     }
 
