@@ -2,6 +2,8 @@
 //! the guardrail and the sinks, approval and a re-read after it, then the writes. Clock,
 //! providers, stop signal and the person running it come in as inputs.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::ApplyOptions;
@@ -16,6 +18,7 @@ use super::saved_plan::VerifiedPlan;
 use super::stop::StopSignal;
 use super::ui::ApplyUi;
 use crate::config::DesiredState;
+use crate::http::WriteGate;
 use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
 use crate::provider::{ActionWriter, LiveReader};
 use crate::state::StateBackend;
@@ -63,6 +66,8 @@ pub struct Engine<'a, P> {
     pub stop: StopSignal,
     /// The lock and the journal.
     pub state: &'a dyn StateBackend,
+    /// What the providers' writes pass right before they leave: shut once the lock is lost.
+    pub write_gate: WriteGate,
 }
 
 impl<P: LiveReader + ActionWriter> Engine<'_, P> {
@@ -75,8 +80,34 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         options: &ApplyOptions,
         ui: &impl ApplyUi,
     ) -> Result<Applied, ApplyError> {
+        let lock = self
+            .state
+            .lock(&options.holder, options.lock_timeout)
+            .await?;
+        let check = lock.check();
+        let still_held = move || check.still_held().map_err(|lost| lost.to_string());
+        self.write_gate.guard_with(Arc::new(still_held));
+        let applied = self
+            .run_locked(desired, source, approval, options, ui)
+            .await;
+        let lost = lock.check().still_held().err();
+        lock.release().await;
+        match lost {
+            Some(lost) => Err(lost.into()),
+            None => applied,
+        }
+    }
+
+    /// [`Engine::run`] once the lock is held.
+    async fn run_locked(
+        &self,
+        desired: &DesiredState,
+        source: PlanSource,
+        approval: Approval,
+        options: &ApplyOptions,
+        ui: &impl ApplyUi,
+    ) -> Result<Applied, ApplyError> {
         let holder = &options.holder;
-        let _lock = self.state.lock(holder, options.lock_timeout).await?;
         let by = format!("{}@{}", holder.user, holder.host);
         let journal = Journal::new(self.state, self.clock, &holder.run_id, &by, &holder.command);
         end_sink_survivors_of(self.state, &holder.run_id).await?;
@@ -462,6 +493,7 @@ mod tests {
             clock: &clock,
             stop: StopSignal::new(),
             state,
+            write_gate: WriteGate::default(),
         };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()

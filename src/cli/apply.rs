@@ -57,6 +57,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         clock: &context.api_clock(&desired),
         stop: stop.clone(),
         state: state.as_ref(),
+        write_gate: context.http.write_gate.clone(),
     };
     let ui = TerminalUi::new(&context, &desired, command.format, stop);
     let applied = engine

@@ -95,6 +95,7 @@ async fn apply(
         clock: &context.api_clock(desired),
         stop: stop.clone(),
         state,
+        write_gate: context.http.write_gate.clone(),
     };
     let ui = TerminalUi::new(context, desired, OutputFormat::Human, stop).without_plan();
     let source = PlanSource::Fresh {

@@ -8,6 +8,7 @@ mod rate_limit;
 mod retry;
 mod sender;
 mod server_clock;
+mod write_gate;
 
 pub use base_url::{endpoint, parse_base_url};
 pub use budget_watch::BudgetWatch;
@@ -19,3 +20,4 @@ pub use sender::{
     HttpResponse, HttpSender, HttpSettings, Idempotency, REQUEST_TIMEOUT, TransportError,
 };
 pub use server_clock::{ClockTrouble, ServerClock};
+pub use write_gate::{GateCheck, WriteGate};

@@ -10,7 +10,7 @@ use super::client::{CONNECT_TIMEOUT, describe_transport_error};
 use super::events::{EventSink, HttpEvent};
 use super::rate_limit::SlidingWindowLimiter;
 use super::retry::{RetryPolicy, is_retryable_status, remaining_budget, retry_after};
-use super::{BudgetWatch, ServerClock};
+use super::{BudgetWatch, ServerClock, WriteGate};
 use crate::config::RateLimit;
 
 /// How long to wait for a whole request unless `--timeout` says otherwise.
@@ -41,6 +41,8 @@ pub struct HttpSettings {
     pub budget: BudgetWatch,
     /// Where the API's time, from its answers' `Date` headers, is kept.
     pub server_clock: ServerClock,
+    /// What every write passes right before it leaves.
+    pub write_gate: WriteGate,
 }
 
 impl HttpSettings {
@@ -53,6 +55,7 @@ impl HttpSettings {
             events: EventSink::none(),
             budget: BudgetWatch::default(),
             server_clock: ServerClock::default(),
+            write_gate: WriteGate::default(),
         }
     }
 }
@@ -84,6 +87,8 @@ pub struct HttpSender {
     retry: RetryPolicy,
     events: EventSink,
     server_clock: ServerClock,
+    write_gate: WriteGate,
+    request_timeout: Duration,
 }
 
 /// How one attempt ended, before deciding whether to try again.
@@ -110,6 +115,8 @@ impl HttpSender {
             retry: settings.retry,
             events: settings.events,
             server_clock: settings.server_clock,
+            write_gate: settings.write_gate,
+            request_timeout: settings.request_timeout,
         })
     }
 
@@ -151,10 +158,23 @@ impl HttpSender {
     }
 
     async fn attempt(&self, request: RequestBuilder) -> Attempt {
+        let mut request = match request.build() {
+            Ok(request) => request,
+            Err(error) => return Attempt::Failed(unsent(describe_transport_error(&error))),
+        };
         // Held until the whole answer is read: the request counts against the budget until a
         // window after that.
         let _permit = self.limiter.acquire().await;
-        match request.send().await {
+        if request.method() != reqwest::Method::GET {
+            match self.write_gate.check() {
+                Ok(Some(left)) => {
+                    *request.timeout_mut() = Some(left.min(self.request_timeout));
+                }
+                Ok(None) => {}
+                Err(reason) => return Attempt::Failed(unsent(format!("not sent: {reason}"))),
+            }
+        }
+        match self.client.execute(request).await {
             Ok(response) => self.read(response).await,
             Err(error) => Attempt::Failed(TransportError {
                 detail: describe_transport_error(&error),
@@ -219,10 +239,22 @@ fn retry_reason(attempt: &Attempt, idempotency: Idempotency) -> Option<(String, 
         (Attempt::Failed(error), Idempotency::Idempotent) if error.worth_retrying => {
             Some((error.detail.clone(), None))
         }
-        (Attempt::Failed(error), Idempotency::NotIdempotent) if !error.request_may_have_arrived => {
+        (Attempt::Failed(error), Idempotency::NotIdempotent)
+            if !error.request_may_have_arrived && error.worth_retrying =>
+        {
             Some((error.detail.clone(), None))
         }
         _ => None,
+    }
+}
+
+/// A request that never left: the server cannot have acted, and sending it again would meet
+/// the same refusal.
+fn unsent(detail: String) -> TransportError {
+    TransportError {
+        detail,
+        request_may_have_arrived: false,
+        worth_retrying: false,
     }
 }
 

@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{JournalRecord, LockGuard, LockHolder, StateBackend, StateError};
+use super::{JournalRecord, LockCheck, LockGuard, LockHolder, StateBackend, StateError};
 
 /// How long a lock attempt retries even with no timeout: a `plan` or `drift` checking who holds
 /// the lock takes it for a moment, which must not fail an apply.
@@ -106,7 +106,13 @@ impl LocalBackend {
             }
         }
         write_holder(&file, holder).map_err(|error| self.error(error))?;
-        Ok(LockGuard::new(HeldLock(file)))
+        let file = Arc::new(file);
+        let check = LockFileCheck {
+            file: Arc::clone(&file),
+            path: self.lock_path(),
+            location: self.location(),
+        };
+        Ok(LockGuard::new(HeldLock(file), Arc::new(check), None))
     }
 
     fn who_holds(&self) -> Result<Option<LockHolder>, StateError> {
@@ -200,7 +206,34 @@ impl LocalBackend {
 }
 
 /// The lock file, locked; released (and its details cleared) when dropped.
-struct HeldLock(File);
+struct HeldLock(Arc<File>);
+
+/// The lock is the file this process locked, as long as that file is still the one at its
+/// path: a `.keyrot/` removed or replaced (a cleanup, a checkout) would let a second apply lock
+/// a new file while this one writes.
+struct LockFileCheck {
+    file: Arc<File>,
+    path: PathBuf,
+    location: String,
+}
+
+impl LockCheck for LockFileCheck {
+    fn still_held(&self) -> Result<Option<Duration>, StateError> {
+        use std::os::unix::fs::MetadataExt;
+        let held = self.file.metadata().map(|m| (m.dev(), m.ino()));
+        let there = fs::metadata(&self.path).map(|m| (m.dev(), m.ino()));
+        match (held, there) {
+            (Ok(held), Ok(there)) if held == there => Ok(None),
+            _ => Err(StateError::LockLost {
+                location: self.location.clone(),
+                detail: format!(
+                    "{} was removed or replaced while this apply held it",
+                    self.path.display()
+                ),
+            }),
+        }
+    }
+}
 
 impl Drop for HeldLock {
     fn drop(&mut self) {

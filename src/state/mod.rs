@@ -6,10 +6,12 @@ mod holder;
 mod ledger;
 mod local;
 mod postgres;
+mod postgres_lease;
 mod record;
 
 use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
@@ -20,13 +22,48 @@ pub use local::LocalBackend;
 pub use postgres::{DATABASE_URL, PostgresBackend};
 pub use record::{Intent, JournalEntry, JournalRecord, WriteAction, WriteOutcome};
 
-/// A held lock; dropping it releases the lock.
-pub struct LockGuard(#[allow(dead_code, reason = "held for its Drop")] Box<dyn Any + Send>);
+/// Whether a lock this process took is still its own: asked right before every write leaves,
+/// so it never waits for I/O.
+pub trait LockCheck: Send + Sync {
+    /// `Ok` with how much longer a write sent now may run (`None`: no bound) while the lock is
+    /// held; why it is not, otherwise.
+    fn still_held(&self) -> Result<Option<Duration>, StateError>;
+}
+
+/// A held lock; dropping it releases the lock, [`LockGuard::release`] does so and waits until
+/// the backend has recorded it.
+pub struct LockGuard {
+    #[allow(dead_code, reason = "held for its Drop")]
+    held: Box<dyn Any + Send>,
+    check: Arc<dyn LockCheck>,
+    release: Option<BoxFuture<'static, ()>>,
+}
 
 impl LockGuard {
-    /// A guard that releases the lock when `held` is dropped.
-    pub fn new(held: impl Any + Send) -> Self {
-        Self(Box::new(held))
+    /// A guard that releases the lock when `held` is dropped, checked by `check`; `release`,
+    /// if any, runs first when the lock is released on purpose.
+    pub fn new(
+        held: impl Any + Send,
+        check: Arc<dyn LockCheck>,
+        release: Option<BoxFuture<'static, ()>>,
+    ) -> Self {
+        Self {
+            held: Box::new(held),
+            check,
+            release,
+        }
+    }
+
+    /// What tells whether the lock is still held.
+    pub fn check(&self) -> Arc<dyn LockCheck> {
+        Arc::clone(&self.check)
+    }
+
+    /// Releases the lock and waits until the backend has recorded that.
+    pub async fn release(mut self) {
+        if let Some(release) = self.release.take() {
+            release.await;
+        }
     }
 }
 
@@ -86,6 +123,17 @@ pub enum StateError {
         location: String,
         /// Who holds it, as far as it recorded.
         holder: String,
+    },
+    /// The lock this run held is no longer its own: no write may start.
+    #[error(
+        "the apply lock in {location} was lost ({detail}); keyrot started no write after \
+         that. Run apply again: it settles what was in flight"
+    )]
+    LockLost {
+        /// Where the lock was.
+        location: String,
+        /// How it was lost.
+        detail: String,
     },
     /// The state's storage failed.
     #[error("{location}: {detail}")]

@@ -11,6 +11,7 @@ use futures_util::future::BoxFuture;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Config, NoTls};
 
+use super::postgres_lease::{GRACE, LEASE, hold};
 use super::{JournalRecord, LockGuard, LockHolder, StateBackend, StateError};
 
 /// The environment variable naming the server.
@@ -22,7 +23,8 @@ const MIGRATION_KEY: i64 = 0x6b65_796d;
 const RETRY_EVERY: Duration = Duration::from_millis(200);
 
 /// The schema, one step per version; a database at version N gets steps N+1 onwards.
-const MIGRATIONS: &[&str] = &["CREATE TABLE keyrot_journal (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE keyrot_journal (
          id bigserial PRIMARY KEY,
          run_id text NOT NULL,
          at timestamptz NOT NULL,
@@ -32,7 +34,12 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE keyrot_journal (
      CREATE TABLE keyrot_lock_holder (
          lock_key bigint PRIMARY KEY,
          holder jsonb NOT NULL
-     );"];
+     );",
+    // The holder's lease: a lost session's apply may write until it ends (see postgres_lease).
+    "ALTER TABLE keyrot_lock_holder
+         ADD COLUMN lease_until timestamptz,
+         ADD COLUMN released boolean NOT NULL DEFAULT true;",
+];
 
 /// State in a PostgreSQL database.
 pub struct PostgresBackend {
@@ -103,22 +110,41 @@ impl PostgresBackend {
         holder: &LockHolder,
         timeout: Duration,
     ) -> Result<LockGuard, StateError> {
-        // A session lock lives as long as its connection: one of its own, closed on release.
-        let session = open(&self.config).await?;
+        // A session lock lives as long as its connection: one of its own, kept alive by TCP
+        // keepalives and its lease renewals, and never closed by the server for idling.
+        let session = open(&lock_session_config(&self.config)).await?;
+        let _ = session
+            .batch_execute(
+                "SET idle_session_timeout = 0; SET idle_in_transaction_session_timeout = 0",
+            )
+            .await;
         let started = Instant::now();
         loop {
             let row = session
                 .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
                 .await
                 .map_err(database)?;
-            if row.get::<_, bool>(0) {
-                break;
+            let still_writing = match row.get::<_, bool>(0) {
+                true => self.unreleased_lease(&session).await?,
+                false => None,
+            };
+            match (row.get::<_, bool>(0), &still_writing) {
+                (true, None) => break,
+                (true, Some(_)) => {
+                    let _ = session
+                        .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+                        .await;
+                }
+                (false, _) => {}
             }
             if started.elapsed() >= timeout {
-                let holder = self.who_holds().await?.map_or_else(
-                    || "a keyrot that recorded no details".to_owned(),
-                    |holder| holder.to_string(),
-                );
+                let holder = match still_writing {
+                    Some(lease) => lease,
+                    None => self.who_holds().await?.map_or_else(
+                        || "a keyrot that recorded no details".to_owned(),
+                        |holder| holder.to_string(),
+                    ),
+                };
                 return Err(StateError::Held {
                     location: self.location(),
                     holder,
@@ -127,15 +153,44 @@ impl PostgresBackend {
             tokio::time::sleep(RETRY_EVERY).await;
         }
         let details = serde_json::to_string(holder).map_err(|error| storage(error.to_string()))?;
+        let granted = std::time::Instant::now();
         session
             .execute(
-                "INSERT INTO keyrot_lock_holder (lock_key, holder) VALUES ($1, $2::text::jsonb)
-                 ON CONFLICT (lock_key) DO UPDATE SET holder = EXCLUDED.holder",
-                &[&LOCK_KEY, &details],
+                "INSERT INTO keyrot_lock_holder (lock_key, holder, lease_until, released)
+                 VALUES ($1, $2::text::jsonb, now() + make_interval(secs => $3), false)
+                 ON CONFLICT (lock_key) DO UPDATE SET holder = EXCLUDED.holder,
+                     lease_until = EXCLUDED.lease_until, released = false",
+                &[&LOCK_KEY, &details, &LEASE.as_secs_f64()],
             )
             .await
             .map_err(database)?;
-        Ok(LockGuard::new(session))
+        let run_id = holder.run_id.clone();
+        Ok(hold(session, LOCK_KEY, run_id, granted, self.location()))
+    }
+
+    /// The previous holder, when its session ended without releasing the lock and its lease
+    /// (plus the grace for requests in flight) has not run out: it may still be writing.
+    async fn unreleased_lease(&self, session: &Client) -> Result<Option<String>, StateError> {
+        let row = session
+            .query_opt(
+                "SELECT holder::text, to_char((lease_until + make_interval(secs => $2))
+                     AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS \"UTC\"')
+                 FROM keyrot_lock_holder
+                 WHERE lock_key = $1 AND NOT released
+                   AND lease_until + make_interval(secs => $2) > now()",
+                &[&LOCK_KEY, &GRACE.as_secs_f64()],
+            )
+            .await
+            .map_err(database)?;
+        Ok(row.map(|row| {
+            let holder = serde_json::from_str::<LockHolder>(row.get::<_, &str>(0))
+                .map_or_else(|_| "a keyrot".to_owned(), |holder| holder.to_string());
+            format!(
+                "{holder}, whose database session ended while it held the lock: it may still \
+                 be finishing a write until {}",
+                row.get::<_, &str>(1)
+            )
+        }))
     }
 
     /// The recorded holder, if the lock is held now (a holder whose process died left its row,
@@ -213,6 +268,17 @@ impl StateBackend for PostgresBackend {
     fn records(&self) -> BoxFuture<'_, Result<Vec<JournalRecord>, StateError>> {
         self.select().boxed()
     }
+}
+
+/// The lock session's settings: TCP keepalives that notice a dead peer within about a minute.
+fn lock_session_config(config: &Config) -> Config {
+    let mut config = config.clone();
+    config
+        .keepalives(true)
+        .keepalives_idle(Duration::from_secs(30))
+        .keepalives_interval(Duration::from_secs(10))
+        .keepalives_retries(3);
+    config
 }
 
 /// A connection, with TLS unless `sslmode=disable`. With TLS the server's certificate is

@@ -493,6 +493,28 @@ impl TestPostgres {
         )
     }
 
+    /// Runs `sql` in `database` with psql; returns what it printed (unaligned, tuples only).
+    #[allow(dead_code, reason = "the tests', not the benchmark's")]
+    pub fn sql(&self, database: &str, sql: &str) -> String {
+        let output = self.as_postgres(
+            "psql",
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "keyrot",
+                "-d",
+                database,
+                "-qAt",
+                "-c",
+                sql,
+            ],
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
     /// Runs one of the server's programs as the `postgres` user when this is root (PostgreSQL
     /// refuses to run as root), as this user otherwise.
     fn as_postgres(&self, program: &str, args: &[&str]) -> Output {

@@ -230,3 +230,95 @@ fn who_holds_a_postgres_lock_is_seen_from_another_connection() {
         drop(guard);
     });
 }
+
+/// Two RIXL keys on postgres, applied one at a time: k1's sink command stops (touching
+/// `started`) until `release` exists; k2's secret goes to a file.
+fn blocking_pair(workspace_dir: &Path) -> String {
+    let root = workspace_dir.display();
+    format!(
+        "{POSTGRES_SETTINGS}rixl:\n  defaults:\n    max_key_age: 30d\n  api_keys:\n    k1:\n      \
+         key_id: K1\n      secret:\n        command: [\"sh\", \"-c\", \"touch {root}/started; \
+         while [ ! -e {root}/release ]; do sleep 0.05; done; cat > {root}/secrets/k1.key\"]\n    \
+         k2:\n      key_id: K2\n      secret:\n        file: secrets/k2.key\n"
+    )
+}
+
+#[test]
+fn a_lock_whose_session_dies_keeps_a_second_apply_out_while_the_first_can_still_write() {
+    let Some(server) = TestPostgres::start() else {
+        return;
+    };
+    let url = server.url("lost_session");
+    let sandbox = TestSandbox::with_keys(
+        Vec::new(),
+        vec![rixl_key("K1", 40, 300), rixl_key("K2", 40, 300)],
+    );
+    let first_dir = Workspace::new("version: 1\n");
+    std::fs::write(first_dir.file(), blocking_pair(first_dir.directory())).unwrap();
+    let first = keyrot(&sandbox, &first_dir.file(), &url)
+        .args(["--parallelism", "1", "apply", "--auto-approve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = first_dir.path("started");
+    crate::harness::wait_until("k1's sink runs", || started.exists());
+    // The lock's session dies under the first apply (a network blip, a pooler, a timeout).
+    let ended = server.sql(
+        "lost_session",
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory'",
+    );
+    assert_eq!(ended, "1");
+
+    let second_dir = Workspace::new("version: 1\n");
+    std::fs::write(second_dir.file(), blocking_pair(second_dir.directory())).unwrap();
+    std::fs::write(second_dir.path("release"), "").unwrap();
+    let second = keyrot(&sandbox, &second_dir.file(), &url)
+        .args(["apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1), "{}", stdout(&second));
+    assert!(
+        stderr(&second).contains("whose database session ended while it held the lock"),
+        "{}",
+        stderr(&second)
+    );
+
+    std::fs::write(first_dir.path("release"), "").unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        matches!(first.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&first)
+    );
+    let rotated = sandbox.sandbox.counters().rotations;
+    assert!(
+        rotated.values().all(|&count| count == 1),
+        "rotated twice: {rotated:?}"
+    );
+    let released = server.sql("lost_session", "SELECT released FROM keyrot_lock_holder");
+    assert_eq!(
+        released, "f",
+        "the first apply's session was gone: it could not release"
+    );
+}
+
+#[test]
+fn an_apply_releases_its_lease_so_the_next_one_starts_at_once() {
+    let Some(server) = TestPostgres::start() else {
+        return;
+    };
+    let url = server.url("released");
+    let sandbox = fleet_sandbox(2, 0);
+    let workspace = Workspace::new(&fleet_file(2, 0));
+    for expected in ["Apply complete", "Nothing to apply."] {
+        let apply = keyrot(&sandbox, &workspace.file(), &url)
+            .args(["apply", "--auto-approve"])
+            .output()
+            .unwrap();
+        assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+        assert!(stdout(&apply).contains(expected), "{}", stdout(&apply));
+        let released = server.sql("released", "SELECT released FROM keyrot_lock_holder");
+        assert_eq!(released, "t");
+    }
+}

@@ -338,3 +338,51 @@ fn history_lists_every_write_newest_first_in_both_formats() {
     let journal = std::fs::read_to_string(workspace.path(".keyrot/journal.jsonl")).unwrap();
     assert!(!journal.contains("rxl_"), "no secret in the journal");
 }
+
+#[test]
+fn an_apply_whose_lock_file_is_removed_starts_no_write_after_that() {
+    let sandbox = TestSandbox::with_keys(
+        Vec::new(),
+        vec![rixl_key("K1", 40, 300), rixl_key("K2", 40, 300)],
+    );
+    let workspace = Workspace::new("version: 1\n");
+    let root = workspace.directory().display().to_string();
+    let file = format!(
+        "version: 1\nrixl:\n  defaults:\n    max_key_age: 30d\n  api_keys:\n    k1:\n      \
+         key_id: K1\n      secret:\n        command: [\"sh\", \"-c\", \"touch {root}/started; \
+         while [ ! -e {root}/release ]; do sleep 0.05; done; cat > {root}/secrets/k1.key\"]\n    \
+         k2:\n      key_id: K2\n      secret:\n        file: secrets/k2.key\n"
+    );
+    std::fs::write(workspace.file(), file).unwrap();
+    let apply = spawn(
+        &sandbox,
+        &workspace.file(),
+        &["--parallelism", "1", "apply", "--auto-approve"],
+    );
+    let started = workspace.path("started");
+    crate::harness::wait_until("k1's sink runs", || started.exists());
+    // A cleanup removes `.keyrot/` under the running apply: a second apply could now lock a
+    // new file.
+    std::fs::remove_file(workspace.path(".keyrot/lock")).unwrap();
+    std::fs::write(workspace.path("release"), "").unwrap();
+    let apply = apply.wait_with_output().unwrap();
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    assert!(
+        stderr(&apply).contains("was removed or replaced while this apply held it"),
+        "{}",
+        stderr(&apply)
+    );
+    let rotated = rotations(&sandbox);
+    assert_eq!(
+        rotated.get("K2"),
+        None,
+        "written after the lock was lost: {rotated:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(workspace.path("secrets/k1.key"))
+            .unwrap()
+            .trim_end(),
+        sandbox.sandbox.rixl_key("K1").unwrap().secret,
+        "the rotation in flight was settled"
+    );
+}
