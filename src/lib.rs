@@ -1,6 +1,7 @@
 //! keyrot: a declarative reconciler for API key rotation.
 
 pub mod apply;
+pub mod atomic_file;
 pub mod cli;
 pub mod config;
 pub mod http;

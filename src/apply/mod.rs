@@ -33,10 +33,7 @@ pub use recovery::settle_journal;
 pub use report::{
     ActionFailure, ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome,
 };
-pub use saved_plan::{
-    SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedSource, VerifiedPlan, write_atomically,
-    write_atomically_shared,
-};
+pub use saved_plan::{SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedSource, VerifiedPlan};
 pub use sink::{SinkError, check_recovery_dir, check_sink, deliver, recover};
 pub use stop::{Signal, StopReason, StopSignal};
 pub use ui::{ApplyUi, Ticker};

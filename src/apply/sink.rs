@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::sink_command::SinkCommand;
+use crate::atomic_file::directory_of;
 use crate::config::SecretSink;
 
 /// Why a sink cannot take, or did not take, a secret. Never holds the secret.
@@ -154,14 +155,6 @@ pub fn recover(
         }
     }
     Err(io::Error::other("no free recovery file name"))
-}
-
-/// The directory `path` is in: its parent, or the current directory for a bare file name.
-pub(crate) fn directory_of(path: &Path) -> &Path {
-    match path.parent() {
-        Some(directory) if !directory.as_os_str().is_empty() => directory,
-        _ => Path::new("."),
-    }
 }
 
 /// The directory exists, is a directory, is not marked read-only (even for root), and a file

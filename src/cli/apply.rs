@@ -62,8 +62,9 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
     let ui = TerminalUi::new(&context, &desired, command.format, stop);
     let applied = engine
         .run(&desired, source, command.approval, &options, &ui)
-        .await?;
-    ui.finish(&applied)
+        .await;
+    state::warn_of_damaged_records(state.as_ref());
+    ui.finish(&applied?)
 }
 
 /// The files no secret may overwrite: the desired-state file and the saved plan.

@@ -106,6 +106,10 @@ pub enum Command {
     ///
     /// Example: keyrot history --resource ci-uploader --since 30d
     History(HistoryArgs),
+    /// Check the journal: its writes, open writes, lost secrets and damaged records.
+    ///
+    /// Example: keyrot journal verify
+    Journal(JournalArgs),
     /// Show a plan saved with `keyrot plan --out`.
     ///
     /// Example: keyrot show plan.json --format markdown
@@ -298,6 +302,24 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: HistoryFormat,
+}
+
+/// `keyrot journal`.
+#[derive(Debug, Args)]
+pub struct JournalArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: JournalAction,
+}
+
+/// `keyrot journal verify|repair`.
+#[derive(Clone, Copy, Debug, Subcommand)]
+pub enum JournalAction {
+    /// List what the journal holds; exit 1 when a record is damaged.
+    Verify,
+    /// Move damaged records aside, keeping every record that can be read (so no lost secret
+    /// is forgotten); takes the apply lock.
+    Repair,
 }
 
 /// `keyrot history --format`.

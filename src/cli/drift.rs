@@ -14,7 +14,7 @@ use super::options::DriftCommand;
 use super::planning::{load_targeted, read_what_can_be_read};
 use super::preview::{Evaluation, at_evaluation, print_header};
 use super::state;
-use crate::apply::write_atomically_shared;
+use crate::atomic_file::write_atomically_shared;
 use crate::config::DesiredState;
 use crate::plan::{LiveState, Plan, plan, vendors};
 use crate::provider::ProviderError;

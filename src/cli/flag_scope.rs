@@ -24,6 +24,7 @@ fn meaningful(name: &str) -> &'static [&'static str] {
         "plan" | "apply" | "drift" => GLOBAL_FLAGS,
         "demo" => &["file", "color", "now", "quiet", "verbose"],
         "history" => &["file", "color"],
+        "journal" => &["file"],
         "validate" => &["file"],
         "show" => &["color"],
         "import" => &["parallelism", "timeout", "quiet", "verbose"],

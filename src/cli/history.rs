@@ -17,6 +17,7 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliErr
     let desired = load_file(&global.file())?;
     let backend = state::backend(&desired).await?;
     let records = backend.records().await.map_err(ApplyError::from)?;
+    super::state::warn_of_damaged_records(backend.as_ref());
     let ledger = Ledger::new(&records);
     refuse_unknown_resources(&args.resources, &desired, &ledger)?;
     let since = args.since.map(|span| {

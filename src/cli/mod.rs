@@ -13,6 +13,7 @@ mod exit;
 mod flag_scope;
 mod history;
 mod import;
+mod journal;
 mod options;
 mod output;
 mod plan;
@@ -92,6 +93,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Drift(args) => drift::run(global, args).await,
         Command::Show(args) => show::run(global, args),
         Command::History(args) => history::run(global, args).await,
+        Command::Journal(args) => journal::run(global, args.action).await,
         Command::Validate => validate::run(global),
         Command::Import(args) => import::run(global, args).await,
         Command::Schema => {

@@ -9,7 +9,7 @@ use super::context::RunContext;
 use super::exit::CliError;
 use super::output::warn;
 use super::preview::at_evaluation;
-use super::state::this_run;
+use super::state::{this_run, warn_of_damaged_records};
 use crate::apply::{Journal, settle_journal};
 use crate::config::{DesiredState, load_file};
 use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
@@ -118,7 +118,9 @@ async fn lost_secrets(
     let by = format!("{}@{}", run.user, run.host);
     let journal = Journal::new(state, &SystemClock, &run.run_id, &by, &run.command);
     let running = holder.as_ref().map(|holder| holder.run_id.as_str());
-    Ok(settle_journal(reader, state, &journal, running)
+    let lost = settle_journal(reader, state, &journal, running)
         .await
-        .map_err(crate::apply::ApplyError::from)?)
+        .map_err(crate::apply::ApplyError::from)?;
+    warn_of_damaged_records(state);
+    Ok(lost)
 }

@@ -5,12 +5,13 @@ use std::path::Path;
 use jiff::Timestamp;
 
 use super::exit::CliError;
-use super::output::env_var;
+use super::output::{env_var, warn};
 use crate::apply::ApplyError;
 use crate::config::{Backend, DesiredState};
 use crate::state::{
     DATABASE_URL, LocalBackend, LockHolder, PostgresBackend, StateBackend, new_run_id,
 };
+use crate::text::Printable;
 
 /// The state backend `desired` uses: `.keyrot/` beside the desired-state file, or the
 /// PostgreSQL database `KEYROT_DATABASE_URL` names (never a silent fall back to `local`).
@@ -32,6 +33,19 @@ pub async fn backend(desired: &DesiredState) -> Result<Box<dyn StateBackend>, Cl
                 .map_err(ApplyError::from)?;
             Ok(Box::new(backend))
         }
+    }
+}
+
+/// Says on stderr which journal records the last read skipped because they were damaged.
+pub fn warn_of_damaged_records(state: &dyn StateBackend) {
+    for damaged in state.damaged() {
+        warn(&format!(
+            "warning: the journal in {}: {} is damaged and was skipped ({}); the records around \
+             it are used. `keyrot journal verify` lists what the journal holds",
+            state.location(),
+            damaged.place,
+            Printable(&damaged.error)
+        ));
     }
 }
 

@@ -14,7 +14,11 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
-use super::{JournalRecord, LockCheck, LockGuard, LockHolder, StateBackend, StateError};
+use crate::atomic_file::write_atomically;
+
+use super::{
+    DamagedRecord, JournalRecord, LockCheck, LockGuard, LockHolder, StateBackend, StateError,
+};
 
 /// How long a lock attempt retries even with no timeout: a `plan` or `drift` checking who holds
 /// the lock takes it for a moment, which must not fail an apply.
@@ -25,6 +29,7 @@ const RETRY_EVERY: Duration = Duration::from_millis(50);
 pub struct LocalBackend {
     directory: PathBuf,
     journal: Mutex<Option<JournalWriter>>,
+    damaged: Mutex<Vec<DamagedRecord>>,
 }
 
 type Pending = (Vec<u8>, oneshot::Sender<io::Result<()>>);
@@ -39,6 +44,7 @@ impl LocalBackend {
         Self {
             directory,
             journal: Mutex::new(None),
+            damaged: Mutex::new(Vec::new()),
         }
     }
 
@@ -178,6 +184,41 @@ impl LocalBackend {
             .map_err(|error| self.error(format!("cannot write journal.jsonl: {error}")))
     }
 
+    /// Rewrites `journal.jsonl` with the lines that can be read, appending the others (and a
+    /// torn last line) to `journal.damaged.jsonl`, whole and in order.
+    fn move_damaged_lines(&self) -> Result<String, StateError> {
+        let path = self.journal_path();
+        let aside = self.directory.join("journal.damaged.jsonl");
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => String::new(),
+            Err(error) => return Err(self.error(error)),
+        };
+        let (mut kept, mut damaged) = (String::new(), String::new());
+        for line in text.lines() {
+            let readable = serde_json::from_str::<JournalRecord>(line).is_ok();
+            let into = if readable { &mut kept } else { &mut damaged };
+            into.push_str(line);
+            into.push('\n');
+        }
+        if !damaged.is_empty() {
+            OpenOptions::new()
+                .append(true)
+                .create(true)
+                .mode(0o600)
+                .open(&aside)
+                .and_then(|mut file| {
+                    file.write_all(damaged.as_bytes())?;
+                    file.sync_all()
+                })
+                .map_err(|error| {
+                    self.error(format!("cannot write {}: {error}", aside.display()))
+                })?;
+            write_atomically(&path, kept.as_bytes()).map_err(|error| self.error(error))?;
+        }
+        Ok(aside.display().to_string())
+    }
+
     fn read_records(&self) -> Result<Vec<JournalRecord>, StateError> {
         let text = match fs::read_to_string(self.journal_path()) {
             Ok(text) => text,
@@ -186,21 +227,20 @@ impl LocalBackend {
         };
         let lines: Vec<&str> = text.lines().collect();
         let mut records = Vec::with_capacity(lines.len());
+        let mut damaged = Vec::new();
         for (index, line) in lines.iter().enumerate() {
             match serde_json::from_str(line) {
                 Ok(record) => records.push(record),
                 // A crash in the middle of an append leaves a torn last line: it announced a
                 // write that was never sent.
                 Err(_) if index + 1 == lines.len() && !text.ends_with('\n') => {}
-                Err(error) => {
-                    return Err(self.error(format!(
-                        "journal.jsonl line {} is damaged ({error}); move the file aside to \
-                         start a new journal",
-                        index + 1
-                    )));
-                }
+                Err(error) => damaged.push(DamagedRecord {
+                    place: format!("journal.jsonl line {}", index + 1),
+                    error: error.to_string(),
+                }),
             }
         }
+        *self.damaged.lock().unwrap_or_else(|p| p.into_inner()) = damaged;
         Ok(records)
     }
 }
@@ -369,6 +409,17 @@ impl StateBackend for LocalBackend {
         .boxed()
     }
 
+    fn set_damaged_aside(&self) -> BoxFuture<'_, Result<String, StateError>> {
+        async move { self.move_damaged_lines() }.boxed()
+    }
+
+    fn damaged(&self) -> Vec<DamagedRecord> {
+        self.damaged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     fn records(&self) -> BoxFuture<'_, Result<Vec<JournalRecord>, StateError>> {
         async move { self.read_records() }.boxed()
     }
@@ -401,7 +452,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_torn_last_line_is_forgiven_a_damaged_line_before_it_is_an_error() {
+    fn a_torn_last_line_is_forgiven_and_a_damaged_line_is_skipped_and_reported() {
         let directory = tempfile::tempdir().unwrap();
         let state = directory.path().join(".keyrot");
         fs::create_dir_all(&state).unwrap();
@@ -409,9 +460,15 @@ mod tests {
         let runtime = runtime();
         fs::write(state.join("journal.jsonl"), "{\"torn").unwrap();
         assert!(runtime.block_on(backend.records()).unwrap().is_empty());
-        fs::write(state.join("journal.jsonl"), "{\"damaged\n{\"torn").unwrap();
-        let error = runtime.block_on(backend.records()).unwrap_err().to_string();
-        assert!(error.contains("journal.jsonl line 1 is damaged"), "{error}");
+        assert!(backend.damaged().is_empty());
+        let good = r#"{"run_id":"r1","at":"2026-11-24T12:00:00Z","record":"outcome","intent_run":"r1","intent_seq":1,"outcome":{"type":"failed","error":"x"}}"#;
+        let text = format!("{good}\n{{\"damaged\n{good}\n{{\"torn");
+        fs::write(state.join("journal.jsonl"), text).unwrap();
+        let records = runtime.block_on(backend.records()).unwrap();
+        assert_eq!(records.len(), 2, "the damaged line's neighbours are kept");
+        let damaged = backend.damaged();
+        assert_eq!(damaged.len(), 1, "{damaged:?}");
+        assert_eq!(damaged[0].place, "journal.jsonl line 2");
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub use holder::{LockHolder, new_run_id};
 pub use ledger::{Ledger, Write};
 pub use local::LocalBackend;
 pub use postgres::{DATABASE_URL, PostgresBackend};
-pub use record::{Intent, JournalEntry, JournalRecord, WriteAction, WriteOutcome};
+pub use record::{DamagedRecord, Intent, JournalEntry, JournalRecord, WriteAction, WriteOutcome};
 
 /// Whether a lock this process took is still its own: asked right before every write leaves,
 /// so it never waits for I/O.
@@ -106,8 +106,16 @@ pub trait StateBackend: Send + Sync {
         Box::pin(async { Ok(()) })
     }
 
-    /// Every journal record, oldest first.
+    /// Every journal record that can be read, oldest first; one that cannot is skipped and
+    /// listed by [`StateBackend::damaged`].
     fn records(&self) -> BoxFuture<'_, Result<Vec<JournalRecord>, StateError>>;
+
+    /// The records the last [`StateBackend::records`] skipped because they could not be read.
+    fn damaged(&self) -> Vec<DamagedRecord>;
+
+    /// Moves the damaged records out of the journal, keeping them elsewhere, and every record
+    /// that can be read in it; called with the lock held. Returns where they went.
+    fn set_damaged_aside(&self) -> BoxFuture<'_, Result<String, StateError>>;
 }
 
 /// The state could not be read or written, or the lock is held.

@@ -12,7 +12,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Config, NoTls};
 
 use super::postgres_lease::{GRACE, LEASE, hold};
-use super::{JournalRecord, LockGuard, LockHolder, StateBackend, StateError};
+use super::{DamagedRecord, JournalRecord, LockGuard, LockHolder, StateBackend, StateError};
 
 /// The environment variable naming the server.
 pub const DATABASE_URL: &str = "KEYROT_DATABASE_URL";
@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
 pub struct PostgresBackend {
     config: Config,
     client: Client,
+    damaged: std::sync::Mutex<Vec<DamagedRecord>>,
 }
 
 impl PostgresBackend {
@@ -64,7 +65,11 @@ impl PostgresBackend {
             ))
         })?;
         let client = open(&config).await?;
-        let backend = Self { config, client };
+        let backend = Self {
+            config,
+            client,
+            damaged: std::sync::Mutex::new(Vec::new()),
+        };
         backend.migrate().await?;
         Ok(backend)
     }
@@ -232,15 +237,25 @@ impl PostgresBackend {
     async fn select(&self) -> Result<Vec<JournalRecord>, StateError> {
         let rows = self
             .client
-            .query("SELECT record::text FROM keyrot_journal ORDER BY id", &[])
+            .query(
+                "SELECT id, record::text FROM keyrot_journal ORDER BY id",
+                &[],
+            )
             .await
             .map_err(database)?;
-        rows.iter()
-            .map(|row| {
-                serde_json::from_str(row.get::<_, &str>(0))
-                    .map_err(|error| storage(format!("a damaged keyrot_journal row ({error})")))
-            })
-            .collect()
+        let mut records = Vec::with_capacity(rows.len());
+        let mut damaged = Vec::new();
+        for row in &rows {
+            match serde_json::from_str(row.get::<_, &str>(1)) {
+                Ok(record) => records.push(record),
+                Err(error) => damaged.push(DamagedRecord {
+                    place: format!("keyrot_journal row {}", row.get::<_, i64>(0)),
+                    error: error.to_string(),
+                }),
+            }
+        }
+        *self.damaged.lock().unwrap_or_else(|p| p.into_inner()) = damaged;
+        Ok(records)
     }
 }
 
@@ -263,6 +278,43 @@ impl StateBackend for PostgresBackend {
 
     fn append<'a>(&'a self, records: &'a [JournalRecord]) -> BoxFuture<'a, Result<(), StateError>> {
         self.insert(records).boxed()
+    }
+
+    fn set_damaged_aside(&self) -> BoxFuture<'_, Result<String, StateError>> {
+        async move {
+            self.client
+                .batch_execute(
+                    "CREATE TABLE IF NOT EXISTS keyrot_journal_damaged (LIKE keyrot_journal)",
+                )
+                .await
+                .map_err(database)?;
+            for damaged in self.damaged() {
+                let Some(id) = damaged
+                    .place
+                    .strip_prefix("keyrot_journal row ")
+                    .and_then(|id| id.parse::<i64>().ok())
+                else {
+                    continue;
+                };
+                self.client
+                    .execute(
+                        "WITH moved AS (DELETE FROM keyrot_journal WHERE id = $1 RETURNING *)
+                         INSERT INTO keyrot_journal_damaged SELECT * FROM moved",
+                        &[&id],
+                    )
+                    .await
+                    .map_err(database)?;
+            }
+            Ok("the table keyrot_journal_damaged".to_owned())
+        }
+        .boxed()
+    }
+
+    fn damaged(&self) -> Vec<DamagedRecord> {
+        self.damaged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     fn records(&self) -> BoxFuture<'_, Result<Vec<JournalRecord>, StateError>> {

@@ -4,6 +4,15 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// A journal record that could not be read: skipped, its neighbours kept, and reported.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DamagedRecord {
+    /// Where it is: `journal.jsonl line 3`, `keyrot_journal row 17`.
+    pub place: String,
+    /// Why it could not be read.
+    pub error: String,
+}
+
 /// One line of the journal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct JournalRecord {

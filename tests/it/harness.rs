@@ -133,7 +133,7 @@ impl TestSandbox {
     /// `--now` [`NOW`] are added for the commands that take them.
     pub fn run(&self, file: &Path, args: &[&str]) -> Output {
         let commands = [
-            "plan", "apply", "drift", "import", "show", "history", "validate",
+            "plan", "apply", "drift", "import", "show", "history", "validate", "journal",
         ];
         let name = args
             .iter()

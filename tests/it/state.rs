@@ -386,3 +386,58 @@ fn an_apply_whose_lock_file_is_removed_starts_no_write_after_that() {
         "the rotation in flight was settled"
     );
 }
+
+/// A journal whose second line is damaged, between a lost secret's intent and its outcome.
+fn journal_with_a_damaged_line() -> String {
+    let intent = r#"{"run_id":"r1","at":"2026-11-20T12:00:00Z","record":"intent","seq":1,"resource":"k1","vendor":"rixl","id":"K1","action":{"type":"rotate"},"observed_last_rotation":"2026-10-15T12:00:00Z","issues_secret":true,"reason":"key is 36 days old","by":"ops@ci","command":"keyrot apply"}"#;
+    let lost = r#"{"run_id":"r1","at":"2026-11-20T12:00:01Z","record":"outcome","intent_run":"r1","intent_seq":1,"outcome":{"type":"secret_lost","last_rotation":null,"reason":"killed"}}"#;
+    format!("{intent}\n{{\"run_id\":\"r1\",\"at\n{lost}\n")
+}
+
+#[test]
+fn a_damaged_journal_line_is_skipped_reported_and_repaired_without_forgetting_a_lost_secret() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 4, 300)]);
+    let workspace = Workspace::new(
+        "version: 1\nrixl:\n  api_keys:\n    k1:\n      key_id: K1\n      max_key_age: 30d\n      \
+         secret: {file: secrets/k1.key}\n",
+    );
+    std::fs::create_dir_all(workspace.path(".keyrot")).unwrap();
+    let journal = workspace.path(".keyrot/journal.jsonl");
+    std::fs::write(&journal, journal_with_a_damaged_line()).unwrap();
+
+    let plan = run(&sandbox, &workspace.file(), &["plan"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    assert!(
+        stdout(&plan).contains("recover lost secret"),
+        "{}",
+        stdout(&plan)
+    );
+    assert!(
+        stderr(&plan).contains("journal.jsonl line 2 is damaged and was skipped"),
+        "{}",
+        stderr(&plan)
+    );
+
+    let verify = run(&sandbox, &workspace.file(), &["journal", "verify"]);
+    assert_eq!(verify.status.code(), Some(1), "{}", stderr(&verify));
+    let shown = stdout(&verify);
+    assert!(shown.contains("Lost secrets: 1"), "{shown}");
+    assert!(shown.contains("  k1: lost by run r1"), "{shown}");
+    assert!(shown.contains("  journal.jsonl line 2: "), "{shown}");
+
+    let repair = run(&sandbox, &workspace.file(), &["journal", "repair"]);
+    assert_eq!(repair.status.code(), Some(0), "{}", stderr(&repair));
+    assert!(
+        stdout(&repair).contains("Moved 1 damaged record to"),
+        "{}",
+        stdout(&repair)
+    );
+    let aside = std::fs::read_to_string(workspace.path(".keyrot/journal.damaged.jsonl")).unwrap();
+    assert_eq!(aside, "{\"run_id\":\"r1\",\"at\n");
+    let verify = run(&sandbox, &workspace.file(), &["journal", "verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", stdout(&verify));
+    assert!(stdout(&verify).contains("Lost secrets: 1"));
+    let plan = run(&sandbox, &workspace.file(), &["plan"]);
+    assert!(stdout(&plan).contains("recover lost secret"));
+    assert!(stderr(&plan).is_empty(), "{}", stderr(&plan));
+}
