@@ -625,6 +625,35 @@ mod tests {
     }
 
     #[test]
+    fn allow_rapid_rotation_in_a_saved_plan_holds_only_where_it_changed_the_plan() {
+        // Edited into a plan it does not change: apply keeps the gap.
+        let mut edited = saved(live("2026-09-26T12:00:00Z"));
+        edited.options.allow_rapid_rotation = true;
+        let verified = edited
+            .verify(Path::new("plan.json"), &desired(), None)
+            .unwrap();
+        assert!(!verified.allow_rapid_rotation);
+        // `plan --replace production --allow-rapid-rotation` two days after a rotation: the
+        // flag made the rotate, and apply honours it.
+        let observed = live("2026-11-22T12:00:00Z");
+        let options = PlanOptions {
+            allow_rapid_rotation: true,
+            max_rotations: None,
+            replace: vec!["production".to_owned()],
+        };
+        let planned = plan(&desired(), &observed, at(NOW), options).unwrap();
+        let saved_options = SavedOptions {
+            allow_rapid_rotation: true,
+            targets: Vec::new(),
+            replace: vec!["production".to_owned()],
+        };
+        let verified = SavedPlan::new(&desired(), saved_options, observed, planned)
+            .verify(Path::new("plan.json"), &desired(), None)
+            .unwrap();
+        assert!(verified.allow_rapid_rotation);
+    }
+
+    #[test]
     fn a_saved_plan_applies_when_what_it_touches_is_unchanged() {
         let observed = live("2026-09-25T12:00:00Z");
         let verified = verified(observed.clone());

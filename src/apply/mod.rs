@@ -13,6 +13,7 @@ mod recovery;
 mod report;
 mod saved_plan;
 mod secret;
+mod secret_file;
 mod settle;
 mod sink;
 mod sink_command;

@@ -74,6 +74,10 @@ pub struct VerifiedPlan {
     pub plan: Plan,
     /// The live state it was made from.
     pub observed: LiveState,
+    /// Whether apply may send rotations within the gap: only when the plan was made with
+    /// `--allow-rapid-rotation` and that changed the plan, so a flag edited into a saved file
+    /// whose plan it does not change grants nothing.
+    pub allow_rapid_rotation: bool,
 }
 
 impl SavedPlan {
@@ -149,21 +153,28 @@ impl SavedPlan {
                 reasons: vec![reason],
             });
         }
-        let options = PlanOptions {
-            allow_rapid_rotation: self.options.allow_rapid_rotation,
+        let options = |allow_rapid_rotation| PlanOptions {
+            allow_rapid_rotation,
             max_rotations,
             replace: self.options.replace.clone(),
         };
-        let recomputed = plan(desired, &self.observed, self.now, options)?;
+        let rapid = self.options.allow_rapid_rotation;
+        let recomputed = plan(desired, &self.observed, self.now, options(rapid))?;
         if !same_data(&recomputed, &self.plan) {
             return Err(ApplyError::NotReproducible {
                 plan_file: path.to_owned(),
             });
         }
+        let allow_rapid_rotation = rapid
+            && !same_data(
+                &plan(desired, &self.observed, self.now, options(false))?,
+                &recomputed,
+            );
         Ok(VerifiedPlan {
             path: path.to_owned(),
             plan: recomputed,
             observed: self.observed,
+            allow_rapid_rotation,
         })
     }
 }

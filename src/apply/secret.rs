@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use jiff::Timestamp;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 use super::clock::Clock;
 use super::report::{ActionFailure, Outcome};
@@ -53,6 +53,12 @@ pub(super) async fn settle_secret(
     }
 }
 
+/// Whether `secret` is one non-blank line of printable characters.
+fn printable(secret: &SecretString) -> bool {
+    let text = secret.expose_secret();
+    !text.trim().is_empty() && !text.chars().any(char::is_control)
+}
+
 fn deliver_or_recover(
     sink: Option<&SecretSink>,
     secret: &SecretString,
@@ -62,6 +68,13 @@ fn deliver_or_recover(
     run_id: &str,
 ) -> Result<(), ActionFailure> {
     let error = match sink {
+        Some(sink) if !printable(secret) => SinkError {
+            sink: sink.to_string(),
+            reason: "the vendor issued a secret that is blank or holds a control character (a \
+                     newline, a tab, an escape): a sink could take it for two values or a \
+                     terminal could act on it, so it was not delivered"
+                .to_owned(),
+        },
         Some(sink) => match deliver(sink, secret, run_id) {
             Ok(()) => return Ok(()),
             Err(error) => error,
@@ -77,4 +90,41 @@ fn deliver_or_recover(
         error,
         recovered_to,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_with_a_control_character_goes_to_a_recovery_file_never_to_its_sink() {
+        let directory = tempfile::tempdir().unwrap();
+        let sink_path = directory.path().join("ci.key");
+        let sink = SecretSink::File {
+            shown: "ci.key".to_owned(),
+            path: sink_path.clone(),
+        };
+        let recovery = directory.path().join("recovered");
+        for issued in ["rxl_abc\nrxl_def", "rxl_\u{1b}[2J", "  ", "tab\there"] {
+            let secret: SecretString = issued.to_owned().into();
+            let at = "2026-11-24T12:00:00Z".parse().unwrap();
+            let failure =
+                deliver_or_recover(Some(&sink), &secret, &recovery, "ci", at, "run1").unwrap_err();
+            let ActionFailure::SecretUndelivered {
+                error,
+                recovered_to,
+            } = failure
+            else {
+                panic!("not an undelivered secret");
+            };
+            assert!(error.reason.contains("control character"), "{error}");
+            let saved = std::fs::read_to_string(recovered_to.unwrap()).unwrap();
+            assert_eq!(saved.trim_end_matches('\n'), issued);
+            assert!(!sink_path.exists(), "{issued:?} reached the sink");
+        }
+        let good: SecretString = "rxl_good".to_owned().into();
+        let at = "2026-11-24T12:00:00Z".parse().unwrap();
+        deliver_or_recover(Some(&sink), &good, &recovery, "ci", at, "run1").unwrap();
+        assert_eq!(std::fs::read_to_string(&sink_path).unwrap(), "rxl_good\n");
+    }
 }

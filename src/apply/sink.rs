@@ -11,6 +11,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 
+use super::secret_file::write_secret_file;
 use super::sink_command::SinkCommand;
 use crate::atomic_file::directory_of;
 use crate::config::SecretSink;
@@ -39,6 +40,7 @@ pub fn check_sink(sink: &SecretSink) -> Result<(), SinkError> {
         SecretSink::File { path, .. } => {
             let directory = directory_of(path);
             writable_directory(directory).map_err(|reason| sink_error(sink, reason))?;
+            not_a_link(directory).map_err(|reason| sink_error(sink, reason))?;
             replaceable_file(path).map_err(|reason| sink_error(sink, reason))
         }
         SecretSink::Command { argv, .. } => find_program(&argv[0])
@@ -51,9 +53,9 @@ pub fn check_sink(sink: &SecretSink) -> Result<(), SinkError> {
 /// later run can end any that outlive a killed one).
 pub fn deliver(sink: &SecretSink, secret: &SecretString, run_id: &str) -> Result<(), SinkError> {
     match sink {
-        SecretSink::File { path, .. } => {
-            write_secret_file(path, secret).map_err(|reason| sink_error(sink, reason))
-        }
+        SecretSink::File { path, .. } => writable_directory(directory_of(path))
+            .and_then(|()| write_secret_file(path, secret))
+            .map_err(|reason| sink_error(sink, reason)),
         SecretSink::Command { argv, timeout, env } => {
             let command = SinkCommand {
                 argv,
@@ -65,6 +67,19 @@ pub fn deliver(sink: &SecretSink, secret: &SecretString, run_id: &str) -> Result
                 .run(secret)
                 .map_err(|reason| sink_error(sink, reason))
         }
+    }
+}
+
+/// A sink's directory must not be a symbolic link: the delivery opens it without following
+/// one, so that a link swapped in after this check cannot send the secret elsewhere.
+fn not_a_link(directory: &Path) -> Result<(), String> {
+    match fs::symlink_metadata(directory) {
+        Ok(metadata) if metadata.file_type().is_symlink() => Err(format!(
+            "directory {} is a symbolic link; keyrot writes secrets only into a real directory, \
+             never through a link: set `file:` to a path in the directory it points to",
+            directory.display()
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -176,30 +191,6 @@ fn writable_directory(directory: &Path) -> Result<(), String> {
         .tempfile_in(directory)
         .map(drop)
         .map_err(|error| format!("cannot create a file in directory {shown}: {error}"))
-}
-
-/// A temporary file of mode 0600 in the same directory, written, synced, renamed over the
-/// target, then the directory synced: the target holds the old secret or the new one, never
-/// half of one, and is never readable by anyone else.
-fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), String> {
-    let directory = directory_of(path);
-    writable_directory(directory)?;
-    let mut temporary = tempfile::Builder::new()
-        .prefix(".keyrot-")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(directory)
-        .map_err(|error| format!("cannot create a temporary file: {error}"))?;
-    let written = temporary
-        .write_all(secret.expose_secret().as_bytes())
-        .and_then(|()| temporary.write_all(b"\n"))
-        .and_then(|()| temporary.as_file().sync_all());
-    written.map_err(|error| format!("cannot write the temporary file: {error}"))?;
-    temporary
-        .persist(path)
-        .map_err(|error| format!("cannot move the new file into place: {}", error.error))?;
-    File::open(directory)
-        .and_then(|directory| directory.sync_all())
-        .map_err(|error| format!("cannot sync directory {}: {error}", directory.display()))
 }
 
 /// The program's path: as given when it holds a `/`, else the first executable match on PATH.

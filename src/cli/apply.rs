@@ -90,7 +90,7 @@ fn saved_source(
     let desired = load_file(&file)?
         .only(&saved.options.targets)
         .map_err(CliError::Usage)?;
-    let allow_rapid_rotation = saved.options.allow_rapid_rotation;
     let verified = saved.verify(path, &desired, command.max_rotations)?;
+    let allow_rapid_rotation = verified.allow_rapid_rotation;
     Ok((desired, PlanSource::Saved(verified), allow_rapid_rotation))
 }
