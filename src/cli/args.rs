@@ -423,6 +423,12 @@ pub struct FaultArgs {
     /// Lists never end: a huge total, and every page repeats the first.
     #[arg(long)]
     pub endless_pages: bool,
+    /// With --endless-pages: every RIXL page lists keys never listed before.
+    #[arg(long, requires = "endless_pages")]
+    pub ever_new_items: bool,
+    /// Rotates are processed, then answered only after an hour.
+    #[arg(long)]
+    pub rotate_hang: bool,
     /// Reads answer with a body that never ends.
     #[arg(long)]
     pub endless_body: bool,

@@ -83,6 +83,8 @@ fn faults(args: &FaultArgs) -> Faults {
         seed: args.fault_seed,
         endless_pages: args.endless_pages,
         endless_body: args.endless_body,
+        ever_new_items: args.ever_new_items,
+        rotate_then_hang: args.rotate_hang,
         rotate_unchanged: args.rotate_unchanged,
         hostile_messages: args.hostile_messages,
         date_offset: args.date_offset.unwrap_or_default(),

@@ -10,9 +10,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tokio::time::Instant;
 
-use super::cloudflare::failure;
+use super::cloudflare::failure as cloudflare_failure;
 use super::connection::ConnectionKill;
 use super::faults::{Budget, Injected};
+use super::rixl::error as rixl_failure;
 use super::state::SandboxState;
 
 /// Cloudflare's code for a rate-limited token.
@@ -31,6 +32,11 @@ pub(crate) async fn inject_faults(
     state.record(request.method().as_str(), request.uri().path());
     let is_rotate =
         request.method() == axum::http::Method::POST && request.uri().path().ends_with("/rotate");
+    // Each vendor's errors in its own shape: Cloudflare's envelope, RIXL's {code, error}.
+    let failure = match request.uri().path().starts_with("/client/v4") {
+        true => cloudflare_failure,
+        false => rixl_failure,
+    };
     let latency = state.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -79,7 +85,7 @@ fn endless_body() -> Response {
 
 fn throttled(state: &SandboxState, retry_after_seconds: u64) -> Response {
     state.count_throttled();
-    let mut response = failure(
+    let mut response = cloudflare_failure(
         StatusCode::TOO_MANY_REQUESTS,
         CODE_RATE_LIMITED,
         "Please wait and consider throttling your request speed",

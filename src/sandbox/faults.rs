@@ -47,6 +47,12 @@ pub struct Faults {
     /// Lists that never end: RIXL reports a huge `total` and Cloudflare a huge `total_pages`,
     /// and every page repeats the first.
     pub endless_pages: bool,
+    /// With `endless_pages`: every page lists one key never listed before, so only a cap on
+    /// the number of pages stops the reader.
+    pub ever_new_items: bool,
+    /// Rotates processed, then answered only after an hour: the rotate's answer is in flight
+    /// for as long as the client waits.
+    pub rotate_then_hang: bool,
     /// Answers to reads whose body never ends (it stops after 1 GiB).
     pub endless_body: bool,
     /// Cloudflare rotates answered 200 with the configuration unchanged, not rotated.
@@ -215,6 +221,16 @@ impl FaultInjector {
             return Injected::Drop;
         }
         Injected::Nothing
+    }
+
+    /// With `endless_pages`, whether every page lists new items.
+    pub fn ever_new_items(&self) -> bool {
+        self.current().ever_new_items
+    }
+
+    /// Whether a processed rotate's answer is held back for an hour.
+    pub fn rotate_then_hang(&self) -> bool {
+        self.current().rotate_then_hang
     }
 
     /// Whether this rotate, once processed, goes unanswered.

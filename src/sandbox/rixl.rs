@@ -109,7 +109,10 @@ fn list(
     } else {
         number(offset_name).unwrap_or(0)
     };
-    let keys = state.rixl_keys(org_id);
+    let keys = match endless && state.faults.ever_new_items() {
+        true => never_listed_before(state, org_id, number(offset_name).unwrap_or(0)),
+        false => state.rixl_keys(org_id),
+    };
     let page: Vec<Value> = keys
         .iter()
         .skip(offset)
@@ -139,6 +142,9 @@ async fn rotate(
         return error(StatusCode::NOT_FOUND, 5, "api key not found");
     };
     state.count_rotation(key_id);
+    if state.faults.rotate_then_hang() {
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
     if state.faults.drop_after_rotate() {
         return kill.drop_connection().await;
     }
@@ -180,7 +186,24 @@ fn unauthenticated() -> Response {
     )
 }
 
-fn error(status: StatusCode, code: i64, message: &str) -> Response {
+/// One key whose ID follows from `offset`: a page of one key no page listed before.
+fn never_listed_before(
+    state: &SandboxState,
+    org_id: Option<&str>,
+    offset: usize,
+) -> Vec<SandboxKey> {
+    let template = state.rixl_keys(org_id).into_iter().next();
+    template
+        .map(|mut key| {
+            key.id = format!("NEW{offset}");
+            key.name = format!("never listed before {offset}");
+            key
+        })
+        .into_iter()
+        .collect()
+}
+
+pub(crate) fn error(status: StatusCode, code: i64, message: &str) -> Response {
     let body = json!({"code": code, "error": message, "details": []});
     (status, Json(body)).into_response()
 }

@@ -120,3 +120,49 @@ fn an_error_message_cannot_clear_the_screen_or_forge_a_line() {
         "{report}"
     );
 }
+
+#[test]
+fn a_rixl_error_message_cannot_clear_the_screen_or_forge_a_line() {
+    let sandbox = hostile(Faults {
+        error_rate: 1.0,
+        hostile_messages: true,
+        ..Faults::default()
+    });
+    let workspace = Workspace::new(
+        "version: 1\nrixl:\n  api_keys:\n    k1:\n      key_id: K1\n      max_key_age: 30d\n      \
+         secret: {file: secrets/k1.key}\n",
+    );
+    let plan = sandbox.run(&workspace.file(), &["plan", "--timeout", "5s"]);
+    assert_eq!(plan.status.code(), Some(1), "{}", stdout(&plan));
+    let shown = format!("{}{}", stdout(&plan), stderr(&plan));
+    assert!(
+        !shown.contains('\u{1b}'),
+        "a raw escape reached the terminal: {shown:?}"
+    );
+    assert!(
+        !shown
+            .lines()
+            .any(|line| line.starts_with("all keys rotated OK")),
+        "{shown}"
+    );
+    assert!(shown.contains("\\u{1b}[2J"), "{shown}");
+}
+
+#[test]
+fn a_list_of_ever_new_keys_is_stopped_by_the_page_cap() {
+    let sandbox = hostile(Faults {
+        endless_pages: true,
+        ever_new_items: true,
+        ..Faults::default()
+    });
+    let workspace = Workspace::new(
+        "version: 1\nrixl:\n  rate_limit: 1000000/1s\n  api_keys:\n    k1:\n      key_id: K1\n      \
+         max_key_age: 30d\n      secret: {file: secrets/k1.key}\n",
+    );
+    let plan = sandbox.run(&workspace.file(), &["plan"]);
+    assert_eq!(plan.status.code(), Some(1), "{}", stdout(&plan));
+    let error = stderr(&plan);
+    assert!(error.contains("more than 10,000 pages"), "{error}");
+    let pages = sandbox.requests().len();
+    assert!((10_000..=10_002).contains(&pages), "{pages} requests");
+}

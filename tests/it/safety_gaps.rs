@@ -259,3 +259,30 @@ fn a_sink_named_by_a_bare_file_name_is_written_in_the_current_directory() {
         sandbox.sandbox.rixl_key("K1").unwrap().secret
     );
 }
+
+#[test]
+fn replace_rotates_the_named_key_and_no_other() {
+    // Both keys are young and not due: only --replace can rotate, and only k1.
+    let sandbox = TestSandbox::with_keys(
+        vec![account(&crate::harness::id(1), 90, days_ago(20))],
+        vec![rixl_key("K1", 10, 300), rixl_key("K2", 10, 300)],
+    );
+    let workspace = Workspace::new(&format!(
+        "version: 1\ncloudflare:\n  accounts:\n    production:\n      account_id: {}\n      \
+         max_key_age: 60d\nrixl:\n  defaults:\n    max_key_age: 30d\n  api_keys:\n    k1:\n      \
+         key_id: K1\n      secret: {{file: secrets/k1.key}}\n    k2:\n      key_id: K2\n      \
+         secret: {{file: secrets/k2.key}}\n",
+        crate::harness::id(1)
+    ));
+    let apply = sandbox.run(
+        &workspace.file(),
+        &["apply", "--auto-approve", "--replace", "k1"],
+    );
+    assert_eq!(apply.status.code(), Some(0), "{}", stdout(&apply));
+    let rotations = sandbox.sandbox.counters().rotations;
+    assert_eq!(
+        rotations.keys().collect::<Vec<_>>(),
+        ["K1"],
+        "rotated beyond --replace k1: {rotations:?}"
+    );
+}

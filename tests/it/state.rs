@@ -441,3 +441,41 @@ fn a_damaged_journal_line_is_skipped_reported_and_repaired_without_forgetting_a_
     assert!(stdout(&plan).contains("recover lost secret"));
     assert!(stderr(&plan).is_empty(), "{}", stderr(&plan));
 }
+
+#[test]
+fn an_apply_killed_while_its_rotate_is_in_flight_leaves_an_intent_the_next_run_settles() {
+    // The sandbox rotates, then holds the answer: keyrot is killed with the rotate in flight.
+    // Only an intent made durable before the request lets the next run know a secret was
+    // issued and never received.
+    let sandbox = TestSandbox::with_everything(
+        Vec::new(),
+        vec![rixl_key("K1", 40, 300)],
+        Faults {
+            rotate_then_hang: true,
+            ..Faults::default()
+        },
+    );
+    let workspace = Workspace::new(
+        "version: 1\nrixl:\n  api_keys:\n    k1:\n      key_id: K1\n      max_key_age: 30d\n      \
+         secret: {file: secrets/k1.key}\n",
+    );
+    let mut apply = spawn(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    crate::harness::wait_until("the sandbox rotated K1", || {
+        sandbox.sandbox.counters().rotations.contains_key("K1")
+    });
+    apply.kill().unwrap();
+    apply.wait().unwrap();
+    sandbox.sandbox.set_faults(Faults::default());
+
+    let plan = run(
+        &sandbox,
+        &workspace.file(),
+        &["plan", "--detailed-exitcode"],
+    );
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    assert!(
+        stdout(&plan).contains("↻ rotate api key (recover lost secret)"),
+        "{}",
+        stdout(&plan)
+    );
+}

@@ -118,13 +118,14 @@ impl RixlClient {
     pub async fn list_keys(&self) -> Result<Vec<ListedKey>, ProviderError> {
         let label = ResourceLabel("rixl api keys".to_owned());
         let mut keys: Vec<ListedKey> = Vec::new();
+        let mut listed: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut offset = 0;
         for pages in 1.. {
             let path = self.list_path(offset);
             let response = self.call(&label, Method::GET, &path, None).await?;
             let page: ListApiKeys = parse(&label, &format!("GET {path}"), &response, true)?;
             let received = page.api_keys.len() as u64;
-            let known = |id: &Option<String>| keys.iter().any(|key| Some(&key.id) == id.as_ref());
+            let known = |id: &Option<String>| id.as_ref().is_some_and(|id| listed.contains(id));
             if received > 0 && page.api_keys.iter().all(|key| known(&key.id)) {
                 return Err(ProviderError::endless_list(
                     &label,
@@ -147,6 +148,7 @@ impl RixlClient {
             for key in page.api_keys {
                 let live = live_from_wire(&key)
                     .map_err(|detail| invalid(&label, &path, &response, detail))?;
+                listed.insert(key.id.clone().unwrap_or_default());
                 keys.push(ListedKey {
                     id: key.id.unwrap_or_default(),
                     name: key.name.unwrap_or_default(),
