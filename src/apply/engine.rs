@@ -2,6 +2,7 @@
 //! the guardrail and the sinks, approval and a re-read after it, then the writes. Clock,
 //! providers, stop signal and the person running it come in as inputs.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -17,6 +18,7 @@ use super::report::ApplyReport;
 use super::saved_plan::VerifiedPlan;
 use super::stop::StopSignal;
 use super::ui::ApplyUi;
+use super::unjournaled::unjournaled_dir;
 use crate::config::DesiredState;
 use crate::http::WriteGate;
 use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
@@ -109,7 +111,8 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
     ) -> Result<Applied, ApplyError> {
         let holder = &options.holder;
         let by = format!("{}@{}", holder.user, holder.host);
-        let journal = Journal::new(self.state, self.clock, &holder.run_id, &by, &holder.command);
+        let journal = Journal::new(self.state, self.clock, &holder.run_id, &by, &holder.command)
+            .keeping_unjournaled_in(unjournaled_dir(Path::new(&desired.source)));
         end_sink_survivors_of(self.state, &holder.run_id).await?;
         let lost = settle_journal(self.providers, self.state, &journal, None).await?;
         let (mut plan, observed) = self.prepare(desired, source, lost, ui).await?;

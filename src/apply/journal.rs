@@ -1,12 +1,14 @@
 //! The apply engine's side of the write-ahead journal: an intent recorded (and durable) before
 //! each write is sent, and its outcome after, in the state backend. Never a secret.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use jiff::Timestamp;
 
 use super::clock::Clock;
 use super::report::{ActionFailure, Outcome};
+use super::unjournaled::keep;
 use crate::plan::{Action, ResourcePlan};
 use crate::provider::ProviderError;
 use crate::state::{
@@ -21,6 +23,8 @@ pub struct Journal<'a> {
     by: String,
     command: String,
     next_seq: AtomicU64,
+    /// Where outcomes the backend cannot take are kept for the next run.
+    unjournaled: Option<PathBuf>,
 }
 
 impl<'a> Journal<'a> {
@@ -39,7 +43,19 @@ impl<'a> Journal<'a> {
             by: by.to_owned(),
             command: command.to_owned(),
             next_seq: AtomicU64::new(1),
+            unjournaled: None,
         }
+    }
+
+    /// The same journal, keeping outcomes the backend cannot take under `directory`.
+    pub fn keeping_unjournaled_in(mut self, directory: PathBuf) -> Self {
+        self.unjournaled = Some(directory);
+        self
+    }
+
+    /// Where outcomes the backend could not take are kept, if anywhere.
+    pub fn unjournaled_dir(&self) -> Option<&Path> {
+        self.unjournaled.as_deref()
     }
 
     /// Records that `action` of `resource` is about to be sent, planned from a last rotation of
@@ -84,17 +100,32 @@ impl<'a> Journal<'a> {
         Ok(seq)
     }
 
-    /// Records what became of this run's intent `seq`, without waiting for it to be durable
-    /// ([`Journal::flush`] does): lost in a crash, it is settled by reading the resource.
+    /// Records what became of this run's intent `seq`. Where a new secret went is durable
+    /// before this returns: read back as an open write, a delivered secret would be taken for
+    /// a lost one. Other outcomes may wait for [`Journal::flush`]: lost in a crash, they are
+    /// settled by reading the resource. An outcome the backend refuses is kept in a file for
+    /// the next run (and the error returned, so the run stops).
     pub async fn outcome(&self, seq: u64, outcome: WriteOutcome) -> Result<(), StateError> {
+        let secret_fate = matches!(
+            outcome,
+            WriteOutcome::SecretDelivered { .. }
+                | WriteOutcome::SecretRecovered { .. }
+                | WriteOutcome::SecretLost { .. }
+        );
         let record = self.record(JournalEntry::Outcome {
             intent_run: self.run_id.clone(),
             intent_seq: seq,
             outcome,
         });
-        self.backend
-            .append_soon(std::slice::from_ref(&record))
-            .await
+        let records = std::slice::from_ref(&record);
+        let appended = match secret_fate {
+            true => self.backend.append(records).await,
+            false => self.backend.append_soon(records).await,
+        };
+        if let (Err(_), Some(directory)) = (&appended, &self.unjournaled) {
+            let _ = keep(directory, &record);
+        }
+        appended
     }
 
     /// Returns once every record of this run is durable.

@@ -19,6 +19,7 @@ mod sink;
 mod sink_command;
 mod stop;
 mod ui;
+mod unjournaled;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -38,6 +39,7 @@ pub use saved_plan::{SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedSource, V
 pub use sink::{SinkError, check_recovery_dir, check_sink, deliver, recover};
 pub use stop::{Signal, StopReason, StopSignal};
 pub use ui::{ApplyUi, Ticker};
+pub use unjournaled::unjournaled_dir;
 
 /// How apply runs.
 #[derive(Clone, Debug, PartialEq, Eq)]

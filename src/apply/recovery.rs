@@ -6,6 +6,7 @@ use std::collections::HashSet;
 
 use super::journal::Journal;
 use super::sink_command::end_sink_survivors;
+use super::unjournaled::merge;
 use crate::plan::{LostSecret, Target, Vendor};
 use crate::provider::{CurrentState, LiveReader};
 use crate::state::{Ledger, StateBackend, StateError, Write, WriteAction, WriteOutcome};
@@ -19,6 +20,9 @@ pub async fn settle_journal(
     journal: &Journal<'_>,
     running: Option<&str>,
 ) -> Result<Vec<LostSecret>, StateError> {
+    if let Some(directory) = journal.unjournaled_dir() {
+        merge(directory, backend).await?;
+    }
     let ledger = Ledger::new(&backend.records().await?);
     let open = ledger.open_writes(running);
     if open.is_empty() {

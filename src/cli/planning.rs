@@ -10,7 +10,7 @@ use super::exit::CliError;
 use super::output::warn;
 use super::preview::at_evaluation;
 use super::state::{this_run, warn_of_damaged_records};
-use crate::apply::{Journal, settle_journal};
+use crate::apply::{Journal, settle_journal, unjournaled_dir};
 use crate::config::{DesiredState, load_file};
 use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
 use crate::provider::{LiveRead, LiveReader};
@@ -86,7 +86,7 @@ pub async fn read_what_can_be_read(
     reader: &impl LiveReader,
     state: &dyn StateBackend,
 ) -> Result<LiveRead, CliError> {
-    let lost = lost_secrets(reader, state).await?;
+    let lost = lost_secrets(desired, reader, state).await?;
     let total = desired.resource_count();
     let progress = context.progress_bar(total, "reading live state");
     let mut read = reader.read_live(desired, &|| progress.advance(1)).await;
@@ -100,6 +100,7 @@ pub async fn read_what_can_be_read(
 }
 
 async fn lost_secrets(
+    desired: &DesiredState,
     reader: &impl LiveReader,
     state: &dyn StateBackend,
 ) -> Result<Vec<LostSecret>, CliError> {
@@ -116,7 +117,8 @@ async fn lost_secrets(
     }
     let run = this_run(Timestamp::now());
     let by = format!("{}@{}", run.user, run.host);
-    let journal = Journal::new(state, &SystemClock, &run.run_id, &by, &run.command);
+    let journal = Journal::new(state, &SystemClock, &run.run_id, &by, &run.command)
+        .keeping_unjournaled_in(unjournaled_dir(std::path::Path::new(&desired.source)));
     let running = holder.as_ref().map(|holder| holder.run_id.as_str());
     let lost = settle_journal(reader, state, &journal, running)
         .await

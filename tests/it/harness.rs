@@ -443,17 +443,29 @@ impl TestPostgres {
                 "UTF8",
             ],
         );
+        std::fs::write(
+            cluster.directory.path().join("durable"),
+            if durable { "on" } else { "off" },
+        )
+        .unwrap();
+        cluster.resume();
+        Some(cluster)
+    }
+
+    /// Starts the server (again, after [`TestPostgres::halt`]).
+    pub fn resume(&self) {
+        let durable = std::fs::read_to_string(self.directory.path().join("durable")).unwrap();
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync={}",
-            cluster.directory.path().display(),
-            if durable { "on" } else { "off" }
+            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync={durable}",
+            self.port,
+            self.directory.path().display(),
         );
-        let log = format!("{}/server.log", cluster.directory.path().display());
-        cluster.as_postgres(
+        let log = format!("{}/server.log", self.directory.path().display());
+        self.as_postgres(
             "pg_ctl",
             &[
                 "-D",
-                &cluster.data(),
+                &self.data(),
                 "-o",
                 &options,
                 "-l",
@@ -462,7 +474,15 @@ impl TestPostgres {
                 "start",
             ],
         );
-        Some(cluster)
+    }
+
+    /// Stops the server at once, as a crash or a lost network would.
+    #[allow(dead_code, reason = "the tests', not the benchmark's")]
+    pub fn halt(&self) {
+        self.as_postgres(
+            "pg_ctl",
+            &["-D", &self.data(), "-m", "immediate", "-w", "stop"],
+        );
     }
 
     fn data(&self) -> String {

@@ -322,3 +322,85 @@ fn an_apply_releases_its_lease_so_the_next_one_starts_at_once() {
         assert_eq!(released, "t");
     }
 }
+
+#[test]
+fn a_secret_delivered_while_the_database_was_down_is_not_called_lost() {
+    let Some(server) = TestPostgres::start() else {
+        return;
+    };
+    let url = server.url("down");
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new("version: 1\n");
+    let root = workspace.directory().display().to_string();
+    let file = format!(
+        "{POSTGRES_SETTINGS}rixl:\n  api_keys:\n    k1:\n      key_id: K1\n      max_key_age: \
+         30d\n      secret:\n        command: [\"sh\", \"-c\", \"touch {root}/started; while [ \
+         ! -e {root}/release ]; do sleep 0.05; done; cat > {root}/secrets/k1.key\"]\n"
+    );
+    std::fs::write(workspace.file(), file).unwrap();
+    let apply = keyrot(&sandbox, &workspace.file(), &url)
+        .args(["apply", "--auto-approve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = workspace.path("started");
+    crate::harness::wait_until("k1's sink runs", || started.exists());
+    // The database goes away while the new secret is on its way to its sink.
+    server.halt();
+    std::fs::write(workspace.path("release"), "").unwrap();
+    let apply = apply.wait_with_output().unwrap();
+    assert!(
+        stdout(&apply).contains("new secret delivered"),
+        "{}{}",
+        stdout(&apply),
+        stderr(&apply)
+    );
+    let kept = workspace.path(".keyrot/unjournaled");
+    assert_eq!(
+        kept.read_dir().unwrap().count(),
+        1,
+        "the outcome was not kept"
+    );
+    let delivered = std::fs::read_to_string(workspace.path("secrets/k1.key")).unwrap();
+    assert_eq!(
+        delivered.trim_end(),
+        sandbox.sandbox.rixl_key("K1").unwrap().secret
+    );
+
+    server.resume();
+    let plan = keyrot(&sandbox, &workspace.file(), &url)
+        .args(["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        plan.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&plan),
+        stderr(&plan)
+    );
+    assert!(
+        !stdout(&plan).contains("recover lost secret"),
+        "{}",
+        stdout(&plan)
+    );
+    let history = sandbox
+        .keyrot(&workspace.file())
+        .env("KEYROT_DATABASE_URL", &url)
+        .args(["history", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(history.status.code(), Some(0), "{}", stderr(&history));
+    let document: serde_json::Value = serde_json::from_str(&stdout(&history)).unwrap();
+    assert_eq!(
+        document["writes"][0]["outcome"]["type"], "secret_delivered",
+        "{document:#}"
+    );
+    assert_eq!(
+        kept.read_dir().unwrap().count(),
+        0,
+        "the kept outcome was not merged"
+    );
+    assert_eq!(sandbox.sandbox.counters().rotations.get("K1"), Some(&1));
+}
