@@ -19,9 +19,10 @@ use super::saved_plan::VerifiedPlan;
 use super::stop::StopSignal;
 use super::ui::ApplyUi;
 use super::unjournaled::unjournaled_dir;
+use super::waiting::{WaitingSecret, deliver_waiting};
 use crate::config::DesiredState;
 use crate::http::WriteGate;
-use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
+use crate::plan::{AwaitingDelivery, LiveState, LostSecret, Plan, PlanOptions, plan};
 use crate::provider::{ActionWriter, LiveReader};
 use crate::state::StateBackend;
 
@@ -114,8 +115,14 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         let journal = Journal::new(self.state, self.clock, &holder.run_id, &by, &holder.command)
             .keeping_unjournaled_in(unjournaled_dir(Path::new(&desired.source)));
         end_sink_survivors_of(self.state, &holder.run_id).await?;
-        let lost = settle_journal(self.providers, self.state, &journal, None).await?;
-        let (mut plan, observed) = self.prepare(desired, source, lost, ui).await?;
+        let recovery_dir = &options.recovery_dir;
+        let found =
+            settle_journal(self.providers, self.state, &journal, None, recovery_dir).await?;
+        let waiting = self
+            .deliver_waiting(desired, &found.waiting, &journal, options, ui)
+            .await;
+        let (mut plan, observed) = self.prepare(desired, source, found.lost, ui).await?;
+        plan.awaiting_delivery = waiting;
         plan.clock_trouble = self.clock.trouble().map(|trouble| trouble.warning());
         ui.show_plan(&plan);
         if plan.is_empty() {
@@ -141,6 +148,32 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         // of what happened is worth more than the error.
         let _ = journal.flush().await;
         Ok(Applied { plan, report })
+    }
+
+    /// Delivers each secret waiting in a recovery file to its resource's sink, telling `ui`;
+    /// one whose sink refuses it stays in its file, and the plan shows it.
+    async fn deliver_waiting(
+        &self,
+        desired: &DesiredState,
+        waiting: &[WaitingSecret],
+        journal: &Journal<'_>,
+        options: &ApplyOptions,
+        ui: &impl ApplyUi,
+    ) -> Vec<AwaitingDelivery> {
+        let mut still_waiting = Vec::new();
+        for secret in waiting {
+            let resource = &secret.entry.resource;
+            let Some(key) = desired.rixl.keys.iter().find(|key| key.name == *resource) else {
+                continue;
+            };
+            let delivered =
+                deliver_waiting(secret, &key.sink, journal, &options.holder.run_id).await;
+            if delivered.is_err() {
+                still_waiting.push(secret.entry.clone());
+            }
+            ui.delivered_waiting(&secret.entry, delivered.map_err(|error| error.to_string()));
+        }
+        still_waiting
     }
 
     /// The plan to apply and the live state it was made from.
@@ -407,6 +440,12 @@ mod tests {
         fn settled(&self, entries: &[ActionReport], _ticker: &dyn Ticker) {
             let names = entries.iter().map(|entry| entry.resource.clone());
             self.settled.borrow_mut().extend(names);
+        }
+        fn delivered_waiting(
+            &self,
+            _entry: &crate::plan::AwaitingDelivery,
+            _result: Result<(), String>,
+        ) {
         }
     }
 

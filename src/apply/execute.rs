@@ -501,6 +501,7 @@ mod tests {
             resources: names.iter().map(|name| resource(name)).collect(),
             max_rotations_per_apply: 25,
             clock_trouble: None,
+            awaiting_delivery: Vec::new(),
         }
     }
 

@@ -20,6 +20,7 @@ mod sink_command;
 mod stop;
 mod ui;
 mod unjournaled;
+mod waiting;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,7 +32,7 @@ pub use clock::{Clock, FixedClock, PRESENT};
 pub use engine::{Applied, Approval, Engine, PlanSource};
 pub use error::ApplyError;
 pub use journal::Journal;
-pub use recovery::settle_journal;
+pub use recovery::{SecretsToRecover, settle_journal};
 pub use report::{
     ActionFailure, ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome,
 };
@@ -40,6 +41,7 @@ pub use sink::{SinkError, check_recovery_dir, check_sink, deliver, recover};
 pub use stop::{Signal, StopReason, StopSignal};
 pub use ui::{ApplyUi, Ticker};
 pub use unjournaled::unjournaled_dir;
+pub use waiting::{DeliverError, WaitingSecret, acknowledge, deliver_waiting, waiting_secrets};
 
 /// How apply runs.
 #[derive(Clone, Debug, PartialEq, Eq)]

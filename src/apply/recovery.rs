@@ -3,30 +3,52 @@
 //! resource, and the keys whose new secret reached neither a sink nor a recovery file are found.
 
 use std::collections::HashSet;
+use std::path::Path;
 
 use super::journal::Journal;
 use super::sink_command::end_sink_survivors;
 use super::unjournaled::merge;
+use super::waiting::{WaitingSecret, waiting_secrets};
 use crate::plan::{LostSecret, Target, Vendor};
 use crate::provider::{CurrentState, LiveReader};
 use crate::state::{Ledger, StateBackend, StateError, Write, WriteAction, WriteOutcome};
 
+/// What the journal says needs doing about secrets: the lost ones (a recovery file that is gone
+/// included), and those waiting in recovery files.
+#[derive(Debug, Default)]
+pub struct SecretsToRecover {
+    /// Keys whose current secret nobody has: rotate again.
+    pub lost: Vec<LostSecret>,
+    /// Secrets in recovery files, to deliver to their sinks.
+    pub waiting: Vec<WaitingSecret>,
+}
+
+impl SecretsToRecover {
+    fn from(ledger: &Ledger, recovery_dir: &Path) -> Self {
+        let (waiting, mut lost) = waiting_secrets(ledger, recovery_dir);
+        lost.extend(ledger.lost_secrets());
+        Self { lost, waiting }
+    }
+}
+
 /// Settles every open write except those of `running` (the run holding the lock, whose writes
-/// are still in flight), recording each settlement in `journal`; then returns every lost secret.
-/// A write whose resource cannot be read stays open for a later run.
+/// are still in flight), recording each settlement in `journal`; then returns every lost
+/// secret and every secret waiting in a recovery file under `recovery_dir`. A write whose
+/// resource cannot be read stays open for a later run.
 pub async fn settle_journal(
     reader: &impl LiveReader,
     backend: &dyn StateBackend,
     journal: &Journal<'_>,
     running: Option<&str>,
-) -> Result<Vec<LostSecret>, StateError> {
+    recovery_dir: &Path,
+) -> Result<SecretsToRecover, StateError> {
     if let Some(directory) = journal.unjournaled_dir() {
         merge(directory, backend).await?;
     }
     let ledger = Ledger::new(&backend.records().await?);
     let open = ledger.open_writes(running);
     if open.is_empty() {
-        return Ok(ledger.lost_secrets());
+        return Ok(SecretsToRecover::from(&ledger, recovery_dir));
     }
     for write in open {
         let Some(vendor) = Vendor::by_key(&write.intent.vendor) else {
@@ -44,7 +66,8 @@ pub async fn settle_journal(
                 .await?;
         }
     }
-    Ok(Ledger::new(&backend.records().await?).lost_secrets())
+    let ledger = Ledger::new(&backend.records().await?);
+    Ok(SecretsToRecover::from(&ledger, recovery_dir))
 }
 
 /// Ends the sink commands (and their children) that earlier runs of this journal left running

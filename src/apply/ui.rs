@@ -3,7 +3,7 @@
 
 use super::ApplyError;
 use super::report::ActionReport;
-use crate::plan::Plan;
+use crate::plan::{AwaitingDelivery, Plan};
 
 /// A progress indicator over a known number of steps.
 pub trait Ticker: Sync {
@@ -28,4 +28,6 @@ pub trait ApplyUi {
     /// One resource's outcomes, in file order, as soon as they and every earlier resource's
     /// have settled.
     fn settled(&self, entries: &[ActionReport], ticker: &dyn Ticker);
+    /// A secret that waited in a recovery file was delivered to its sink, or why not.
+    fn delivered_waiting(&self, entry: &AwaitingDelivery, result: Result<(), String>);
 }

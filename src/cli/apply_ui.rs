@@ -17,7 +17,7 @@ use crate::apply::{
     ActionReport, Applied, ApplyError, ApplyUi, Signal, StopReason, StopSignal, Ticker,
 };
 use crate::config::{DesiredState, SecretSink};
-use crate::plan::Plan;
+use crate::plan::{AwaitingDelivery, Plan, instant_in_words};
 use crate::render::{Command, render_apply_summary, render_outcome};
 
 /// The terminal's view of one apply.
@@ -67,12 +67,15 @@ impl<'a> TerminalUi<'a> {
             watcher.abort();
         }
         let Applied { plan, report } = applied;
-        let clock_in_doubt = || match &plan.clock_trouble {
+        let unfinished = || match &plan.clock_trouble {
             Some(trouble) => Err(CliError::ClockInDoubt(trouble.message.clone())),
+            None if !plan.awaiting_delivery.is_empty() => {
+                Err(CliError::SecretsWaiting(plan.awaiting_delivery.len()))
+            }
             None => Ok(()),
         };
         if plan.is_empty() && self.human() {
-            clock_in_doubt()?;
+            unfinished()?;
             sayln("Nothing to apply.");
             return Ok(Exit::Success);
         }
@@ -85,7 +88,7 @@ impl<'a> TerminalUi<'a> {
         if let Some(signal) = report.stopped_by {
             return Ok(Exit::Interrupted(signal));
         }
-        clock_in_doubt()?;
+        unfinished()?;
         if report.succeeded() {
             return Ok(Exit::Success);
         }
@@ -150,6 +153,22 @@ impl ApplyUi for TerminalUi<'_> {
             for entry in entries {
                 ticker.println(&render_outcome(entry, self.context.style));
             }
+        }
+    }
+
+    fn delivered_waiting(&self, entry: &AwaitingDelivery, result: Result<(), String>) {
+        match result {
+            Ok(()) => warn(&format!(
+                "{}: the new secret that waited in {} since {} was delivered to its sink; the \
+                 recovery file is removed",
+                entry.resource,
+                entry.path,
+                instant_in_words(entry.since)
+            )),
+            Err(error) => warn(&format!(
+                "warning: {}: the new secret waiting in {} could not be delivered: {error}",
+                entry.resource, entry.path
+            )),
         }
     }
 }

@@ -110,6 +110,10 @@ pub enum Command {
     ///
     /// Example: keyrot journal verify
     Journal(JournalArgs),
+    /// Deliver a new secret that waits in a recovery file to its sink.
+    ///
+    /// Example: keyrot deliver ci-uploader
+    Deliver(DeliverArgs),
     /// Show a plan saved with `keyrot plan --out`.
     ///
     /// Example: keyrot show plan.json --format markdown
@@ -302,6 +306,17 @@ pub struct HistoryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: HistoryFormat,
+}
+
+/// `keyrot deliver`.
+#[derive(Debug, Args)]
+pub struct DeliverArgs {
+    /// The resource whose secret waits in a recovery file.
+    #[arg(value_name = "NAME")]
+    pub resource: String,
+    /// You put the secret where it belongs yourself: record that, and remove the file.
+    #[arg(long)]
+    pub acknowledge: bool,
 }
 
 /// `keyrot journal`.

@@ -74,6 +74,8 @@ pub enum CliError {
     },
     /// The API's clock was not to be trusted: no rotation that depends on the time was sent.
     ClockInDoubt(String),
+    /// New secrets still wait in recovery files: their sinks refused them again.
+    SecretsWaiting(usize),
     /// A check keyrot makes of its own work failed: the demo did not converge, an import did
     /// not validate.
     SelfCheck(String),
@@ -127,6 +129,12 @@ impl fmt::Display for CliError {
                 f,
                 "{} exists; nothing was written. Pass --force to overwrite it",
                 path.display()
+            ),
+            Self::SecretsWaiting(count) => write!(
+                f,
+                "{} still in recovery files (see above): fix the sink, then run `keyrot apply` \
+                 or `keyrot deliver NAME` again",
+                crate::render::counted(*count, "new secret")
             ),
             Self::ClockInDoubt(message) => write!(
                 f,

@@ -25,6 +25,7 @@ fn meaningful(name: &str) -> &'static [&'static str] {
         "demo" => &["file", "color", "now", "quiet", "verbose"],
         "history" => &["file", "color"],
         "journal" => &["file"],
+        "deliver" => &["file"],
         "validate" => &["file"],
         "show" => &["color"],
         "import" => &["parallelism", "timeout", "quiet", "verbose"],

@@ -6,6 +6,7 @@ mod apply_ui;
 mod args;
 mod clock;
 mod context;
+mod deliver;
 mod demo;
 mod drift;
 mod emit;
@@ -94,6 +95,7 @@ async fn run(cli: Cli) -> Result<Exit, CliError> {
         Command::Show(args) => show::run(global, args),
         Command::History(args) => history::run(global, args).await,
         Command::Journal(args) => journal::run(global, args.action).await,
+        Command::Deliver(args) => deliver::run(global, args).await,
         Command::Validate => validate::run(global),
         Command::Import(args) => import::run(global, args).await,
         Command::Schema => {

@@ -10,9 +10,9 @@ use super::exit::CliError;
 use super::output::warn;
 use super::preview::at_evaluation;
 use super::state::{this_run, warn_of_damaged_records};
-use crate::apply::{Journal, settle_journal, unjournaled_dir};
+use crate::apply::{Journal, SecretsToRecover, recovery_dir, settle_journal, unjournaled_dir};
 use crate::config::{DesiredState, load_file};
-use crate::plan::{LiveState, LostSecret, Plan, PlanOptions, plan};
+use crate::plan::{LiveState, Plan, PlanOptions, instant_in_words, plan};
 use crate::provider::{LiveRead, LiveReader};
 use crate::state::StateBackend;
 
@@ -86,24 +86,39 @@ pub async fn read_what_can_be_read(
     reader: &impl LiveReader,
     state: &dyn StateBackend,
 ) -> Result<LiveRead, CliError> {
-    let lost = lost_secrets(desired, reader, state).await?;
+    let found = secrets_to_recover(desired, reader, state).await?;
     let total = desired.resource_count();
     let progress = context.progress_bar(total, "reading live state");
     let mut read = reader.read_live(desired, &|| progress.advance(1)).await;
     progress.finish();
     let names = desired.resource_names();
-    read.live.lost_secrets = lost
+    read.live.lost_secrets = found
+        .lost
         .into_iter()
         .filter(|lost| names.contains(&lost.resource.as_str()))
         .collect();
+    read.live.awaiting_delivery = found
+        .waiting
+        .into_iter()
+        .map(|waiting| waiting.entry)
+        .collect();
+    for waiting in &read.live.awaiting_delivery {
+        warn(&format!(
+            "warning: {}: a new secret has waited in {} since {}; `keyrot apply` or `keyrot \
+             deliver {0}` puts it in its sink (`--acknowledge` once you have put it there)",
+            waiting.resource,
+            waiting.path,
+            instant_in_words(waiting.since)
+        ));
+    }
     Ok(read)
 }
 
-async fn lost_secrets(
+async fn secrets_to_recover(
     desired: &DesiredState,
     reader: &impl LiveReader,
     state: &dyn StateBackend,
-) -> Result<Vec<LostSecret>, CliError> {
+) -> Result<SecretsToRecover, CliError> {
     let holder = state
         .holder()
         .await
@@ -120,9 +135,10 @@ async fn lost_secrets(
     let journal = Journal::new(state, &SystemClock, &run.run_id, &by, &run.command)
         .keeping_unjournaled_in(unjournaled_dir(std::path::Path::new(&desired.source)));
     let running = holder.as_ref().map(|holder| holder.run_id.as_str());
-    let lost = settle_journal(reader, state, &journal, running)
+    let recovery_dir = recovery_dir(std::path::Path::new(&desired.source));
+    let found = settle_journal(reader, state, &journal, running, &recovery_dir)
         .await
         .map_err(crate::apply::ApplyError::from)?;
     warn_of_damaged_records(state);
-    Ok(lost)
+    Ok(found)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::lost_secret::LostSecret;
+use super::lost_secret::{AwaitingDelivery, LostSecret};
 
 /// Everything read from the APIs for one run, keyed by resource name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -17,6 +17,9 @@ pub struct LiveState {
     /// Keys whose current secret was lost, as the journal records them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost_secrets: Vec<LostSecret>,
+    /// New secrets waiting in recovery files for their sinks, as the journal records them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub awaiting_delivery: Vec<AwaitingDelivery>,
 }
 
 /// One RIXL API key as `GET /platform/api-keys` listed it (never with a secret).
@@ -45,6 +48,7 @@ impl LiveState {
         self.cloudflare.extend(other.cloudflare);
         self.rixl.extend(other.rixl);
         self.lost_secrets.extend(other.lost_secrets);
+        self.awaiting_delivery.extend(other.awaiting_delivery);
     }
 
     /// What changed, resource by resource, between this state and `fresh` (a new read of some

@@ -4,6 +4,17 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// A resource whose current secret waits in a recovery file for its sink.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitingDelivery {
+    /// The resource's name.
+    pub resource: String,
+    /// The recovery file.
+    pub path: String,
+    /// When the rotation that issued it was sent.
+    pub since: Timestamp,
+}
+
 /// A resource whose current secret nobody has.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LostSecret {

@@ -18,7 +18,7 @@ use jiff::Timestamp;
 
 pub use deadline::{DeadlineStatus, DueDeadline};
 pub use live::{CloudflareLive, LiveState, RixlLive};
-pub use lost_secret::LostSecret;
+pub use lost_secret::{AwaitingDelivery, LostSecret};
 pub use model::{
     Action, Attribute, AttributeValue, ClockWarning, Plan, PlanCounts, PlanWarning, ResourcePlan,
     UpcomingDeadline,
@@ -92,6 +92,16 @@ pub fn plan(
             .max_rotations
             .unwrap_or(desired.settings.max_rotations_per_apply),
         clock_trouble: None,
+        awaiting_delivery: live
+            .awaiting_delivery
+            .iter()
+            .filter(|waiting| {
+                desired
+                    .resource_names()
+                    .contains(&waiting.resource.as_str())
+            })
+            .cloned()
+            .collect(),
     })
 }
 

@@ -6,6 +6,7 @@ use std::fmt;
 use jiff::{SignedDuration, Timestamp};
 
 use super::deadline::DeadlineStatus;
+use super::lost_secret::AwaitingDelivery;
 use super::reason::{Deferral, RotationReason};
 use super::words::{instant_in_words, span_in_words};
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,10 @@ pub struct Plan {
     /// read: every decision that depends on the time is in doubt. Never saved with a plan.
     #[serde(skip)]
     pub clock_trouble: Option<ClockWarning>,
+    /// New secrets that wait in recovery files for their sinks (the journal says). Never saved
+    /// with a plan: the live state it records holds them.
+    #[serde(skip)]
+    pub awaiting_delivery: Vec<AwaitingDelivery>,
 }
 
 /// The API's clock strayed from this machine's, or jumped: what the plan says about it.
@@ -60,7 +65,9 @@ impl Plan {
 
     /// True when drift must be reported: a resource drifted, or the clock is in doubt.
     pub fn has_drift(&self) -> bool {
-        self.drifted_resources() > 0 || self.clock_trouble.is_some()
+        self.drifted_resources() > 0
+            || self.clock_trouble.is_some()
+            || !self.awaiting_delivery.is_empty()
     }
 
     /// How many resources have drifted (see [`ResourcePlan::is_drifted`]).

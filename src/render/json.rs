@@ -52,6 +52,9 @@ pub fn plan_document(plan: &Plan, source: Source<'_>, command: Command) -> Value
         "resources": resources,
         "upcoming_deadlines": upcoming_json(plan),
     });
+    if !plan.awaiting_delivery.is_empty() {
+        document["awaiting_delivery"] = json!(plan.awaiting_delivery);
+    }
     if let Some(trouble) = &plan.clock_trouble {
         document["clock_trouble"] = json!({
             "message": trouble.message,

@@ -35,6 +35,14 @@ pub fn render_markdown(plan: &Plan, view: MarkdownView<'_>) -> String {
     if let Some(trouble) = &plan.clock_trouble {
         let _ = writeln!(head, "> [!CAUTION]\n> {}\n", escape_html(&trouble.message));
     }
+    for waiting in &plan.awaiting_delivery {
+        let _ = writeln!(
+            head,
+            "> [!WARNING]\n> `{}`: a new secret waits in a recovery file for its sink since {}\n",
+            escape_html(&waiting.resource),
+            instant_in_words(waiting.since)
+        );
+    }
     head.push_str(&summary(plan, view));
     let blocks: Vec<String> = plan
         .resources

@@ -35,6 +35,13 @@ pub fn render_metrics(plan: &Plan, unread: &[UnreadResource], finished: Timestam
     let _ = writeln!(out, "keyrot_clock_skew_seconds {skew}");
     gauge(
         &mut out,
+        "keyrot_secrets_awaiting_delivery",
+        "New secrets waiting in recovery files for their sinks (the journal says).",
+    );
+    let waiting = plan.awaiting_delivery.len();
+    let _ = writeln!(out, "keyrot_secrets_awaiting_delivery {waiting}");
+    gauge(
+        &mut out,
         "keyrot_lost_secrets",
         "Keys whose current secret reached neither a sink nor a recovery file (the journal says).",
     );

@@ -94,6 +94,15 @@ fn drift_verdict(plan: &Plan, source: &str, style: Style) -> String {
             trouble.message
         ));
     }
+    let waiting = plan.awaiting_delivery.len();
+    if waiting > 0 {
+        let verb = if waiting == 1 { "waits" } else { "wait" };
+        return style.yellow(&format!(
+            "Drift: {} differ from {source}, and {} {verb} in recovery files for their sinks.",
+            counted(drifted, "resource"),
+            counted(waiting, "new secret")
+        ));
+    }
     if drifted == 0 {
         return style.green(&format!("No drift: live state matches {source}."));
     }

@@ -4,7 +4,7 @@
 use jiff::Timestamp;
 
 use super::record::{Intent, JournalEntry, JournalRecord, WriteAction, WriteOutcome};
-use crate::plan::LostSecret;
+use crate::plan::{AwaitingDelivery, LostSecret};
 
 /// One write as the journal knows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,6 +72,32 @@ impl Ledger {
             .iter()
             .filter(|write| write.is_open() && Some(write.run_id.as_str()) != running)
             .collect()
+    }
+
+    /// Every resource whose latest rotation's secret was saved to a recovery file and has not
+    /// reached its sink since, with the write that saved it.
+    pub fn awaiting_delivery(&self) -> Vec<(&Write, AwaitingDelivery)> {
+        let mut awaiting: Vec<(&Write, AwaitingDelivery)> = Vec::new();
+        for write in &self.writes {
+            if write.intent.action != WriteAction::Rotate || !write.intent.issues_secret {
+                continue;
+            }
+            let resource = &write.intent.resource;
+            let outcome = write.outcome.as_ref().map(|(outcome, _, _)| outcome);
+            if matches!(outcome, Some(WriteOutcome::Failed { .. }) | None) {
+                continue;
+            }
+            awaiting.retain(|(_, entry)| entry.resource != *resource);
+            if let Some(WriteOutcome::SecretRecovered { path, .. }) = outcome {
+                let entry = AwaitingDelivery {
+                    resource: resource.clone(),
+                    path: path.clone(),
+                    since: write.at,
+                };
+                awaiting.push((write, entry));
+            }
+        }
+        awaiting
     }
 
     /// Every resource whose latest rotation issued a secret that reached neither its sink nor

@@ -479,3 +479,99 @@ fn an_apply_killed_while_its_rotate_is_in_flight_leaves_an_intent_the_next_run_s
         stdout(&plan)
     );
 }
+
+/// A RIXL key whose sink command `sink` (shell words) runs, on the local backend.
+fn one_key_with_sink(root: &Path, sink: &str) -> String {
+    format!(
+        "version: 1\nrixl:\n  api_keys:\n    k1:\n      key_id: K1\n      max_key_age: 30d\n      \
+         secret:\n        command: [\"sh\", \"-c\", \"{sink}\"]\n        env: [ROOT]\n"
+    )
+    .replace("ROOT_DIR", &root.display().to_string())
+}
+
+#[test]
+fn a_secret_waiting_in_a_recovery_file_stays_visible_until_delivered() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new("version: 1\n");
+    let refusing = one_key_with_sink(workspace.directory(), "cat >/dev/null; exit 3");
+    std::fs::write(workspace.file(), &refusing).unwrap();
+    let apply = run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    assert_eq!(workspace.recovered().len(), 1);
+
+    let plan = run(&sandbox, &workspace.file(), &["plan"]);
+    assert!(
+        stderr(&plan).contains("k1: a new secret has waited in"),
+        "{}",
+        stderr(&plan)
+    );
+    let metrics = workspace.path("keyrot.prom");
+    let drift = run(
+        &sandbox,
+        &workspace.file(),
+        &["drift", "--metrics-file", metrics.to_str().unwrap()],
+    );
+    assert_eq!(drift.status.code(), Some(2), "{}", stdout(&drift));
+    assert!(
+        stdout(&drift).contains("1 new secret waits in recovery files"),
+        "{}",
+        stdout(&drift)
+    );
+    let exposition = std::fs::read_to_string(&metrics).unwrap();
+    assert!(
+        exposition.contains("\nkeyrot_secrets_awaiting_delivery 1\n"),
+        "{exposition}"
+    );
+
+    // Fixed, the sink takes the waiting secret: no rotation, no recovery file left.
+    let working = one_key_with_sink(workspace.directory(), "cat > ROOT_DIR/secrets/k1.key");
+    std::fs::write(workspace.file(), working).unwrap();
+    let deliver = run(&sandbox, &workspace.file(), &["deliver", "k1"]);
+    assert_eq!(deliver.status.code(), Some(0), "{}", stderr(&deliver));
+    assert!(workspace.recovered().is_empty());
+    assert_every_sink_is_current(&sandbox, &workspace, 1);
+    let drift = run(&sandbox, &workspace.file(), &["drift"]);
+    assert_eq!(drift.status.code(), Some(0), "{}", stdout(&drift));
+    assert_eq!(sandbox.sandbox.counters().rotations.get("K1"), Some(&1));
+}
+
+#[test]
+fn apply_delivers_a_waiting_secret_and_a_deleted_recovery_file_is_a_lost_secret() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new("version: 1\n");
+    let refusing = one_key_with_sink(workspace.directory(), "cat >/dev/null; exit 3");
+    let working = one_key_with_sink(workspace.directory(), "cat > ROOT_DIR/secrets/k1.key");
+    std::fs::write(workspace.file(), &refusing).unwrap();
+    run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    std::fs::write(workspace.file(), &working).unwrap();
+    let apply = run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    assert!(
+        stderr(&apply).contains("was delivered to its sink"),
+        "{}",
+        stderr(&apply)
+    );
+    assert_every_sink_is_current(&sandbox, &workspace, 1);
+    assert_eq!(sandbox.sandbox.counters().rotations.get("K1"), Some(&1));
+
+    // Refused again, and this time the recovery file is deleted: the secret is lost.
+    std::fs::write(workspace.file(), &refusing).unwrap();
+    let args = [
+        "apply",
+        "--auto-approve",
+        "--replace",
+        "k1",
+        "--allow-rapid-rotation",
+    ];
+    run(&sandbox, &workspace.file(), &args);
+    assert_eq!(workspace.recovered().len(), 1);
+    for file in workspace.recovered() {
+        std::fs::remove_file(file).unwrap();
+    }
+    let plan = run(&sandbox, &workspace.file(), &["plan"]);
+    assert!(
+        stdout(&plan).contains("recover lost secret"),
+        "{}",
+        stdout(&plan)
+    );
+}

@@ -1,0 +1,137 @@
+//! Secrets waiting in recovery files. The journal says which rotation's secret went to a
+//! recovery file; until it is delivered to its sink (by the next apply, or `keyrot deliver`)
+//! or acknowledged, plan, drift and their metrics show it; and a recovery file that is gone
+//! is a lost secret, recovered by rotating again.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+
+use super::journal::Journal;
+use super::sink::{SinkError, deliver};
+use crate::config::SecretSink;
+use crate::plan::{AwaitingDelivery, LostSecret};
+use crate::state::{Ledger, StateError, WriteOutcome};
+
+/// A secret in a recovery file, with the write that put it there.
+#[derive(Clone, Debug)]
+pub struct WaitingSecret {
+    /// What plans show.
+    pub entry: AwaitingDelivery,
+    /// The recovery file, in this desired-state file's recovery directory.
+    pub file: PathBuf,
+    /// The run and intent of the rotation that issued it.
+    pub intent: (String, u64),
+}
+
+/// The secrets the journal says wait in recovery files under `recovery_dir`; those whose file
+/// is gone are lost secrets.
+pub fn waiting_secrets(
+    ledger: &Ledger,
+    recovery_dir: &Path,
+) -> (Vec<WaitingSecret>, Vec<LostSecret>) {
+    let mut waiting = Vec::new();
+    let mut lost = Vec::new();
+    for (write, entry) in ledger.awaiting_delivery() {
+        // Recovery files live beside the desired-state file, whatever directory the run that
+        // wrote one was started from.
+        let name = Path::new(&entry.path).file_name().unwrap_or_default();
+        let file = recovery_dir.join(name);
+        if file.is_file() {
+            let intent = (write.run_id.clone(), write.intent.seq);
+            waiting.push(WaitingSecret {
+                entry,
+                file,
+                intent,
+            });
+        } else {
+            lost.push(LostSecret {
+                resource: entry.resource,
+                run_id: write.run_id.clone(),
+                at: write.at,
+            });
+        }
+    }
+    (waiting, lost)
+}
+
+/// Why a waiting secret could not be delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliverError {
+    /// The recovery file could not be read.
+    #[error("cannot read {path}: {error}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
+    /// The sink refused it; it stays in its recovery file.
+    #[error("{0}; the secret stays in its recovery file")]
+    Sink(SinkError),
+    /// The journal could not record it.
+    #[error(transparent)]
+    Journal(#[from] StateError),
+}
+
+/// Delivers `waiting` from its recovery file to `sink`, records that in `journal`, then removes
+/// the file.
+pub async fn deliver_waiting(
+    waiting: &WaitingSecret,
+    sink: &SecretSink,
+    journal: &Journal<'_>,
+    run_id: &str,
+) -> Result<(), DeliverError> {
+    let path = waiting.file.display().to_string();
+    let text = fs::read_to_string(&waiting.file).map_err(|error| DeliverError::Read {
+        path: path.clone(),
+        error,
+    })?;
+    let secret = SecretString::from(text.trim_end_matches('\n').to_owned());
+    let sink_shown = sink.to_string();
+    let sink = sink.clone();
+    let run_id = run_id.to_owned();
+    let delivered = tokio::task::spawn_blocking(move || deliver(&sink, &secret, &run_id))
+        .await
+        .map_err(|crashed| {
+            DeliverError::Sink(SinkError {
+                sink: sink_shown.clone(),
+                reason: format!("the delivery crashed ({crashed})"),
+            })
+        })?;
+    delivered.map_err(DeliverError::Sink)?;
+    let outcome = WriteOutcome::SecretDelivered {
+        last_rotation: None,
+        sink: format!("{sink_shown} (from {path})"),
+    };
+    close(waiting, journal, outcome).await
+}
+
+/// Records that the operator put `waiting`'s secret where it belongs, then removes its file.
+pub async fn acknowledge(
+    waiting: &WaitingSecret,
+    journal: &Journal<'_>,
+    by: &str,
+) -> Result<(), DeliverError> {
+    let outcome = WriteOutcome::SecretDelivered {
+        last_rotation: None,
+        sink: format!(
+            "by hand from {} (acknowledged by {by})",
+            waiting.file.display()
+        ),
+    };
+    close(waiting, journal, outcome).await
+}
+
+async fn close(
+    waiting: &WaitingSecret,
+    journal: &Journal<'_>,
+    outcome: WriteOutcome,
+) -> Result<(), DeliverError> {
+    let (run, seq) = &waiting.intent;
+    journal.settle(run, *seq, outcome).await?;
+    // The journal says it is delivered: the copy is a secret lying around, and goes.
+    let _ = fs::remove_file(&waiting.file);
+    Ok(())
+}
