@@ -283,8 +283,8 @@ fn the_v1_routes_with_an_exchanged_token() {
         paths,
         [
             "POST /platform/auth/v1/token",
-            "GET /organizations/ORmine/api-keys/v1",
-            // read again right before the rotate: it is sent only if nothing changed since
+            // one list pass, after the lock: the check before the rotate reads it, since RIXL
+            // has no read of one key
             "GET /organizations/ORmine/api-keys/v1",
             "POST /organizations/ORmine/api-keys/v1/K1/rotate",
         ]
@@ -536,4 +536,34 @@ fn plan_warns_about_a_sink_apply_would_refuse() {
     let fine = Workspace::new(&keys_file("", &["{file: secrets/k1.key}"]));
     let quiet = sandbox.run(&fine.file(), &["plan"]);
     assert!(!stderr(&quiet).contains("warning"), "{}", stderr(&quiet));
+}
+
+#[test]
+fn an_apply_of_many_due_keys_lists_them_a_few_times_not_once_per_rotation() {
+    // 250 keys (three pages of 100), 245 of them due: one rotate each, and only the plan's
+    // list pass, never one per rotation.
+    let count = 250;
+    let mut file = String::from(
+        "version: 1\nsettings:\n  max_rotations_per_apply: 1000\nrixl:\n  rate_limit: 100000/1s\n  \
+         defaults:\n    max_key_age: 30d\n  api_keys:\n",
+    );
+    let mut keys = Vec::new();
+    for n in 1..=count {
+        file.push_str(&format!(
+            "    k{n}:\n      key_id: K{n}\n      secret: {{file: secrets/k{n}.key}}\n"
+        ));
+        let age = if n % 50 == 0 { 3 } else { 40 };
+        keys.push(rixl_key(&format!("K{n}"), age, 300));
+    }
+    let sandbox = TestSandbox::with_keys(Vec::new(), keys);
+    let workspace = Workspace::new(&file);
+    let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let requests = sandbox.requests();
+    let lists = requests.iter().filter(|r| r.method == "GET").count();
+    let rotates = requests.iter().filter(|r| r.method == "POST").count();
+    assert_eq!(rotates, 245);
+    assert!(lists <= 3 * 3, "{lists} list pages for {rotates} rotations");
+    let rotated = sandbox.sandbox.counters().rotations;
+    assert!(rotated.values().all(|&times| times == 1), "{rotated:?}");
 }

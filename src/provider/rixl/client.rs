@@ -67,6 +67,10 @@ pub struct RixlClient {
     api: RixlApi,
     credentials: RixlCredentials,
     exchanged_token: OnceCell<SecretString>,
+    /// The keys as the last full list pass saw them (with this run's rotations since): RIXL
+    /// documents no read of one key, so a check of one key before its rotate reads this
+    /// instead of listing every key again.
+    listing: std::sync::Mutex<Option<HashMap<String, RixlLive>>>,
 }
 
 impl RixlClient {
@@ -83,6 +87,7 @@ impl RixlClient {
             api,
             credentials,
             exchanged_token: OnceCell::new(),
+            listing: std::sync::Mutex::new(None),
         })
     }
 
@@ -100,6 +105,44 @@ impl RixlClient {
     }
 
     /// Every key of the organization, by key ID, following pages until `total` is reached.
+    /// Lists every key, and remembers them for [`RixlClient::listed_key`].
+    pub async fn list_and_remember(&self) -> Result<HashMap<String, RixlLive>, ProviderError> {
+        let listed = self.list().await?;
+        *self.remembered() = Some(listed.clone());
+        Ok(listed)
+    }
+
+    /// Key `id` as the last list pass saw it (with this run's rotations since), listing every
+    /// key first when none was made; `None` when the list does not have it. The other count
+    /// is how many keys were listed.
+    pub async fn listed_key(&self, id: &str) -> Result<(Option<RixlLive>, usize), ProviderError> {
+        if let Some(listing) = self.remembered().as_ref() {
+            return Ok((listing.get(id).cloned(), listing.len()));
+        }
+        let listed = self.list_and_remember().await?;
+        Ok((listed.get(id).cloned(), listed.len()))
+    }
+
+    /// Notes a rotation this run made (`Some`), or forgets the listing when a rotate's outcome
+    /// is in doubt (`None`), so the next check lists again.
+    pub fn note_rotation(&self, id: &str, after: Option<RixlLive>) {
+        let mut remembered = self.remembered();
+        match (after, remembered.as_mut()) {
+            (Some(live), Some(listing)) => {
+                listing.insert(id.to_owned(), live);
+            }
+            (Some(_), None) => {}
+            (None, _) => *remembered = None,
+        }
+    }
+
+    fn remembered(&self) -> std::sync::MutexGuard<'_, Option<HashMap<String, RixlLive>>> {
+        self.listing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Lists every key, page by page, by ID.
     pub async fn list(&self) -> Result<HashMap<String, RixlLive>, ProviderError> {
         let mut keys: HashMap<String, RixlLive> = HashMap::new();
         for key in self.list_keys().await? {

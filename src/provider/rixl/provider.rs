@@ -65,7 +65,7 @@ impl Provider for RixlClient {
     ) -> BoxFuture<'a, LiveRead> {
         async move {
             let mut read = LiveRead::default();
-            let listed = match self.list().await {
+            let listed = match self.list_and_remember().await {
                 Ok(listed) => listed,
                 Err(error) => {
                     let count = desired.rixl.keys.len();
@@ -101,19 +101,18 @@ impl Provider for RixlClient {
         target: &'a Target,
     ) -> BoxFuture<'a, Result<CurrentState, ProviderError>> {
         async move {
-            let listed = self.list().await?;
-            match listed.get(&target.id) {
-                Some(key) => Ok(CurrentState {
+            match self.listed_key(&target.id).await? {
+                (Some(key), _) => Ok(CurrentState {
                     last_rotation: key.created_at,
                     interval_days: None,
                 }),
-                None => Err(ProviderError::KeyNotFound {
+                (None, listed) => Err(ProviderError::KeyNotFound {
                     resource: KeyRef {
                         name,
                         key_id: &target.id,
                     }
                     .label(),
-                    listed: listed.len(),
+                    listed,
                 }),
             }
         }
@@ -132,7 +131,10 @@ impl Provider for RixlClient {
                     key_ref(resource).label()
                 )));
             };
-            let rotated = self.rotate(key_ref(resource)).await?;
+            let rotated = self.rotate(key_ref(resource)).await;
+            let after = rotated.as_ref().ok().map(|rotated| rotated.live.clone());
+            self.note_rotation(&resource.target.id, after);
+            let rotated = rotated?;
             Ok(Executed {
                 effect: ActionEffect::confirmed(rotated.live.created_at),
                 secret: Some(rotated.secret),
