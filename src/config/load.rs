@@ -49,13 +49,20 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
             return Err(yaml_failure(file, &error));
         }
     };
-    check_version(file, text)?;
+    // One more parse, into the file's types; the version is judged first, so a file of another
+    // version gets that error alone.
+    let raw = match serde_saphyr::from_str_with_options::<RawFile>(text, options()) {
+        Ok(raw) => raw,
+        Err(error) => {
+            check_version(file, text)?;
+            let error = yaml_failure(file, &error);
+            return Err(with_unknown_fields(error, unknown_fields(&outline)));
+        }
+    };
+    version_is_supported(file, raw.version.as_ref())?;
     let unknown = unknown_fields(&outline);
-    let mut desired = match serde_saphyr::from_str_with_options::<RawFile>(text, options()) {
-        Ok(raw) => validate(file, base_dir, raw),
-        Err(error) => Err(yaml_failure(file, &error)),
-    }
-    .map_err(|error| with_unknown_fields(error, unknown.clone()))?;
+    let mut desired =
+        validate(file, base_dir, raw).map_err(|error| with_unknown_fields(error, unknown.clone()))?;
     if !unknown.is_empty() {
         return Err(with_unknown_fields(invalid(file, Vec::new()), unknown));
     }

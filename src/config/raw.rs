@@ -21,10 +21,9 @@ pub(crate) struct VersionProbe {
 /// The whole file, version 1.
 #[derive(Deserialize)]
 pub(crate) struct RawFile {
-    /// Checked by `VersionProbe` before anything else is judged; named here so that it is a
-    /// field this type knows.
-    #[serde(rename = "version")]
-    _version: Option<serde::de::IgnoredAny>,
+    /// Checked before anything else is judged (by `VersionProbe` when the file does not read
+    /// as this type).
+    pub version: Option<Located<Number>>,
     pub settings: Option<RawSettings>,
     pub cloudflare: Option<RawCloudflare>,
     pub rixl: Option<RawRixl>,
