@@ -19,7 +19,7 @@ use super::saved_plan::VerifiedPlan;
 use super::stop::StopSignal;
 use super::ui::ApplyUi;
 use super::unjournaled::unjournaled_dir;
-use super::waiting::{WaitingSecret, deliver_waiting};
+use super::waiting::{DeliverError, WaitingSecret, deliver_waiting};
 use crate::config::DesiredState;
 use crate::http::WriteGate;
 use crate::plan::{AwaitingDelivery, LiveState, LostSecret, Plan, PlanOptions, plan};
@@ -118,10 +118,11 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         let recovery_dir = &options.recovery_dir;
         let found =
             settle_journal(self.providers, self.state, &journal, None, recovery_dir).await?;
+        let mut lost = found.lost;
         let waiting = self
-            .deliver_waiting(desired, &found.waiting, &journal, options, ui)
+            .deliver_waiting(desired, &found.waiting, &journal, options, ui, &mut lost)
             .await;
-        let (mut plan, observed) = self.prepare(desired, source, found.lost, ui).await?;
+        let (mut plan, observed) = self.prepare(desired, source, lost, ui).await?;
         plan.awaiting_delivery = waiting;
         plan.clock_trouble = self.clock.trouble().map(|trouble| trouble.warning());
         ui.show_plan(&plan);
@@ -159,6 +160,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         journal: &Journal<'_>,
         options: &ApplyOptions,
         ui: &impl ApplyUi,
+        lost: &mut Vec<LostSecret>,
     ) -> Vec<AwaitingDelivery> {
         let mut still_waiting = Vec::new();
         for secret in waiting {
@@ -166,10 +168,17 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             let Some(key) = desired.rixl.keys.iter().find(|key| key.name == *resource) else {
                 continue;
             };
+            let run_id = &options.holder.run_id;
             let delivered =
-                deliver_waiting(secret, &key.sink, journal, &options.holder.run_id).await;
-            if delivered.is_err() {
-                still_waiting.push(secret.entry.clone());
+                deliver_waiting(secret, &key.sink, self.providers, journal, run_id).await;
+            match &delivered {
+                Ok(()) => {}
+                Err(DeliverError::Superseded { .. }) => lost.push(LostSecret {
+                    resource: resource.clone(),
+                    run_id: secret.intent.0.clone(),
+                    at: secret.entry.since,
+                }),
+                Err(_) => still_waiting.push(secret.entry.clone()),
             }
             ui.delivered_waiting(&secret.entry, delivered.map_err(|error| error.to_string()));
         }

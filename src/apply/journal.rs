@@ -176,17 +176,21 @@ pub fn journaled(outcome: &Outcome) -> Option<WriteOutcome> {
         },
         Outcome::Failed(ActionFailure::SecretUndelivered {
             recovered_to: Ok(path),
+            issued_at,
             ..
         }) => WriteOutcome::SecretRecovered {
-            last_rotation: None,
+            last_rotation: *issued_at,
             path: path.display().to_string(),
         },
-        Outcome::Failed(failure @ ActionFailure::SecretUndelivered { .. }) => {
-            WriteOutcome::SecretLost {
-                last_rotation: None,
-                reason: failure.to_string(),
-            }
-        }
+        Outcome::Failed(
+            failure @ ActionFailure::SecretUndelivered {
+                issued_at: last_rotation,
+                ..
+            },
+        ) => WriteOutcome::SecretLost {
+            last_rotation: *last_rotation,
+            reason: failure.to_string(),
+        },
         Outcome::Failed(ActionFailure::Provider(error)) => provider_outcome(error),
         Outcome::Abandoned => WriteOutcome::Unknown {
             error: "a second signal stopped the wait for its answer".to_owned(),

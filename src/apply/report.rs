@@ -84,6 +84,8 @@ pub enum ActionFailure {
         error: SinkError,
         /// Where the secret was saved instead, or why saving it failed too.
         recovered_to: Result<PathBuf, String>,
+        /// The rotation that issued it, as its answer reported it.
+        issued_at: Option<Timestamp>,
     },
 }
 
@@ -100,6 +102,7 @@ impl fmt::Display for ActionFailure {
             Self::SecretUndelivered {
                 error,
                 recovered_to: Ok(path),
+                ..
             } => write!(
                 f,
                 "the key was rotated, but its new secret could not be delivered to {error}. The \
@@ -110,6 +113,7 @@ impl fmt::Display for ActionFailure {
             Self::SecretUndelivered {
                 error,
                 recovered_to: Err(reason),
+                ..
             } => write!(
                 f,
                 "the key was rotated, but its new secret could not be delivered to {error}, and \

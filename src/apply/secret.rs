@@ -42,6 +42,15 @@ pub(super) async fn settle_secret(
             effect.secret_delivered_to = shown;
             Outcome::Done(effect)
         }
+        Ok(Err(ActionFailure::SecretUndelivered {
+            error,
+            recovered_to,
+            ..
+        })) => Outcome::Failed(ActionFailure::SecretUndelivered {
+            error,
+            recovered_to,
+            issued_at: effect.last_rotation_at,
+        }),
         Ok(Err(failure)) => Outcome::Failed(failure),
         Err(crashed) => Outcome::Failed(ActionFailure::SecretUndelivered {
             error: SinkError {
@@ -49,6 +58,7 @@ pub(super) async fn settle_secret(
                 reason: format!("the delivery crashed ({crashed})"),
             },
             recovered_to: Err("the delivery crashed before saving it".to_owned()),
+            issued_at: effect.last_rotation_at,
         }),
     }
 }
@@ -89,6 +99,7 @@ fn deliver_or_recover(
     Err(ActionFailure::SecretUndelivered {
         error,
         recovered_to,
+        issued_at: None,
     })
 }
 
@@ -113,6 +124,7 @@ mod tests {
             let ActionFailure::SecretUndelivered {
                 error,
                 recovered_to,
+                ..
             } = failure
             else {
                 panic!("not an undelivered secret");

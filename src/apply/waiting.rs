@@ -6,12 +6,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use jiff::Timestamp;
 use secrecy::SecretString;
 
 use super::journal::Journal;
 use super::sink::{SinkError, deliver};
 use crate::config::SecretSink;
-use crate::plan::{AwaitingDelivery, LostSecret};
+use crate::plan::{AwaitingDelivery, LostSecret, Target, Vendor};
+use crate::provider::LiveReader;
 use crate::state::{Ledger, StateError, WriteOutcome};
 
 /// A secret in a recovery file, with the write that put it there.
@@ -23,6 +25,31 @@ pub struct WaitingSecret {
     pub file: PathBuf,
     /// The run and intent of the rotation that issued it.
     pub intent: (String, u64),
+    /// The key, as the intent names it.
+    pub target: Option<Target>,
+    /// The key's rotation that issued it (its answer's `created_at`), when recorded; else when
+    /// the secret was saved, by the journal's clock: a later rotation is someone else's.
+    pub issued: Issued,
+}
+
+/// What tells the rotation that issued a waiting secret from a later one.
+#[derive(Clone, Copy, Debug)]
+pub enum Issued {
+    /// The rotation's own time, as its answer reported it.
+    At(Timestamp),
+    /// The rotation happened no later than this.
+    NoLaterThan(Timestamp),
+}
+
+impl Issued {
+    /// True when `current` (the key's last rotation now) is that rotation, not a later one.
+    fn is_current(self, current: Option<Timestamp>) -> bool {
+        match (self, current) {
+            (Self::At(at), Some(current)) => current == at,
+            (Self::NoLaterThan(at), Some(current)) => current <= at,
+            (_, None) => false,
+        }
+    }
 }
 
 /// The secrets the journal says wait in recovery files under `recovery_dir`; those whose file
@@ -40,10 +67,29 @@ pub fn waiting_secrets(
         let file = recovery_dir.join(name);
         if file.is_file() {
             let intent = (write.run_id.clone(), write.intent.seq);
+            let target = Vendor::by_key(&write.intent.vendor).map(|vendor| Target {
+                vendor,
+                id: write.intent.id.clone(),
+                sink: None,
+            });
+            let issued = match &write.outcome {
+                Some((
+                    WriteOutcome::SecretRecovered {
+                        last_rotation: Some(at),
+                        ..
+                    },
+                    _,
+                    _,
+                )) => Issued::At(*at),
+                Some((_, _, recorded)) => Issued::NoLaterThan(*recorded),
+                None => Issued::NoLaterThan(write.at),
+            };
             waiting.push(WaitingSecret {
                 entry,
                 file,
                 intent,
+                target,
+                issued,
             });
         } else {
             lost.push(LostSecret {
@@ -70,19 +116,61 @@ pub enum DeliverError {
     /// The sink refused it; it stays in its recovery file.
     #[error("{0}; the secret stays in its recovery file")]
     Sink(SinkError),
+    /// The key was rotated again since: the secret in the file no longer works.
+    #[error(
+        "the key was rotated again since this secret was issued (its last rotation is now \
+         {now}), so the secret in the recovery file no longer works and was not delivered; the \
+         file was removed, and the journal records the key's secret as lost: the next `keyrot \
+         apply` rotates it and delivers the new one"
+    )]
+    Superseded {
+        /// The key's last rotation now.
+        now: String,
+    },
+    /// The key's current state could not be read, so the secret was not delivered.
+    #[error(
+        "cannot check that the key was not rotated since: {0}; the secret stays in its \
+         recovery file"
+    )]
+    Unchecked(String),
     /// The journal could not record it.
     #[error(transparent)]
     Journal(#[from] StateError),
 }
 
 /// Delivers `waiting` from its recovery file to `sink`, records that in `journal`, then removes
-/// the file.
+/// the file; first checks with `reader` that the key was not rotated again since, for then the
+/// secret is revoked and would overwrite a working one.
 pub async fn deliver_waiting(
     waiting: &WaitingSecret,
     sink: &SecretSink,
+    reader: &impl LiveReader,
     journal: &Journal<'_>,
     run_id: &str,
 ) -> Result<(), DeliverError> {
+    let Some(target) = &waiting.target else {
+        return Err(DeliverError::Unchecked(
+            "the journal names an unknown vendor".to_owned(),
+        ));
+    };
+    let current = reader
+        .read_current(&waiting.entry.resource, target)
+        .await
+        .map_err(|error| DeliverError::Unchecked(error.to_string()))?;
+    if !waiting.issued.is_current(current.last_rotation) {
+        let now = current
+            .last_rotation
+            .map_or_else(|| "unknown".to_owned(), |at| at.to_string());
+        let lost = WriteOutcome::SecretLost {
+            last_rotation: current.last_rotation,
+            reason: format!(
+                "the key was rotated again (last rotation {now}) while its secret waited in a \
+                 recovery file"
+            ),
+        };
+        close(waiting, journal, lost).await?;
+        return Err(DeliverError::Superseded { now });
+    }
     let path = waiting.file.display().to_string();
     let text = fs::read_to_string(&waiting.file).map_err(|error| DeliverError::Read {
         path: path.clone(),
@@ -117,7 +205,7 @@ pub async fn acknowledge(
     let outcome = WriteOutcome::SecretDelivered {
         last_rotation: None,
         sink: format!(
-            "by hand from {} (acknowledged by {by})",
+            "its sink by hand, from {} (acknowledged by {by})",
             waiting.file.display()
         ),
     };

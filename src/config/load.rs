@@ -61,8 +61,8 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
     };
     version_is_supported(file, raw.version.as_ref())?;
     let unknown = unknown_fields(&outline);
-    let mut desired =
-        validate(file, base_dir, raw).map_err(|error| with_unknown_fields(error, unknown.clone()))?;
+    let mut desired = validate(file, base_dir, raw)
+        .map_err(|error| with_unknown_fields(error, unknown.clone()))?;
     if !unknown.is_empty() {
         return Err(with_unknown_fields(invalid(file, Vec::new()), unknown));
     }

@@ -125,6 +125,11 @@ impl Sandbox {
             .rotate_rixl_key(None, key_id, self.state.clock.now());
     }
 
+    /// Rotates a RIXL key as someone else would, at `at`.
+    pub fn rotate_rixl_key_outside_keyrot_at(&self, key_id: &str, at: jiff::Timestamp) {
+        self.state.rotate_rixl_key(None, key_id, at);
+    }
+
     /// Injects `faults` from now on.
     pub fn set_faults(&self, faults: Faults) {
         self.state.faults.set(faults);

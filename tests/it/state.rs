@@ -536,6 +536,40 @@ fn a_secret_waiting_in_a_recovery_file_stays_visible_until_delivered() {
 }
 
 #[test]
+fn a_waiting_secret_of_a_key_rotated_again_since_is_never_delivered() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new("version: 1\n");
+    let refusing = one_key_with_sink(workspace.directory(), "cat >/dev/null; exit 3");
+    let working = one_key_with_sink(workspace.directory(), "cat > ROOT_DIR/secrets/k1.key");
+    std::fs::write(workspace.file(), &refusing).unwrap();
+    run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(workspace.recovered().len(), 1);
+    // Someone rotates the key while its secret waits: the file's secret is revoked.
+    let later = crate::harness::now() + crate::harness::days(1);
+    sandbox
+        .sandbox
+        .rotate_rixl_key_outside_keyrot_at("K1", later);
+    std::fs::write(workspace.path("secrets/k1.key"), "untouched\n").unwrap();
+    std::fs::write(workspace.file(), &working).unwrap();
+    let deliver = run(&sandbox, &workspace.file(), &["deliver", "k1"]);
+    assert_eq!(deliver.status.code(), Some(1), "{}", stdout(&deliver));
+    assert!(
+        stderr(&deliver).contains("the key was rotated again since this secret was issued"),
+        "{}",
+        stderr(&deliver)
+    );
+    let held = std::fs::read_to_string(workspace.path("secrets/k1.key")).unwrap();
+    assert_eq!(held, "untouched\n", "a revoked secret reached the sink");
+    assert!(workspace.recovered().is_empty());
+    let plan = run(&sandbox, &workspace.file(), &["plan"]);
+    assert!(
+        stdout(&plan).contains("recover lost secret"),
+        "{}",
+        stdout(&plan)
+    );
+}
+
+#[test]
 fn apply_delivers_a_waiting_secret_and_a_deleted_recovery_file_is_a_lost_secret() {
     let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
     let workspace = Workspace::new("version: 1\n");
