@@ -16,7 +16,7 @@ use super::journal::Journal;
 use super::recovery::{end_sink_survivors_of, settle_journal};
 use super::report::ApplyReport;
 use super::saved_plan::VerifiedPlan;
-use super::stop::StopSignal;
+use super::stop::{StopReason, StopSignal};
 use super::ui::ApplyUi;
 use super::unjournaled::unjournaled_dir;
 use super::waiting::{DeliverError, WaitingSecret, deliver_waiting};
@@ -148,6 +148,15 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         // Outcomes that did not reach the disk are settled by the next run's reads; the report
         // of what happened is worth more than the error.
         let _ = journal.flush().await;
+        // A clock that jumped after the last rotation's check is still reported.
+        if plan.clock_trouble.is_none() {
+            plan.clock_trouble = self.clock.trouble().map(|trouble| trouble.warning());
+        }
+        if self.stop.reason() == Some(StopReason::JournalFailed) {
+            return Err(ApplyError::JournalIncomplete {
+                kept_in: unjournaled_dir(Path::new(&desired.source)),
+            });
+        }
         Ok(Applied { plan, report })
     }
 

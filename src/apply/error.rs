@@ -57,6 +57,12 @@ pub enum ApplyError {
     Prompt(String),
     /// The answer was not `yes`.
     Cancelled,
+    /// The journal stopped taking records mid-run: the writes after that were not sent, and
+    /// the outcomes it refused were kept in files.
+    JournalIncomplete {
+        /// Where the refused outcomes are.
+        kept_in: PathBuf,
+    },
     /// The live state changed while the prompt was open.
     ChangedWhileWaiting(Vec<String>),
 }
@@ -133,6 +139,14 @@ impl fmt::Display for ApplyError {
                  Pass --auto-approve to apply without asking.",
             ),
             Self::Prompt(message) => f.write_str(message),
+            Self::JournalIncomplete { kept_in } => write!(
+                f,
+                "the journal stopped taking records during this apply, so no write was sent after \
+                 that; the outcomes it refused are kept in {} on this machine, and the next \
+                 plan, drift or apply run here moves them into the journal. Run keyrot here \
+                 next: elsewhere, a delivered secret would be taken for a lost one",
+                kept_in.display()
+            ),
             Self::Cancelled => {
                 f.write_str("apply cancelled: only 'yes' approves; nothing was changed")
             }

@@ -151,7 +151,7 @@ async fn send<W: ActionWriter>(
             let not_sent = WriteOutcome::Failed {
                 error: "not sent: the run was stopping".to_owned(),
             };
-            let _ = journal.outcome(seq, not_sent).await;
+            let _ = journal.outcome(seq, &resource.name, not_sent).await;
         }
         return outcome;
     }
@@ -178,7 +178,10 @@ async fn send<W: ActionWriter>(
         None => Outcome::Abandoned,
     };
     if let (Some((journal, seq)), Some(recorded)) = (intent, journaled(&outcome))
-        && journal.outcome(seq, recorded).await.is_err()
+        && journal
+            .outcome(seq, &resource.name, recorded)
+            .await
+            .is_err()
     {
         // The intent is on record: the next run settles it by reading the resource.
         run.stop.stop(StopReason::JournalFailed);

@@ -105,16 +105,17 @@ impl<'a> Journal<'a> {
     /// a lost one. Other outcomes may wait for [`Journal::flush`]: lost in a crash, they are
     /// settled by reading the resource. An outcome the backend refuses is kept in a file for
     /// the next run (and the error returned, so the run stops).
-    pub async fn outcome(&self, seq: u64, outcome: WriteOutcome) -> Result<(), StateError> {
-        let secret_fate = matches!(
-            outcome,
-            WriteOutcome::SecretDelivered { .. }
-                | WriteOutcome::SecretRecovered { .. }
-                | WriteOutcome::SecretLost { .. }
-        );
+    pub async fn outcome(
+        &self,
+        seq: u64,
+        resource: &str,
+        outcome: WriteOutcome,
+    ) -> Result<(), StateError> {
+        let secret_fate = outcome.concerns_a_secret();
         let record = self.record(JournalEntry::Outcome {
             intent_run: self.run_id.clone(),
             intent_seq: seq,
+            resource: Some(resource.to_owned()),
             outcome,
         });
         let records = std::slice::from_ref(&record);
@@ -133,16 +134,18 @@ impl<'a> Journal<'a> {
         self.backend.flush().await
     }
 
-    /// Records what became of intent `seq` of run `intent_run` (this run's or a dead one's).
+    /// Records what became of intent `seq` of run `intent_run` (this run's or a dead one's),
+    /// a write to `resource`.
     pub async fn settle(
         &self,
-        intent_run: &str,
-        seq: u64,
+        (intent_run, seq): (&str, u64),
+        resource: &str,
         outcome: WriteOutcome,
     ) -> Result<(), StateError> {
         self.append(JournalEntry::Outcome {
             intent_run: intent_run.to_owned(),
             intent_seq: seq,
+            resource: Some(resource.to_owned()),
             outcome,
         })
         .await

@@ -62,7 +62,11 @@ pub async fn settle_journal(
         if let Ok(current) = reader.read_current(&write.intent.resource, &target).await {
             let outcome = settled(write, current);
             journal
-                .settle(&write.run_id, write.intent.seq, outcome)
+                .settle(
+                    (&write.run_id, write.intent.seq),
+                    &write.intent.resource,
+                    outcome,
+                )
                 .await?;
         }
     }
@@ -105,8 +109,8 @@ fn settled(write: &Write, current: CurrentState) -> WriteOutcome {
             match (rotated, write.intent.issues_secret) {
                 (true, true) => WriteOutcome::SecretLost {
                     last_rotation: current.last_rotation,
-                    reason: "the run ended before the rotation's new secret reached its sink or \
-                             a recovery file"
+                    reason: "the run ended before the journal recorded where the rotation's new \
+                             secret went"
                         .to_owned(),
                 },
                 (true, false) => WriteOutcome::Done {

@@ -74,6 +74,7 @@ mod tests {
             entry: JournalEntry::Outcome {
                 intent_run: "r1".to_owned(),
                 intent_seq: 1,
+                resource: Some("k1".to_owned()),
                 outcome: WriteOutcome::SecretDelivered {
                     last_rotation: None,
                     sink: "file secrets/k1.key".to_owned(),

@@ -218,7 +218,8 @@ async fn close(
     outcome: WriteOutcome,
 ) -> Result<(), DeliverError> {
     let (run, seq) = &waiting.intent;
-    journal.settle(run, *seq, outcome).await?;
+    let resource = &waiting.entry.resource;
+    journal.settle((run, *seq), resource, outcome).await?;
     // The journal says it is delivered: the copy is a secret lying around, and goes.
     let _ = fs::remove_file(&waiting.file);
     Ok(())

@@ -9,7 +9,9 @@ use super::args::{GlobalArgs, JournalAction};
 use super::exit::{CliError, Exit};
 use super::output::sayln;
 use super::state::{self, this_run};
-use crate::apply::ApplyError;
+use std::path::Path;
+
+use crate::apply::{ApplyError, recovery_dir, waiting_secrets};
 use crate::config::load_file;
 use crate::plan::instant_in_words;
 use crate::render::counted;
@@ -21,16 +23,20 @@ pub async fn run(global: &GlobalArgs, action: JournalAction) -> Result<Exit, Cli
     let desired = load_file(&global.file())?;
     let backend = state::backend(&desired).await?;
     match action {
-        JournalAction::Verify => verify(backend.as_ref()).await,
+        JournalAction::Verify => {
+            let recovery = recovery_dir(Path::new(&desired.source));
+            verify(backend.as_ref(), &recovery).await
+        }
         JournalAction::Repair => repair(backend.as_ref()).await,
     }
 }
 
-async fn verify(backend: &dyn StateBackend) -> Result<Exit, CliError> {
+async fn verify(backend: &dyn StateBackend, recovery_dir: &Path) -> Result<Exit, CliError> {
     let records = backend.records().await.map_err(ApplyError::from)?;
     let ledger = Ledger::new(&records);
     let open = ledger.open_writes(None);
-    let lost = ledger.lost_secrets();
+    let (waiting, mut lost) = waiting_secrets(&ledger, recovery_dir);
+    lost.extend(ledger.lost_secrets());
     let damaged = backend.damaged();
     sayln(&format!(
         "Journal in {}: {}, {}.",
@@ -60,6 +66,19 @@ async fn verify(backend: &dyn StateBackend) -> Result<Exit, CliError> {
             secret.resource,
             secret.run_id,
             instant_in_words(secret.at)
+        ));
+    }
+    sayln(&format!(
+        "Secrets waiting in recovery files: {} (`keyrot deliver NAME` or the next apply \
+         delivers each)",
+        waiting.len()
+    ));
+    for secret in &waiting {
+        sayln(&format!(
+            "  {}: {} since {}",
+            secret.entry.resource,
+            secret.file.display(),
+            instant_in_words(secret.entry.since)
         ));
     }
     sayln(&format!(

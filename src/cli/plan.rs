@@ -64,7 +64,8 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     );
     warn_of_file_sinks_on_ci(&plan);
     warn_of_unusable_sinks(&plan, &desired);
-    if command.detailed_exitcode && !plan.is_empty() {
+    // A secret waiting in a recovery file is work for apply, as an action is.
+    if command.detailed_exitcode && (!plan.is_empty() || !plan.awaiting_delivery.is_empty()) {
         return Ok(Exit::Changes);
     }
     Ok(Exit::Success)

@@ -195,7 +195,15 @@ impl fmt::Display for SecretSink {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Self::File { shown, .. } => write!(f, "file {}", Printable(shown)),
-            Self::Command { argv, .. } => write!(f, "command {}", Printable(&argv.join(" "))),
+            Self::Command { argv, env, .. } if env.is_empty() => {
+                write!(f, "command {}", Printable(&argv.join(" ")))
+            }
+            Self::Command { argv, env, .. } => write!(
+                f,
+                "command {} (seeing {})",
+                Printable(&argv.join(" ")),
+                Printable(&env.join(", "))
+            ),
         }
     }
 }

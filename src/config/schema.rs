@@ -31,7 +31,7 @@ pub fn desired_state_schema() -> Value {
                     },
                     "max_clock_skew": {
                         "type": "string", "pattern": DURATION, "default": "5m",
-                        "description": "How far the API's clock (the Date of its answers) may be from this machine's, or jump within a run, before keyrot refuses every rotation that depends on the time (age, deadline, gap) and plan and drift report it."
+                        "description": "At most 1h. How far the API's clock (the Date of its answers) may be from this machine's, or jump within a run, before keyrot refuses every rotation that depends on the time (age, deadline, gap) and plan and drift report it."
                     },
                     "backend": {
                         "enum": ["local", "postgres"], "default": "local",

@@ -69,9 +69,9 @@ impl fmt::Display for RotationReason {
             Self::ReplaceRequested => f.write_str("replace requested (--replace)"),
             Self::LostSecret { run_id, at } => write!(
                 f,
-                "recover a lost secret: run {run_id} rotated the key on {} and its new secret \
-                 reached neither the sink nor a recovery file; the old secret no longer works, \
-                 so the safety gap does not apply",
+                "recover a lost secret: run {run_id} rotated the key on {} and the journal \
+                 shows its new secret in no sink and no recovery file; the old secret no longer \
+                 works, so the safety gap does not apply",
                 instant_in_words(*at)
             ),
         }

@@ -51,13 +51,25 @@ impl Ledger {
                 JournalEntry::Outcome {
                     intent_run,
                     intent_seq,
+                    resource,
                     outcome,
                 } => {
                     let write = writes.iter_mut().rev().find(|write| {
                         write.run_id == *intent_run && write.intent.seq == *intent_seq
                     });
-                    if let Some(write) = write {
-                        write.outcome = Some((outcome.clone(), record.run_id.clone(), record.at));
+                    let recorded = Some((outcome.clone(), record.run_id.clone(), record.at));
+                    match (write, resource) {
+                        (Some(write), _) => write.outcome = recorded,
+                        // The intent's record is damaged or gone: a secret's fate still counts.
+                        (None, Some(resource)) if outcome.concerns_a_secret() => {
+                            writes.push(Write {
+                                run_id: intent_run.clone(),
+                                at: record.at,
+                                intent: Intent::unreadable(*intent_seq, resource),
+                                outcome: recorded,
+                            });
+                        }
+                        (None, _) => {}
                     }
                 }
             }
@@ -164,6 +176,7 @@ mod tests {
             entry: JournalEntry::Outcome {
                 intent_run: of.0.to_owned(),
                 intent_seq: of.1,
+                resource: Some("k1".to_owned()),
                 outcome,
             },
         }

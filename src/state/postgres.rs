@@ -4,6 +4,8 @@
 //! write it announces is sent. keyrot creates and migrates its own tables.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
@@ -117,7 +119,7 @@ impl PostgresBackend {
     ) -> Result<LockGuard, StateError> {
         // A session lock lives as long as its connection: one of its own, kept alive by TCP
         // keepalives and its lease renewals, and never closed by the server for idling.
-        let session = open(&lock_session_config(&self.config)).await?;
+        let (session, closed) = open_watched(&lock_session_config(&self.config)).await?;
         let _ = session
             .batch_execute(
                 "SET idle_session_timeout = 0; SET idle_in_transaction_session_timeout = 0",
@@ -170,7 +172,14 @@ impl PostgresBackend {
             .await
             .map_err(database)?;
         let run_id = holder.run_id.clone();
-        Ok(hold(session, LOCK_KEY, run_id, granted, self.location()))
+        Ok(hold(
+            session,
+            closed,
+            LOCK_KEY,
+            run_id,
+            granted,
+            self.location(),
+        ))
     }
 
     /// The previous holder, when its session ended without releasing the lock and its lease
@@ -333,18 +342,45 @@ fn lock_session_config(config: &Config) -> Config {
     config
 }
 
+/// As [`open`], with a flag set the moment the connection ends (the server closed it, the
+/// network dropped it): the lock's session is checked before every write without waiting for
+/// its next lease renewal.
+async fn open_watched(config: &Config) -> Result<(Client, Arc<AtomicBool>), StateError> {
+    let closed = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&closed);
+    let watch = move |connection: BoxFuture<'static, ()>| {
+        tokio::spawn(async move {
+            connection.await;
+            flag.store(true, Ordering::SeqCst);
+        });
+    };
+    let client = connect(config, watch).await?;
+    Ok((client, closed))
+}
+
 /// A connection, with TLS unless `sslmode=disable`. With TLS the server's certificate is
 /// verified as the system verifies certificates, whatever the mode.
 async fn open(config: &Config) -> Result<Client, StateError> {
+    connect(config, |connection| {
+        tokio::spawn(connection);
+    })
+    .await
+}
+
+/// Connects, handing the connection's future (which runs until it ends) to `run`.
+async fn connect(
+    config: &Config,
+    run: impl FnOnce(BoxFuture<'static, ()>),
+) -> Result<Client, StateError> {
     if config.get_ssl_mode() == SslMode::Disable {
         let (client, connection) = config.connect(NoTls).await.map_err(database)?;
-        tokio::spawn(connection);
+        run(connection.map(drop).boxed());
         return Ok(client);
     }
     let tls = tls_config()?;
     let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
     let (client, connection) = config.connect(connector).await.map_err(database)?;
-    tokio::spawn(connection);
+    run(connection.map(drop).boxed());
     Ok(client)
 }
 

@@ -4,6 +4,7 @@
 //! a write may leave only while the lease runs, and no longer than it runs; and a later apply
 //! that finds an unreleased lease waits until it and a grace for answers in flight are over.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,6 +33,8 @@ struct Lease {
 /// Checks the lease; shared by the guard and the write gate.
 struct LeaseCheck {
     lease: Arc<Mutex<Lease>>,
+    /// Set the moment the lock's session ends.
+    closed: Arc<AtomicBool>,
     location: String,
 }
 
@@ -44,6 +47,9 @@ impl LockCheck for LeaseCheck {
         };
         if let Some(reason) = &lease.lost {
             return Err(lost(reason.clone()));
+        }
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(lost("its database session ended".to_owned()));
         }
         let left = lease.valid_until.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -60,6 +66,7 @@ impl LockCheck for LeaseCheck {
 /// statement sent at `granted`: a guard that renews the lease until it is released.
 pub fn hold(
     session: Client,
+    closed: Arc<AtomicBool>,
     key: i64,
     run_id: String,
     granted: Instant,
@@ -81,7 +88,11 @@ pub fn hold(
         renewing.run(released).await;
         let _ = done.send(());
     });
-    let check = Arc::new(LeaseCheck { lease, location });
+    let check = Arc::new(LeaseCheck {
+        lease,
+        closed,
+        location,
+    });
     let release_now = async move {
         let _ = release.send(());
         let _ = finished.await;

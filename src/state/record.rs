@@ -37,6 +37,10 @@ pub enum JournalEntry {
         intent_run: String,
         /// The intent's number within its run.
         intent_seq: u64,
+        /// The intent's resource, so that a lost secret is still found when the intent's
+        /// record is damaged (absent in journals of keyrot 0.2).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resource: Option<String>,
         /// What happened.
         outcome: WriteOutcome,
     },
@@ -125,7 +129,34 @@ pub enum WriteOutcome {
     },
 }
 
+impl Intent {
+    /// What stands for an intent whose record could not be read, from its outcome: a rotation
+    /// of `resource` that issued a secret.
+    pub fn unreadable(seq: u64, resource: &str) -> Self {
+        Self {
+            seq,
+            resource: resource.to_owned(),
+            vendor: String::new(),
+            id: String::new(),
+            action: WriteAction::Rotate,
+            observed_last_rotation: None,
+            issues_secret: true,
+            reason: "(its intent's record is damaged)".to_owned(),
+            by: String::new(),
+            command: String::new(),
+        }
+    }
+}
+
 impl WriteOutcome {
+    /// True for the outcomes that say where a new secret went.
+    pub fn concerns_a_secret(&self) -> bool {
+        matches!(
+            self,
+            Self::SecretDelivered { .. } | Self::SecretRecovered { .. } | Self::SecretLost { .. }
+        )
+    }
+
     /// True while the write may or may not have happened.
     pub fn is_open(&self) -> bool {
         matches!(self, Self::Unknown { .. })
@@ -156,6 +187,7 @@ mod tests {
             entry: JournalEntry::Outcome {
                 intent_run: "abc".to_owned(),
                 intent_seq: 1,
+                resource: None,
                 outcome: WriteOutcome::SecretDelivered {
                     last_rotation: None,
                     sink: "file secrets/ci.key".to_owned(),

@@ -286,12 +286,19 @@ fn a_lock_whose_session_dies_keeps_a_second_apply_out_while_the_first_can_still_
 
     std::fs::write(first_dir.path("release"), "").unwrap();
     let first = first.wait_with_output().unwrap();
+    // The first apply saw its session end: it sent nothing more, and says so.
+    assert_eq!(first.status.code(), Some(1), "{}", stdout(&first));
     assert!(
-        matches!(first.status.code(), Some(0 | 1)),
+        stderr(&first).contains("its database session ended"),
         "{}",
         stderr(&first)
     );
     let rotated = sandbox.sandbox.counters().rotations;
+    assert_eq!(
+        rotated.get("K2"),
+        None,
+        "written after the lock was lost: {rotated:?}"
+    );
     assert!(
         rotated.values().all(|&count| count == 1),
         "rotated twice: {rotated:?}"

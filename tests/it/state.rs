@@ -609,3 +609,30 @@ fn apply_delivers_a_waiting_secret_and_a_deleted_recovery_file_is_a_lost_secret(
         stdout(&plan)
     );
 }
+
+#[test]
+fn a_lost_secret_whose_intent_record_is_damaged_is_still_found() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 4, 300)]);
+    let workspace = Workspace::new(
+        "version: 1\nrixl:\n  api_keys:\n    k1:\n      key_id: K1\n      max_key_age: 30d\n      \
+         secret: {file: secrets/k1.key}\n",
+    );
+    std::fs::create_dir_all(workspace.path(".keyrot")).unwrap();
+    let lost = r#"{"run_id":"r1","at":"2026-11-20T12:00:01Z","record":"outcome","intent_run":"r1","intent_seq":1,"resource":"k1","outcome":{"type":"secret_lost","last_rotation":null,"reason":"killed"}}"#;
+    let journal = format!("{{\"run_id\":\"r1\",\"record\":\"inte\n{lost}\n");
+    std::fs::write(workspace.path(".keyrot/journal.jsonl"), journal).unwrap();
+    let plan = run(
+        &sandbox,
+        &workspace.file(),
+        &["plan", "--detailed-exitcode"],
+    );
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    assert!(
+        stdout(&plan).contains("recover lost secret"),
+        "{}",
+        stdout(&plan)
+    );
+    let repair = run(&sandbox, &workspace.file(), &["journal", "repair"]);
+    assert_eq!(repair.status.code(), Some(0), "{}", stderr(&repair));
+    assert!(stdout(&repair).contains("(1)"), "{}", stdout(&repair));
+}

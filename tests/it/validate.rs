@@ -425,3 +425,16 @@ fn a_sink_path_with_a_nul_byte_is_refused_before_any_rotate_can_fail_on_it() {
         "keyrot.yaml:6:22: the path contains a NUL byte, which no file name can",
     );
 }
+
+#[test]
+fn a_max_clock_skew_that_would_switch_the_clock_check_off_is_refused() {
+    assert_error(
+        "version: 1\nsettings:\n  max_clock_skew: 400d\n",
+        "keyrot.yaml:3:19: `max_clock_skew` must be at most 1h: a longer one would let a clock \
+         that lies by days decide rotations (fix the clock instead)",
+    );
+    assert_error(
+        "version: 1\nsettings:\n  max_clock_skew: 0s\n",
+        "keyrot.yaml:3:19: `max_clock_skew` must be longer than zero",
+    );
+}

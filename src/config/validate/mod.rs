@@ -13,6 +13,9 @@ use jiff::{SignedDuration, Timestamp};
 use super::duration::parse_duration;
 use super::error::{ConfigError, Diagnostic};
 use super::instant::parse_instant;
+/// The longest `max_clock_skew` keyrot accepts.
+const MAX_CLOCK_SKEW_CAP: SignedDuration = SignedDuration::from_hours(1);
+
 use super::model::{
     Backend, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY, DesiredState, Settings,
 };
@@ -77,7 +80,7 @@ impl Checker {
             )
         });
         let max_clock_skew = skew
-            .and_then(|text| self.positive_duration(&text, "max_clock_skew"))
+            .and_then(|text| self.clock_skew(&text))
             .unwrap_or(DEFAULT_MAX_CLOCK_SKEW);
         let backend = backend.map_or(Backend::Local, |name| self.backend(&name));
         let max_rotations_per_apply = max
@@ -90,6 +93,20 @@ impl Checker {
             backend,
             max_clock_skew,
         }
+    }
+
+    /// `max_clock_skew`: longer than zero and at most an hour; a longer one would switch the
+    /// clock check off, and NTP keeps real clocks within seconds.
+    fn clock_skew(&mut self, text: &Located<String>) -> Option<SignedDuration> {
+        let skew = self.positive_duration(text, "max_clock_skew")?;
+        if skew > MAX_CLOCK_SKEW_CAP {
+            let message = "`max_clock_skew` must be at most 1h: a longer one would let a clock \
+                           that lies by days decide rotations (fix the clock instead)"
+                .to_owned();
+            self.report(text, message);
+            return None;
+        }
+        Some(skew)
     }
 
     fn backend(&mut self, name: &Located<String>) -> Backend {
