@@ -22,7 +22,7 @@ use super::unjournaled::unjournaled_dir;
 use super::waiting::{DeliverError, WaitingSecret, deliver_waiting};
 use crate::config::DesiredState;
 use crate::http::WriteGate;
-use crate::plan::{AwaitingDelivery, LiveState, LostSecret, Plan, PlanOptions, plan};
+use crate::plan::{Action, AwaitingDelivery, LiveState, LostSecret, Plan, PlanOptions, plan};
 use crate::provider::{ActionWriter, LiveReader};
 use crate::state::StateBackend;
 
@@ -123,6 +123,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             .deliver_waiting(desired, &found.waiting, &journal, options, ui, &mut lost)
             .await;
         let (mut plan, observed) = self.prepare(desired, source, lost, ui).await?;
+        refuse_to_revoke_waiting(&plan, &waiting)?;
         plan.awaiting_delivery = waiting;
         plan.clock_trouble = self.clock.trouble().map(|trouble| trouble.warning());
         ui.show_plan(&plan);
@@ -304,6 +305,26 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         .await;
         ticker.finish();
         report
+    }
+}
+
+/// Refuses a plan that rotates a key whose previous new secret still waits in a recovery file.
+fn refuse_to_revoke_waiting(plan: &Plan, waiting: &[AwaitingDelivery]) -> Result<(), ApplyError> {
+    let rotated_while_waiting: Vec<String> = plan
+        .resources
+        .iter()
+        .filter(|resource| {
+            let rotates = resource
+                .actions
+                .iter()
+                .any(|action| matches!(action, Action::Rotate { .. }));
+            rotates && waiting.iter().any(|entry| entry.resource == resource.name)
+        })
+        .map(|resource| resource.name.clone())
+        .collect();
+    match rotated_while_waiting.is_empty() {
+        true => Ok(()),
+        false => Err(ApplyError::SecretsStillWaiting(rotated_while_waiting)),
     }
 }
 

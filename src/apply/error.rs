@@ -57,6 +57,9 @@ pub enum ApplyError {
     Prompt(String),
     /// The answer was not `yes`.
     Cancelled,
+    /// The plan rotates keys whose previous new secret still waits in a recovery file: the
+    /// rotation would revoke it unseen.
+    SecretsStillWaiting(Vec<String>),
     /// The journal stopped taking records mid-run: the writes after that were not sent, and
     /// the outcomes it refused were kept in files.
     JournalIncomplete {
@@ -139,6 +142,13 @@ impl fmt::Display for ApplyError {
                  Pass --auto-approve to apply without asking.",
             ),
             Self::Prompt(message) => f.write_str(message),
+            Self::SecretsStillWaiting(names) => write!(
+                f,
+                "{}: a new secret still waits in a recovery file (its sink refused it again), and \
+                 rotating now would revoke it; nothing was changed. Fix the sink and run `keyrot \
+                 deliver NAME`, or `keyrot deliver NAME --acknowledge` once it is where it belongs",
+                names.join(", ")
+            ),
             Self::JournalIncomplete { kept_in } => write!(
                 f,
                 "the journal stopped taking records during this apply, so no write was sent after \

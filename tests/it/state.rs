@@ -636,3 +636,29 @@ fn a_lost_secret_whose_intent_record_is_damaged_is_still_found() {
     assert_eq!(repair.status.code(), Some(0), "{}", stderr(&repair));
     assert!(stdout(&repair).contains("(1)"), "{}", stdout(&repair));
 }
+
+#[test]
+fn apply_never_rotates_a_key_whose_previous_secret_still_waits_for_its_sink() {
+    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
+    let workspace = Workspace::new("version: 1\n");
+    let refusing = one_key_with_sink(workspace.directory(), "cat >/dev/null; exit 3");
+    std::fs::write(workspace.file(), &refusing).unwrap();
+    run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(workspace.recovered().len(), 1);
+    let args = [
+        "apply",
+        "--auto-approve",
+        "--replace",
+        "k1",
+        "--allow-rapid-rotation",
+    ];
+    let again = run(&sandbox, &workspace.file(), &args);
+    assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+    assert!(
+        stderr(&again).contains("k1: a new secret still waits in a recovery file"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(sandbox.sandbox.counters().rotations.get("K1"), Some(&1));
+    assert_eq!(workspace.recovered().len(), 1);
+}
