@@ -62,7 +62,7 @@ pub fn unusable_sinks(
 
 /// A file sink may not be a file keyrot itself reads or keeps: the desired-state file, the
 /// saved plan being applied, or anything in the state directory (`.keyrot/`).
-fn not_protected(
+pub(super) fn not_protected(
     sink: &SecretSink,
     recovery_dir: &Path,
     protected_files: &[(PathBuf, &'static str)],

@@ -179,8 +179,16 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
                 continue;
             };
             let run_id = &options.holder.run_id;
-            let delivered =
-                deliver_waiting(secret, &key.sink, self.providers, journal, run_id).await;
+            let protected = &options.protected_files;
+            let delivered = deliver_waiting(
+                secret,
+                &key.sink,
+                protected,
+                self.providers,
+                journal,
+                run_id,
+            )
+            .await;
             match &delivered {
                 Ok(()) => {}
                 Err(DeliverError::Superseded { .. }) => lost.push(LostSecret {
@@ -297,6 +305,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             clock: self.clock,
             stop: &self.stop,
             journal: Some(journal),
+            gate: &self.write_gate,
         };
         let report = execute(plan, &run, |entries| {
             ui.settled(entries, ticker.as_ref());

@@ -10,9 +10,10 @@ use super::ApplyOptions;
 use super::clock::Clock;
 use super::journal::{Journal, journaled};
 use super::report::{ActionFailure, ActionReport, ApplyReport, NotStartedBecause, Outcome};
-use super::secret::settle_secret;
+use super::secret::{Delivery, settle_secret};
 use super::settle::settle_rotation;
 use super::stop::{StopReason, StopSignal};
+use crate::http::WriteGate;
 use crate::plan::{Action, Plan, ResourcePlan, RotationReason};
 use crate::provider::{ActionWriter, Executed, ProviderError, ResourceLabel};
 use crate::state::WriteOutcome;
@@ -30,6 +31,9 @@ pub struct Run<'a, W> {
     /// Where each write is announced before it is sent; `None` only in tests of execution
     /// itself.
     pub journal: Option<&'a Journal<'a>>,
+    /// Whether the lock is still held, and for how long: a new secret is delivered to its
+    /// sink only while it is, and a sink command may run no longer.
+    pub gate: &'a WriteGate,
 }
 
 /// Performs every action of `plan`. `on_resource` receives each resource's outcomes as soon as
@@ -164,15 +168,13 @@ async fn send<W: ActionWriter>(
     };
     let outcome = match written {
         Some(Ok(executed)) => {
-            let run_id = &run.options.holder.run_id;
-            settle_secret(
-                resource,
-                executed,
-                &run.options.recovery_dir,
-                run.clock,
-                run_id,
-            )
-            .await
+            let delivery = Delivery {
+                recovery_dir: &run.options.recovery_dir,
+                clock: run.clock,
+                run_id: &run.options.holder.run_id,
+                lock: run.gate.check(),
+            };
+            settle_secret(resource, executed, delivery).await
         }
         Some(Err(error)) => Outcome::Failed(ActionFailure::Provider(error)),
         None => Outcome::Abandoned,
@@ -543,6 +545,7 @@ mod tests {
             clock: &clock,
             stop,
             journal: None,
+            gate: &WriteGate::default(),
         };
         runtime.block_on(execute(plan, &run, |_| {}))
     }
@@ -866,6 +869,7 @@ mod tests {
             clock: &clock,
             stop: &stop,
             journal: None,
+            gate: &WriteGate::default(),
         };
         runtime.block_on(execute(&plan, &run, |entries| {
             seen.extend(entries.iter().map(|entry| entry.resource.clone()));

@@ -2,13 +2,14 @@
 //! a recovery file, never dropped.
 
 use std::path::Path;
+use std::time::Duration;
 
 use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::clock::Clock;
 use super::report::{ActionFailure, Outcome};
-use super::sink::{SinkError, deliver, recover};
+use super::sink::{SinkError, deliver_within, recover};
 use crate::config::SecretSink;
 use crate::plan::ResourcePlan;
 use crate::provider::Executed;
@@ -16,12 +17,22 @@ use crate::provider::Executed;
 /// Delivers an action's new secret (if it issued one) to the resource's sink; a secret the sink
 /// refuses is saved to a recovery file. The delivery runs off the async workers, so a slow sink
 /// command never holds up other resources' requests.
+/// How a new secret is delivered.
+pub(super) struct Delivery<'a> {
+    /// Where a secret its sink refuses is saved.
+    pub recovery_dir: &'a Path,
+    /// Stamps recovery files.
+    pub clock: &'a dyn Clock,
+    /// The run delivering, carried by a sink command's processes.
+    pub run_id: &'a str,
+    /// Whether the apply lock is still held and for how long (`None`: no bound), or why not.
+    pub lock: Result<Option<Duration>, String>,
+}
+
 pub(super) async fn settle_secret(
     resource: &ResourcePlan,
     executed: Executed,
-    recovery_dir: &Path,
-    clock: &dyn Clock,
-    run_id: &str,
+    delivery: Delivery<'_>,
 ) -> Outcome {
     let Executed { mut effect, secret } = executed;
     let Some(secret) = secret else {
@@ -30,11 +41,16 @@ pub(super) async fn settle_secret(
     let sink = resource.target.sink.clone();
     let shown = sink.as_ref().map(ToString::to_string);
     let name = resource.name.clone();
-    let directory = recovery_dir.to_owned();
-    let now = clock.now();
-    let run_id = run_id.to_owned();
+    let directory = delivery.recovery_dir.to_owned();
+    let now = delivery.clock.now();
+    let run_id = delivery.run_id.to_owned();
+    let lock = delivery.lock;
     let delivered = tokio::task::spawn_blocking(move || {
-        deliver_or_recover(sink.as_ref(), &secret, &directory, &name, now, &run_id)
+        let to = SinkWhileLocked {
+            sink: sink.as_ref(),
+            lock,
+        };
+        deliver_or_recover(to, &secret, &directory, &name, now, &run_id)
     })
     .await;
     match delivered {
@@ -64,33 +80,45 @@ pub(super) async fn settle_secret(
 }
 
 /// Whether `secret` is one non-blank line of printable characters.
-fn printable(secret: &SecretString) -> bool {
+pub(super) fn printable(secret: &SecretString) -> bool {
     let text = secret.expose_secret();
     !text.trim().is_empty() && !text.chars().any(char::is_control)
 }
 
+/// Where a new secret may go: its sink, while the lock is held.
+struct SinkWhileLocked<'a> {
+    sink: Option<&'a SecretSink>,
+    lock: Result<Option<Duration>, String>,
+}
+
 fn deliver_or_recover(
-    sink: Option<&SecretSink>,
+    to: SinkWhileLocked<'_>,
     secret: &SecretString,
     recovery_dir: &Path,
     resource: &str,
     at: Timestamp,
     run_id: &str,
 ) -> Result<(), ActionFailure> {
-    let error = match sink {
-        Some(sink) if !printable(secret) => SinkError {
+    let error = match (to.sink, to.lock) {
+        // Another apply may hold the lock now and rotate this key again: the secret goes to a
+        // recovery file, which is delivered only once the key is seen not to have moved.
+        (Some(sink), Err(lost)) => SinkError {
+            sink: sink.to_string(),
+            reason: format!("not delivered, since {lost}"),
+        },
+        (Some(sink), Ok(_)) if !printable(secret) => SinkError {
             sink: sink.to_string(),
             reason: "the vendor issued a secret that is blank or holds a control character (a \
                      newline, a tab, an escape): a sink could take it for two values or a \
                      terminal could act on it, so it was not delivered"
                 .to_owned(),
         },
-        Some(sink) => match deliver(sink, secret, run_id) {
+        (Some(sink), Ok(within)) => match deliver_within(sink, secret, run_id, within) {
             Ok(()) => return Ok(()),
             Err(error) => error,
         },
         // A provider that issues secrets always has a sink; never drop one silently.
-        None => SinkError {
+        (None, _) => SinkError {
             sink: "(none)".to_owned(),
             reason: "this resource has no secret sink".to_owned(),
         },
@@ -107,6 +135,42 @@ fn deliver_or_recover(
 mod tests {
     use super::*;
 
+    fn held(sink: &SecretSink) -> SinkWhileLocked<'_> {
+        SinkWhileLocked {
+            sink: Some(sink),
+            lock: Ok(None),
+        }
+    }
+
+    #[test]
+    fn a_secret_received_after_the_lock_was_lost_goes_to_a_recovery_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let sink_path = directory.path().join("ci.key");
+        let sink = SecretSink::File {
+            shown: "ci.key".to_owned(),
+            path: sink_path.clone(),
+        };
+        let lost = SinkWhileLocked {
+            sink: Some(&sink),
+            lock: Err("the apply lock was lost".to_owned()),
+        };
+        let secret: SecretString = "rxl_good".to_owned().into();
+        let at = "2026-11-24T12:00:00Z".parse().unwrap();
+        let recovery = directory.path().join("recovered");
+        let failure = deliver_or_recover(lost, &secret, &recovery, "ci", at, "run1").unwrap_err();
+        let ActionFailure::SecretUndelivered {
+            error,
+            recovered_to,
+            ..
+        } = failure
+        else {
+            panic!("not an undelivered secret");
+        };
+        assert!(error.reason.contains("the apply lock was lost"), "{error}");
+        assert!(recovered_to.is_ok());
+        assert!(!sink_path.exists());
+    }
+
     #[test]
     fn a_secret_with_a_control_character_goes_to_a_recovery_file_never_to_its_sink() {
         let directory = tempfile::tempdir().unwrap();
@@ -120,7 +184,7 @@ mod tests {
             let secret: SecretString = issued.to_owned().into();
             let at = "2026-11-24T12:00:00Z".parse().unwrap();
             let failure =
-                deliver_or_recover(Some(&sink), &secret, &recovery, "ci", at, "run1").unwrap_err();
+                deliver_or_recover(held(&sink), &secret, &recovery, "ci", at, "run1").unwrap_err();
             let ActionFailure::SecretUndelivered {
                 error,
                 recovered_to,
@@ -136,7 +200,7 @@ mod tests {
         }
         let good: SecretString = "rxl_good".to_owned().into();
         let at = "2026-11-24T12:00:00Z".parse().unwrap();
-        deliver_or_recover(Some(&sink), &good, &recovery, "ci", at, "run1").unwrap();
+        deliver_or_recover(held(&sink), &good, &recovery, "ci", at, "run1").unwrap();
         assert_eq!(std::fs::read_to_string(&sink_path).unwrap(), "rxl_good\n");
     }
 }

@@ -37,11 +37,12 @@ pub fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), Strin
     let target = c_name(name)?;
     refuse_a_link_at(dir, &target, path)?;
     let temporary = c_name(OsStr::new(&temporary_name()))?;
-    let written = create_private(dir, &temporary).and_then(|mut file| {
-        file.write_all(secret.expose_secret().as_bytes())?;
-        file.write_all(b"\n")?;
-        file.sync_all()
-    });
+    let mut file = create_private(dir, &temporary)
+        .map_err(|error| format!("cannot create a temporary file: {error}"))?;
+    let written = file
+        .write_all(secret.expose_secret().as_bytes())
+        .and_then(|()| file.write_all(b"\n"))
+        .and_then(|()| file.sync_all());
     let moved = written
         .map_err(|error| format!("cannot write the temporary file: {error}"))
         .and_then(|()| refuse_a_link_at(dir, &target, path))
@@ -50,7 +51,7 @@ pub fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), Strin
                 .map_err(|error| format!("cannot move the new file into place: {error}"))
         });
     if let Err(error) = moved {
-        // SAFETY: unlinkat on this directory's handle and a name keyrot just created.
+        // SAFETY: unlinkat on this directory's handle and the name keyrot just created there.
         unsafe { libc::unlinkat(dir, temporary.as_ptr(), 0) };
         return Err(error);
     }

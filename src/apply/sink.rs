@@ -52,14 +52,26 @@ pub fn check_sink(sink: &SecretSink) -> Result<(), SinkError> {
 /// Delivers `secret` to `sink`, for run `run_id` (which a command sink's processes carry, so a
 /// later run can end any that outlive a killed one).
 pub fn deliver(sink: &SecretSink, secret: &SecretString, run_id: &str) -> Result<(), SinkError> {
+    deliver_within(sink, secret, run_id, None)
+}
+
+/// As [`deliver`], a sink command running no longer than `within` when given (the time the
+/// apply lock is still held).
+pub fn deliver_within(
+    sink: &SecretSink,
+    secret: &SecretString,
+    run_id: &str,
+    within: Option<Duration>,
+) -> Result<(), SinkError> {
     match sink {
         SecretSink::File { path, .. } => writable_directory(directory_of(path))
             .and_then(|()| write_secret_file(path, secret))
             .map_err(|reason| sink_error(sink, reason)),
         SecretSink::Command { argv, timeout, env } => {
+            let own = Duration::try_from(*timeout).unwrap_or(Duration::ZERO);
             let command = SinkCommand {
                 argv,
-                timeout: Duration::try_from(*timeout).unwrap_or(Duration::ZERO),
+                timeout: within.map_or(own, |within| within.min(own)),
                 env,
                 run_id,
             };

@@ -25,10 +25,13 @@ pub fn keep(directory: &Path, record: &JournalRecord) -> io::Result<PathBuf> {
         .mode(0o700)
         .create(directory)?;
     let text = serde_json::to_string(record).map_err(io::Error::other)?;
+    let mut random = [0u8; 4];
+    let _ = getrandom::fill(&mut random);
     let name = format!(
-        "{}-{}.json",
+        "{}-{}-{:08x}.json",
         record.run_id,
-        record.at.as_nanosecond().unsigned_abs()
+        record.at.as_nanosecond().unsigned_abs(),
+        u32::from_le_bytes(random)
     );
     let path = directory.join(name);
     write_atomically(&path, text.as_bytes()).map_err(io::Error::other)?;

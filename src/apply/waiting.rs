@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use secrecy::SecretString;
 
+use super::checks::not_protected;
 use super::journal::Journal;
-use super::sink::{SinkError, deliver};
+use super::secret::printable;
+use super::sink::{SinkError, check_sink, deliver};
 use crate::config::SecretSink;
 use crate::plan::{AwaitingDelivery, LostSecret, Target, Vendor};
 use crate::provider::LiveReader;
@@ -81,8 +83,9 @@ pub fn waiting_secrets(
                     _,
                     _,
                 )) => Issued::At(*at),
+                // Waiting secrets come from recorded outcomes: the outcome's time bounds it.
                 Some((_, _, recorded)) => Issued::NoLaterThan(*recorded),
-                None => Issued::NoLaterThan(write.at),
+                None => continue,
             };
             waiting.push(WaitingSecret {
                 entry,
@@ -144,10 +147,16 @@ pub enum DeliverError {
 pub async fn deliver_waiting(
     waiting: &WaitingSecret,
     sink: &SecretSink,
+    protected: &[(PathBuf, &'static str)],
     reader: &impl LiveReader,
     journal: &Journal<'_>,
     run_id: &str,
 ) -> Result<(), DeliverError> {
+    // The checks a fresh secret's sink gets before the first rotate.
+    let recovery_dir = waiting.file.parent().unwrap_or(Path::new("."));
+    check_sink(sink)
+        .and_then(|()| not_protected(sink, recovery_dir, protected))
+        .map_err(DeliverError::Sink)?;
     let Some(target) = &waiting.target else {
         return Err(DeliverError::Unchecked(
             "the journal names an unknown vendor".to_owned(),
@@ -157,6 +166,11 @@ pub async fn deliver_waiting(
         .read_current(&waiting.entry.resource, target)
         .await
         .map_err(|error| DeliverError::Unchecked(error.to_string()))?;
+    if current.last_rotation.is_none() {
+        return Err(DeliverError::Unchecked(
+            "the API reports no last rotation for the key".to_owned(),
+        ));
+    }
     if !waiting.issued.is_current(current.last_rotation) {
         let now = current
             .last_rotation
@@ -176,7 +190,16 @@ pub async fn deliver_waiting(
         path: path.clone(),
         error,
     })?;
-    let secret = SecretString::from(text.trim_end_matches('\n').to_owned());
+    // A recovery file holds the secret and one newline.
+    let secret = SecretString::from(text.strip_suffix('\n').unwrap_or(&text).to_owned());
+    if !printable(&secret) {
+        return Err(DeliverError::Sink(SinkError {
+            sink: sink.to_string(),
+            reason: "the secret in the recovery file is blank or holds a control character, \
+                     so it is not handed to a sink"
+                .to_owned(),
+        }));
+    }
     let sink_shown = sink.to_string();
     let sink = sink.clone();
     let run_id = run_id.to_owned();

@@ -69,9 +69,20 @@ async fn deliver(
         .iter()
         .find(|key| key.name == name)
         .ok_or_else(|| CliError::Usage(format!("{name} has no secret sink")))?;
-    deliver_waiting(&secret, &key.sink, providers, &journal, &holder.run_id)
-        .await
-        .map_err(failed)?;
+    let protected = [(
+        std::path::PathBuf::from(&desired.source),
+        "the desired-state file",
+    )];
+    deliver_waiting(
+        &secret,
+        &key.sink,
+        &protected,
+        providers,
+        &journal,
+        &holder.run_id,
+    )
+    .await
+    .map_err(failed)?;
     Ok(format!(
         "{name}: delivered the new secret to {}; removed {}.",
         key.sink,

@@ -13,6 +13,9 @@ use super::retry::{RetryPolicy, is_retryable_status, remaining_budget, retry_aft
 use super::{BudgetWatch, ServerClock, WriteGate};
 use crate::config::RateLimit;
 
+/// The least time a write must have left under the lock to be sent at all.
+const MIN_WRITE_WINDOW: Duration = Duration::from_secs(15);
+
 /// How long to wait for a whole request unless `--timeout` says otherwise.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -167,6 +170,15 @@ impl HttpSender {
         let _permit = self.limiter.acquire().await;
         if request.method() != reqwest::Method::GET {
             match self.write_gate.check() {
+                // A rotate cut off before its answer is read loses the secret it issued: send
+                // none that could not run for a while.
+                Ok(Some(left)) if left < MIN_WRITE_WINDOW => {
+                    let reason = format!(
+                        "not sent: the apply lock is held for only {}s more",
+                        left.as_secs()
+                    );
+                    return Attempt::Failed(unsent(reason));
+                }
                 Ok(Some(left)) => {
                     *request.timeout_mut() = Some(left.min(self.request_timeout));
                 }

@@ -331,7 +331,8 @@ impl StateBackend for PostgresBackend {
     }
 }
 
-/// The lock session's settings: TCP keepalives that notice a dead peer within about a minute.
+/// The lock session's settings: TCP keepalives that notice a dead peer while the session idles
+/// (a renewal the server does not answer within 10 s counts as a lost lock).
 fn lock_session_config(config: &Config) -> Config {
     let mut config = config.clone();
     config

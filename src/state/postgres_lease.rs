@@ -118,7 +118,11 @@ impl Renewal {
             tokio::select! {
                 _ = &mut released => break,
                 _ = ticks.tick() => {
-                    if !self.renew().await {
+                    // A renewal the server does not answer in time counts as lost: TCP may
+                    // take minutes to give up on a dead peer.
+                    let renewed = tokio::time::timeout(RENEW_EVERY, self.renew()).await;
+                    if renewed != Ok(true) {
+                        self.lose("the database did not answer a lease renewal in time");
                         return;
                     }
                 }
@@ -132,6 +136,12 @@ impl Renewal {
                 &[&self.key, &self.run_id],
             )
             .await;
+    }
+
+    /// Marks the lock lost, unless a reason is already recorded.
+    fn lose(&self, reason: &str) {
+        let mut lease = self.lease.lock().unwrap_or_else(|p| p.into_inner());
+        lease.lost.get_or_insert_with(|| reason.to_owned());
     }
 
     /// One renewal, only while this session holds the advisory lock; false once it is lost.
