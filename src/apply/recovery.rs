@@ -75,16 +75,24 @@ pub async fn settle_journal(
 }
 
 /// Ends the sink commands (and their children) that earlier runs of this journal left running
-/// when they were killed, so that none can deliver a secret after this run recovers it; called
-/// with the lock held, so no other run of this state is delivering. Returns how many it ended.
+/// when they were killed (runs with a write still open or a secret lost), so that none can
+/// deliver a secret after this run recovers it; called with the lock held, so no other run of
+/// this state is delivering. Returns how many it ended.
 pub async fn end_sink_survivors_of(
     backend: &dyn StateBackend,
     running: &str,
 ) -> Result<usize, StateError> {
-    let records = backend.records().await?;
-    let runs: HashSet<String> = records
-        .into_iter()
-        .map(|record| record.run_id)
+    let ledger = Ledger::new(&backend.records().await?);
+    // Only runs that may have left a delivery unfinished: a write still open, or a secret the
+    // journal calls lost. A process a finished delivery started on purpose is left alone.
+    let runs: HashSet<String> = ledger
+        .writes
+        .iter()
+        .filter(|write| {
+            let lost = matches!(write.outcome, Some((WriteOutcome::SecretLost { .. }, _, _)));
+            write.is_open() || lost
+        })
+        .map(|write| write.run_id.clone())
         .filter(|run| run != running)
         .collect();
     if runs.is_empty() {

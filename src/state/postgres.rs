@@ -207,20 +207,23 @@ impl PostgresBackend {
         }))
     }
 
-    /// The recorded holder, if the lock is held now (a holder whose process died left its row,
-    /// but the server released its lock).
+    /// The recorded holder, if the lock is held now, or was by a holder whose session ended
+    /// while its lease (and the grace for its requests in flight) still runs: it may still be
+    /// writing. A holder that released its lock, or whose lease ran out, is no holder.
     async fn who_holds(&self) -> Result<Option<LockHolder>, StateError> {
         let row = self
             .client
             .query_opt(
                 "SELECT h.holder::text FROM keyrot_lock_holder h
-                 WHERE h.lock_key = $1 AND EXISTS (
+                 WHERE h.lock_key = $1 AND (EXISTS (
                      SELECT 1 FROM pg_locks l
                      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0
                        AND l.objid::bigint = $1 AND l.objsubid = 1
                        AND l.database = (SELECT oid FROM pg_database
-                                         WHERE datname = current_database()))",
-                &[&LOCK_KEY],
+                                         WHERE datname = current_database()))
+                   OR (NOT h.released
+                       AND h.lease_until + make_interval(secs => $2) > now()))",
+                &[&LOCK_KEY, &GRACE.as_secs_f64()],
             )
             .await
             .map_err(database)?;

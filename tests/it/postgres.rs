@@ -227,7 +227,12 @@ fn who_holds_a_postgres_lock_is_seen_from_another_connection() {
         let guard = first.lock(&holder, Duration::ZERO).await.unwrap();
         let seen = watcher.holder().await.unwrap();
         assert_eq!(seen.map(|holder| holder.run_id), Some("run1".to_owned()));
-        drop(guard);
+        guard.release().await;
+        assert_eq!(
+            watcher.holder().await.unwrap(),
+            None,
+            "released, it holds nothing"
+        );
     });
 }
 
