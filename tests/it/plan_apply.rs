@@ -319,3 +319,29 @@ fn ctrl_c_at_the_approval_prompt_says_nothing_was_changed() {
     );
     assert!(sandbox.writes().is_empty(), "wrote: {:?}", sandbox.writes());
 }
+
+#[test]
+fn an_apply_sends_requests_linear_in_what_it_reads_and_changes() {
+    // 60 accounts: each read once by the plan, read once more right before its write (the
+    // compare-before-write), and written once (an update or a rotate).
+    let count = 60;
+    let (file, accounts) = crate::harness::fleet(count, Some("100000/1s"));
+    let file = file.replacen(
+        "version: 1\n",
+        "version: 1\nsettings:\n  max_rotations_per_apply: 100\n",
+        1,
+    );
+    let sandbox = TestSandbox::start(accounts);
+    let (_dir, path) = desired_file(&file);
+    let apply = sandbox.run(&path, &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let requests = sandbox.requests();
+    let reads = requests.iter().filter(|r| r.method == "GET").count();
+    let writes = requests.len() - reads;
+    assert_eq!(writes, count, "one write per account");
+    assert_eq!(
+        reads,
+        2 * count,
+        "the plan's read and one check before each write"
+    );
+}
