@@ -489,15 +489,30 @@ fn one_key_with_sink(root: &Path, sink: &str) -> String {
     .replace("ROOT_DIR", &root.display().to_string())
 }
 
-#[test]
-fn a_secret_waiting_in_a_recovery_file_stays_visible_until_delivered() {
+/// Sink files for one key: one that refuses every secret, one that takes it.
+struct Sinks {
+    refusing: String,
+    working: String,
+}
+
+/// One due RIXL key applied through a refusing sink: its new secret waits in a recovery file.
+fn a_secret_left_waiting() -> (TestSandbox, Workspace, Sinks) {
     let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
     let workspace = Workspace::new("version: 1\n");
-    let refusing = one_key_with_sink(workspace.directory(), "cat >/dev/null; exit 3");
-    std::fs::write(workspace.file(), &refusing).unwrap();
+    let sinks = Sinks {
+        refusing: one_key_with_sink(workspace.directory(), "cat >/dev/null; exit 3"),
+        working: one_key_with_sink(workspace.directory(), "cat > ROOT_DIR/secrets/k1.key"),
+    };
+    std::fs::write(workspace.file(), &sinks.refusing).unwrap();
     let apply = run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
     assert_eq!(workspace.recovered().len(), 1);
+    (sandbox, workspace, sinks)
+}
+
+#[test]
+fn a_secret_waiting_in_a_recovery_file_stays_visible_until_delivered() {
+    let (sandbox, workspace, sinks) = a_secret_left_waiting();
 
     let plan = run(&sandbox, &workspace.file(), &["plan"]);
     assert!(
@@ -524,8 +539,7 @@ fn a_secret_waiting_in_a_recovery_file_stays_visible_until_delivered() {
     );
 
     // Fixed, the sink takes the waiting secret: no rotation, no recovery file left.
-    let working = one_key_with_sink(workspace.directory(), "cat > ROOT_DIR/secrets/k1.key");
-    std::fs::write(workspace.file(), working).unwrap();
+    std::fs::write(workspace.file(), &sinks.working).unwrap();
     let deliver = run(&sandbox, &workspace.file(), &["deliver", "k1"]);
     assert_eq!(deliver.status.code(), Some(0), "{}", stderr(&deliver));
     assert!(workspace.recovered().is_empty());
@@ -537,20 +551,14 @@ fn a_secret_waiting_in_a_recovery_file_stays_visible_until_delivered() {
 
 #[test]
 fn a_waiting_secret_of_a_key_rotated_again_since_is_never_delivered() {
-    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
-    let workspace = Workspace::new("version: 1\n");
-    let refusing = one_key_with_sink(workspace.directory(), "cat >/dev/null; exit 3");
-    let working = one_key_with_sink(workspace.directory(), "cat > ROOT_DIR/secrets/k1.key");
-    std::fs::write(workspace.file(), &refusing).unwrap();
-    run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
-    assert_eq!(workspace.recovered().len(), 1);
+    let (sandbox, workspace, sinks) = a_secret_left_waiting();
     // Someone rotates the key while its secret waits: the file's secret is revoked.
     let later = crate::harness::now() + crate::harness::days(1);
     sandbox
         .sandbox
         .rotate_rixl_key_outside_keyrot_at("K1", later);
     std::fs::write(workspace.path("secrets/k1.key"), "untouched\n").unwrap();
-    std::fs::write(workspace.file(), &working).unwrap();
+    std::fs::write(workspace.file(), &sinks.working).unwrap();
     let deliver = run(&sandbox, &workspace.file(), &["deliver", "k1"]);
     assert_eq!(deliver.status.code(), Some(1), "{}", stdout(&deliver));
     assert!(
@@ -571,13 +579,8 @@ fn a_waiting_secret_of_a_key_rotated_again_since_is_never_delivered() {
 
 #[test]
 fn apply_delivers_a_waiting_secret_and_a_deleted_recovery_file_is_a_lost_secret() {
-    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
-    let workspace = Workspace::new("version: 1\n");
-    let refusing = one_key_with_sink(workspace.directory(), "cat >/dev/null; exit 3");
-    let working = one_key_with_sink(workspace.directory(), "cat > ROOT_DIR/secrets/k1.key");
-    std::fs::write(workspace.file(), &refusing).unwrap();
-    run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
-    std::fs::write(workspace.file(), &working).unwrap();
+    let (sandbox, workspace, sinks) = a_secret_left_waiting();
+    std::fs::write(workspace.file(), &sinks.working).unwrap();
     let apply = run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
     assert!(
@@ -589,7 +592,7 @@ fn apply_delivers_a_waiting_secret_and_a_deleted_recovery_file_is_a_lost_secret(
     assert_eq!(sandbox.sandbox.counters().rotations.get("K1"), Some(&1));
 
     // Refused again, and this time the recovery file is deleted: the secret is lost.
-    std::fs::write(workspace.file(), &refusing).unwrap();
+    std::fs::write(workspace.file(), &sinks.refusing).unwrap();
     let args = [
         "apply",
         "--auto-approve",
@@ -639,12 +642,7 @@ fn a_lost_secret_whose_intent_record_is_damaged_is_still_found() {
 
 #[test]
 fn apply_never_rotates_a_key_whose_previous_secret_still_waits_for_its_sink() {
-    let sandbox = TestSandbox::with_keys(Vec::new(), vec![rixl_key("K1", 40, 300)]);
-    let workspace = Workspace::new("version: 1\n");
-    let refusing = one_key_with_sink(workspace.directory(), "cat >/dev/null; exit 3");
-    std::fs::write(workspace.file(), &refusing).unwrap();
-    run(&sandbox, &workspace.file(), &["apply", "--auto-approve"]);
-    assert_eq!(workspace.recovered().len(), 1);
+    let (sandbox, workspace, _) = a_secret_left_waiting();
     let args = [
         "apply",
         "--auto-approve",
