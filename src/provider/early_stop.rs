@@ -4,7 +4,8 @@
 
 use std::future::Future;
 
-use futures_util::{FutureExt, StreamExt, stream};
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, stream};
 
 use super::ProviderError;
 use crate::plan::Vendor;
@@ -57,17 +58,9 @@ enum Cause {
 type Failure = (usize, ProviderError);
 
 impl StopRules {
-    /// Runs `reads` (each yielding its key and its result), at most `parallelism` at once.
-    pub async fn read_each<K, T, F>(&self, reads: Vec<F>, parallelism: usize) -> Reads<K, T>
-    where
-        F: Future<Output = (K, Result<T, ProviderError>)>,
-    {
-        let total = reads.len();
-        let indexed = reads
-            .into_iter()
-            .enumerate()
-            .map(|(index, read)| read.map(move |(key, result)| (index, key, result)));
-        let mut pending = stream::iter(indexed).buffer_unordered(parallelism.max(1));
+    /// Runs `reads` (from [`in_parallel`]), stopping early as the rules say.
+    pub async fn read_each<K, T>(&self, reads: ParallelReads<'_, K, T>) -> Reads<K, T> {
+        let ParallelReads { mut pending, total } = reads;
         let mut values = Vec::new();
         let mut failed: Vec<Failure> = Vec::new();
         // Failures that would be vendor-wide, while nothing has been read yet.
@@ -191,6 +184,40 @@ fn verdict(suspects: &mut Vec<(Cause, Failure)>) -> Option<(Cause, ProviderError
     Some((cause, error))
 }
 
+/// Reads under way, at most a given number at once, each answering with its place.
+pub struct ParallelReads<'a, K, T> {
+    pending: BoxStream<'a, (usize, K, Result<T, ProviderError>)>,
+    total: usize,
+}
+
+/// `reads` (each yielding its key and its result), run at most `parallelism` at once; each is
+/// made only when the stream reaches it, so no more than that exist at a time.
+pub fn in_parallel<'a, K, T, F, I>(reads: I, parallelism: usize) -> ParallelReads<'a, K, T>
+where
+    K: Send + 'a,
+    T: Send + 'a,
+    F: Future<Output = (K, Result<T, ProviderError>)> + Send + 'a,
+    I: ExactSizeIterator<Item = F> + Send + 'a,
+{
+    let total = reads.len();
+    // Boxed here, in a plain function: a future that holds the stream's own type trips the
+    // compiler's check of `Send` across lifetimes.
+    let pending = stream::iter(reads.enumerate())
+        .map(indexed)
+        .buffer_unordered(parallelism.max(1))
+        .boxed();
+    ParallelReads { pending, total }
+}
+
+/// A read, answering with its place in the order the reads were asked for.
+async fn indexed<K, T, F>((index, read): (usize, F)) -> (usize, K, Result<T, ProviderError>)
+where
+    F: Future<Output = (K, Result<T, ProviderError>)>,
+{
+    let (key, result) = read.await;
+    (index, key, result)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,7 +261,7 @@ mod tests {
         answer: impl Fn(usize) -> Result<u8, ProviderError>,
     ) -> (Reads<usize, u8>, usize) {
         let sent = std::sync::atomic::AtomicUsize::new(0);
-        let reads = (0..count)
+        let reads: Vec<_> = (0..count)
             .map(|n| {
                 let sent = &sent;
                 let result = answer(n);
@@ -245,7 +272,9 @@ mod tests {
                 }
             })
             .collect();
-        let reads = rules().read_each(reads, parallelism).await;
+        let reads = rules()
+            .read_each(in_parallel(reads.into_iter(), parallelism))
+            .await;
         (reads, sent.into_inner())
     }
 

@@ -10,7 +10,7 @@ mod read_only;
 pub mod rixl;
 mod seam;
 
-pub use early_stop::{Reads, StopRules};
+pub use early_stop::{ParallelReads, Reads, StopRules, in_parallel};
 pub use error::{ApiMessage, ProviderError, ResourceLabel};
 pub use execute::{ActionEffect, ActionWriter, CurrentState, Executed};
 pub use providers::{LiveReader, Providers};

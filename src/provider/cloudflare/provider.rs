@@ -10,7 +10,7 @@ use crate::config::{AccountId, CloudflareAccount, DesiredState};
 use crate::http::HttpSettings;
 use crate::plan::{Action, CloudflareLive, ResourcePlan, Target, Vendor, vendors};
 use crate::provider::{
-    ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError, StopRules,
+    ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError, StopRules, in_parallel,
 };
 
 /// A client for the accounts of `desired`, configured through `var`; none when it names no
@@ -29,6 +29,21 @@ pub fn configured(
     };
     CloudflareClient::from_env(var, settings).map(Some)
 }
+
+/// The reads of `accounts`, each made only when asked for; named with its lifetime so that
+/// the boxed future reading them all has a type the compiler can name.
+fn account_reads<'a>(
+    client: &'a CloudflareClient,
+    accounts: &'a [CloudflareAccount],
+    on_read: &'a (dyn Fn() + Sync),
+) -> impl ExactSizeIterator<Item = BoxFuture<'a, AccountRead<'a>>> + Send + 'a {
+    accounts
+        .iter()
+        .map(move |account| read_account(client, account, on_read).boxed())
+}
+
+/// One account's name and what reading it gave.
+type AccountRead<'a> = (&'a str, Result<CloudflareLive, ProviderError>);
 
 /// Reads one account, then tells `on_read`.
 async fn read_account<'a>(
@@ -97,13 +112,11 @@ impl Provider for CloudflareClient {
         on_read: &'a (dyn Fn() + Sync),
     ) -> BoxFuture<'a, LiveRead> {
         async move {
-            // The reads are made up front so the boxed future's type names no closure.
-            let reads: Vec<_> = desired
-                .cloudflare_accounts
-                .iter()
-                .map(|account| read_account(self, account, on_read))
-                .collect();
-            let reads = stop_rules(self).read_each(reads, parallelism).await;
+            // Each read is made when the stream reaches it: at most `parallelism` exist.
+            let reads = account_reads(self, &desired.cloudflare_accounts, on_read);
+            let reads = stop_rules(self)
+                .read_each(in_parallel(reads, parallelism))
+                .await;
             let mut read = LiveRead::default();
             for (name, state) in reads.values {
                 read.live.cloudflare.insert(name.to_owned(), state);
