@@ -438,3 +438,13 @@ fn a_max_clock_skew_that_would_switch_the_clock_check_off_is_refused() {
         "keyrot.yaml:3:19: `max_clock_skew` must be longer than zero",
     );
 }
+
+#[test]
+fn every_bad_name_in_a_sinks_env_is_named() {
+    assert_error(
+        "version: 1\nrixl:\n  api_keys:\n    ci:\n      key_id: K1\n      secret:\n        \
+         command: [\"gh\"]\n        env: [GH_TOKEN, \"lower-case\", \"A=B\", \"\"]\n",
+        "keyrot.yaml:8:14: `env` lists environment variable names (letters, digits and `_`), \
+         found \"lower-case\", \"A=B\", \"\"",
+    );
+}

@@ -227,9 +227,16 @@ impl Checker {
                 .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         };
-        if let Some(bad) = env.value.iter().find(|name| !valid(name)) {
+        let bad: Vec<String> = env
+            .value
+            .iter()
+            .filter(|name| !valid(name))
+            .map(|name| format!("{name:?}"))
+            .collect();
+        if !bad.is_empty() {
             let message = format!(
-                "`env` lists environment variable names (letters, digits and `_`), found {bad:?}"
+                "`env` lists environment variable names (letters, digits and `_`), found {}",
+                bad.join(", ")
             );
             self.report(env, message);
             return None;
