@@ -53,7 +53,7 @@ pub fn cloudflare_import_yaml(
          # account) or to one account, for example:\n\
          #   defaults:\n\
          #     max_key_age: 120d\n\
-         #     rotate_by: 2027-01-01\n\
+         #     rotate_by: 2030-01-01\n\
          #     rotation_window: 7d\n\
          version: 1\ncloudflare:\n  accounts:\n",
     );
