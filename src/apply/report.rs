@@ -106,8 +106,10 @@ impl fmt::Display for ActionFailure {
             } => write!(
                 f,
                 "the key was rotated, but its new secret could not be delivered to {error}. The \
-                 secret was saved to {} (mode 0600): put it where it belongs (the old secret no \
-                 longer works), then delete that file",
+                 secret was saved to {} (mode 0600), and the old secret no longer works: fix \
+                 the sink, then `keyrot deliver` this key (or run `keyrot apply`) to deliver it \
+                 from there, or `keyrot deliver --acknowledge` it once you have put it where it \
+                 belongs. Deleting the file by hand makes the secret lost",
                 path.display()
             ),
             Self::SecretUndelivered {
