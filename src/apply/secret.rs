@@ -133,6 +133,8 @@ fn deliver_or_recover(
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     fn held(sink: &SecretSink) -> SinkWhileLocked<'_> {
@@ -142,22 +144,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_secret_received_after_the_lock_was_lost_goes_to_a_recovery_file() {
-        let directory = tempfile::tempdir().unwrap();
-        let sink_path = directory.path().join("ci.key");
+    /// A file sink `ci.key` in `directory`, and its path.
+    fn file_sink_in(directory: &Path) -> (SecretSink, PathBuf) {
+        let path = directory.join("ci.key");
         let sink = SecretSink::File {
             shown: "ci.key".to_owned(),
-            path: sink_path.clone(),
+            path: path.clone(),
         };
-        let lost = SinkWhileLocked {
-            sink: Some(&sink),
-            lock: Err("the apply lock was lost".to_owned()),
-        };
-        let secret: SecretString = "rxl_good".to_owned().into();
-        let at = "2026-11-24T12:00:00Z".parse().unwrap();
-        let recovery = directory.path().join("recovered");
-        let failure = deliver_or_recover(lost, &secret, &recovery, "ci", at, "run1").unwrap_err();
+        (sink, path)
+    }
+
+    /// The sink's error and where the secret went instead.
+    fn undelivered(failure: ActionFailure) -> (SinkError, Result<PathBuf, String>) {
         let ActionFailure::SecretUndelivered {
             error,
             recovered_to,
@@ -166,6 +164,22 @@ mod tests {
         else {
             panic!("not an undelivered secret");
         };
+        (error, recovered_to)
+    }
+
+    #[test]
+    fn a_secret_received_after_the_lock_was_lost_goes_to_a_recovery_file() {
+        let directory = tempfile::tempdir().unwrap();
+        let (sink, sink_path) = file_sink_in(directory.path());
+        let lost = SinkWhileLocked {
+            sink: Some(&sink),
+            lock: Err("the apply lock was lost".to_owned()),
+        };
+        let secret: SecretString = "rxl_good".to_owned().into();
+        let at = "2026-11-24T12:00:00Z".parse().unwrap();
+        let recovery = directory.path().join("recovered");
+        let failure = deliver_or_recover(lost, &secret, &recovery, "ci", at, "run1").unwrap_err();
+        let (error, recovered_to) = undelivered(failure);
         assert!(error.reason.contains("the apply lock was lost"), "{error}");
         assert!(recovered_to.is_ok());
         assert!(!sink_path.exists());
@@ -174,25 +188,14 @@ mod tests {
     #[test]
     fn a_secret_with_a_control_character_goes_to_a_recovery_file_never_to_its_sink() {
         let directory = tempfile::tempdir().unwrap();
-        let sink_path = directory.path().join("ci.key");
-        let sink = SecretSink::File {
-            shown: "ci.key".to_owned(),
-            path: sink_path.clone(),
-        };
+        let (sink, sink_path) = file_sink_in(directory.path());
         let recovery = directory.path().join("recovered");
         for issued in ["rxl_abc\nrxl_def", "rxl_\u{1b}[2J", "  ", "tab\there"] {
             let secret: SecretString = issued.to_owned().into();
             let at = "2026-11-24T12:00:00Z".parse().unwrap();
             let failure =
                 deliver_or_recover(held(&sink), &secret, &recovery, "ci", at, "run1").unwrap_err();
-            let ActionFailure::SecretUndelivered {
-                error,
-                recovered_to,
-                ..
-            } = failure
-            else {
-                panic!("not an undelivered secret");
-            };
+            let (error, recovered_to) = undelivered(failure);
             assert!(error.reason.contains("control character"), "{error}");
             let saved = std::fs::read_to_string(recovered_to.unwrap()).unwrap();
             assert_eq!(saved.trim_end_matches('\n'), issued);

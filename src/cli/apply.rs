@@ -67,9 +67,14 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
     ui.finish(&applied?)
 }
 
+/// The desired-state file, which no secret may overwrite, with what it is.
+pub(super) fn desired_state_file(desired: &DesiredState) -> (PathBuf, &'static str) {
+    (PathBuf::from(&desired.source), "the desired-state file")
+}
+
 /// The files no secret may overwrite: the desired-state file and the saved plan.
 fn protected_files(desired: &DesiredState, command: &ApplyCommand) -> Vec<(PathBuf, &'static str)> {
-    let mut files = vec![(PathBuf::from(&desired.source), "the desired-state file")];
+    let mut files = vec![desired_state_file(desired)];
     if let ApplyFrom::Saved(plan) = &command.from {
         files.push((plan.clone(), "the saved plan being applied"));
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
+use super::apply::desired_state_file;
 use super::args::{DeliverArgs, GlobalArgs};
 use super::clock::SystemClock;
 use super::context::RunContext;
@@ -69,10 +70,7 @@ async fn deliver(
         .iter()
         .find(|key| key.name == name)
         .ok_or_else(|| CliError::Usage(format!("{name} has no secret sink")))?;
-    let protected = [(
-        std::path::PathBuf::from(&desired.source),
-        "the desired-state file",
-    )];
+    let protected = [desired_state_file(desired)];
     deliver_waiting(
         &secret,
         &key.sink,

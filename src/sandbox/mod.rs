@@ -121,8 +121,7 @@ impl Sandbox {
     /// Rotates a RIXL key as someone outside keyrot would (the console): a new secret, and a
     /// new `created_at`.
     pub fn rotate_rixl_key_outside_keyrot(&self, key_id: &str) {
-        self.state
-            .rotate_rixl_key(None, key_id, self.state.clock.now());
+        self.rotate_rixl_key_outside_keyrot_at(key_id, self.state.clock.now());
     }
 
     /// Rotates a RIXL key as someone else would, at `at`.

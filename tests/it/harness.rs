@@ -491,22 +491,7 @@ impl TestPostgres {
 
     /// The URL of `database`, created if missing, with a password that trust auth ignores.
     pub fn url(&self, database: &str) -> String {
-        self.as_postgres(
-            "psql",
-            &[
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-U",
-                "keyrot",
-                "-d",
-                "postgres",
-                "-q",
-                "-c",
-                &format!("CREATE DATABASE {database}"),
-            ],
-        );
+        self.sql("postgres", &format!("CREATE DATABASE {database}"));
         format!(
             "postgres://keyrot:{PASSWORD}@127.0.0.1:{}/{database}?sslmode=disable",
             self.port
@@ -514,7 +499,6 @@ impl TestPostgres {
     }
 
     /// Runs `sql` in `database` with psql; returns what it printed (unaligned, tuples only).
-    #[allow(dead_code, reason = "the tests', not the benchmark's")]
     pub fn sql(&self, database: &str, sql: &str) -> String {
         let output = self.as_postgres(
             "psql",
