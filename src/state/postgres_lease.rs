@@ -136,6 +136,12 @@ impl Renewal {
                 &[&self.key, &self.run_id],
             )
             .await;
+        // Unlocked here rather than when the connection closes, so the release is complete
+        // (and seen by every other session) when `LockGuard::release` returns.
+        let _ = self
+            .session
+            .execute("SELECT pg_advisory_unlock($1)", &[&self.key])
+            .await;
     }
 
     /// Marks the lock lost, unless a reason is already recorded.
