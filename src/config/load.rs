@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_saphyr::{DuplicateKeyPolicy, Options};
 use sha2::{Digest, Sha256};
 
+use super::block::HoldsUnknownFields;
 use super::error::{ConfigError, Diagnostic};
 use super::model::DesiredState;
 use super::number::Number;
@@ -41,26 +42,19 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
             "the file is empty; a desired-state file starts with `version: 1`",
         ));
     }
-    let outline: Outline = match serde_saphyr::from_str_with_options(text, options()) {
-        Ok(outline) => outline,
-        Err(error) => {
-            // A file of another version may not even read as version 1; say that first.
-            check_version(file, text)?;
-            return Err(yaml_failure(file, &error));
-        }
-    };
-    // One more parse, into the file's types; the version is judged first, so a file of another
-    // version gets that error alone.
-    let raw = match serde_saphyr::from_str_with_options::<RawFile>(text, options()) {
+    // One parse, into the file's types; a field they do not know is only noted here. The
+    // version is judged first, so a file of another version gets that error alone.
+    let raw: RawFile = match serde_saphyr::from_str_with_options(text, options()) {
         Ok(raw) => raw,
-        Err(error) => {
-            check_version(file, text)?;
-            let error = yaml_failure(file, &error);
-            return Err(with_unknown_fields(error, unknown_fields(&outline)));
-        }
+        Err(error) => return Err(unreadable(file, text, &error)),
     };
     version_is_supported(file, raw.version.as_ref())?;
-    let unknown = unknown_fields(&outline);
+    // Where the unknown fields are takes one more parse, made only when there are some.
+    let unknown = if raw.holds_unknown_fields() {
+        unknown_fields(&outline(file, text)?)
+    } else {
+        Vec::new()
+    };
     let mut desired = validate(file, base_dir, raw)
         .map_err(|error| with_unknown_fields(error, unknown.clone()))?;
     if !unknown.is_empty() {
@@ -68,6 +62,24 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
     }
     desired.digest = sha256_hex(bytes);
     Ok(desired)
+}
+
+/// Why a file that did not read as the file's types is wrong: its version first, then a YAML
+/// error that the outline also finds (a syntax error anywhere), else the typed read's error
+/// with every unknown field.
+fn unreadable(file: &str, text: &str, error: &serde_saphyr::Error) -> ConfigError {
+    if let Err(version) = check_version(file, text) {
+        return version;
+    }
+    match outline(file, text) {
+        Ok(outline) => with_unknown_fields(yaml_failure(file, error), unknown_fields(&outline)),
+        Err(syntax) => syntax,
+    }
+}
+
+/// The file's mappings and keys with their locations.
+fn outline(file: &str, text: &str) -> Result<Outline, ConfigError> {
+    serde_saphyr::from_str_with_options(text, options()).map_err(|error| yaml_failure(file, &error))
 }
 
 /// `error` with the unknown fields added, every problem in file order, each once.

@@ -1,5 +1,6 @@
 //! The desired-state model: parse, merge defaults, validate, with source locations for errors.
 
+mod block;
 mod duration;
 mod entries;
 mod error;

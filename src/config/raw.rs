@@ -1,10 +1,11 @@
 //! The desired-state file as written: serde types that keep every value's source location.
-//! Fields these types do not know are ignored here and reported by `unknown_fields`, so that a
-//! typo does not hide the file's other problems.
+//! A field these types do not know is only noted here; `unknown_fields` finds where it is, so
+//! that a typo does not hide the file's other problems.
 
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
+use super::block::block;
 use super::entries::Entries;
 use super::number::Number;
 
@@ -18,43 +19,47 @@ pub(crate) struct VersionProbe {
     pub version: Option<Located<Number>>,
 }
 
-/// The whole file, version 1.
-#[derive(Deserialize)]
-pub(crate) struct RawFile {
-    /// Checked before anything else is judged (by `VersionProbe` when the file does not read
-    /// as this type).
-    pub version: Option<Located<Number>>,
-    pub settings: Option<RawSettings>,
-    pub cloudflare: Option<RawCloudflare>,
-    pub rixl: Option<RawRixl>,
+block! {
+    /// The whole file, version 1.
+    pub(crate) struct RawFile {
+        /// Checked before anything else is judged (by `VersionProbe` when the file does not read
+        /// as this type).
+        pub version: Option<Located<Number>>,
+        pub settings: Option<RawSettings>,
+        pub cloudflare: Option<RawCloudflare>,
+        pub rixl: Option<RawRixl>,
+    }
 }
 
-/// `settings:`: run-wide guardrails.
-#[derive(Deserialize)]
-pub(crate) struct RawSettings {
-    pub max_rotations_per_apply: Option<Located<Number>>,
-    pub backend: Option<Located<String>>,
-    pub max_clock_skew: Option<Located<String>>,
+block! {
+    /// `settings:`: run-wide guardrails.
+    pub(crate) struct RawSettings {
+        pub max_rotations_per_apply: Option<Located<Number>>,
+        pub backend: Option<Located<String>>,
+        pub max_clock_skew: Option<Located<String>>,
+    }
 }
 
-/// `cloudflare:`: defaults merged under every account, and the accounts by name.
-#[derive(Deserialize)]
-pub(crate) struct RawCloudflare {
-    pub rate_limit: Option<Located<String>>,
-    pub defaults: Option<Located<RawAccount>>,
-    pub accounts: Option<Entries<RawAccount>>,
+block! {
+    /// `cloudflare:`: defaults merged under every account, and the accounts by name.
+    pub(crate) struct RawCloudflare {
+        pub rate_limit: Option<Located<String>>,
+        pub defaults: Option<Located<RawAccount>>,
+        pub accounts: Option<Entries<RawAccount>>,
+    }
 }
 
-/// One account under `cloudflare.accounts`, or the `cloudflare.defaults` block (which may not
-/// hold an `account_id`).
-#[derive(Deserialize, Default)]
-pub(crate) struct RawAccount {
-    pub account_id: Option<Located<String>>,
-    pub key_rotation_interval_days: Option<Located<Number>>,
-    pub max_key_age: Option<Located<String>>,
-    pub rotate_by: Option<Located<String>>,
-    pub rotation_window: Option<Located<String>>,
-    pub min_rotation_gap: Option<Located<String>>,
+block! {
+    /// One account under `cloudflare.accounts`, or the `cloudflare.defaults` block (which may not
+    /// hold an `account_id`).
+    pub(crate) struct RawAccount {
+        pub account_id: Option<Located<String>>,
+        pub key_rotation_interval_days: Option<Located<Number>>,
+        pub max_key_age: Option<Located<String>>,
+        pub rotate_by: Option<Located<String>>,
+        pub rotation_window: Option<Located<String>>,
+        pub min_rotation_gap: Option<Located<String>>,
+    }
 }
 
 impl RawAccount {
@@ -84,26 +89,28 @@ pub(crate) struct RawRotation {
     pub min_rotation_gap: Option<Located<String>>,
 }
 
-/// `rixl:`: which API family, the budget, defaults, and the keys by name.
-#[derive(Deserialize)]
-pub(crate) struct RawRixl {
-    pub api: Option<Located<String>>,
-    pub org_id: Option<Located<String>>,
-    pub rate_limit: Option<Located<String>>,
-    pub defaults: Option<Located<RawRixlKey>>,
-    pub api_keys: Option<Entries<RawRixlKey>>,
+block! {
+    /// `rixl:`: which API family, the budget, defaults, and the keys by name.
+    pub(crate) struct RawRixl {
+        pub api: Option<Located<String>>,
+        pub org_id: Option<Located<String>>,
+        pub rate_limit: Option<Located<String>>,
+        pub defaults: Option<Located<RawRixlKey>>,
+        pub api_keys: Option<Entries<RawRixlKey>>,
+    }
 }
 
-/// One key under `rixl.api_keys`, or the `rixl.defaults` block (which may hold neither a
-/// `key_id` nor a `secret`).
-#[derive(Deserialize)]
-pub(crate) struct RawRixlKey {
-    pub key_id: Option<Located<String>>,
-    pub max_key_age: Option<Located<String>>,
-    pub rotate_by: Option<Located<String>>,
-    pub rotation_window: Option<Located<String>>,
-    pub min_rotation_gap: Option<Located<String>>,
-    pub secret: Option<Located<RawSink>>,
+block! {
+    /// One key under `rixl.api_keys`, or the `rixl.defaults` block (which may hold neither a
+    /// `key_id` nor a `secret`).
+    pub(crate) struct RawRixlKey {
+        pub key_id: Option<Located<String>>,
+        pub max_key_age: Option<Located<String>>,
+        pub rotate_by: Option<Located<String>>,
+        pub rotation_window: Option<Located<String>>,
+        pub min_rotation_gap: Option<Located<String>>,
+        pub secret: Option<Located<RawSink>>,
+    }
 }
 
 impl RawRixlKey {
@@ -125,11 +132,12 @@ impl RawRixlKey {
     }
 }
 
-/// `secret:`: where a new secret goes; exactly one of the two.
-#[derive(Deserialize)]
-pub(crate) struct RawSink {
-    pub file: Option<Located<String>>,
-    pub command: Option<Located<Vec<String>>>,
-    pub timeout: Option<Located<String>>,
-    pub env: Option<Located<Vec<String>>>,
+block! {
+    /// `secret:`: where a new secret goes; exactly one of the two.
+    pub(crate) struct RawSink {
+        pub file: Option<Located<String>>,
+        pub command: Option<Located<Vec<String>>>,
+        pub timeout: Option<Located<String>>,
+        pub env: Option<Located<Vec<String>>>,
+    }
 }

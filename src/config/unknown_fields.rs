@@ -1,10 +1,11 @@
 //! Finds every field the file names that keyrot does not know, so that one typo does not hide
-//! the file's other problems. The fields each block may hold come from the loader's own types.
+//! the file's other problems. The fields each block may hold come from the blocks' declarations.
 
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
+use super::block::Block as _;
 use super::error::Diagnostic;
 use super::raw::{
     Located, RawAccount, RawCloudflare, RawFile, RawRixl, RawRixlKey, RawSettings, RawSink,
@@ -46,13 +47,13 @@ impl Block {
     /// when it holds no fields at all.
     fn fields(self) -> Option<&'static [&'static str]> {
         match self {
-            Self::File => Some(fields_of::<RawFile>()),
-            Self::Settings => Some(fields_of::<RawSettings>()),
-            Self::Cloudflare => Some(fields_of::<RawCloudflare>()),
-            Self::Account => Some(fields_of::<RawAccount>()),
-            Self::Rixl => Some(fields_of::<RawRixl>()),
-            Self::RixlKey => Some(fields_of::<RawRixlKey>()),
-            Self::Sink => Some(fields_of::<RawSink>()),
+            Self::File => Some(RawFile::FIELDS),
+            Self::Settings => Some(RawSettings::FIELDS),
+            Self::Cloudflare => Some(RawCloudflare::FIELDS),
+            Self::Account => Some(RawAccount::FIELDS),
+            Self::Rixl => Some(RawRixl::FIELDS),
+            Self::RixlKey => Some(RawRixlKey::FIELDS),
+            Self::Sink => Some(RawSink::FIELDS),
             Self::Accounts | Self::RixlKeys | Self::Value => None,
         }
     }
@@ -161,76 +162,9 @@ impl<'de> Visitor<'de> for OutlineVisitor {
     }
 }
 
-/// The field names serde's derive gave `T`, read by asking `T` to deserialize itself from a
-/// deserializer that only records what it was asked for.
-fn fields_of<'de, T: Deserialize<'de>>() -> &'static [&'static str] {
-    let mut fields: &'static [&'static str] = &[];
-    let _ = T::deserialize(FieldRecorder {
-        fields: &mut fields,
-    });
-    fields
-}
-
-struct FieldRecorder<'a> {
-    fields: &'a mut &'static [&'static str],
-}
-
-#[derive(Debug)]
-struct Recorded;
-
-impl fmt::Display for Recorded {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("recorded the field names")
-    }
-}
-
-impl std::error::Error for Recorded {}
-
-impl de::Error for Recorded {
-    fn custom<T: fmt::Display>(_: T) -> Self {
-        Self
-    }
-}
-
-impl<'de> Deserializer<'de> for FieldRecorder<'_> {
-    type Error = Recorded;
-
-    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Recorded> {
-        Err(Recorded)
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        _: &'static str,
-        fields: &'static [&'static str],
-        _: V,
-    ) -> Result<V::Value, Recorded> {
-        *self.fields = fields;
-        Err(Recorded)
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
-        ignored_any
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_field_names_come_from_the_loaders_types() {
-        assert_eq!(
-            fields_of::<RawSettings>(),
-            ["max_rotations_per_apply", "backend", "max_clock_skew"]
-        );
-        assert_eq!(
-            fields_of::<RawSink>(),
-            ["file", "command", "timeout", "env"]
-        );
-    }
 
     fn outline(text: &str) -> Outline {
         serde_saphyr::from_str(text).expect("YAML")
