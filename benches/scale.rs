@@ -431,6 +431,8 @@ fn plan_and_render(scenario: &Scenario) -> Row {
 /// renders the human plan to stdout.
 fn plan_and_render_only(count: usize) {
     let mut desired = DesiredState::empty("keyrot.yaml");
+    // Loading a file allocates the accounts once, at their number (`config::validate`).
+    desired.cloudflare_accounts.reserve_exact(count);
     let mut live = LiveState::default();
     for n in 0..count {
         let name = format!("account-{n}");

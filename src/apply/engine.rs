@@ -116,8 +116,14 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             .keeping_unjournaled_in(unjournaled_dir(Path::new(&desired.source)));
         end_sink_survivors_of(self.state, &holder.run_id).await?;
         let recovery_dir = &options.recovery_dir;
-        let found =
-            settle_journal(self.providers, self.state, &journal, None, recovery_dir).await?;
+        let found = settle_journal(
+            self.providers,
+            (self.state, &journal),
+            None,
+            recovery_dir,
+            options.parallelism,
+        )
+        .await?;
         let mut lost = found.lost;
         let waiting = self
             .deliver_waiting(desired, &found.waiting, &journal, options, ui, &mut lost)

@@ -750,11 +750,11 @@ mod tests {
         keyed.resources[0].target = Target {
             vendor: &vendors::RIXL,
             id: "ak7Hq2".to_owned(),
-            sink: Some(SecretSink::Command {
+            sink: Some(Box::new(SecretSink::Command {
                 argv: vec!["true".to_owned()],
                 timeout: crate::config::DEFAULT_SINK_TIMEOUT,
                 env: Vec::new(),
-            }),
+            })),
         };
         let report = run(&keyed, &writer);
         assert_eq!(*writer.calls.borrow(), ["a read", "a rotate", "a read"]);

@@ -3,6 +3,8 @@
 //! resource, and the keys whose new secret reached neither a sink nor a recovery file are found.
 
 use std::collections::HashSet;
+
+use futures_util::{StreamExt, TryStreamExt, stream};
 use std::path::Path;
 
 use super::journal::Journal;
@@ -33,14 +35,15 @@ impl SecretsToRecover {
 
 /// Settles every open write except those of `running` (the run holding the lock, whose writes
 /// are still in flight), recording each settlement in `journal`; then returns every lost
-/// secret and every secret waiting in a recovery file under `recovery_dir`. A write whose
-/// resource cannot be read stays open for a later run.
+/// secret and every secret waiting in a recovery file under `recovery_dir`. At most
+/// `parallelism` resources are read at once; a write whose resource cannot be read stays open
+/// for a later run.
 pub async fn settle_journal(
     reader: &impl LiveReader,
-    backend: &dyn StateBackend,
-    journal: &Journal<'_>,
+    (backend, journal): (&dyn StateBackend, &Journal<'_>),
     running: Option<&str>,
     recovery_dir: &Path,
+    parallelism: usize,
 ) -> Result<SecretsToRecover, StateError> {
     if let Some(directory) = journal.unjournaled_dir() {
         merge(directory, backend).await?;
@@ -50,28 +53,41 @@ pub async fn settle_journal(
     if open.is_empty() {
         return Ok(SecretsToRecover::from(&ledger, recovery_dir));
     }
-    for write in open {
-        let Some(vendor) = Vendor::by_key(&write.intent.vendor) else {
-            continue;
-        };
-        let target = Target {
-            vendor,
-            id: write.intent.id.clone(),
-            sink: None,
-        };
-        if let Ok(current) = reader.read_current(&write.intent.resource, &target).await {
-            let outcome = settled(write, current);
-            journal
-                .settle(
-                    (&write.run_id, write.intent.seq),
-                    &write.intent.resource,
-                    outcome,
-                )
-                .await?;
-        }
-    }
+    stream::iter(open)
+        .map(|write| settle_write(reader, journal, write))
+        .buffer_unordered(parallelism.max(1))
+        .try_collect::<()>()
+        .await?;
     let ledger = Ledger::new(&backend.records().await?);
     Ok(SecretsToRecover::from(&ledger, recovery_dir))
+}
+
+/// Settles `write` by reading its resource, and records the settlement; a write whose resource
+/// cannot be read, or whose vendor this keyrot does not know, stays open.
+async fn settle_write(
+    reader: &impl LiveReader,
+    journal: &Journal<'_>,
+    write: &Write,
+) -> Result<(), StateError> {
+    let Some(vendor) = Vendor::by_key(&write.intent.vendor) else {
+        return Ok(());
+    };
+    let target = Target {
+        vendor,
+        id: write.intent.id.clone(),
+        sink: None,
+    };
+    let Ok(current) = reader.read_current(&write.intent.resource, &target).await else {
+        return Ok(());
+    };
+    let settlement = settled(write, current);
+    journal
+        .settle(
+            (&write.run_id, write.intent.seq),
+            &write.intent.resource,
+            settlement,
+        )
+        .await
 }
 
 /// Ends the sink commands (and their children) that earlier runs of this journal left running

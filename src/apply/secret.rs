@@ -47,7 +47,7 @@ pub(super) async fn settle_secret(
     let lock = delivery.lock;
     let delivered = tokio::task::spawn_blocking(move || {
         let to = SinkWhileLocked {
-            sink: sink.as_ref(),
+            sink: sink.as_deref(),
             lock,
         };
         deliver_or_recover(to, &secret, &directory, &name, now, &run_id)

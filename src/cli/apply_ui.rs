@@ -184,7 +184,7 @@ pub fn warn_of_file_sinks_on_ci(plan: &Plan) {
         .iter()
         .filter(|resource| resource.rotations() > 0)
     {
-        if let Some(sink @ SecretSink::File { .. }) = &resource.target.sink {
+        if let Some(sink @ SecretSink::File { .. }) = resource.target.sink.as_deref() {
             warn(&format!(
                 "warning: {}: its new secret goes to {sink} on a CI runner (CI=true), which is \
                  thrown away with the job; use a `command:` sink that stores it elsewhere (e.g. \

@@ -460,6 +460,10 @@ pub struct FaultArgs {
     /// Answers that carry the true Date before --date-offset applies: a clock that jumps.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub date_offset_after: usize,
+    /// Hold every request until N are in flight at once, then none: a client that sends one
+    /// request at a time waits forever.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub gather: usize,
 }
 
 /// A signed duration keyrot reads: `30d`, `-365d`.

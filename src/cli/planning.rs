@@ -86,7 +86,7 @@ pub async fn read_what_can_be_read(
     reader: &impl LiveReader,
     state: &dyn StateBackend,
 ) -> Result<LiveRead, CliError> {
-    let found = secrets_to_recover(desired, reader, state).await?;
+    let found = secrets_to_recover(desired, reader, state, context.parallelism).await?;
     let total = desired.resource_count();
     let progress = context.progress_bar(total, "reading live state");
     let mut read = reader.read_live(desired, &|| progress.advance(1)).await;
@@ -118,6 +118,7 @@ async fn secrets_to_recover(
     desired: &DesiredState,
     reader: &impl LiveReader,
     state: &dyn StateBackend,
+    parallelism: usize,
 ) -> Result<SecretsToRecover, CliError> {
     let holder = state
         .holder()
@@ -136,9 +137,15 @@ async fn secrets_to_recover(
         .keeping_unjournaled_in(unjournaled_dir(std::path::Path::new(&desired.source)));
     let running = holder.as_ref().map(|holder| holder.run_id.as_str());
     let recovery_dir = recovery_dir(std::path::Path::new(&desired.source));
-    let found = settle_journal(reader, state, &journal, running, &recovery_dir)
-        .await
-        .map_err(crate::apply::ApplyError::from)?;
+    let found = settle_journal(
+        reader,
+        (state, &journal),
+        running,
+        &recovery_dir,
+        parallelism,
+    )
+    .await
+    .map_err(crate::apply::ApplyError::from)?;
     warn_of_damaged_records(state);
     Ok(found)
 }

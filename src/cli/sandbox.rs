@@ -89,6 +89,7 @@ fn faults(args: &FaultArgs) -> Faults {
         hostile_messages: args.hostile_messages,
         date_offset: args.date_offset.unwrap_or_default(),
         date_offset_after: args.date_offset_after,
+        gather: args.gather,
     }
 }
 

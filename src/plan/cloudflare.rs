@@ -60,7 +60,7 @@ pub(crate) fn plan_account(
     match decision {
         RotationDecision::Keep => {}
         RotationDecision::Rotate(reasons) => actions.push(Action::Rotate { reasons }),
-        RotationDecision::Defer(held_back) => deferral = Some(held_back),
+        RotationDecision::Defer(held_back) => deferral = Some(Box::new(held_back)),
     }
     ResourcePlan {
         name: desired.name.clone(),

@@ -171,7 +171,7 @@ pub struct ResourcePlan {
     /// What to do, in order: an update always comes before the rotate.
     pub actions: Vec<Action>,
     /// A wanted rotation the plan holds back, with why and until when.
-    pub deferral: Option<Deferral>,
+    pub deferral: Option<Box<Deferral>>,
     /// Where the resource stands against its `rotate_by` deadline, if it has one.
     pub deadline: Option<DeadlineStatus>,
     /// Things a reviewer should know that are not actions.

@@ -52,7 +52,7 @@ pub(crate) fn plan_key(
     match decision {
         RotationDecision::Keep => {}
         RotationDecision::Rotate(reasons) => actions.push(Action::Rotate { reasons }),
-        RotationDecision::Defer(held_back) => deferral = Some(held_back),
+        RotationDecision::Defer(held_back) => deferral = Some(Box::new(held_back)),
     }
     let before = attributes(live);
     let after = if actions.is_empty() {
@@ -68,7 +68,7 @@ pub(crate) fn plan_key(
         target: Target {
             vendor: &VENDOR,
             id: desired.key_id.clone(),
-            sink: Some(desired.sink.clone()),
+            sink: Some(Box::new(desired.sink.clone())),
         },
         min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.created_at,

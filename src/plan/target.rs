@@ -56,7 +56,7 @@ pub struct Target {
     /// The identifier the API addresses it by (an account ID, a key ID).
     pub id: String,
     /// Where a rotation's new secret is delivered, for resources whose rotation issues one.
-    pub sink: Option<SecretSink>,
+    pub sink: Option<Box<SecretSink>>,
 }
 
 impl Target {

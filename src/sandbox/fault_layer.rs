@@ -30,6 +30,8 @@ pub(crate) async fn inject_faults(
     next: Next,
 ) -> Response {
     state.record(request.method().as_str(), request.uri().path());
+    let _in_flight = state.in_flight.enter();
+    state.in_flight.gathered(state.faults.gather()).await;
     let is_rotate =
         request.method() == axum::http::Method::POST && request.uri().path().ends_with("/rotate");
     // Each vendor's errors in its own shape: Cloudflare's envelope, RIXL's {code, error}.

@@ -64,6 +64,9 @@ pub struct Faults {
     /// How many answers carry the true `Date` before `date_offset` applies: a clock that jumps
     /// in the middle of a run.
     pub date_offset_after: usize,
+    /// Holds every request until this many are in flight at once; from then on none is held
+    /// (0: never held). A client that sends one request at a time waits forever.
+    pub gather: usize,
 }
 
 /// Which requests the 5xx, 429 and drop faults may hit.
@@ -127,6 +130,11 @@ impl FaultInjector {
     /// Replaces the faults from now on (the random sequence continues).
     pub fn set(&self, faults: Faults) {
         *lock(&self.faults) = faults;
+    }
+
+    /// How many requests must be in flight at once before any is answered.
+    pub fn gather(&self) -> usize {
+        lock(&self.faults).gather
     }
 
     fn current(&self) -> Faults {

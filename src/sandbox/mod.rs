@@ -7,6 +7,7 @@ mod connection;
 mod date_header;
 mod fault_layer;
 mod faults;
+mod in_flight;
 mod rixl;
 mod seed;
 mod state;

@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::clock::Clock;
 use super::faults::{FaultInjector, Faults};
+use super::in_flight::InFlight;
 
 /// One simulated account's Access key configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -132,6 +133,8 @@ pub struct SandboxCounters {
     pub rotations: BTreeMap<String, usize>,
     /// 429 answers sent (injected or for the rate limit).
     pub throttled: usize,
+    /// The most requests answered at once.
+    pub most_in_flight: usize,
 }
 
 /// Everything the running sandbox holds.
@@ -145,6 +148,7 @@ pub(crate) struct SandboxState {
     access_disabled: Mutex<Vec<String>>,
     requests: Mutex<Vec<RecordedRequest>>,
     counters: Mutex<SandboxCounters>,
+    pub in_flight: InFlight,
 }
 
 impl SandboxState {
@@ -169,6 +173,7 @@ impl SandboxState {
             access_disabled: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
             counters: Mutex::new(SandboxCounters::default()),
+            in_flight: InFlight::new(),
         }
     }
 
@@ -195,7 +200,10 @@ impl SandboxState {
     }
 
     pub fn counters(&self) -> SandboxCounters {
-        lock(&self.counters).clone()
+        SandboxCounters {
+            most_in_flight: self.in_flight.most(),
+            ..lock(&self.counters).clone()
+        }
     }
 
     /// The RIXL keys of `org_id` (all of them when `None`), in creation order.

@@ -584,6 +584,21 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Waits for `child` to exit; kills it and fails the test when it has not after 30 seconds.
+pub fn exit_within_30s(child: &mut std::process::Child, what: &str) -> std::process::ExitStatus {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if std::time::Instant::now() >= deadline {
+            child.kill().unwrap();
+            panic!("never happened: {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
 /// Polls `done` until it holds; fails the test after 30 seconds that it never did.
 pub fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

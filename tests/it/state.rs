@@ -660,3 +660,70 @@ fn apply_never_rotates_a_key_whose_previous_secret_still_waits_for_its_sink() {
     assert_eq!(sandbox.sandbox.counters().rotations.get("K1"), Some(&1));
     assert_eq!(workspace.recovered().len(), 1);
 }
+
+/// The journal a run killed in the middle leaves: a rotate intent of run `r1` with no outcome
+/// for each (resource, vendor, id, issues a secret), observed before the rotations it settles.
+fn open_rotations(writes: &[(String, &str, String, bool)]) -> String {
+    writes
+        .iter()
+        .enumerate()
+        .map(|(seq, (resource, vendor, id, issues_secret))| {
+            format!(
+                "{{\"run_id\":\"r1\",\"at\":\"2026-11-20T12:00:00Z\",\"record\":\"intent\",\"seq\":{seq},\
+                 \"resource\":\"{resource}\",\"vendor\":\"{vendor}\",\"id\":\"{id}\",\
+                 \"action\":{{\"type\":\"rotate\"}},\"observed_last_rotation\":\"2020-01-01T00:00:00Z\",\
+                 \"issues_secret\":{issues_secret},\"reason\":\"killed test\",\"by\":\"ops@ci\",\
+                 \"command\":\"keyrot apply\"}}\n"
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_dead_runs_open_writes_are_settled_several_at_once_within_parallelism_and_one_list_pass() {
+    // 8 accounts and 150 keys (two list pages), each with a rotate a killed run left open.
+    // The sandbox answers nothing until 4 requests are in flight at once: settling one write
+    // at a time would wait forever.
+    let (file, accounts, keys) = due_fleet(8, 150);
+    let faults = Faults {
+        gather: 4,
+        ..Faults::default()
+    };
+    let sandbox = TestSandbox::with_everything(accounts, keys, faults);
+    let workspace = Workspace::new(&file);
+    let accounts = (1..=8).map(|n| (format!("account-{n}"), "cloudflare", id(n), false));
+    let keys = (1..=150).map(|n| (format!("k{n}"), "rixl", format!("K{n}"), true));
+    std::fs::create_dir_all(workspace.path(".keyrot")).unwrap();
+    let journal = open_rotations(&accounts.chain(keys).collect::<Vec<_>>());
+    std::fs::write(workspace.path(".keyrot/journal.jsonl"), journal).unwrap();
+
+    // Output to files, not pipes nobody reads while waiting; a plan that sends one request at
+    // a time never finishes, and is stopped after the harness's 30 seconds.
+    let shown = workspace.path("plan.out");
+    let mut plan = sandbox
+        .keyrot(&workspace.file())
+        .args(["--now", NOW, "--parallelism", "4", "plan"])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&shown).unwrap())
+        .stderr(std::fs::File::create(workspace.path("plan.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let exited =
+        crate::harness::exit_within_30s(&mut plan, "the plan settles the writes and exits");
+    let errors = std::fs::read_to_string(workspace.path("plan.err")).unwrap();
+    assert_eq!(exited.code(), Some(0), "{errors}");
+    let shown = std::fs::read_to_string(shown).unwrap();
+    assert_eq!(
+        shown.matches("(recover lost secret)").count(),
+        150,
+        "{shown}"
+    );
+    assert!(sandbox.sandbox.counters().most_in_flight <= 4);
+    // One list pass settles every key (the checks made at once wait for it), one plans.
+    let rixl_pages = sandbox
+        .requests()
+        .iter()
+        .filter(|request| request.method == "GET" && !request.path.starts_with("/client/v4"))
+        .count();
+    assert_eq!(rixl_pages, 2 * 2, "two list passes of two pages");
+}

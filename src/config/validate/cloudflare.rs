@@ -32,10 +32,14 @@ impl Checker {
         };
         let mut seen_ids: HashMap<AccountId, String> = HashMap::new();
         let entries = raw.accounts.map(|accounts| accounts.0).unwrap_or_default();
-        let accounts = entries
-            .into_iter()
-            .filter_map(|(name, account)| self.account(name, account, &defaults, &mut seen_ids))
-            .collect();
+        // A new vector, not `collect`: that would reuse the entries' allocation, several times
+        // larger than the accounts, and keep it for as long as keyrot runs.
+        let mut accounts = Vec::with_capacity(entries.len());
+        accounts.extend(
+            entries.into_iter().filter_map(|(name, account)| {
+                self.account(name, account, &defaults, &mut seen_ids)
+            }),
+        );
         (accounts, rate_limit)
     }
 

@@ -26,10 +26,13 @@ impl Checker {
         };
         let mut seen_ids = HashMap::new();
         let entries = raw.api_keys.map(|keys| keys.0).unwrap_or_default();
-        let keys: Vec<RixlKey> = entries
-            .into_iter()
-            .filter_map(|(name, key)| self.key(name, key, &defaults, base_dir, &mut seen_ids))
-            .collect();
+        // A new vector, not `collect`, which would keep the larger entries' allocation.
+        let mut keys: Vec<RixlKey> = Vec::with_capacity(entries.len());
+        keys.extend(
+            entries
+                .into_iter()
+                .filter_map(|(name, key)| self.key(name, key, &defaults, base_dir, &mut seen_ids)),
+        );
         RixlSettings {
             api,
             rate_limit,

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use reqwest::{Method, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use tokio::sync::OnceCell;
+use tokio::sync::{Mutex, OnceCell};
 
 use super::credentials::RixlCredentials;
 use super::wire::{ApiKey, ErrorBody, ExchangeRequest, ListApiKeys, RotateApiKey, TokenResponse};
@@ -69,8 +69,9 @@ pub struct RixlClient {
     exchanged_token: OnceCell<SecretString>,
     /// The keys as the last full list pass saw them (with this run's rotations since): RIXL
     /// documents no read of one key, so a check of one key before its rotate reads this
-    /// instead of listing every key again.
-    listing: std::sync::Mutex<Option<HashMap<String, RixlLive>>>,
+    /// instead of listing every key again. Held while a list pass runs, so that checks made
+    /// at once wait for one pass instead of each making their own.
+    listing: Mutex<Option<HashMap<String, RixlLive>>>,
 }
 
 impl RixlClient {
@@ -87,7 +88,7 @@ impl RixlClient {
             api,
             credentials,
             exchanged_token: OnceCell::new(),
-            listing: std::sync::Mutex::new(None),
+            listing: Mutex::new(None),
         })
     }
 
@@ -107,8 +108,9 @@ impl RixlClient {
     /// Every key of the organization, by key ID, following pages until `total` is reached.
     /// Lists every key, and remembers them for [`RixlClient::listed_key`].
     pub async fn list_and_remember(&self) -> Result<HashMap<String, RixlLive>, ProviderError> {
+        let mut remembered = self.listing.lock().await;
         let listed = self.list().await?;
-        *self.remembered() = Some(listed.clone());
+        *remembered = Some(listed.clone());
         Ok(listed)
     }
 
@@ -116,17 +118,20 @@ impl RixlClient {
     /// key first when none was made; `None` when the list does not have it. The other count
     /// is how many keys were listed.
     pub async fn listed_key(&self, id: &str) -> Result<(Option<RixlLive>, usize), ProviderError> {
-        if let Some(listing) = self.remembered().as_ref() {
-            return Ok((listing.get(id).cloned(), listing.len()));
-        }
-        let listed = self.list_and_remember().await?;
-        Ok((listed.get(id).cloned(), listed.len()))
+        let mut remembered = self.listing.lock().await;
+        let listing = match remembered.take() {
+            Some(listing) => listing,
+            None => self.list().await?,
+        };
+        let key = (listing.get(id).cloned(), listing.len());
+        *remembered = Some(listing);
+        Ok(key)
     }
 
     /// Notes a rotation this run made (`Some`), or forgets the listing when a rotate's outcome
     /// is in doubt (`None`), so the next check lists again.
-    pub fn note_rotation(&self, id: &str, after: Option<RixlLive>) {
-        let mut remembered = self.remembered();
+    pub async fn note_rotation(&self, id: &str, after: Option<RixlLive>) {
+        let mut remembered = self.listing.lock().await;
         match (after, remembered.as_mut()) {
             (Some(live), Some(listing)) => {
                 listing.insert(id.to_owned(), live);
@@ -134,12 +139,6 @@ impl RixlClient {
             (Some(_), None) => {}
             (None, _) => *remembered = None,
         }
-    }
-
-    fn remembered(&self) -> std::sync::MutexGuard<'_, Option<HashMap<String, RixlLive>>> {
-        self.listing
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Lists every key, page by page, by ID.

@@ -133,7 +133,7 @@ impl Provider for RixlClient {
             };
             let rotated = self.rotate(key_ref(resource)).await;
             let after = rotated.as_ref().ok().map(|rotated| rotated.live.clone());
-            self.note_rotation(&resource.target.id, after);
+            self.note_rotation(&resource.target.id, after).await;
             let rotated = rotated?;
             Ok(Executed {
                 effect: ActionEffect::confirmed(rotated.live.created_at),
