@@ -13,7 +13,7 @@ use super::clock::{Clock, PRESENT};
 use super::error::ApplyError;
 use super::execute::{Run, execute};
 use super::journal::Journal;
-use super::recovery::{end_sink_survivors_of, settle_journal};
+use super::recovery::{Settling, end_sink_survivors_of, settle_journal};
 use super::report::ApplyReport;
 use super::saved_plan::VerifiedPlan;
 use super::stop::{StopReason, StopSignal};
@@ -118,9 +118,9 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         let recovery_dir = &options.recovery_dir;
         let found = settle_journal(
             self.providers,
-            (self.state, &journal),
-            None,
-            recovery_dir,
+            self.state,
+            Settling::Record(&journal),
+            (None, recovery_dir),
             options.parallelism,
         )
         .await?;

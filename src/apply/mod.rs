@@ -32,7 +32,7 @@ pub use clock::{Clock, FixedClock, PRESENT};
 pub use engine::{Applied, Approval, Engine, PlanSource};
 pub use error::ApplyError;
 pub use journal::Journal;
-pub use recovery::{SecretsToRecover, settle_journal};
+pub use recovery::{SecretsToRecover, Settling, settle_journal};
 pub use report::{
     ActionFailure, ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome,
 };
@@ -40,7 +40,7 @@ pub use saved_plan::{SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedSource, V
 pub use sink::{SinkError, check_recovery_dir, check_sink, deliver, recover};
 pub use stop::{Signal, StopReason, StopSignal};
 pub use ui::{ApplyUi, Ticker};
-pub use unjournaled::unjournaled_dir;
+pub use unjournaled::{kept_records, unjournaled_dir};
 pub use waiting::{DeliverError, WaitingSecret, acknowledge, deliver_waiting, waiting_secrets};
 
 /// How apply runs.

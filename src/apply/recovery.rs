@@ -4,16 +4,19 @@
 
 use std::collections::HashSet;
 
-use futures_util::{StreamExt, TryStreamExt, stream};
+use futures_util::{StreamExt, stream};
+use jiff::Timestamp;
 use std::path::Path;
 
 use super::journal::Journal;
 use super::sink_command::end_sink_survivors;
-use super::unjournaled::merge;
+use super::unjournaled::{kept_records, merge};
 use super::waiting::{WaitingSecret, waiting_secrets};
 use crate::plan::{LostSecret, Target, Vendor};
 use crate::provider::{CurrentState, LiveReader};
-use crate::state::{Ledger, StateBackend, StateError, Write, WriteAction, WriteOutcome};
+use crate::state::{
+    JournalEntry, JournalRecord, Ledger, StateBackend, StateError, Write, WriteAction, WriteOutcome,
+};
 
 /// What the journal says needs doing about secrets: the lost ones (a recovery file that is gone
 /// included), and those waiting in recovery files.
@@ -33,61 +36,114 @@ impl SecretsToRecover {
     }
 }
 
-/// Settles every open write except those of `running` (the run holding the lock, whose writes
-/// are still in flight), recording each settlement in `journal`; then returns every lost
-/// secret and every secret waiting in a recovery file under `recovery_dir`. At most
-/// `parallelism` resources are read at once; a write whose resource cannot be read stays open
-/// for a later run.
-pub async fn settle_journal(
-    reader: &impl LiveReader,
-    (backend, journal): (&dyn StateBackend, &Journal<'_>),
-    running: Option<&str>,
-    recovery_dir: &Path,
-    parallelism: usize,
-) -> Result<SecretsToRecover, StateError> {
-    if let Some(directory) = journal.unjournaled_dir() {
-        merge(directory, backend).await?;
-    }
-    let ledger = Ledger::new(&backend.records().await?);
-    let open = ledger.open_writes(running);
-    if open.is_empty() {
-        return Ok(SecretsToRecover::from(&ledger, recovery_dir));
-    }
-    stream::iter(open)
-        .map(|write| settle_write(reader, journal, write))
-        .buffer_unordered(parallelism.max(1))
-        .try_collect::<()>()
-        .await?;
-    let ledger = Ledger::new(&backend.records().await?);
-    Ok(SecretsToRecover::from(&ledger, recovery_dir))
+/// How a command settles the writes the journal left open.
+pub enum Settling<'a> {
+    /// Records each settlement in the journal, after moving the records kept beside the file
+    /// into it: apply, which holds the lock.
+    Record(&'a Journal<'a>),
+    /// Works the settlements out in memory and writes nothing, so that a database role that
+    /// may only read is enough: plan, drift. The records kept beside the desired-state file
+    /// under `unjournaled` count as journaled; `now` dates the settlements of run `run_id`.
+    Read {
+        /// `.keyrot/unjournaled/` beside the desired-state file.
+        unjournaled: &'a Path,
+        /// This run.
+        run_id: &'a str,
+        /// When it settles.
+        now: Timestamp,
+    },
 }
 
-/// Settles `write` by reading its resource, and records the settlement; a write whose resource
-/// cannot be read, or whose vendor this keyrot does not know, stays open.
-async fn settle_write(
+/// Settles every open write except those of `running` (the run holding the lock, whose writes
+/// are still in flight), as `settling` says; then returns every lost secret and every secret
+/// waiting in a recovery file under `recovery_dir`. At most `parallelism` resources are read at
+/// once; a write whose resource cannot be read stays open for a later run.
+pub async fn settle_journal(
     reader: &impl LiveReader,
-    journal: &Journal<'_>,
-    write: &Write,
-) -> Result<(), StateError> {
-    let Some(vendor) = Vendor::by_key(&write.intent.vendor) else {
-        return Ok(());
+    backend: &dyn StateBackend,
+    settling: Settling<'_>,
+    (running, recovery_dir): (Option<&str>, &Path),
+    parallelism: usize,
+) -> Result<SecretsToRecover, StateError> {
+    let mut records = match &settling {
+        Settling::Record(journal) => {
+            if let Some(directory) = journal.unjournaled_dir() {
+                merge(directory, backend).await?;
+            }
+            backend.records().await?
+        }
+        Settling::Read { unjournaled, .. } => {
+            let mut records = backend.records().await?;
+            records.extend(kept_records(unjournaled));
+            records
+        }
     };
+    let ledger = Ledger::new(&records);
+    let settled: Vec<(&Write, WriteOutcome)> = stream::iter(ledger.open_writes(running))
+        .map(|write| settle_write(reader, write))
+        .buffer_unordered(parallelism.max(1))
+        .filter_map(std::future::ready)
+        .collect()
+        .await;
+    if settled.is_empty() {
+        return Ok(SecretsToRecover::from(&ledger, recovery_dir));
+    }
+    match settling {
+        Settling::Record(journal) => {
+            for (write, outcome) in settled {
+                let intent = (write.run_id.as_str(), write.intent.seq);
+                journal
+                    .settle(intent, &write.intent.resource, outcome)
+                    .await?;
+            }
+            records = backend.records().await?;
+        }
+        Settling::Read { run_id, now, .. } => {
+            let outcomes = settled
+                .into_iter()
+                .map(|(write, outcome)| settlement_record(write, outcome, run_id, now));
+            records.extend(outcomes.collect::<Vec<_>>());
+        }
+    }
+    Ok(SecretsToRecover::from(&Ledger::new(&records), recovery_dir))
+}
+
+/// What reading the resource of `write` says became of it; `None` when it cannot be read, or
+/// its vendor is not one this keyrot knows: it stays open.
+async fn settle_write<'w>(
+    reader: &impl LiveReader,
+    write: &'w Write,
+) -> Option<(&'w Write, WriteOutcome)> {
+    let vendor = Vendor::by_key(&write.intent.vendor)?;
     let target = Target {
         vendor,
         id: write.intent.id.clone(),
         sink: None,
     };
-    let Ok(current) = reader.read_current(&write.intent.resource, &target).await else {
-        return Ok(());
-    };
-    let settlement = settled(write, current);
-    journal
-        .settle(
-            (&write.run_id, write.intent.seq),
-            &write.intent.resource,
-            settlement,
-        )
+    let current = reader
+        .read_current(&write.intent.resource, &target)
         .await
+        .ok()?;
+    Some((write, settled(write, current)))
+}
+
+/// The outcome record run `run_id` would journal for `write` at `now`.
+fn settlement_record(
+    write: &Write,
+    outcome: WriteOutcome,
+    run_id: &str,
+    now: Timestamp,
+) -> JournalRecord {
+    JournalRecord {
+        run_id: run_id.to_owned(),
+        at: now,
+        entry: JournalEntry::Outcome {
+            intent_run: write.run_id.clone(),
+            intent_seq: write.intent.seq,
+            resource: Some(write.intent.resource.clone()),
+            outcome,
+        },
+    }
 }
 
 /// Ends the sink commands (and their children) that earlier runs of this journal left running

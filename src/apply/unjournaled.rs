@@ -41,8 +41,28 @@ pub fn keep(directory: &Path, record: &JournalRecord) -> io::Result<PathBuf> {
 /// Appends every record kept under `directory` to `backend`'s journal, oldest first, and
 /// removes each file once its record is durable there. Returns how many it moved.
 pub async fn merge(directory: &Path, backend: &dyn StateBackend) -> Result<usize, StateError> {
+    let kept = kept_files(directory);
+    for (path, record) in &kept {
+        backend.append(std::slice::from_ref(record)).await?;
+        let _ = fs::remove_file(path);
+    }
+    Ok(kept.len())
+}
+
+/// The records kept under `directory`, oldest first, without moving them: what a command that
+/// writes nothing counts as journaled.
+pub fn kept_records(directory: &Path) -> Vec<JournalRecord> {
+    kept_files(directory)
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect()
+}
+
+/// The record files under `directory` and what each holds, oldest first; a file that does not
+/// read as a record is left alone.
+fn kept_files(directory: &Path) -> Vec<(PathBuf, JournalRecord)> {
     let Ok(entries) = fs::read_dir(directory) else {
-        return Ok(0);
+        return Vec::new();
     };
     let mut kept: Vec<(PathBuf, JournalRecord)> = entries
         .flatten()
@@ -54,11 +74,7 @@ pub async fn merge(directory: &Path, backend: &dyn StateBackend) -> Result<usize
         })
         .collect();
     kept.sort_by_key(|(_, record)| record.at);
-    for (path, record) in &kept {
-        backend.append(std::slice::from_ref(record)).await?;
-        let _ = fs::remove_file(path);
-    }
-    Ok(kept.len())
+    kept
 }
 
 #[cfg(test)]

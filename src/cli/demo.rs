@@ -67,7 +67,14 @@ async fn plan_step(
     state: &LocalBackend,
 ) -> Result<Plan, CliError> {
     step(context.style, "keyrot plan");
-    let plan = read_and_plan(context, desired, providers, state, PlanOptions::default()).await?;
+    let plan = read_and_plan(
+        context,
+        desired,
+        providers,
+        Some(state),
+        PlanOptions::default(),
+    )
+    .await?;
     say(&render_plan(&plan, &desired.source, context.style));
     Ok(plan)
 }

@@ -54,8 +54,11 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.read_only_providers(&desired)?;
     let options = command.plan_options();
-    let state = state::backend(&desired).await?;
-    let read = read_what_can_be_read(&context, &desired, &providers, state.as_ref()).await?;
+    let state = state::backend_for_reading(&desired).await?;
+    if state.is_none() {
+        state::note_journal_unread(&desired);
+    }
+    let read = read_what_can_be_read(&context, &desired, &providers, state.as_deref()).await?;
     let (readable, unread) = split_unread(desired, &read.live);
     let Evaluation {
         live,

@@ -1,5 +1,7 @@
 //! `keyrot history`: the journal's writes, newest first, for people and auditors.
 
+use std::path::Path;
+
 use jiff::Timestamp;
 
 use super::args::{GlobalArgs, HistoryArgs, HistoryFormat};
@@ -7,7 +9,7 @@ use super::emit::print_json;
 use super::exit::{CliError, Exit};
 use super::output::{say, stdout_style};
 use super::state;
-use crate::apply::ApplyError;
+use crate::apply::{ApplyError, kept_records, unjournaled_dir};
 use crate::config::load_file;
 use crate::render::{history_document, render_history};
 use crate::state::Ledger;
@@ -15,8 +17,10 @@ use crate::state::Ledger;
 /// Runs `keyrot history`.
 pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliError> {
     let desired = load_file(&global.file())?;
-    let backend = state::backend(&desired).await?;
-    let records = backend.records().await.map_err(ApplyError::from)?;
+    let backend = state::journal_for_reading(&desired).await?;
+    let mut records = backend.records().await.map_err(ApplyError::from)?;
+    // Outcomes kept beside the file while the journal could not take them count already.
+    records.extend(kept_records(&unjournaled_dir(Path::new(&desired.source))));
     super::state::warn_of_damaged_records(backend.as_ref());
     let ledger = Ledger::new(&records);
     refuse_unknown_resources(&args.resources, &desired, &ledger)?;

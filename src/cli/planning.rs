@@ -4,13 +4,12 @@
 use jiff::Timestamp;
 
 use super::args::GlobalArgs;
-use super::clock::SystemClock;
 use super::context::RunContext;
 use super::exit::CliError;
 use super::output::warn;
 use super::preview::at_evaluation;
 use super::state::{this_run, warn_of_damaged_records};
-use crate::apply::{Journal, SecretsToRecover, recovery_dir, settle_journal, unjournaled_dir};
+use crate::apply::{SecretsToRecover, Settling, recovery_dir, settle_journal, unjournaled_dir};
 use crate::config::{DesiredState, load_file};
 use crate::plan::{LiveState, Plan, PlanOptions, instant_in_words, plan};
 use crate::provider::{LiveRead, LiveReader};
@@ -55,7 +54,7 @@ pub async fn read_and_plan(
     context: &RunContext,
     desired: &DesiredState,
     reader: &impl LiveReader,
-    state: &dyn StateBackend,
+    state: Option<&dyn StateBackend>,
     options: PlanOptions,
 ) -> Result<Plan, CliError> {
     let live = read_live(context, desired, reader, state).await?;
@@ -72,7 +71,7 @@ pub async fn read_live(
     context: &RunContext,
     desired: &DesiredState,
     reader: &impl LiveReader,
-    state: &dyn StateBackend,
+    state: Option<&dyn StateBackend>,
 ) -> Result<LiveState, CliError> {
     let read = read_what_can_be_read(context, desired, reader, state).await?;
     Ok(read.complete()?)
@@ -84,9 +83,12 @@ pub async fn read_what_can_be_read(
     context: &RunContext,
     desired: &DesiredState,
     reader: &impl LiveReader,
-    state: &dyn StateBackend,
+    state: Option<&dyn StateBackend>,
 ) -> Result<LiveRead, CliError> {
-    let found = secrets_to_recover(desired, reader, state, context.parallelism).await?;
+    let found = match state {
+        Some(state) => secrets_to_recover(desired, reader, state, context.parallelism).await?,
+        None => SecretsToRecover::default(),
+    };
     let total = desired.resource_count();
     let progress = context.progress_bar(total, "reading live state");
     let mut read = reader.read_live(desired, &|| progress.advance(1)).await;
@@ -132,16 +134,18 @@ async fn secrets_to_recover(
         ));
     }
     let run = this_run(Timestamp::now());
-    let by = format!("{}@{}", run.user, run.host);
-    let journal = Journal::new(state, &SystemClock, &run.run_id, &by, &run.command)
-        .keeping_unjournaled_in(unjournaled_dir(std::path::Path::new(&desired.source)));
+    let settling = Settling::Read {
+        unjournaled: &unjournaled_dir(std::path::Path::new(&desired.source)),
+        run_id: &run.run_id,
+        now: run.started_at,
+    };
     let running = holder.as_ref().map(|holder| holder.run_id.as_str());
     let recovery_dir = recovery_dir(std::path::Path::new(&desired.source));
     let found = settle_journal(
         reader,
-        (state, &journal),
-        running,
-        &recovery_dir,
+        state,
+        settling,
+        (running, &recovery_dir),
         parallelism,
     )
     .await

@@ -36,6 +36,52 @@ pub async fn backend(desired: &DesiredState) -> Result<Box<dyn StateBackend>, Cl
     }
 }
 
+/// The journal and lock of `desired`, for a command that only reads them (plan, drift,
+/// history): on the postgres backend a role that may only read is enough; `None` when
+/// `KEYROT_DATABASE_URL` is not set.
+pub async fn backend_for_reading(
+    desired: &DesiredState,
+) -> Result<Option<Box<dyn StateBackend>>, CliError> {
+    if desired.settings.backend == Backend::Local {
+        return Ok(Some(Box::new(LocalBackend::beside(Path::new(
+            &desired.source,
+        )))));
+    }
+    let Some(url) = env_var(DATABASE_URL).filter(|url| !url.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let backend = PostgresBackend::connect_for_reading(&url)
+        .await
+        .map_err(ApplyError::from)?;
+    Ok(Some(Box::new(backend)))
+}
+
+/// Says on stderr what a plan or drift of `desired` that did not read its journal cannot see.
+pub fn note_journal_unread(desired: &DesiredState) {
+    warn(&format!(
+        "note: {} keeps keyrot's journal in PostgreSQL (`settings.backend: postgres`) and \
+         {DATABASE_URL} is not set, so this run does not read it: a write a killed apply left \
+         open, a secret lost or waiting in a recovery file, and an apply holding the lock do \
+         not show here; `keyrot apply` reads it. A role that may only read is enough to see \
+         them (README: \"A read-only database role\")",
+        desired.source
+    ));
+}
+
+/// The journal and lock of `desired` for a command that only reads them and has nothing to
+/// show without them (history).
+pub async fn journal_for_reading(
+    desired: &DesiredState,
+) -> Result<Box<dyn StateBackend>, CliError> {
+    backend_for_reading(desired).await?.ok_or_else(|| {
+        CliError::Usage(format!(
+            "{} sets `settings.backend: postgres`, and {DATABASE_URL} is not set; set it to the \
+             database's postgres:// URL (a role that may only read is enough)",
+            desired.source
+        ))
+    })
+}
+
 /// Says on stderr which journal records the last read skipped because they were damaged.
 pub fn warn_of_damaged_records(state: &dyn StateBackend) {
     for damaged in state.damaged() {

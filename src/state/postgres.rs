@@ -54,6 +54,21 @@ impl PostgresBackend {
     /// Connects to the server `url` names (a `postgres://` URL; TLS as its `sslmode` asks) and
     /// brings keyrot's tables up to date. No message ever holds the URL's password.
     pub async fn connect(url: &str) -> Result<Self, StateError> {
+        let backend = Self::open(url).await?;
+        backend.migrate().await?;
+        Ok(backend)
+    }
+
+    /// Connects as [`PostgresBackend::connect`] does, for a command that only reads the journal
+    /// and the lock's holder: it creates and migrates nothing, so a role granted `SELECT` on
+    /// keyrot's tables is enough (the README shows how to create one).
+    pub async fn connect_for_reading(url: &str) -> Result<Self, StateError> {
+        let backend = Self::open(url).await?;
+        backend.check_schema().await?;
+        Ok(backend)
+    }
+
+    async fn open(url: &str) -> Result<Self, StateError> {
         // The driver knows disable, prefer and require; keyrot verifies the certificate
         // whenever it uses TLS, which is what verify-ca and verify-full ask for.
         let url = url
@@ -67,13 +82,51 @@ impl PostgresBackend {
             ))
         })?;
         let client = open(&config).await?;
-        let backend = Self {
+        Ok(Self {
             config,
             client,
             damaged: std::sync::Mutex::new(Vec::new()),
-        };
-        backend.migrate().await?;
-        Ok(backend)
+        })
+    }
+
+    /// The tables are at the version this keyrot knows; they are not changed.
+    async fn check_schema(&self) -> Result<(), StateError> {
+        let exists = self
+            .client
+            .query_one(
+                "SELECT to_regclass('keyrot_schema_version') IS NOT NULL",
+                &[],
+            )
+            .await
+            .map_err(database)?;
+        if !exists.get::<_, bool>(0) {
+            return Err(storage(
+                "the database has no keyrot tables yet; the first `keyrot apply` (with a role \
+                 that may create tables) creates them"
+                    .to_owned(),
+            ));
+        }
+        let current = self.schema_version().await?;
+        match current.cmp(&MIGRATIONS.len()) {
+            std::cmp::Ordering::Equal => Ok(()),
+            std::cmp::Ordering::Less => Err(storage(format!(
+                "the database's keyrot tables are at version {current}, older than the {} this \
+                 keyrot reads; the next `keyrot apply` (with a role that may alter them) \
+                 migrates them",
+                MIGRATIONS.len()
+            ))),
+            std::cmp::Ordering::Greater => Err(newer_schema(current)),
+        }
+    }
+
+    /// The version of keyrot's tables (0 before the first migration).
+    async fn schema_version(&self) -> Result<usize, StateError> {
+        let row = self
+            .client
+            .query_opt("SELECT version FROM keyrot_schema_version", &[])
+            .await
+            .map_err(database)?;
+        Ok(row.map_or(0, |row| row.get::<_, i32>(0)) as usize)
     }
 
     async fn migrate(&self) -> Result<(), StateError> {
@@ -83,19 +136,10 @@ impl PostgresBackend {
              CREATE TABLE IF NOT EXISTS keyrot_schema_version (version integer NOT NULL);"
         );
         self.client.batch_execute(&batch).await.map_err(database)?;
-        let row = self
-            .client
-            .query_opt("SELECT version FROM keyrot_schema_version", &[])
-            .await
-            .map_err(database)?;
-        let current = row.map_or(0, |row| row.get::<_, i32>(0)) as usize;
+        let current = self.schema_version().await?;
         if current > MIGRATIONS.len() {
             let _ = self.client.batch_execute("ROLLBACK").await;
-            return Err(storage(format!(
-                "the database's keyrot tables are at version {current}, newer than the {} this \
-                 keyrot knows; use a newer keyrot",
-                MIGRATIONS.len()
-            )));
+            return Err(newer_schema(current));
         }
         for step in &MIGRATIONS[current..] {
             self.client.batch_execute(step).await.map_err(database)?;
@@ -332,6 +376,15 @@ impl StateBackend for PostgresBackend {
     fn records(&self) -> BoxFuture<'_, Result<Vec<JournalRecord>, StateError>> {
         self.select().boxed()
     }
+}
+
+/// Tables at `version`, which this keyrot does not know.
+fn newer_schema(version: usize) -> StateError {
+    storage(format!(
+        "the database's keyrot tables are at version {version}, newer than the {} this keyrot \
+         knows; use a newer keyrot",
+        MIGRATIONS.len()
+    ))
 }
 
 /// The lock session's settings: TCP keepalives that notice a dead peer while the session idles

@@ -174,20 +174,34 @@ fn a_waiting_apply_on_postgres_finds_the_first_ones_work_done() {
 }
 
 #[test]
-fn postgres_without_its_url_is_an_error_and_a_bad_one_never_shows_the_password() {
+fn postgres_without_its_url_plans_without_the_journal_applies_never_and_a_bad_url_hides_its_password()
+ {
     let sandbox = fleet_sandbox(1, 0);
     let workspace = Workspace::new(&fleet_file(1, 0));
-    let missing = sandbox
+    let plan = sandbox
         .keyrot(&workspace.file())
         .arg("plan")
         .output()
         .unwrap();
-    assert_eq!(missing.status.code(), Some(1));
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    assert!(stdout(&plan).contains("1 to rotate"), "{}", stdout(&plan));
     assert!(
-        stderr(&missing).contains("KEYROT_DATABASE_URL is not set"),
+        stderr(&plan).contains("KEYROT_DATABASE_URL is not set, so this run does not read it"),
         "{}",
-        stderr(&missing)
+        stderr(&plan)
     );
+    let apply = sandbox
+        .keyrot(&workspace.file())
+        .args(["apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert_eq!(apply.status.code(), Some(1));
+    assert!(
+        stderr(&apply).contains("KEYROT_DATABASE_URL is not set"),
+        "{}",
+        stderr(&apply)
+    );
+    assert_eq!(sandbox.posts(), 0);
     assert!(
         !workspace.path(".keyrot").exists(),
         "no silent fall back to local"
@@ -409,10 +423,64 @@ fn a_secret_delivered_while_the_database_was_down_is_not_called_lost() {
         document["writes"][0]["outcome"]["type"], "secret_delivered",
         "{document:#}"
     );
-    assert_eq!(
-        kept.read_dir().unwrap().count(),
-        0,
-        "the kept outcome was not merged"
-    );
+    // A plan writes nothing: the next apply moves the kept outcome into the journal (after
+    // this one's lease ran out: its session died holding the lock).
+    assert_eq!(kept.read_dir().unwrap().count(), 1);
     assert_eq!(sandbox.sandbox.counters().rotations.get("K1"), Some(&1));
+}
+
+/// A rotate intent of dead run `r1` that never got an outcome, observed before the key's
+/// current secret: what kill -9 in the middle of a rotation leaves.
+const OPEN_ROTATE_OF_K1: &str = r#"{"run_id":"r1","at":"2026-11-20T12:00:00Z","record":"intent","seq":1,"resource":"k1","vendor":"rixl","id":"K1","action":{"type":"rotate"},"observed_last_rotation":"2020-01-01T00:00:00Z","issues_secret":true,"reason":"killed","by":"ops@ci","command":"keyrot apply"}"#;
+
+#[test]
+fn plan_and_drift_with_a_read_only_role_see_the_journal_and_write_nothing() {
+    let Some(server) = TestPostgres::start() else {
+        return;
+    };
+    let url = server.url("readers");
+    let sandbox = fleet_sandbox(1, 1);
+    let workspace = Workspace::new(&fleet_file(1, 1));
+    // An apply with the owner's role creates the tables; then a killed run's open rotate.
+    let apply = keyrot(&sandbox, &workspace.file(), &url)
+        .args(["apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    server.sql(
+        "readers",
+        &format!(
+            "INSERT INTO keyrot_journal (run_id, at, record) VALUES ('r1', now(), '{OPEN_ROTATE_OF_K1}');
+             CREATE ROLE auditor LOGIN;
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO auditor;"
+        ),
+    );
+    let records = || server.sql("readers", "SELECT count(*) FROM keyrot_journal");
+    let before = records();
+    let reader_url = url.replacen("postgres://keyrot:", "postgres://auditor:", 1);
+
+    let plan = keyrot(&sandbox, &workspace.file(), &reader_url)
+        .args(["plan", "--detailed-exitcode"])
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
+    assert!(
+        stdout(&plan).contains("(recover lost secret)"),
+        "{}",
+        stdout(&plan)
+    );
+    let drift = keyrot(&sandbox, &workspace.file(), &reader_url)
+        .arg("drift")
+        .output()
+        .unwrap();
+    assert_eq!(drift.status.code(), Some(2), "{}", stderr(&drift));
+    assert_eq!(records(), before, "a plan and a drift wrote to the journal");
+    assert_no_password(&plan);
+
+    let refused = keyrot(&sandbox, &workspace.file(), &reader_url)
+        .args(["apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert_eq!(records(), before);
 }
