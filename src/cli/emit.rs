@@ -32,6 +32,7 @@ pub fn print_plan(
         OutputFormat::Markdown => {
             let view = MarkdownView {
                 title: title(command),
+                about: None,
                 source: from.file,
                 report: None,
                 limit: GITHUB_COMMENT_LIMIT,
@@ -50,6 +51,7 @@ pub fn print_apply(plan: &Plan, report: &ApplyReport, from: Source<'_>, format: 
         OutputFormat::Markdown => {
             let view = MarkdownView {
                 title: "keyrot apply",
+                about: None,
                 source: from.file,
                 report: Some(report),
                 limit: GITHUB_COMMENT_LIMIT,

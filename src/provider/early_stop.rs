@@ -1,6 +1,7 @@
 //! Reads a vendor's resources and stops once a failure shows that every other read of that
-//! vendor would fail too: a host that refuses connections, or credentials the API refuses. The
-//! operator then sees one line naming the cause and what to check, not one line per resource.
+//! vendor would fail too: a host that refuses connections, credentials the API refuses, or an
+//! API that answers every read with a server error (after retries). The operator then sees one
+//! line naming the cause and what to check, not one line per resource.
 
 use std::future::Future;
 
@@ -10,9 +11,9 @@ use futures_util::{StreamExt, stream};
 use super::ProviderError;
 use crate::plan::Vendor;
 
-/// How many reads must be refused for their credentials, with none accepted, before the rest
-/// of the vendor's reads are not sent. One refusal might be one account the credentials may
-/// not see; three with no success is the credentials.
+/// How many reads must be refused for their credentials (or find nothing, or meet a server
+/// error), with none accepted, before the rest of the vendor's reads are not sent. One refusal
+/// might be one account the credentials may not see; three with no success is the credentials.
 const REFUSALS_TO_STOP: usize = 3;
 
 /// What one vendor's reads need to know to stop early and to say what to check.
@@ -52,6 +53,8 @@ enum Cause {
     CredentialsRefused,
     /// The API had nothing at the address read.
     NothingFound,
+    /// The API answered with a server error (5xx), retries included.
+    ApiDown,
 }
 
 /// A failure, and the read it came from, in the order the reads were given.
@@ -78,9 +81,13 @@ impl StopRules {
                 }
                 Err((_, error)) => failed.push((index, error)),
             }
-            if [Cause::CredentialsRefused, Cause::NothingFound]
-                .iter()
-                .any(|cause| count(&suspects, *cause) >= REFUSALS_TO_STOP)
+            if [
+                Cause::CredentialsRefused,
+                Cause::NothingFound,
+                Cause::ApiDown,
+            ]
+            .iter()
+            .any(|cause| count(&suspects, *cause) >= REFUSALS_TO_STOP)
             {
                 break;
             }
@@ -125,6 +132,8 @@ impl StopRules {
             Some(Cause::CredentialsRefused)
         } else if (self.not_found)(error) {
             Some(Cause::NothingFound)
+        } else if error.status().is_some_and(|status| status >= 500) {
+            Some(Cause::ApiDown)
         } else {
             None
         }
@@ -143,6 +152,17 @@ impl StopRules {
                     error.cause()
                 ),
                 self.address_check.to_owned(),
+            ),
+            Cause::ApiDown => (
+                format!(
+                    "the API answered every read with a server error, retries included ({}): \
+                     it looks down",
+                    error.cause()
+                ),
+                format!(
+                    "the vendor's status page and try again later ({} if it is not {}'s API)",
+                    self.base_url_variable, self.vendor.title
+                ),
             ),
         };
         ProviderError::ReadsStopped {
@@ -171,12 +191,15 @@ fn count(suspects: &[(Cause, Failure)], cause: Cause) -> usize {
 }
 
 /// With nothing read: any refusal of the credentials is the credentials; three addresses
-/// with nothing found are the base URL. The stop's one line then stands for every suspect.
+/// with nothing found are the base URL; three server errors are the API. The stop's one line
+/// then stands for every suspect.
 fn verdict(suspects: &mut Vec<(Cause, Failure)>) -> Option<(Cause, ProviderError)> {
     let cause = if count(suspects, Cause::CredentialsRefused) > 0 {
         Cause::CredentialsRefused
     } else if count(suspects, Cause::NothingFound) >= REFUSALS_TO_STOP {
         Cause::NothingFound
+    } else if count(suspects, Cause::ApiDown) >= REFUSALS_TO_STOP {
+        Cause::ApiDown
     } else {
         return None;
     };
@@ -328,6 +351,28 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn server_errors_on_three_reads_and_none_read_is_an_api_that_looks_down() {
+        let (reads, sent) = read_all(2000, 1, |n| Err(failure(&n.to_string(), 503))).await;
+        assert_eq!(sent, REFUSALS_TO_STOP);
+        assert_eq!(
+            messages(&reads.errors),
+            [
+                "Cloudflare: the API answered every read with a server error, retries included \
+              (HTTP 503: no): it looks down; check the vendor's status page and try again later \
+              (CLOUDFLARE_BASE_URL if it is not Cloudflare's API). Reading from Cloudflare \
+              stopped there: 2000 accounts not read"
+            ]
+        );
+        // A server error among reads that succeed is that resource's.
+        let (reads, _) = read_all(3, 1, |n| match n {
+            1 => Err(failure("1", 502)),
+            _ => Ok(7),
+        })
+        .await;
+        assert_eq!(messages(&reads.errors), ["1: GET /x failed: HTTP 502: no"]);
+    }
+
+    #[tokio::test]
     async fn one_account_the_credentials_may_not_see_hides_nothing() {
         let (reads, sent) = read_all(5, 1, |n| match n {
             0 | 1 => Err(failure(&n.to_string(), 403)),
@@ -355,6 +400,9 @@ mod tests {
             "{error}"
         );
         let error = rules().whole_read_failed(failure("keys", 500), 4);
-        assert_eq!(error.to_string(), "keys: GET /x failed: HTTP 500: no");
+        let message = error.to_string();
+        assert!(message.contains("(HTTP 500: no): it looks down"), "{message}");
+        let error = rules().whole_read_failed(failure("keys", 400), 4);
+        assert_eq!(error.to_string(), "keys: GET /x failed: HTTP 400: no");
     }
 }

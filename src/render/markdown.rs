@@ -21,6 +21,8 @@ pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 pub struct MarkdownView<'a> {
     /// The heading, e.g. `keyrot plan`.
     pub title: &'a str,
+    /// Lines under the heading that say what is shown (a saved plan's origin), as Markdown.
+    pub about: Option<&'a str>,
     /// The desired-state file.
     pub source: &'a str,
     /// The apply's outcomes, for an apply.
@@ -32,6 +34,9 @@ pub struct MarkdownView<'a> {
 /// The comment for `plan`.
 pub fn render_markdown(plan: &Plan, view: MarkdownView<'_>) -> String {
     let mut head = format!("## {}\n\n", view.title);
+    if let Some(about) = view.about {
+        let _ = writeln!(head, "{about}\n");
+    }
     if let Some(trouble) = &plan.clock_trouble {
         let _ = writeln!(head, "> [!CAUTION]\n> {}\n", escape_html(&trouble.message));
     }

@@ -74,9 +74,20 @@ impl TestSandbox {
         rixl_keys: Vec<SandboxKey>,
         faults: Faults,
     ) -> Self {
+        Self::on(Clock::Fixed(instant), accounts, rixl_keys, faults)
+    }
+
+    /// A sandbox whose clock is `clock`: [`Clock::System`] for a run longer than keyrot's
+    /// `max_clock_skew`, which a clock standing still would fail.
+    pub fn on(
+        clock: Clock,
+        accounts: Vec<SandboxAccount>,
+        rixl_keys: Vec<SandboxKey>,
+        faults: Faults,
+    ) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
         let config = SandboxConfig {
-            clock: Clock::Fixed(instant),
+            clock,
             credentials: SandboxCredentials {
                 api_token: "test-token-5f2c".to_owned(),
                 email: "ops@example.com".to_owned(),
@@ -360,6 +371,7 @@ pub fn snapshot_settings() -> insta::Settings {
     settings.set_prepend_module_to_snapshot(false);
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT");
     settings.add_filter(r"/tmp/[^\s\x22]*/keyrot\.yaml", "keyrot.yaml");
+    settings.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+/", "");
     settings
 }
 

@@ -34,6 +34,7 @@ fn big_plan(count: usize) -> Plan {
 fn view(limit: usize) -> MarkdownView<'static> {
     MarkdownView {
         title: "keyrot plan",
+        about: None,
         source: "keyrot.yaml",
         report: None,
         limit,
