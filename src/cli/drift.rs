@@ -55,9 +55,6 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
     let providers = context.read_only_providers(&desired)?;
     let options = command.plan_options();
     let state = state::backend_for_reading(&desired).await?;
-    if state.is_none() {
-        state::note_journal_unread(&desired);
-    }
     let read = read_what_can_be_read(&context, &desired, &providers, state.as_deref()).await?;
     let (readable, unread) = split_unread(desired, &read.live);
     let Evaluation {

@@ -18,10 +18,15 @@ use crate::state::Ledger;
 pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliError> {
     let desired = load_file(&global.file())?;
     let backend = state::journal_for_reading(&desired).await?;
-    let mut records = backend.records().await.map_err(ApplyError::from)?;
+    let mut records = match &backend {
+        Some(backend) => backend.records().await.map_err(ApplyError::from)?,
+        None => Vec::new(),
+    };
     // Outcomes kept beside the file while the journal could not take them count already.
     records.extend(kept_records(&unjournaled_dir(Path::new(&desired.source))));
-    super::state::warn_of_damaged_records(backend.as_ref());
+    if let Some(backend) = &backend {
+        state::warn_of_damaged_records(backend.as_ref());
+    }
     let ledger = Ledger::new(&records);
     refuse_unknown_resources(&args.resources, &desired, &ledger)?;
     let since = args.since.map(|span| {

@@ -23,9 +23,6 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let state = state::backend_for_reading(&desired).await?;
-    if state.is_none() {
-        state::note_journal_unread(&desired);
-    }
     let live = read_live(&context, &desired, &providers, state.as_deref()).await?;
     let Evaluation {
         live,

@@ -19,8 +19,7 @@ pub async fn backend(desired: &DesiredState) -> Result<Box<dyn StateBackend>, Cl
     match desired.settings.backend {
         Backend::Local => Ok(Box::new(LocalBackend::beside(Path::new(&desired.source)))),
         Backend::Postgres => {
-            let url = env_var(DATABASE_URL).filter(|url| !url.trim().is_empty());
-            let Some(url) = url else {
+            let Some(url) = database_url() else {
                 return Err(CliError::Usage(format!(
                     "{} sets `settings.backend: postgres`, and {DATABASE_URL} is not set; set it \
                      to the database's postgres:// URL (keyrot never falls back to the local \
@@ -37,8 +36,9 @@ pub async fn backend(desired: &DesiredState) -> Result<Box<dyn StateBackend>, Cl
 }
 
 /// The journal and lock of `desired`, for a command that only reads them (plan, drift,
-/// history): on the postgres backend a role that may only read is enough; `None` when
-/// `KEYROT_DATABASE_URL` is not set.
+/// history): on the postgres backend a role that may only read is enough. `None`, said on
+/// stderr with what the command cannot see, when `KEYROT_DATABASE_URL` is not set or the
+/// database has no keyrot tables yet.
 pub async fn backend_for_reading(
     desired: &DesiredState,
 ) -> Result<Option<Box<dyn StateBackend>>, CliError> {
@@ -47,39 +47,47 @@ pub async fn backend_for_reading(
             &desired.source,
         )))));
     }
-    let Some(url) = env_var(DATABASE_URL).filter(|url| !url.trim().is_empty()) else {
+    let Some(url) = database_url() else {
+        warn(&format!(
+            "note: {} keeps keyrot's journal in PostgreSQL (`settings.backend: postgres`) and \
+             {DATABASE_URL} is not set, so this run does not read it: a write a killed apply \
+             left open, a secret lost or waiting in a recovery file, and an apply holding the \
+             lock do not show here; `keyrot apply` reads it. A role that may only read is \
+             enough to see them (README: \"A read-only database role\")",
+            desired.source
+        ));
         return Ok(None);
     };
     let backend = PostgresBackend::connect_for_reading(&url)
         .await
         .map_err(ApplyError::from)?;
-    Ok(Some(Box::new(backend)))
+    if backend.is_none() {
+        warn(&format!(
+            "note: the database {DATABASE_URL} names has no keyrot tables yet: no apply has \
+             recorded anything there (the first `keyrot apply` creates them)"
+        ));
+    }
+    Ok(backend.map(|backend| Box::new(backend) as Box<dyn StateBackend>))
 }
 
-/// Says on stderr what a plan or drift of `desired` that did not read its journal cannot see.
-pub fn note_journal_unread(desired: &DesiredState) {
-    warn(&format!(
-        "note: {} keeps keyrot's journal in PostgreSQL (`settings.backend: postgres`) and \
-         {DATABASE_URL} is not set, so this run does not read it: a write a killed apply left \
-         open, a secret lost or waiting in a recovery file, and an apply holding the lock do \
-         not show here; `keyrot apply` reads it. A role that may only read is enough to see \
-         them (README: \"A read-only database role\")",
-        desired.source
-    ));
-}
-
-/// The journal and lock of `desired` for a command that only reads them and has nothing to
-/// show without them (history).
+/// The journal of `desired` for a command that only reads it and has nothing to show without
+/// it (history); `None` when no apply has recorded anything yet.
 pub async fn journal_for_reading(
     desired: &DesiredState,
-) -> Result<Box<dyn StateBackend>, CliError> {
-    backend_for_reading(desired).await?.ok_or_else(|| {
-        CliError::Usage(format!(
+) -> Result<Option<Box<dyn StateBackend>>, CliError> {
+    if desired.settings.backend == Backend::Postgres && database_url().is_none() {
+        return Err(CliError::Usage(format!(
             "{} sets `settings.backend: postgres`, and {DATABASE_URL} is not set; set it to the \
              database's postgres:// URL (a role that may only read is enough)",
             desired.source
-        ))
-    })
+        )));
+    }
+    backend_for_reading(desired).await
+}
+
+/// `KEYROT_DATABASE_URL`, when set and not blank.
+fn database_url() -> Option<String> {
+    env_var(DATABASE_URL).filter(|url| !url.trim().is_empty())
 }
 
 /// Says on stderr which journal records the last read skipped because they were damaged.

@@ -401,7 +401,10 @@ mod tests {
         );
         let error = rules().whole_read_failed(failure("keys", 500), 4);
         let message = error.to_string();
-        assert!(message.contains("(HTTP 500: no): it looks down"), "{message}");
+        assert!(
+            message.contains("(HTTP 500: no): it looks down"),
+            "{message}"
+        );
         let error = rules().whole_read_failed(failure("keys", 400), 4);
         assert_eq!(error.to_string(), "keys: GET /x failed: HTTP 400: no");
     }

@@ -61,11 +61,14 @@ impl PostgresBackend {
 
     /// Connects as [`PostgresBackend::connect`] does, for a command that only reads the journal
     /// and the lock's holder: it creates and migrates nothing, so a role granted `SELECT` on
-    /// keyrot's tables is enough (the README shows how to create one).
-    pub async fn connect_for_reading(url: &str) -> Result<Self, StateError> {
+    /// keyrot's tables is enough (the README shows how to create one). `None` when the database
+    /// has no keyrot tables yet: no apply has recorded anything there.
+    pub async fn connect_for_reading(url: &str) -> Result<Option<Self>, StateError> {
         let backend = Self::open(url).await?;
-        backend.check_schema().await?;
-        Ok(backend)
+        match backend.check_schema().await? {
+            true => Ok(Some(backend)),
+            false => Ok(None),
+        }
     }
 
     async fn open(url: &str) -> Result<Self, StateError> {
@@ -89,8 +92,9 @@ impl PostgresBackend {
         })
     }
 
-    /// The tables are at the version this keyrot knows; they are not changed.
-    async fn check_schema(&self) -> Result<(), StateError> {
+    /// Whether keyrot's tables exist; they are at the version this keyrot knows when they do.
+    /// They are not changed.
+    async fn check_schema(&self) -> Result<bool, StateError> {
         let exists = self
             .client
             .query_one(
@@ -100,15 +104,11 @@ impl PostgresBackend {
             .await
             .map_err(database)?;
         if !exists.get::<_, bool>(0) {
-            return Err(storage(
-                "the database has no keyrot tables yet; the first `keyrot apply` (with a role \
-                 that may create tables) creates them"
-                    .to_owned(),
-            ));
+            return Ok(false);
         }
         let current = self.schema_version().await?;
         match current.cmp(&MIGRATIONS.len()) {
-            std::cmp::Ordering::Equal => Ok(()),
+            std::cmp::Ordering::Equal => Ok(true),
             std::cmp::Ordering::Less => Err(storage(format!(
                 "the database's keyrot tables are at version {current}, older than the {} this \
                  keyrot reads; the next `keyrot apply` (with a role that may alter them) \

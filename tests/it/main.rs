@@ -20,6 +20,7 @@ mod previews;
 mod rate_limit;
 mod read_failures;
 mod readme_tour;
+mod recipes;
 mod resilience;
 mod rixl;
 mod safety_gaps;
