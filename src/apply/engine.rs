@@ -23,7 +23,7 @@ use super::waiting::{DeliverError, WaitingSecret, deliver_waiting};
 use crate::config::DesiredState;
 use crate::http::WriteGate;
 use crate::plan::{Action, AwaitingDelivery, LiveState, LostSecret, Plan, PlanOptions, plan};
-use crate::provider::{ActionWriter, LiveReader};
+use crate::provider::{ActionWriter, LiveRead, LiveReader, ProviderError};
 use crate::state::StateBackend;
 
 /// Where the plan to apply comes from.
@@ -37,7 +37,7 @@ pub enum PlanSource {
     },
     /// A saved plan already checked against the desired-state file; the engine checks the live
     /// state of what it touches.
-    Saved(VerifiedPlan),
+    Saved(Box<VerifiedPlan>),
 }
 
 /// Whether the plan still needs a `yes`.
@@ -57,6 +57,16 @@ pub struct Applied {
     pub plan: Plan,
     /// Every action's outcome.
     pub report: ApplyReport,
+    /// Why the resources whose live state could not be read were not read: they were left out
+    /// of the plan, and nothing was done to them.
+    pub left_out: Vec<ProviderError>,
+}
+
+/// The plan an apply runs, what it observed, and the resources it leaves out.
+struct Prepared {
+    plan: Plan,
+    observed: LiveState,
+    left_out: Vec<ProviderError>,
 }
 
 /// The apply engine: everything one apply uses.
@@ -128,15 +138,20 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         let waiting = self
             .deliver_waiting(desired, &found.waiting, &journal, options, ui, &mut lost)
             .await;
-        let (mut plan, observed) = self.prepare(desired, source, lost, ui).await?;
+        let Prepared {
+            mut plan,
+            observed,
+            left_out,
+        } = self.prepare(desired, source, lost, ui).await?;
         refuse_to_revoke_waiting(&plan, &waiting)?;
         plan.awaiting_delivery = waiting;
         plan.clock_trouble = self.clock.trouble().map(|trouble| trouble.warning());
-        ui.show_plan(&plan);
+        ui.show_plan(&plan, &left_out);
         if plan.is_empty() {
             return Ok(Applied {
                 plan,
                 report: ApplyReport::default(),
+                left_out,
             });
         }
         refuse_over_limit(&plan)?;
@@ -164,7 +179,11 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
                 kept_in: unjournaled_dir(Path::new(&desired.source)),
             });
         }
-        Ok(Applied { plan, report })
+        Ok(Applied {
+            plan,
+            report,
+            left_out,
+        })
     }
 
     /// Delivers each secret waiting in a recovery file to its resource's sink, telling `ui`;
@@ -216,11 +235,17 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         source: PlanSource,
         lost: Vec<LostSecret>,
         ui: &impl ApplyUi,
-    ) -> Result<(Plan, LiveState), ApplyError> {
+    ) -> Result<Prepared, ApplyError> {
         let lost = only_named(lost, desired);
         match source {
             PlanSource::Fresh { options, now } => {
-                let mut live = self.read_live(desired, ui).await?;
+                let read = self.read_each(desired, ui).await;
+                // A resource that could not be read is left out, loudly; the others go on.
+                let readable = read.live.read_part_of(desired);
+                if readable.resource_count() == 0 && !read.errors.is_empty() {
+                    return Err(ApplyError::Provider(read.errors));
+                }
+                let mut live = read.live;
                 live.lost_secrets = lost;
                 let clock = self.clock.now();
                 let now = match now {
@@ -230,7 +255,11 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
                     Some(now) => now,
                     None => clock,
                 };
-                Ok((plan(desired, &live, now, options)?, live))
+                Ok(Prepared {
+                    plan: plan(&readable, &live, now, options)?,
+                    observed: live,
+                    left_out: read.errors,
+                })
             }
             PlanSource::Saved(verified) if verified.observed.lost_secrets != lost => {
                 Err(ApplyError::Stale {
@@ -250,7 +279,11 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
                         reasons: changes,
                     });
                 }
-                Ok((verified.plan, verified.observed))
+                Ok(Prepared {
+                    plan: verified.plan,
+                    observed: verified.observed,
+                    left_out: Vec::new(),
+                })
             }
         }
     }
@@ -261,13 +294,19 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         desired: &DesiredState,
         ui: &impl ApplyUi,
     ) -> Result<LiveState, ApplyError> {
+        Ok(self.read_each(desired, ui).await.complete()?)
+    }
+
+    /// Reads every resource of `desired` with a progress bar: what was read, and why the rest
+    /// was not.
+    async fn read_each(&self, desired: &DesiredState, ui: &impl ApplyUi) -> LiveRead {
         let ticker = ui.progress(desired.resource_count(), "reading live state");
-        let live = self
+        let read = self
             .providers
             .read_live(desired, &|| ticker.advance(1))
             .await;
         ticker.finish();
-        Ok(live.complete()?)
+        read
     }
 
     /// What changed, in the resources `plan` touches, since `observed` was read.
@@ -485,7 +524,7 @@ mod tests {
             self.bars.borrow_mut().push((label, total));
             Box::new(Silent)
         }
-        fn show_plan(&self, _plan: &Plan) {}
+        fn show_plan(&self, _plan: &Plan, _left_out: &[ProviderError]) {}
         fn approve(&self, _plan: &Plan) -> Result<bool, ApplyError> {
             self.asked.set(true);
             Ok(self.answer)
@@ -756,7 +795,7 @@ mod tests {
         let api = FakeApi::reading(vec![observed]);
         let applied = run(
             &api,
-            PlanSource::Saved(verified),
+            PlanSource::Saved(Box::new(verified)),
             Approval::Given,
             &ui(true),
         )
@@ -779,7 +818,7 @@ mod tests {
         let api = FakeApi::reading(vec![live("2026-11-20T12:00:00Z")]);
         let refused = run(
             &api,
-            PlanSource::Saved(verified),
+            PlanSource::Saved(Box::new(verified)),
             Approval::Given,
             &ui(true),
         );
@@ -800,7 +839,7 @@ mod tests {
         let applied = run_at(
             at("2026-09-30T12:00:00Z"),
             &api,
-            PlanSource::Saved(verified),
+            PlanSource::Saved(Box::new(verified)),
             &ui(true),
         )
         .unwrap();
@@ -832,7 +871,7 @@ mod tests {
         let api = FakeApi::reading(vec![live("2026-11-20T12:00:00Z")]);
         let refused = run(
             &api,
-            PlanSource::Saved(verified),
+            PlanSource::Saved(Box::new(verified)),
             Approval::Given,
             &ui(true),
         );

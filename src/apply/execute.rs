@@ -507,6 +507,7 @@ mod tests {
             max_rotations_per_apply: 25,
             clock_trouble: None,
             awaiting_delivery: Vec::new(),
+            partial: None,
         }
     }
 

@@ -4,6 +4,7 @@
 use super::ApplyError;
 use super::report::ActionReport;
 use crate::plan::{AwaitingDelivery, Plan};
+use crate::provider::ProviderError;
 
 /// A progress indicator over a known number of steps.
 pub trait Ticker: Sync {
@@ -19,8 +20,9 @@ pub trait Ticker: Sync {
 pub trait ApplyUi {
     /// A progress indicator over `total` steps, labelled `label`.
     fn progress(&self, total: usize, label: &'static str) -> Box<dyn Ticker + '_>;
-    /// The plan about to be checked and applied.
-    fn show_plan(&self, plan: &Plan);
+    /// The plan about to be checked and applied, and why the resources it leaves out could
+    /// not be read.
+    fn show_plan(&self, plan: &Plan, left_out: &[ProviderError]);
     /// Asks for approval of `plan`; true only for an explicit yes.
     fn approve(&self, plan: &Plan) -> Result<bool, ApplyError>;
     /// The first write is about to be sent.

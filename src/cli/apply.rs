@@ -97,5 +97,9 @@ fn saved_source(
         .map_err(CliError::Usage)?;
     let verified = saved.verify(path, &desired, command.max_rotations)?;
     let allow_rapid_rotation = verified.allow_rapid_rotation;
-    Ok((desired, PlanSource::Saved(verified), allow_rapid_rotation))
+    Ok((
+        desired,
+        PlanSource::Saved(Box::new(verified)),
+        allow_rapid_rotation,
+    ))
 }

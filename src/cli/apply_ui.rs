@@ -18,6 +18,7 @@ use crate::apply::{
 };
 use crate::config::{DesiredState, SecretSink};
 use crate::plan::{AwaitingDelivery, Plan, instant_in_words};
+use crate::provider::ProviderError;
 use crate::render::{Command, render_apply_summary, render_outcome};
 
 /// The terminal's view of one apply.
@@ -66,7 +67,23 @@ impl<'a> TerminalUi<'a> {
         if let Some(watcher) = self.interrupts.borrow_mut().take() {
             watcher.abort();
         }
-        let Applied { plan, report } = applied;
+        let Applied {
+            plan,
+            report,
+            left_out,
+        } = applied;
+        let left_out = || match left_out.is_empty() {
+            true => Ok(()),
+            false => Err(CliError::LeftOut {
+                command: "apply",
+                left_out: (
+                    self.desired.resource_count() - plan.resources.len(),
+                    self.desired.resource_count(),
+                ),
+                // Each was said before the plan was approved.
+                errors: Vec::new(),
+            }),
+        };
         let unfinished = || match &plan.clock_trouble {
             Some(trouble) => Err(CliError::ClockInDoubt(trouble.message.clone())),
             None if !plan.awaiting_delivery.is_empty() => {
@@ -77,6 +94,7 @@ impl<'a> TerminalUi<'a> {
         if plan.is_empty() && self.human() {
             unfinished()?;
             sayln("Nothing to apply.");
+            left_out()?;
             return Ok(Exit::Success);
         }
         if self.human() {
@@ -90,6 +108,7 @@ impl<'a> TerminalUi<'a> {
         }
         unfinished()?;
         if report.succeeded() {
+            left_out()?;
             return Ok(Exit::Success);
         }
         Err(CliError::ActionsFailed {
@@ -103,12 +122,15 @@ impl ApplyUi for TerminalUi<'_> {
         Box::new(self.context.progress_bar(total, label))
     }
 
-    fn show_plan(&self, plan: &Plan) {
+    fn show_plan(&self, plan: &Plan, left_out: &[ProviderError]) {
         if self.shows_plan && self.human() {
             let from = source(self.desired);
             print_plan(plan, from, self.format, Command::Apply, self.context.style);
         }
         warn_of_file_sinks_on_ci(plan);
+        for error in left_out {
+            warn(&format!("error: {error}; left out of this apply"));
+        }
     }
 
     /// Asks on the terminal. A signal at the prompt ends the run there, saying that nothing

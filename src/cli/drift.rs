@@ -11,7 +11,7 @@ use super::context::RunContext;
 use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::DriftCommand;
-use super::planning::{load_targeted, read_what_can_be_read};
+use super::planning::{load_targeted, partial, read_what_can_be_read};
 use super::preview::{Evaluation, at_evaluation, print_header};
 use super::state;
 use crate::atomic_file::write_atomically_shared;
@@ -40,7 +40,12 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError
     }
     let found = result?;
     if !found.errors.is_empty() {
-        return Err(CliError::Provider(found.errors));
+        let checked = found.plan.resources.len();
+        return Err(CliError::LeftOut {
+            command: "drift check",
+            left_out: (found.unread.len(), checked + found.unread.len()),
+            errors: found.errors,
+        });
     }
     Ok(if found.plan.has_drift() {
         Exit::Changes
@@ -65,7 +70,9 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
     } = at_evaluation(&context, &readable, read.live);
     let mut plan = plan(&readable, &live, now, options)?;
     plan.clock_trouble = clock_trouble;
-    if read.errors.is_empty() {
+    plan.partial = partial(&readable, unread.len());
+    // What was read is reported even when some reads failed; those follow on stderr.
+    if readable.resource_count() > 0 || read.errors.is_empty() {
         print_header(preview.as_ref(), command.format, context.style);
         let from = source(&readable);
         print_plan(&plan, from, command.format, Command::Drift, context.style);

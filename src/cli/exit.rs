@@ -40,6 +40,15 @@ pub enum CliError {
     Config(ConfigError),
     /// One or more API calls failed.
     Provider(Vec<ProviderError>),
+    /// Some resources could not be read: the plan (or apply) went on without them.
+    LeftOut {
+        /// `plan`, `apply` or `drift check`.
+        command: &'static str,
+        /// How many resources were left out, of how many.
+        left_out: (usize, usize),
+        /// Why they could not be read.
+        errors: Vec<ProviderError>,
+    },
     /// The apply engine refused or could not run the plan; a guardrail's refusal exits 3.
     Apply(ApplyError),
     /// The planner was given states that do not belong together.
@@ -106,11 +115,32 @@ impl fmt::Display for CliError {
                 }
                 return Ok(());
             }
+            Self::LeftOut {
+                command,
+                left_out: (left_out, total),
+                errors,
+            } => {
+                for error in errors {
+                    writeln!(f, "error: {error}")?;
+                }
+                let were = if *left_out == 1 { "was" } else { "were" };
+                let covered = match *command {
+                    "plan" => "planned",
+                    "apply" => "applied",
+                    _ => "checked",
+                };
+                return write!(
+                    f,
+                    "error: {left_out} of {} could not be read and {were} left out of this \
+                     {command}; the rest was {covered}",
+                    crate::render::counted(*total, "resource")
+                );
+            }
             _ => {}
         }
         f.write_str("error: ")?;
         match self {
-            Self::Config(_) | Self::Provider(_) => Ok(()),
+            Self::Config(_) | Self::Provider(_) | Self::LeftOut { .. } => Ok(()),
             Self::Apply(error) => write!(f, "{error}"),
             Self::Plan(error) => write!(f, "{error}"),
             Self::Usage(message) | Self::Environment(message) | Self::SelfCheck(message) => {
@@ -143,7 +173,8 @@ impl fmt::Display for CliError {
             ),
             Self::ActionsFailed { source } => write!(
                 f,
-                "some actions failed; the live state is between the plan and {source}"
+                "some actions failed (see above); the others are done. `keyrot plan` shows \
+                 what is left to bring the live state to {source}"
             ),
             Self::Stdout(reason) => write!(f, "cannot write to stdout: {reason}"),
         }

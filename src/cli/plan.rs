@@ -7,7 +7,7 @@ use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::PlanCommand;
 use super::output::warn;
-use super::planning::{load_targeted_replacing, read_live};
+use super::planning::{load_targeted_replacing, partial, read_what_can_be_read};
 use super::preview::{Evaluation, Preview, at_evaluation, print_header};
 use super::state;
 use crate::apply::{SavedPlan, recovery_dir, unusable_sinks};
@@ -23,14 +23,29 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let state = state::backend_for_reading(&desired).await?;
-    let live = read_live(&context, &desired, &providers, state.as_deref()).await?;
+    let read = read_what_can_be_read(&context, &desired, &providers, state.as_deref()).await?;
+    // A resource that could not be read is left out, loudly: it does not hold up the others.
+    let (all, desired) = (desired.resource_count(), read.live.read_part_of(&desired));
+    if desired.resource_count() == 0 && !read.errors.is_empty() {
+        return Err(CliError::Provider(read.errors));
+    }
     let Evaluation {
         live,
         now,
         preview,
         clock_trouble,
-    } = at_evaluation(&context, &desired, live);
+    } = at_evaluation(&context, &desired, read.live);
     let mut plan = plan(&desired, &live, now, command.options.clone())?;
+    if command.out.is_some() && !read.errors.is_empty() {
+        for error in &read.errors {
+            warn(&format!("error: {error}"));
+        }
+        return Err(CliError::Usage(format!(
+            "--out: {} could not be read, so this plan is not saved (an apply of it would \
+             leave them out silently); fix them, or leave them out with --target",
+            crate::render::counted(all - desired.resource_count(), "resource")
+        )));
+    }
     if let Some(out) = &command.out {
         refuse_to_save_a_preview(preview.as_ref())?;
         SavedPlan::new(&desired, command.saved_options(), live, plan.clone())
@@ -54,6 +69,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
         ));
     }
     plan.clock_trouble = clock_trouble;
+    plan.partial = partial(&desired, all - desired.resource_count());
     print_header(preview.as_ref(), command.format, context.style);
     print_plan(
         &plan,
@@ -64,6 +80,13 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     );
     warn_of_file_sinks_on_ci(&plan);
     warn_of_unusable_sinks(&plan, &desired);
+    if !read.errors.is_empty() {
+        return Err(CliError::LeftOut {
+            command: "plan",
+            left_out: (all - desired.resource_count(), all),
+            errors: read.errors,
+        });
+    }
     // A secret waiting in a recovery file is work for apply, as an action is.
     if command.detailed_exitcode && (!plan.is_empty() || !plan.awaiting_delivery.is_empty()) {
         return Ok(Exit::Changes);

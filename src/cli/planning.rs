@@ -11,9 +11,23 @@ use super::preview::at_evaluation;
 use super::state::{this_run, warn_of_damaged_records};
 use crate::apply::{SecretsToRecover, Settling, recovery_dir, settle_journal, unjournaled_dir};
 use crate::config::{DesiredState, load_file};
-use crate::plan::{LiveState, Plan, PlanOptions, instant_in_words, plan};
+use crate::plan::{LiveState, Partial, Plan, PlanOptions, instant_in_words, plan};
 use crate::provider::{LiveRead, LiveReader};
 use crate::state::StateBackend;
+
+/// When `planned` (the file limited to `--target`s, without the resources that could not be
+/// read) is not the whole file: how much of it a plan covers, and why.
+pub fn partial(planned: &DesiredState, unread: usize) -> Option<Partial> {
+    let mut why = Vec::new();
+    if planned.targeted_out > 0 {
+        why.push("--target".to_owned());
+    }
+    if unread > 0 {
+        why.push(format!("{unread} could not be read"));
+    }
+    let covered = planned.resource_count();
+    Partial::of(covered, covered + planned.targeted_out + unread, &why)
+}
 
 /// The desired-state file `-f` names, limited to `--target`s.
 pub fn load_targeted(global: &GlobalArgs, targets: &[String]) -> Result<DesiredState, CliError> {

@@ -34,6 +34,8 @@ pub struct DesiredState {
     pub cloudflare_rate_limit: RateLimit,
     /// RIXL API keys and how to reach them.
     pub rixl: RixlSettings,
+    /// How many of the file's resources `--target` left out (0 for the whole file).
+    pub targeted_out: usize,
 }
 
 impl DesiredState {
@@ -51,6 +53,7 @@ impl DesiredState {
             cloudflare_accounts: Vec::new(),
             cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
             rixl: RixlSettings::default(),
+            targeted_out: 0,
         }
     }
 
@@ -78,9 +81,11 @@ impl DesiredState {
         }
         let targets = self.resource_names_of(targets, "--target")?;
         let wanted = |name: &String| targets.contains(name);
+        let before = self.resource_count();
         self.cloudflare_accounts
             .retain(|account| wanted(&account.name));
         self.rixl.keys.retain(|key| wanted(&key.name));
+        self.targeted_out += before - self.resource_count();
         Ok(self)
     }
 }

@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::lost_secret::{AwaitingDelivery, LostSecret};
+use crate::config::DesiredState;
 
 /// Everything read from the APIs for one run, keyed by resource name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -43,6 +44,18 @@ pub struct CloudflareLive {
 }
 
 impl LiveState {
+    /// The part of `desired` whose live state this holds: what can be planned when some reads
+    /// failed. The resources left out are the ones not read.
+    pub fn read_part_of(&self, desired: &DesiredState) -> DesiredState {
+        let mut part = desired.clone();
+        part.cloudflare_accounts
+            .retain(|account| self.cloudflare.contains_key(&account.name));
+        part.rixl
+            .keys
+            .retain(|key| self.rixl.contains_key(&key.name));
+        part
+    }
+
     /// Adds every resource of `other`, which reads other resources.
     pub fn merge(&mut self, other: LiveState) {
         self.cloudflare.extend(other.cloudflare);

@@ -20,8 +20,8 @@ pub use deadline::{DeadlineStatus, DueDeadline};
 pub use live::{CloudflareLive, LiveState, RixlLive};
 pub use lost_secret::{AwaitingDelivery, LostSecret};
 pub use model::{
-    Action, Attribute, AttributeValue, ClockWarning, Plan, PlanCounts, PlanWarning, ResourcePlan,
-    UpcomingDeadline,
+    Action, Attribute, AttributeValue, ClockWarning, Partial, Plan, PlanCounts, PlanWarning,
+    ResourcePlan, UpcomingDeadline,
 };
 pub use projection::project_scheduled_rotations;
 pub use reason::{Deferral, RotationReason};
@@ -92,6 +92,7 @@ pub fn plan(
             .max_rotations
             .unwrap_or(desired.settings.max_rotations_per_apply),
         clock_trouble: None,
+        partial: None,
         awaiting_delivery: live
             .awaiting_delivery
             .iter()

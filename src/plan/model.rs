@@ -31,6 +31,38 @@ pub struct Plan {
     /// with a plan: the live state it records holds them.
     #[serde(skip)]
     pub awaiting_delivery: Vec<AwaitingDelivery>,
+    /// Set when the plan covers only part of the file's resources, with why.
+    #[serde(skip)]
+    pub partial: Option<Partial>,
+}
+
+/// A plan of part of the file's resources, and why the others are not in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Partial {
+    /// How many resources the plan covers.
+    pub covered: usize,
+    /// How many the file has.
+    pub of: usize,
+    /// Why the rest are left out: `--target`, `1 could not be read`.
+    pub why: String,
+}
+
+impl Partial {
+    /// `covered` of the file's `of` resources when that is fewer, for the reasons `why`
+    /// (`None` when there are none).
+    pub fn of(covered: usize, of: usize, why: &[String]) -> Option<Self> {
+        (covered < of).then(|| Self {
+            covered,
+            of,
+            why: why.join("; "),
+        })
+    }
+}
+
+impl fmt::Display for Partial {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{} of {} resources: {}", self.covered, self.of, self.why)
+    }
 }
 
 /// The API's clock strayed from this machine's, or jumped: what the plan says about it.
@@ -131,8 +163,10 @@ impl Plan {
                     Action::Rotate { .. } => counts.rotations += 1,
                 }
             }
+            // A deferred rotation is a change held back, not an unchanged resource.
             counts.deferred += resource.deferral.is_some() as usize;
-            counts.unchanged += resource.actions.is_empty() as usize;
+            counts.unchanged +=
+                (resource.actions.is_empty() && resource.deferral.is_none()) as usize;
         }
         counts
     }

@@ -61,6 +61,13 @@ pub fn plan_document(plan: &Plan, source: Source<'_>, command: Command) -> Value
             "skew_seconds": trouble.skew_seconds,
         });
     }
+    if let Some(partial) = &plan.partial {
+        document["partial"] = json!({
+            "covered": partial.covered,
+            "of": partial.of,
+            "why": partial.why,
+        });
+    }
     if command == Command::Drift {
         document["drift"] = json!({
             "in_sync": !plan.has_drift(),

@@ -118,6 +118,13 @@ fn summary(plan: &Plan, view: MarkdownView<'_>) -> String {
             counts.updates, counts.rotations, counts.deferred, counts.unchanged
         )
     };
+    if let Some(partial) = &plan.partial {
+        let _ = writeln!(
+            out,
+            "> This plan covers {}.\n",
+            escape_html(&partial.to_string())
+        );
+    }
     if plan.exceeds_rotation_limit() {
         let _ = writeln!(
             out,

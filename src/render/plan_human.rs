@@ -66,6 +66,17 @@ fn closing(plan: &Plan, source: &str, style: Style, command: Command) -> String 
     if let Some(changes) = changes {
         let _ = writeln!(out, "{changes}");
     }
+    let covers = plan.partial.as_ref().map(|partial| {
+        let what = if command == Command::Drift {
+            "check"
+        } else {
+            "plan"
+        };
+        style.yellow(&format!("This {what} covers {partial}."))
+    });
+    if let (Some(covers), false) = (&covers, command == Command::Drift) {
+        let _ = writeln!(out, "{covers}");
+    }
     if plan.exceeds_rotation_limit() {
         let _ = writeln!(out, "\n{}", style.yellow(&limit_warning(plan, counts)));
     }
@@ -74,6 +85,9 @@ fn closing(plan: &Plan, source: &str, style: Style, command: Command) -> String 
             out.push('\n');
         }
         let _ = writeln!(out, "{}", drift_verdict(plan, source, style));
+        if let Some(covers) = covers {
+            let _ = writeln!(out, "{covers}");
+        }
     }
     out
 }

@@ -90,9 +90,13 @@ fn an_unknown_account_is_reported_once_and_hides_nothing_else() {
     assert_eq!(drift.status.code(), Some(1), "{}", stdout(&drift));
     assert_eq!(
         stderr(&drift),
-        stderr(&plan),
+        stderr(&plan).replace(
+            "this plan; the rest was planned",
+            "this drift check; the rest was checked"
+        ),
         "drift reports the failure as plan does"
     );
+    assert!(stdout(&drift).contains("account-1"), "{}", stdout(&drift));
     let written = std::fs::read_to_string(&metrics).unwrap();
     let samples: Vec<&str> = written
         .lines()
@@ -123,4 +127,67 @@ fn a_base_url_without_its_path_is_one_line_not_one_per_account() {
     snapshot_settings().bind(|| {
         insta::assert_snapshot!("plan_error_base_url_without_path", stderr(&output));
     });
+}
+
+#[test]
+fn an_apply_leaves_out_an_account_it_cannot_read_applies_the_rest_and_exits_1() {
+    let (_, accounts) = fleet(2, None);
+    let sandbox = TestSandbox::start(accounts);
+    let workspace = Workspace::new(WITH_A_GHOST);
+    let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
+    let said = stderr(&apply);
+    assert!(
+        said.starts_with(
+            "error: cloudflare account \"ghost\" (00000000000000000000000000000bad): GET \
+             /accounts/00000000000000000000000000000bad/access/keys failed: HTTP 404: 7003 No \
+             route for the URI; check account_id; left out of this apply\n"
+        ),
+        "{said}"
+    );
+    assert!(
+        said.ends_with(
+            "error: 1 of 3 resources could not be read and was left out of this apply; the rest \
+             was applied\n"
+        ),
+        "{said}"
+    );
+    let written: Vec<String> = sandbox
+        .writes()
+        .into_iter()
+        .map(|write| write.path)
+        .collect();
+    for n in [1, 2] {
+        assert!(
+            written.iter().any(|path| path.contains(&id(n))),
+            "{written:?}"
+        );
+    }
+    assert!(
+        written.iter().all(|path| !path.contains("0bad")),
+        "{written:?}"
+    );
+}
+
+#[test]
+fn a_targeted_plan_says_how_much_of_the_file_it_covers() {
+    let (_, accounts) = fleet(2, None);
+    let sandbox = TestSandbox::start(accounts);
+    let workspace = Workspace::new(WITH_A_GHOST);
+    let plan = sandbox.run(&workspace.file(), &["plan", "--target", "account-2"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+    assert!(
+        stdout(&plan).ends_with("This plan covers 1 of 3 resources: --target.\n"),
+        "{}",
+        stdout(&plan)
+    );
+    let json = sandbox.run(
+        &workspace.file(),
+        &["plan", "--target", "account-2", "--format", "json"],
+    );
+    let document: serde_json::Value = serde_json::from_str(&stdout(&json)).unwrap();
+    assert_eq!(
+        document["partial"],
+        serde_json::json!({"covered": 1, "of": 3, "why": "--target"})
+    );
 }

@@ -228,5 +228,8 @@ fn every_recipe_runs_against_the_sandbox_and_a_shared_database() {
         .unwrap();
     assert_eq!(drift.status.code(), Some(0), "{}", stderr(&drift));
     let exposed = std::fs::read_to_string(&metrics).unwrap();
-    assert!(exposed.contains("\nkeyrot_drift_resources 0\n"), "{exposed}");
+    assert!(
+        exposed.contains("\nkeyrot_drift_resources 0\n"),
+        "{exposed}"
+    );
 }

@@ -311,7 +311,14 @@ fn a_key_missing_live_is_an_error_naming_it() {
     assert_eq!(plan.status.code(), Some(1));
     assert_eq!(
         stderr(&plan).trim(),
-        "error: rixl api key \"k2\" (K2): not found among the 1 keys RIXL listed; check key_id"
+        "error: rixl api key \"k2\" (K2): not found among the 1 keys RIXL listed; check key_id\n\
+         error: 1 of 2 resources could not be read and was left out of this plan; the rest was \
+         planned"
+    );
+    assert!(
+        stdout(&plan).contains("This plan covers 1 of 2 resources: 1 could not be read."),
+        "{}",
+        stdout(&plan)
     );
 }
 

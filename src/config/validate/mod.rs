@@ -42,6 +42,7 @@ pub(crate) fn validate(
             cloudflare_accounts,
             cloudflare_rate_limit,
             rixl,
+            targeted_out: 0,
         });
     }
     let mut diagnostics = checker.diagnostics;
