@@ -105,11 +105,12 @@ impl fmt::Display for ActionFailure {
                 ..
             } => write!(
                 f,
-                "the key was rotated, but its new secret could not be delivered to {error}. The \
+                "the key was rotated, but its new secret could not be delivered to its sink: {}. The \
                  secret was saved to {} (mode 0600), and the old secret no longer works: fix \
                  the sink, then `keyrot deliver` this key (or run `keyrot apply`) to deliver it \
                  from there, or `keyrot deliver --acknowledge` it once you have put it where it \
                  belongs. Deleting the file by hand makes the secret lost",
+                error.reason,
                 path.display()
             ),
             Self::SecretUndelivered {
@@ -118,10 +119,11 @@ impl fmt::Display for ActionFailure {
                 ..
             } => write!(
                 f,
-                "the key was rotated, but its new secret could not be delivered to {error}, and \
-                 saving it to a recovery file failed too ({reason}): the new secret is lost and \
-                 the old one no longer works. The journal records it: fix the sink, then run \
-                 `keyrot apply`, which rotates the key again to recover it"
+                "the key was rotated, but its new secret could not be delivered to its sink: {}, \
+                 and saving it to a recovery file failed too ({reason}): the new secret is lost \
+                 and the old one no longer works. The journal records it: fix the sink, then run \
+                 `keyrot apply`, which rotates the key again to recover it",
+                error.reason
             ),
         }
     }

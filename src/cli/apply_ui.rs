@@ -46,8 +46,44 @@ impl<'a> TerminalUi<'a> {
             format,
             shows_plan: true,
             stop,
-            interrupts: RefCell::new(None),
+            interrupts: RefCell::new(stop_before_writing()),
         }
+    }
+
+    /// Replaces the signal watcher with `watcher` (none: the default handling).
+    fn watch_signals_with(&self, watcher: Option<JoinHandle<()>>) {
+        if let Some(previous) = self.interrupts.replace(watcher) {
+            previous.abort();
+        }
+    }
+
+    /// Asks on the terminal. A signal at the prompt ends the run there, saying that nothing
+    /// was changed (the prompt's read cannot be cancelled, so the process exits).
+    fn ask(&self) -> Result<bool, ApplyError> {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                let mut signals = Signals::listen().ok();
+                let answer = tokio::task::spawn_blocking(confirm_apply);
+                let signal = async {
+                    match signals.as_mut() {
+                        Some(signals) => signals.next().await,
+                        None => std::future::pending().await,
+                    }
+                };
+                tokio::select! {
+                    answer = answer => answer.unwrap_or_else(|_| {
+                        Err(ApplyError::Prompt("the prompt failed".to_owned()))
+                    }),
+                    Some(signal) = signal => {
+                        warn(&format!(
+                            "\n{}: apply cancelled at the approval prompt; nothing was changed",
+                            signal.name()
+                        ));
+                        std::process::exit(i32::from(128 + signal.number()));
+                    }
+                }
+            })
+        })
     }
 
     /// The same UI, not printing the plan again.
@@ -133,43 +169,21 @@ impl ApplyUi for TerminalUi<'_> {
         }
     }
 
-    /// Asks on the terminal. A signal at the prompt ends the run there, saying that nothing
-    /// was changed (the prompt's read cannot be cancelled, so the process exits).
+    /// Asks on the terminal; until the first write, a signal ends the run saying that nothing
+    /// was changed.
     fn approve(&self, _plan: &Plan) -> Result<bool, ApplyError> {
-        tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(async {
-                let mut signals = Signals::listen().ok();
-                let answer = tokio::task::spawn_blocking(confirm_apply);
-                let signal = async {
-                    match signals.as_mut() {
-                        Some(signals) => signals.next().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    answer = answer => answer.unwrap_or_else(|_| {
-                        Err(ApplyError::Prompt("the prompt failed".to_owned()))
-                    }),
-                    Some(signal) = signal => {
-                        warn(&format!(
-                            "\n{}: apply cancelled at the approval prompt; nothing was changed",
-                            signal.name()
-                        ));
-                        std::process::exit(i32::from(128 + signal.number()));
-                    }
-                }
-            })
-        })
+        self.watch_signals_with(None);
+        let approved = self.ask();
+        self.watch_signals_with(stop_before_writing());
+        approved
     }
 
     fn applying(&self) {
         if self.shows_plan && self.human() {
             sayln("");
         }
-        let watcher = tokio::spawn(watch_signals(self.stop.clone()));
-        *self.interrupts.borrow_mut() = Some(watcher);
+        self.watch_signals_with(Some(tokio::spawn(watch_signals(self.stop.clone()))));
     }
-
     fn settled(&self, entries: &[ActionReport], ticker: &dyn Ticker) {
         if self.human() {
             for entry in entries {
@@ -221,6 +235,22 @@ pub fn warn_of_file_sinks_on_ci(plan: &Plan) {
 /// second stops waiting for answers still in flight, while every secret already received still
 /// goes to its sink or a recovery file. The process never exits from here: the engine returns,
 /// the report names what is unknown, and the journal keeps it for the next run to settle.
+/// Before the first write (reading, settling, at the prompt's edges): a signal ends the run at
+/// once, saying so; nothing was sent that changes anything. The signals are caught from the
+/// moment this returns.
+fn stop_before_writing() -> Option<JoinHandle<()>> {
+    let mut signals = Signals::listen().ok()?;
+    Some(tokio::spawn(async move {
+        if let Some(signal) = signals.next().await {
+            warn(&format!(
+                "\n{}: apply stopped before its first write; nothing was changed",
+                signal.name()
+            ));
+            std::process::exit(i32::from(128 + signal.number()));
+        }
+    }))
+}
+
 async fn watch_signals(stop: StopSignal) {
     let Ok(mut signals) = Signals::listen() else {
         return;

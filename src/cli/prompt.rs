@@ -1,19 +1,23 @@
 //! Asking for approval before apply writes anything.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 
-use super::output::{flush, say};
+use super::output::flush;
 use crate::apply::ApplyError;
 
 /// Whether the user approved, asked on the terminal. Without a terminal nobody can answer, so
-/// that is an error telling how to approve instead.
+/// that is an error telling how to approve instead. The question goes to stderr, so that it
+/// is seen when stdout goes to a file (`keyrot apply > apply.log`).
 pub fn confirm_apply() -> Result<bool, ApplyError> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Err(ApplyError::NoTerminal);
     }
-    say("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     flush();
+    if !std::io::stdout().is_terminal() {
+        ask("\nThe plan went to stdout, which is not this terminal: read it there first.");
+    }
+    ask("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     let mut answer = String::new();
     let read = stdin
         .lock()
@@ -21,7 +25,15 @@ pub fn confirm_apply() -> Result<bool, ApplyError> {
         .map_err(|error| ApplyError::Prompt(format!("cannot read the answer: {error}")))?;
     if read == 0 {
         // Ctrl-D: end the prompt's line, so what follows starts on its own.
-        say("\n");
+        ask("\n");
     }
     Ok(answer.trim() == "yes")
+}
+
+/// Writes `text` to stderr at once; a failed write leaves the question unasked, and the
+/// answer read is still what counts.
+fn ask(text: &str) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(text.as_bytes());
+    let _ = stderr.flush();
 }

@@ -200,13 +200,14 @@ impl fmt::Display for SecretSink {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match self {
             Self::File { shown, .. } => write!(f, "file {}", Printable(shown)),
+            // Quoted as a shell would need it, so that the words read as they were given.
             Self::Command { argv, env, .. } if env.is_empty() => {
-                write!(f, "command {}", Printable(&argv.join(" ")))
+                write!(f, "command {}", Printable(&shell_words::join(argv)))
             }
             Self::Command { argv, env, .. } => write!(
                 f,
                 "command {} (seeing {})",
-                Printable(&argv.join(" ")),
+                Printable(&shell_words::join(argv)),
                 Printable(&env.join(", "))
             ),
         }
@@ -353,5 +354,17 @@ mod tests {
     fn abbreviation_keeps_both_ends() {
         let id = AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap();
         assert_eq!(id.abbreviated(), "023e…c353");
+    }
+
+    #[test]
+    fn a_command_sink_shows_its_words_as_a_shell_would_read_them() {
+        let sink = SecretSink::Command {
+            argv: ["gh", "secret", "set", "A B", "it's"]
+                .map(str::to_owned)
+                .to_vec(),
+            timeout: DEFAULT_SINK_TIMEOUT,
+            env: Vec::new(),
+        };
+        assert_eq!(sink.to_string(), r#"command gh secret set 'A B' 'it'\''s'"#);
     }
 }

@@ -111,6 +111,46 @@ impl fmt::Display for Deferral {
             span_in_words(self.min_rotation_gap),
             self.risk,
             instant_in_words(self.allowed_from)
-        )
+        )?;
+        // A replacement is what someone does about a leaked key: they need the way through.
+        if self.wanted.contains(&RotationReason::ReplaceRequested) {
+            f.write_str(
+                ". If the key leaked, rotate it now anyway with --replace and \
+                 --allow-rapid-rotation",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deferral(wanted: RotationReason) -> Deferral {
+        Deferral {
+            wanted: vec![wanted],
+            since_last_rotation: SignedDuration::from_hours(24),
+            min_rotation_gap: SignedDuration::from_hours(7 * 24),
+            allowed_from: Timestamp::UNIX_EPOCH,
+            risk: Cow::Borrowed(DEFAULT_GAP_RISK),
+        }
+    }
+
+    #[test]
+    fn a_replacement_held_back_names_the_way_through() {
+        let replace = deferral(RotationReason::ReplaceRequested).to_string();
+        assert!(
+            replace.ends_with(
+                ". If the key leaked, rotate it now anyway with --replace and \
+                 --allow-rapid-rotation"
+            ),
+            "{replace}"
+        );
+        let unknown = deferral(RotationReason::LastRotationUnknown {
+            max_key_age: SignedDuration::from_hours(24),
+        })
+        .to_string();
+        assert!(!unknown.contains("--allow-rapid-rotation"), "{unknown}");
     }
 }

@@ -101,6 +101,7 @@ impl LocalBackend {
                 }
                 Err(TryLockError::WouldBlock) => {
                     return Err(StateError::Held {
+                        waited: timeout,
                         location: self.location(),
                         holder: read_holder(&file).map_or_else(
                             || "a keyrot that recorded no details".to_owned(),

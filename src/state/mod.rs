@@ -118,19 +118,36 @@ pub trait StateBackend: Send + Sync {
     fn set_damaged_aside(&self) -> BoxFuture<'_, Result<String, StateError>>;
 }
 
+/// What a run that found the lock held says: who holds it, and how to wait for it.
+fn held(location: &str, holder: &str, waited: std::time::Duration) -> String {
+    match waited.as_secs() {
+        0 => format!(
+            "another apply holds the lock in {location}: {holder}; nothing was read or written. \
+             Wait for it to finish, or pass --lock-timeout DURATION to wait for it"
+        ),
+        _ => format!(
+            "another apply still holds the lock in {location} after {} of waiting \
+             (--lock-timeout): {holder}; nothing was read or written. Wait longer with a larger \
+             --lock-timeout, or ask its holder what it is doing",
+            jiff::SignedDuration::try_from(waited)
+                .map(crate::config::format_duration)
+                .unwrap_or_else(|_| format!("{}s", waited.as_secs()))
+        ),
+    }
+}
+
 /// The state could not be read or written, or the lock is held.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    /// Another apply holds the lock.
-    #[error(
-        "another apply holds the lock in {location}: {holder}; nothing was read or written. Wait \
-         for it to finish, or pass --lock-timeout DURATION to wait for it"
-    )]
+    /// Another apply holds the lock, and still did when `--lock-timeout` ran out.
+    #[error("{}", held(location, holder, *waited))]
     Held {
         /// Where the lock is.
         location: String,
         /// Who holds it, as far as it recorded.
         holder: String,
+        /// How long this run waited for it (`--lock-timeout`).
+        waited: std::time::Duration,
     },
     /// The lock this run held is no longer its own: no write may start.
     #[error(
@@ -151,4 +168,28 @@ pub enum StateError {
         /// What went wrong.
         detail: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_lock_held_past_the_wait_says_how_long_it_waited() {
+        let at_once = held("the database", "ci@runner", Duration::ZERO);
+        assert!(
+            at_once.ends_with("pass --lock-timeout DURATION to wait for it"),
+            "{at_once}"
+        );
+        let waited = held("the database", "ci@runner", Duration::from_secs(300));
+        assert!(
+            waited.starts_with(
+                "another apply still holds the lock in the database after 5m of waiting \
+                 (--lock-timeout): ci@runner;"
+            ),
+            "{waited}"
+        );
+    }
 }

@@ -197,6 +197,7 @@ impl PostgresBackend {
                     ),
                 };
                 return Err(StateError::Held {
+                    waited: timeout,
                     location: self.location(),
                     holder,
                 });

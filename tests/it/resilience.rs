@@ -41,7 +41,8 @@ fn server_errors_on_reads_are_retried_and_shown_with_verbose() {
         ..Faults::default()
     };
     let (sandbox, _dir, file) = faulty(6, faults);
-    let output = sandbox.run(&file, &["-v", "plan"]);
+    // -q and -v together: no progress bar, every retry logged (a cron job's choice).
+    let output = sandbox.run(&file, &["-q", "-v", "plan"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(
         stderr(&output).contains("retrying GET /accounts/"),
@@ -361,4 +362,34 @@ fn an_absurd_retry_after_neither_stalls_nor_crashes_keyrot() {
         "keyrot waited as asked"
     );
     server.join().unwrap();
+}
+
+#[test]
+fn ctrl_c_while_apply_reads_says_nothing_was_changed() {
+    // Every answer takes a minute: the apply is still reading when the signal comes.
+    let faults = Faults {
+        latency: Duration::from_secs(60),
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(2, faults);
+    let child = sandbox
+        .keyrot(&file)
+        .args(["--now", NOW, "apply", "--auto-approve"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    sandbox.wait_for_a_request();
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "\nCtrl-C: apply stopped before its first write; nothing was changed\n"
+    );
+    assert!(sandbox.writes().is_empty());
 }
