@@ -1,5 +1,5 @@
-//! How long a provider's requests are being held for its request budget, so that a progress
-//! bar can say keyrot is waiting on its own rate limit rather than look hung.
+//! How long a provider's requests are being held (for its request budget, the API's, or a
+//! retry's backoff), so that a progress bar can say what keyrot waits for rather than look hung.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -10,19 +10,21 @@ use crate::config::RateLimit;
 #[derive(Clone, Debug, Default)]
 pub struct BudgetWatch(Arc<Mutex<Option<Held>>>);
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct Held {
     until: Instant,
     why: Why,
 }
 
 /// Who holds the requests.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Why {
     /// keyrot's own `rate_limit`.
     Budget(RateLimit),
     /// The API said its budget is spent (a 429, or a `Ratelimit` header).
     Server,
+    /// A request failed and is tried again after a backoff: `HTTP 503`.
+    Retry(String),
 }
 
 impl BudgetWatch {
@@ -42,6 +44,22 @@ impl BudgetWatch {
         });
     }
 
+    /// A request that failed with `cause` is tried again at `until`.
+    pub fn retrying(&self, until: Instant, cause: &str) {
+        // The status or the first words are enough on a bar: `HTTP 503`, `connection refused`.
+        let short: String = cause
+            .split(':')
+            .next()
+            .unwrap_or(cause)
+            .chars()
+            .take(40)
+            .collect();
+        *self.lock() = Some(Held {
+            until,
+            why: Why::Retry(short),
+        });
+    }
+
     /// A held request started: the wait is over.
     pub fn released(&self) {
         *self.lock() = None;
@@ -50,12 +68,13 @@ impl BudgetWatch {
     /// `waiting 4m52s for the request budget (1200/5m)` while requests are held for a second
     /// or more after `now`; nothing otherwise.
     pub fn describe(&self, now: Instant) -> Option<String> {
-        let held = (*self.lock())?;
+        let held = self.lock().clone()?;
         let left = held.until.checked_duration_since(now)?;
         let left = compact(left.as_secs());
         (left != "0s").then(|| match held.why {
             Why::Budget(rate) => format!("waiting {left} for the request budget ({rate})"),
             Why::Server => format!("waiting {left}: the API asked keyrot to slow down"),
+            Why::Retry(cause) => format!("retrying in {left} after {cause}"),
         })
     }
 
@@ -103,6 +122,14 @@ mod tests {
         assert_eq!(
             watch.describe(now).as_deref(),
             Some("waiting 7s: the API asked keyrot to slow down")
+        );
+        watch.retrying(
+            now + Duration::from_secs(3),
+            "HTTP 503: 10502 Service unavailable",
+        );
+        assert_eq!(
+            watch.describe(now).as_deref(),
+            Some("retrying in 3s after HTTP 503")
         );
     }
 

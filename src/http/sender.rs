@@ -89,6 +89,8 @@ pub struct HttpSender {
     limiter: SlidingWindowLimiter,
     retry: RetryPolicy,
     events: EventSink,
+    /// Where a retry's wait is shown, beside the limiter's.
+    budget: BudgetWatch,
     server_clock: ServerClock,
     write_gate: WriteGate,
     request_timeout: Duration,
@@ -114,7 +116,8 @@ impl HttpSender {
             .map_err(|error| format!("cannot set up the HTTP client: {error}"))?;
         Ok(Self {
             client,
-            limiter: SlidingWindowLimiter::new(settings.rate_limit, settings.budget),
+            limiter: SlidingWindowLimiter::new(settings.rate_limit, settings.budget.clone()),
+            budget: settings.budget,
             retry: settings.retry,
             events: settings.events,
             server_clock: settings.server_clock,
@@ -149,6 +152,8 @@ impl HttpSender {
                 return finish(attempt);
             }
             attempt_number += 1;
+            self.budget
+                .retrying(std::time::Instant::now() + delay, &cause);
             self.events.emit(&HttpEvent::Retrying {
                 operation: operation.to_owned(),
                 next_attempt: attempt_number,

@@ -393,3 +393,32 @@ fn ctrl_c_while_apply_reads_says_nothing_was_changed() {
     );
     assert!(sandbox.writes().is_empty());
 }
+
+#[test]
+fn an_api_that_answers_every_read_503_shows_its_retries_and_ends_in_one_line() {
+    let faults = Faults {
+        error_rate: 1.0,
+        ..Faults::default()
+    };
+    let (sandbox, _dir, file) = faulty(30, faults);
+    let output = sandbox
+        .keyrot_on_a_terminal(&file, "plan")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
+    let shown = stdout(&output);
+    assert!(
+        shown.contains("retrying in ") && shown.contains(" after HTTP 503"),
+        "the bar never said it was retrying:\n{shown}"
+    );
+    let (_, said) = shown.split_once("error: ").expect("an error line");
+    assert!(
+        said.starts_with("Cloudflare: the API answered every read with a server error")
+            && said
+                .trim_end()
+                .ends_with("Reading from Cloudflare stopped there: 30 accounts not read"),
+        "{said}"
+    );
+    assert_eq!(shown.matches("error:").count(), 1, "{shown}");
+}
