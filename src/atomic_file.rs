@@ -40,12 +40,28 @@ fn umask() -> u32 {
         .unwrap_or(0o022)
 }
 
+/// Why nothing could be written in `directory`, naming the directory rather than the
+/// temporary file that was never made.
+fn cannot_write_in(directory: &Path, error: &std::io::Error) -> String {
+    let shown = directory.display();
+    match error.kind() {
+        std::io::ErrorKind::NotFound => format!("directory {shown} does not exist"),
+        std::io::ErrorKind::PermissionDenied => {
+            format!("cannot write in directory {shown}: permission denied")
+        }
+        _ => format!(
+            "cannot write in directory {shown}: {}",
+            std::io::Error::from(error.kind())
+        ),
+    }
+}
+
 fn write_with_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     let directory = directory_of(path);
     let mut temporary = tempfile::Builder::new()
         .prefix(".keyrot-")
         .tempfile_in(directory)
-        .map_err(|error| format!("cannot create a temporary file: {error}"))?;
+        .map_err(|error| cannot_write_in(directory, &error))?;
     temporary
         .write_all(bytes)
         .and_then(|()| {

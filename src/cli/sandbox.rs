@@ -17,7 +17,7 @@ use crate::sandbox::{
 /// Runs `keyrot sandbox`.
 pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliError> {
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
-    let seed = args.seed.as_deref().map(load_file).transpose()?;
+    let seed = args.seed.as_deref().map(load_seed).transpose()?;
     if !args.listen.ip().is_loopback() {
         warn(&format!(
             "# warning: listening on {} serves the sandbox (and its tokens) to other machines, and \
@@ -41,6 +41,17 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliErr
         .map_err(|error| CliError::Environment(format!("cannot wait for Ctrl-C: {error}")))?;
     warn("# keyrot sandbox: stopped");
     Ok(Exit::Success)
+}
+
+/// The desired-state file `--seed` names; one that is not there is named as `--seed`'s.
+fn load_seed(path: &std::path::Path) -> Result<DesiredState, CliError> {
+    if !path.exists() {
+        return Err(CliError::Usage(format!(
+            "--seed {}: no such file; name a desired-state file to seed the sandbox from",
+            path.display()
+        )));
+    }
+    Ok(load_file(path)?)
 }
 
 /// Starts a sandbox with fresh credentials, holding the accounts of `seed` (if any) and

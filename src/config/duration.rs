@@ -32,8 +32,7 @@ fn parse_short(text: &str) -> Result<SignedDuration, String> {
         "d" => 86_400,
         "w" => 604_800,
         "" if !digits.is_empty() => return Err(format!("`{text}` has no unit; {EXPECTED}")),
-        "mo" | "y" => return Err(months_and_years(text)),
-        _ => return Err(format!("`{text}` is not a duration; {EXPECTED}")),
+        _ => return Err(unit_in_words(text, digits, unit)),
     };
     let count: i64 = digits
         .parse()
@@ -64,6 +63,27 @@ fn parse_iso8601(text: &str) -> Result<SignedDuration, String> {
         ));
     }
     Ok(duration)
+}
+
+/// Why `text` (`digits` then `unit`) is not a duration, naming the way to write it when the
+/// unit is spelled out (`3 days` is `3d`).
+fn unit_in_words(text: &str, digits: &str, unit: &str) -> String {
+    let unit = unit.trim().to_ascii_lowercase();
+    let short = match unit.as_str() {
+        "mo" | "mos" | "month" | "months" | "y" | "yr" | "yrs" | "year" | "years" => {
+            return months_and_years(text);
+        }
+        "s" | "sec" | "secs" | "second" | "seconds" => "s",
+        "m" | "min" | "mins" | "minute" | "minutes" => "m",
+        "h" | "hr" | "hrs" | "hour" | "hours" => "h",
+        "d" | "day" | "days" => "d",
+        "w" | "wk" | "wks" | "week" | "weeks" => "w",
+        _ => return format!("`{text}` is not a duration; {EXPECTED}"),
+    };
+    match digits.is_empty() {
+        true => format!("`{text}` is not a duration; {EXPECTED}"),
+        false => format!("`{text}` is written `{digits}{short}`; {EXPECTED}"),
+    }
 }
 
 fn months_and_years(text: &str) -> String {
@@ -109,10 +129,28 @@ mod tests {
 
     #[test]
     fn months_and_years_are_refused_with_the_reason() {
-        for text in ["P1M", "P1Y", "3mo", "1y"] {
+        for text in ["P1M", "P1Y", "3mo", "1y", "3 months", "1 Year"] {
             let message = parse_duration(text).unwrap_err();
             assert!(message.contains("months or years"), "{text}: {message}");
         }
+    }
+
+    #[test]
+    fn a_unit_in_words_gets_its_short_form() {
+        assert_eq!(
+            parse_duration("90 days").unwrap_err(),
+            format!("`90 days` is written `90d`; {EXPECTED}")
+        );
+        assert!(
+            parse_duration("2 Weeks")
+                .unwrap_err()
+                .starts_with("`2 Weeks` is written `2w`")
+        );
+        assert!(
+            parse_duration("5 ms")
+                .unwrap_err()
+                .starts_with("`5 ms` is not a duration")
+        );
     }
 
     #[test]

@@ -139,6 +139,16 @@ fn version_is_supported(file: &str, version: Option<&Located<Number>>) -> Result
             "missing `version: 1` at the top level of the file",
         ));
     };
+    if let Number::Other(text) = &version.value
+        && text.trim() == SUPPORTED_VERSION.to_string()
+    {
+        return Err(ConfigError::at(
+            file,
+            version.referenced.line(),
+            version.referenced.column(),
+            format!("`version` is a number: write `version: {SUPPORTED_VERSION}`, without quotes"),
+        ));
+    }
     if version
         .value
         .whole_in(SUPPORTED_VERSION, SUPPORTED_VERSION)
@@ -192,7 +202,9 @@ fn not_utf8(file: &str, bytes: &[u8], error: &std::str::Utf8Error) -> ConfigErro
 fn read_failure(error: &io::Error) -> String {
     match error.kind() {
         io::ErrorKind::NotFound => {
-            "no such file; create it, or point keyrot at another one with -f FILE".to_owned()
+            "no such file; create it (`keyrot import cloudflare --all --out FILE` writes one \
+             from what exists), or point keyrot at another one with -f FILE"
+                .to_owned()
         }
         io::ErrorKind::PermissionDenied => "permission denied while reading the file".to_owned(),
         io::ErrorKind::IsADirectory => "is a directory, not a desired-state file".to_owned(),

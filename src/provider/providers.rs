@@ -39,21 +39,29 @@ pub struct Providers {
 impl Providers {
     /// The vendors `desired` uses, configured through `var` (the environment), sending with
     /// `settings` (each vendor's rate limit comes from `desired`) and working on at most
-    /// `parallelism` resources at once.
+    /// `parallelism` resources at once. Every vendor that cannot be configured is named.
     pub fn from_env(
         desired: &DesiredState,
         var: impl Fn(&str) -> Option<String>,
         settings: &HttpSettings,
         parallelism: usize,
-    ) -> Result<Self, ProviderError> {
+    ) -> Result<Self, Vec<ProviderError>> {
         let mut vendors: Vec<Box<dyn Provider>> = Vec::new();
-        if let Some(client) = cloudflare::configured(desired, &var, settings)? {
-            vendors.push(Box::new(client));
+        let mut errors = Vec::new();
+        match cloudflare::configured(desired, &var, settings) {
+            Ok(Some(client)) => vendors.push(Box::new(client)),
+            Ok(None) => {}
+            Err(error) => errors.push(error),
         }
-        if let Some(client) = rixl::configured(desired, &var, settings)? {
-            vendors.push(Box::new(client));
+        match rixl::configured(desired, &var, settings) {
+            Ok(Some(client)) => vendors.push(Box::new(client)),
+            Ok(None) => {}
+            Err(error) => errors.push(error),
         }
-        Ok(Self::new(vendors, parallelism))
+        match errors.is_empty() {
+            true => Ok(Self::new(vendors, parallelism)),
+            false => Err(errors),
+        }
     }
 
     /// Providers made of the given vendors.

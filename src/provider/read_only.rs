@@ -26,7 +26,7 @@ impl ReadOnlyProviders {
         var: impl Fn(&str) -> Option<String>,
         settings: &HttpSettings,
         parallelism: usize,
-    ) -> Result<Self, ProviderError> {
+    ) -> Result<Self, Vec<ProviderError>> {
         Providers::from_env(desired, var, settings, parallelism).map(Self)
     }
 }

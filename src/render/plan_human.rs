@@ -51,6 +51,11 @@ fn closing(plan: &Plan, source: &str, style: Style, command: Command) -> String 
     let counts = plan.counts();
     let in_sync = match command {
         Command::Drift => None,
+        _ if plan.resources.is_empty() && plan.partial.is_none() => Some(style.yellow(&format!(
+            "No changes: {source} manages no resources yet. Add accounts under \
+             cloudflare.accounts or keys under rixl.api_keys (`keyrot import` writes them from \
+             what exists)."
+        ))),
         _ => Some(style.green(&format!("No changes. Live state matches {source}."))),
     };
     let changes = if !plan.is_empty() {

@@ -34,10 +34,18 @@ impl LockHolder {
     ) -> Self {
         Self {
             run_id: run_id.to_owned(),
-            user: ["USER", "LOGNAME", "USERNAME"]
-                .into_iter()
-                .find_map(|name| var(name).filter(|value| !value.is_empty()))
-                .unwrap_or_else(user_id),
+            // In CI, who started the run; elsewhere, who runs it.
+            user: [
+                "GITHUB_ACTOR",
+                "GITLAB_USER_LOGIN",
+                "USER",
+                "LOGNAME",
+                "USERNAME",
+            ]
+            .into_iter()
+            .find_map(|name| var(name).filter(|value| !value.is_empty()))
+            .or_else(user_name)
+            .unwrap_or_else(user_id),
             host: host_name(var),
             command: command.to_owned(),
             started_at,
@@ -74,7 +82,34 @@ pub fn new_run_id() -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The user as its numeric ID, when no variable names it (cron, a container, some CI jobs).
+/// The user's name in the password database, when no variable names it (cron, a container).
+fn user_name() -> Option<String> {
+    let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut buffer = vec![0 as libc::c_char; 4096];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is to memory of the given size that lives across the call; the
+    // result points into `entry` and `buffer`, read before they are dropped.
+    let status = unsafe {
+        libc::getpwuid_r(
+            libc::geteuid(),
+            &mut entry,
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut found,
+        )
+    };
+    if status != 0 || found.is_null() || entry.pw_name.is_null() {
+        return None;
+    }
+    // SAFETY: getpwuid_r succeeded, so pw_name is a NUL-terminated string inside `buffer`.
+    let name = unsafe { std::ffi::CStr::from_ptr(entry.pw_name) };
+    name.to_str()
+        .ok()
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+}
+
+/// The user as its numeric ID, when neither a variable nor the password database names it.
 fn user_id() -> String {
     // SAFETY: geteuid has no preconditions and cannot fail.
     format!("uid {}", unsafe { libc::geteuid() })
@@ -120,23 +155,41 @@ mod tests {
     fn a_github_actions_run_is_named_by_its_page() {
         let var = env(&[
             ("USER", "runner"),
+            ("GITHUB_ACTOR", "octocat"),
             ("GITHUB_SERVER_URL", "https://github.com"),
             ("GITHUB_REPOSITORY", "acme/infra"),
             ("GITHUB_RUN_ID", "42"),
         ]);
         let at: Timestamp = "2026-11-24T12:00:00Z".parse().unwrap();
         let holder = LockHolder::this_process("abc", "keyrot apply", at, &var);
-        assert_eq!(holder.user, "runner");
+        assert_eq!(
+            holder.user, "octocat",
+            "who started the run, not the runner's account"
+        );
         assert_eq!(
             holder.ci_url.as_deref(),
             Some("https://github.com/acme/infra/actions/runs/42")
         );
         let shown = holder.to_string();
-        assert!(shown.starts_with("runner@"), "{shown}");
+        assert!(shown.starts_with("octocat@"), "{shown}");
         assert!(
             shown.contains("run abc, `keyrot apply`, since 2026-11-24 12:00 UTC"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn without_a_variable_the_user_is_named_from_the_password_database() {
+        let holder =
+            LockHolder::this_process("abc", "keyrot apply", Timestamp::UNIX_EPOCH, &env(&[]));
+        // `id -un` asks the same database, through other code.
+        let id = std::process::Command::new("id")
+            .arg("-un")
+            .output()
+            .unwrap();
+        let expected = String::from_utf8_lossy(&id.stdout).trim().to_owned();
+        assert!(id.status.success(), "id -un failed");
+        assert_eq!(holder.user, expected);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::harness::{
-    EXAMPLE_FILE, desired_file, keyrot_command, snapshot_settings, stderr, stdout,
+    EXAMPLE_FILE, desired_file, keyrot_command, run_with_env, snapshot_settings, stderr, stdout,
 };
 
 const GOOD: &str = "\
@@ -75,7 +75,8 @@ fn a_missing_file_says_so() {
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stderr(&output).trim_end(),
-        "keyrot.yaml: no such file; create it, or point keyrot at another one with -f FILE"
+        "keyrot.yaml: no such file; create it (`keyrot import cloudflare --all --out FILE` \
+         writes one from what exists), or point keyrot at another one with -f FILE"
     );
 }
 
@@ -447,4 +448,56 @@ fn every_bad_name_in_a_sinks_env_is_named() {
         "keyrot.yaml:8:14: `env` lists environment variable names (letters, digits and `_`), \
          found \"lower-case\", \"A=B\", \"\"",
     );
+}
+
+#[test]
+fn what_a_new_user_trips_on_gets_the_fix() {
+    let (directory, file) = desired_file("version: \"1\"\n");
+    let quoted = run_with_env(&[], &file, &["validate"]);
+    assert_eq!(
+        stderr(&quoted).trim_end(),
+        format!(
+            "{}:1:10: `version` is a number: write `version: 1`, without quotes",
+            file.display()
+        )
+    );
+    std::fs::write(
+        &file,
+        "version: 1\ncloudflare:\n  defaults:\n    max_key_age: 3 months\n",
+    )
+    .unwrap();
+    let months = run_with_env(&[], &file, &["validate"]);
+    assert!(
+        stderr(&months).contains("uses months or years"),
+        "{}",
+        stderr(&months)
+    );
+    std::fs::write(&file, "version: 1\n").unwrap();
+    let empty = run_with_env(&[], &file, &["plan"]);
+    assert_eq!(empty.status.code(), Some(0), "{}", stderr(&empty));
+    assert!(
+        stdout(&empty).contains("manages no resources yet"),
+        "{}",
+        stdout(&empty)
+    );
+    let seed = keyrot_command()
+        .current_dir(directory.path())
+        .args(["sandbox", "--seed", "missing.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        stderr(&seed).trim_end(),
+        "error: --seed missing.yaml: no such file; name a desired-state file to seed the \
+         sandbox from"
+    );
+}
+
+#[test]
+fn both_vendors_without_credentials_are_named_at_once() {
+    let (_directory, file) = desired_file(std::fs::read_to_string(EXAMPLE_FILE).unwrap());
+    let plan = run_with_env(&[], &file, &["plan"]);
+    assert_eq!(plan.status.code(), Some(1));
+    let said = stderr(&plan);
+    assert!(said.contains("error: no Cloudflare credentials"), "{said}");
+    assert!(said.contains("error: no RIXL credentials"), "{said}");
 }
