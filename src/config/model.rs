@@ -104,8 +104,14 @@ impl DesiredState {
         if unknown.is_empty() {
             return Ok(names);
         }
+        let suggestion = match unknown.as_slice() {
+            [one] => super::suggest::nearest(one, &known)
+                .map(|near| format!("; did you mean {flag} {near}?"))
+                .unwrap_or_else(|| ".".to_owned()),
+            _ => ".".to_owned(),
+        };
         Err(format!(
-            "unknown {flag} {}; the resources of {} are: {}",
+            "unknown {flag} {}{suggestion} The resources of {} are: {}",
             unknown.join(", "),
             self.source,
             known.join(", ")

@@ -129,13 +129,24 @@ pub fn identity(resource: &ResourcePlan) -> (String, &'static str, &'static str,
     )
 }
 
+/// A value known at plan time: a number as a JSON number (`90`, `90.5`), anything else (an
+/// instant) as the text the human plan shows.
+fn known_value(text: &str) -> Value {
+    text.parse::<u64>()
+        .map(Value::from)
+        .or_else(|_| text.parse::<f64>().map(Value::from))
+        .ok()
+        .filter(|number| number.is_number())
+        .unwrap_or_else(|| json!(text))
+}
+
 fn resource_json(resource: &ResourcePlan, now: Timestamp) -> Value {
     let (address, provider, kind, id) = identity(resource);
     let attributes = |list: &[crate::plan::Attribute]| {
         let mut map = serde_json::Map::new();
         for attribute in list {
             let value = match &attribute.value {
-                AttributeValue::Known(text) => json!(text),
+                AttributeValue::Known(text) => known_value(text),
                 AttributeValue::Unknown | AttributeValue::KnownAfterApply => Value::Null,
             };
             map.insert(attribute.name.to_string(), value);

@@ -443,9 +443,11 @@ fn an_unknown_target_lists_the_known_ones() {
         let output = sandbox.run(&file, &[command, "--target", "prod"]);
         assert_eq!(output.status.code(), Some(1), "{command}");
         assert!(
-            stderr(&output).contains(
-                "unknown --target prod; the resources of keyrot.yaml are: production, staging, overdue, ci-uploader"
-            ) || stderr(&output).contains("are: production, staging, overdue, ci-uploader"),
+            stderr(&output).contains(&format!(
+                "unknown --target prod; did you mean --target production? The resources of {} are: \
+                 production, staging, overdue, ci-uploader",
+                file.display()
+            )),
             "{}",
             stderr(&output)
         );
