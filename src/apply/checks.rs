@@ -17,6 +17,10 @@ pub fn refuse_over_limit(plan: &Plan) -> Result<(), ApplyError> {
     Err(ApplyError::OverLimit {
         rotations: plan.counts().rotations,
         limit: plan.max_rotations_per_apply,
+        from: match plan.limit_from_flag {
+            true => "--max-rotations",
+            false => "settings.max_rotations_per_apply",
+        },
     })
 }
 

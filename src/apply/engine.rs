@@ -701,7 +701,8 @@ mod tests {
             refused,
             Err(ApplyError::OverLimit {
                 rotations: 1,
-                limit: 0
+                limit: 0,
+                ..
             })
         ));
         assert_eq!(api.writes.get(), 0);

@@ -48,6 +48,8 @@ pub enum ApplyError {
         rotations: usize,
         /// The limit in force.
         limit: u32,
+        /// Where it was set: `settings.max_rotations_per_apply` or `--max-rotations`.
+        from: &'static str,
     },
     /// A sink (or the recovery directory) cannot take a secret, so no key was rotated.
     UnusableSinks(Vec<(String, SinkError)>),
@@ -114,11 +116,14 @@ impl fmt::Display for ApplyError {
                  plan --out` again",
                 plan_file.display()
             ),
-            Self::OverLimit { rotations, limit } => write!(
+            Self::OverLimit {
+                rotations,
+                limit,
+                from,
+            } => write!(
                 f,
                 "refusing to apply: the plan rotates {rotations} keys, more than the limit of \
-                 {limit} (settings.max_rotations_per_apply or --max-rotations); nothing was \
-                 changed. To apply it anyway, run apply with --max-rotations {rotations}, or \
+                 {limit} ({from}); nothing was changed. To apply it anyway, run apply with --max-rotations {rotations}, or \
                  target fewer resources."
             ),
             Self::UnusableSinks(unusable) => {

@@ -508,6 +508,7 @@ mod tests {
             clock_trouble: None,
             awaiting_delivery: Vec::new(),
             partial: None,
+            limit_from_flag: false,
         }
     }
 

@@ -32,7 +32,8 @@ pub struct GlobalArgs {
     /// When to color the output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Evaluate the time rules as of this instant (RFC 3339, or a bare date for 00:00 UTC).
+    /// Evaluate the time rules as of this instant (RFC 3339, or a bare date for 00:00 UTC); for
+    /// `sandbox`, the instant its clock stands at.
     #[arg(long, global = true, value_name = "INSTANT", value_parser = parse_now)]
     pub now: Option<Timestamp>,
     /// Resources worked on at once.
@@ -100,7 +101,7 @@ pub enum Command {
     ///
     /// Exits 0 in sync, 2 when an action would be planned or a deadline is overdue, 1 on error.
     ///
-    /// Example: keyrot drift --format json --metrics-file /var/lib/node_exporter/keyrot.prom
+    /// Example: keyrot drift --format json --metrics-file /var/lib/node_exporter/textfile/keyrot.prom
     Drift(DriftArgs),
     /// Show every write keyrot made, newest first, from the journal: the audit trail.
     ///

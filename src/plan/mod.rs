@@ -93,6 +93,7 @@ pub fn plan(
             .unwrap_or(desired.settings.max_rotations_per_apply),
         clock_trouble: None,
         partial: None,
+        limit_from_flag: options.max_rotations.is_some(),
         awaiting_delivery: live
             .awaiting_delivery
             .iter()

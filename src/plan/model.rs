@@ -34,6 +34,9 @@ pub struct Plan {
     /// Set when the plan covers only part of the file's resources, with why.
     #[serde(skip)]
     pub partial: Option<Partial>,
+    /// Whether `max_rotations_per_apply` came from `--max-rotations`, not the file.
+    #[serde(skip)]
+    pub limit_from_flag: bool,
 }
 
 /// A plan of part of the file's resources, and why the others are not in it.

@@ -253,10 +253,13 @@ fn summary(counts: PlanCounts) -> String {
 }
 
 fn limit_warning(plan: &Plan, counts: PlanCounts) -> String {
+    let from = match plan.limit_from_flag {
+        true => "--max-rotations",
+        false => "settings.max_rotations_per_apply",
+    };
     format!(
-        "Warning: this plan rotates {}, more than the limit of {} \
-         (settings.max_rotations_per_apply); apply will refuse it unless run with \
-         --max-rotations {}.",
+        "Warning: this plan rotates {}, more than the limit of {} ({from}); apply will refuse \
+         it unless run with --max-rotations {}.",
         counted(counts.rotations, "key"),
         plan.max_rotations_per_apply,
         counts.rotations

@@ -647,3 +647,22 @@ fn replace_rotates_a_key_now_whatever_its_age_and_says_why() {
         stdout(&apply)
     );
 }
+
+#[test]
+fn a_limit_given_with_max_rotations_is_named_as_the_flag() {
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    let file = workspace.file();
+    let apply = sandbox.run(&file, &["apply", "--auto-approve", "--max-rotations", "1"]);
+    assert_eq!(apply.status.code(), Some(3), "{}", stderr(&apply));
+    assert!(
+        stdout(&apply).contains("more than the limit of 1 (--max-rotations)"),
+        "{}",
+        stdout(&apply)
+    );
+    assert!(
+        stderr(&apply).contains("more than the limit of 1 (--max-rotations)"),
+        "{}",
+        stderr(&apply)
+    );
+}
