@@ -71,7 +71,7 @@ async fn list_accounts(
     let endless = state.faults.endless_pages();
     let page = number("page").unwrap_or(1).max(1);
     let per_page = number("per_page").unwrap_or(DEFAULT_PER_PAGE).clamp(5, 50);
-    let ids = state.account_ids();
+    let ids = state.account_names();
     let (served, total_pages) = match endless {
         true => (1, 1_000_000_000),
         false => (page, ids.len().div_ceil(per_page)),
@@ -80,7 +80,7 @@ async fn list_accounts(
         .iter()
         .skip((served - 1) * per_page)
         .take(per_page)
-        .map(|id| account_json(id))
+        .map(|(id, name)| account_json(id, name.as_deref()))
         .collect();
     let body = json!({
         "success": true, "errors": [], "messages": [],
@@ -105,18 +105,19 @@ async fn read_account(
             "Authentication error",
         );
     }
-    if state.account(&account_id).is_none() {
+    let Some(account) = state.account(&account_id) else {
         return no_route_response();
-    }
-    let body =
-        json!({"success": true, "errors": [], "messages": [], "result": account_json(&account_id)});
+    };
+    let result = account_json(&account_id, account.name.as_deref());
+    let body = json!({"success": true, "errors": [], "messages": [], "result": result});
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
-/// An account as `GET /accounts` shows it; the sandbox names accounts after their ID.
-fn account_json(account_id: &str) -> Value {
+/// An account as `GET /accounts` shows it: by the name it was seeded with, or after its ID.
+fn account_json(account_id: &str, name: Option<&str>) -> Value {
     let short: String = account_id.chars().take(8).collect();
-    json!({"id": account_id, "name": format!("Sandbox account {short}"), "type": "standard"})
+    let name = name.map_or_else(|| format!("Sandbox account {short}"), str::to_owned);
+    json!({"id": account_id, "name": name, "type": "standard"})
 }
 
 async fn read_keys(

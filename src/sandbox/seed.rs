@@ -41,6 +41,7 @@ fn drifted_interval(account: &CloudflareAccount, now: Timestamp) -> SandboxAccou
         account_id: account.account_id.to_string(),
         key_rotation_interval_days: if desired == 90 { 30 } else { 90 },
         last_key_rotation_at: now - days(10),
+        name: Some(account.name.clone()),
     }
 }
 
@@ -54,6 +55,7 @@ fn over_age(account: &CloudflareAccount, now: Timestamp) -> Option<SandboxAccoun
         account_id: account.account_id.to_string(),
         key_rotation_interval_days: interval,
         last_key_rotation_at: now - days(age_days),
+        name: Some(account.name.clone()),
     })
 }
 
@@ -62,6 +64,7 @@ fn in_sync(account: &CloudflareAccount, now: Timestamp) -> SandboxAccount {
         account_id: account.account_id.to_string(),
         key_rotation_interval_days: desired_interval(account),
         last_key_rotation_at: now - days(3),
+        name: Some(account.name.clone()),
     }
 }
 

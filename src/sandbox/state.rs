@@ -18,6 +18,8 @@ pub struct SandboxAccount {
     pub key_rotation_interval_days: u32,
     /// The last rotation, manual or automatic.
     pub last_key_rotation_at: Timestamp,
+    /// The name `GET /accounts` lists; `None`: named after its ID.
+    pub name: Option<String>,
 }
 
 impl SandboxAccount {
@@ -275,10 +277,14 @@ impl SandboxState {
     }
 
     /// Every account ID, sorted, so pages are stable.
-    pub fn account_ids(&self) -> Vec<String> {
-        let mut ids: Vec<String> = lock(&self.accounts).keys().cloned().collect();
-        ids.sort();
-        ids
+    /// Every account's ID and the name it was seeded with, by ID.
+    pub fn account_names(&self) -> Vec<(String, Option<String>)> {
+        let mut accounts: Vec<(String, Option<String>)> = lock(&self.accounts)
+            .values()
+            .map(|account| (account.account_id.clone(), account.name.clone()))
+            .collect();
+        accounts.sort();
+        accounts
     }
 
     pub fn account(&self, account_id: &str) -> Option<SandboxAccount> {
@@ -308,6 +314,7 @@ mod tests {
             account_id: "a".into(),
             key_rotation_interval_days: 30,
             last_key_rotation_at: at("2026-01-01T00:00:00Z"),
+            name: None,
         };
         account.catch_up(at("2026-03-05T00:00:00Z"));
         assert_eq!(account.last_key_rotation_at, at("2026-03-02T00:00:00Z"));
@@ -323,6 +330,7 @@ mod tests {
             account_id: "a".into(),
             key_rotation_interval_days: 30,
             last_key_rotation_at: at("2026-01-01T00:00:00Z"),
+            name: None,
         };
         account.catch_up(at("2026-01-30T23:59:59Z"));
         assert_eq!(account.last_key_rotation_at, at("2026-01-01T00:00:00Z"));

@@ -280,6 +280,7 @@ pub fn account(account_id: &str, interval: u32, last_rotation: Timestamp) -> San
         account_id: account_id.to_owned(),
         key_rotation_interval_days: interval,
         last_key_rotation_at: last_rotation,
+        name: None,
     }
 }
 

@@ -355,3 +355,25 @@ fn both_providers_import_into_one_file_with_merge() {
     let unchanged = std::fs::read_to_string(&file).unwrap();
     assert!(unchanged.contains("secrets/k1.key"), "nothing was written");
 }
+
+#[test]
+fn a_sandbox_seeded_from_a_file_imports_its_accounts_by_the_files_names() {
+    let desired =
+        keyrot::config::load_file(std::path::Path::new(crate::harness::EXAMPLE_FILE)).unwrap();
+    let accounts = keyrot::sandbox::seed_accounts(&desired, crate::harness::now());
+    let sandbox = TestSandbox::start(accounts);
+    let output = sandbox
+        .keyrot_anywhere()
+        .args(["import", "cloudflare", "--all"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let imported = stdout(&output);
+    for account in &desired.cloudflare_accounts {
+        let entry = format!(
+            "    {}:\n      account_id: {}\n",
+            account.name, account.account_id
+        );
+        assert!(imported.contains(&entry), "{imported}");
+    }
+}
