@@ -240,7 +240,7 @@ pub fn answer_on_a_terminal(
 
 /// Removes the variables that would point keyrot elsewhere, change its colors, or make it
 /// warn as on a CI runner (CI runs these tests with CI=true).
-fn clean_environment(command: &mut Command) {
+pub fn clean_environment(command: &mut Command) {
     for variable in [
         "CI",
         "KEYROT_DATABASE_URL",

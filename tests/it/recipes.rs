@@ -12,7 +12,9 @@ use keyrot::config::load_file;
 use keyrot::sandbox::{Clock, Faults, seed_accounts, seed_rixl_keys};
 use serde_json::Value;
 
-use crate::harness::{EXAMPLE_FILE, TestPostgres, TestSandbox, Workspace, stderr, stdout};
+use crate::harness::{
+    EXAMPLE_FILE, TestPostgres, TestSandbox, Workspace, clean_environment, stderr, stdout,
+};
 
 /// A recipe file of `examples/`, read as its CI system reads it.
 fn recipe(path: &str) -> Value {
@@ -69,15 +71,16 @@ impl Runner {
     }
 
     /// What the runner's environment gives every step: keyrot on PATH, `CI=true`, and the
-    /// sandbox's base URLs (the recipes use the vendors' own); no credential.
+    /// sandbox's base URLs (the recipes use the vendors' own); no credential. The rest of this
+    /// process's environment stays (a faked clock under libfaketime included).
     fn environment(&self, command: &mut Command) {
         let path = format!(
             "{}:{}",
             self.bin.path().display(),
             std::env::var("PATH").unwrap_or_default()
         );
+        clean_environment(command);
         command
-            .env_clear()
             .env("PATH", path)
             .env("HOME", self.checkout.directory())
             .env("CI", "true")
