@@ -318,7 +318,7 @@ mod tests {
         assert!(
             error
                 .reason
-                .contains("exited without reading the whole secret"),
+                .contains("exited (with status 0) without reading the whole secret"),
             "{error}"
         );
     }
@@ -328,9 +328,7 @@ mod tests {
         for script in ["true", "sleep 0.2", "head -c 3 >/dev/null"] {
             let error = deliver(&command_sink(script), &secret(), "run1").unwrap_err();
             assert!(
-                error
-                    .reason
-                    .contains("exited without reading the whole secret"),
+                error.reason.contains(") without reading the whole secret"),
                 "{script}: {error}"
             );
         }

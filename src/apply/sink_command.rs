@@ -116,10 +116,13 @@ fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), Stri
     if let Err(error) = written {
         return Err(format!("cannot hand it the secret ({error})"));
     }
+    let exit = status
+        .code()
+        .map_or_else(|| "a signal".to_owned(), |code| format!("status {code}"));
     if unread > 0 {
         return Err(format!(
-            "it exited without reading the whole secret from its stdin ({unread} of {} bytes \
-             unread), so it has not taken it",
+            "it exited (with {exit}) without reading the whole secret from its stdin ({unread} \
+             of {} bytes unread), so it has not taken it",
             secret.expose_secret().len()
         ));
     }
@@ -130,9 +133,7 @@ fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), Stri
         .replace(secret.expose_secret(), "[secret]")
         .trim()
         .to_owned();
-    let status = status
-        .code()
-        .map_or_else(|| "a signal".to_owned(), |code| format!("status {code}"));
+    let status = exit;
     match stderr.is_empty() {
         true => Err(format!("exited with {status}")),
         false => Err(format!("exited with {status}: {stderr}")),

@@ -236,16 +236,18 @@ pub fn warn_of_file_sinks_on_ci(plan: &Plan) {
 /// goes to its sink or a recovery file. The process never exits from here: the engine returns,
 /// the report names what is unknown, and the journal keeps it for the next run to settle.
 /// Before the first write (reading, settling, at the prompt's edges): a signal ends the run at
-/// once, saying so; nothing was sent that changes anything. The signals are caught from the
-/// moment this returns.
+/// once, saying so; nothing was sent that changes anything.
 fn stop_before_writing() -> Option<JoinHandle<()>> {
+    end_on_signal("apply stopped before its first write; nothing was changed")
+}
+
+/// A signal ends the run at once, saying `what` happened (for a run that writes nothing, or
+/// has not yet); exits 128 + the signal's number. Signals are caught from when this returns.
+pub(super) fn end_on_signal(what: &'static str) -> Option<JoinHandle<()>> {
     let mut signals = Signals::listen().ok()?;
     Some(tokio::spawn(async move {
         if let Some(signal) = signals.next().await {
-            warn(&format!(
-                "\n{}: apply stopped before its first write; nothing was changed",
-                signal.name()
-            ));
+            warn(&format!("\n{}: {what}", signal.name()));
             std::process::exit(i32::from(128 + signal.number()));
         }
     }))

@@ -29,6 +29,7 @@ struct Found {
 
 /// Runs `keyrot drift`.
 pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError> {
+    let _signals = super::apply_ui::end_on_signal("drift check stopped; it changes nothing");
     let command = DriftCommand::new(args);
     let result = detect(global, &command).await;
     if let Some(path) = &command.metrics_file {

@@ -173,8 +173,8 @@ impl fmt::Display for CliError {
             ),
             Self::ActionsFailed { source } => write!(
                 f,
-                "some actions failed (see above); the others are done. `keyrot plan` shows \
-                 what is left to bring the live state to {source}"
+                "some actions failed (see above); `keyrot plan` shows what is left to bring \
+                 the live state to {source}"
             ),
             Self::Stdout(reason) => write!(f, "cannot write to stdout: {reason}"),
         }

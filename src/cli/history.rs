@@ -72,8 +72,15 @@ fn refuse_unknown_resources(
     if unknown.is_empty() {
         return Ok(());
     }
+    let suggestion = match unknown.as_slice() {
+        [one] => crate::config::suggest::nearest(one, &in_file)
+            .map(|near| format!(" (did you mean --resource {near}?)"))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     Err(CliError::Usage(format!(
-        "unknown --resource {}: neither {} nor its journal has it; the resources of the file are: {}",
+        "unknown --resource {}{suggestion}: neither {} nor its journal has it; the resources of \
+         the file are: {}",
         unknown.join(", "),
         desired.source,
         in_file.join(", ")

@@ -1,6 +1,6 @@
 //! `keyrot plan`: read the live state and show what apply would change; optionally save it.
 
-use super::apply_ui::warn_of_file_sinks_on_ci;
+use super::apply_ui::{end_on_signal, warn_of_file_sinks_on_ci};
 use super::args::{GlobalArgs, OutputFormat, PlanArgs};
 use super::context::RunContext;
 use super::emit::{print_plan, source};
@@ -16,6 +16,7 @@ use crate::render::Command;
 
 /// Runs `keyrot plan`.
 pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
+    let _signals = end_on_signal("plan stopped; a plan changes nothing");
     let mut command = PlanCommand::new(args);
     let (desired, replace) =
         load_targeted_replacing(global, &command.targets, &command.options.replace)?;
@@ -36,17 +37,8 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
         clock_trouble,
     } = at_evaluation(&context, &desired, read.live);
     let mut plan = plan(&desired, &live, now, command.options.clone())?;
-    if command.out.is_some() && !read.errors.is_empty() {
-        for error in &read.errors {
-            warn(&format!("error: {error}"));
-        }
-        return Err(CliError::Usage(format!(
-            "--out: {} could not be read, so this plan is not saved (an apply of it would \
-             leave them out silently); fix them, or leave them out with --target",
-            crate::render::counted(all - desired.resource_count(), "resource")
-        )));
-    }
-    if let Some(out) = &command.out {
+    // A plan that left a resource out is shown, never saved: its apply would skip it silently.
+    if let (Some(out), true) = (&command.out, read.errors.is_empty()) {
         refuse_to_save_a_preview(preview.as_ref())?;
         SavedPlan::new(&desired, command.saved_options(), live, plan.clone())
             .write(out)
@@ -81,6 +73,18 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     warn_of_file_sinks_on_ci(&plan);
     warn_of_unusable_sinks(&plan, &desired);
     if !read.errors.is_empty() {
+        if let Some(out) = &command.out {
+            let them = if all - desired.resource_count() == 1 {
+                "it"
+            } else {
+                "them"
+            };
+            warn(&format!(
+                "{}: not saved: an apply of this plan would leave out what could not be read \
+                 without a word; fix {them}, or leave {them} out with --target",
+                out.display()
+            ));
+        }
         return Err(CliError::LeftOut {
             command: "plan",
             left_out: (all - desired.resource_count(), all),

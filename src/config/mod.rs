@@ -13,7 +13,7 @@ mod number;
 mod rate_limit;
 mod raw;
 mod schema;
-mod suggest;
+pub(crate) mod suggest;
 mod unknown_fields;
 mod validate;
 mod yaml_error;

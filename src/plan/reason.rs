@@ -114,10 +114,7 @@ impl fmt::Display for Deferral {
         )?;
         // A replacement is what someone does about a leaked key: they need the way through.
         if self.wanted.contains(&RotationReason::ReplaceRequested) {
-            f.write_str(
-                ". If the key leaked, rotate it now anyway with --replace and \
-                 --allow-rapid-rotation",
-            )?;
+            f.write_str(". If the key leaked, add --allow-rapid-rotation to rotate it now anyway")?;
         }
         Ok(())
     }
@@ -142,8 +139,7 @@ mod tests {
         let replace = deferral(RotationReason::ReplaceRequested).to_string();
         assert!(
             replace.ends_with(
-                ". If the key leaked, rotate it now anyway with --replace and \
-                 --allow-rapid-rotation"
+                ". If the key leaked, add --allow-rapid-rotation to rotate it now anyway"
             ),
             "{replace}"
         );

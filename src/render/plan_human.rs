@@ -51,6 +51,7 @@ fn closing(plan: &Plan, source: &str, style: Style, command: Command) -> String 
     let counts = plan.counts();
     let in_sync = match command {
         Command::Drift => None,
+        _ if !plan.awaiting_delivery.is_empty() => Some(style.yellow(&waiting_headline(plan))),
         _ if plan.resources.is_empty() && plan.partial.is_none() => Some(style.yellow(&format!(
             "No changes: {source} manages no resources yet. Add accounts under \
              cloudflare.accounts or keys under rixl.api_keys (`keyrot import` writes them from \
@@ -95,6 +96,18 @@ fn closing(plan: &Plan, source: &str, style: Style, command: Command) -> String 
         }
     }
     out
+}
+
+/// The headline of a plan with nothing to change but secrets waiting for their sinks.
+fn waiting_headline(plan: &Plan) -> String {
+    let (secrets, wait, their, them) = match plan.awaiting_delivery.len() {
+        1 => ("1 new secret".to_owned(), "waits", "its", "it"),
+        count => (format!("{count} new secrets"), "wait", "their", "them"),
+    };
+    format!(
+        "No changes to the live state, but {secrets} {wait} in recovery files for {their} \
+         sinks (see above): `keyrot apply` delivers {them}."
+    )
 }
 
 /// The last line of `drift`: whether anything differs from the desired state.

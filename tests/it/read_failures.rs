@@ -191,3 +191,23 @@ fn a_targeted_plan_says_how_much_of_the_file_it_covers() {
         serde_json::json!({"covered": 1, "of": 3, "why": "--target"})
     );
 }
+
+#[test]
+fn a_plan_that_left_a_resource_out_is_shown_but_not_saved() {
+    let (_, accounts) = fleet(2, None);
+    let sandbox = TestSandbox::start(accounts);
+    let workspace = Workspace::new(WITH_A_GHOST);
+    let saved = workspace.path("plan.json");
+    let plan = sandbox.run(
+        &workspace.file(),
+        &["plan", "--out", saved.to_str().unwrap()],
+    );
+    assert_eq!(plan.status.code(), Some(1));
+    assert!(stdout(&plan).contains("account-2"), "{}", stdout(&plan));
+    assert!(
+        stderr(&plan).contains("plan.json: not saved: an apply of this plan would leave out"),
+        "{}",
+        stderr(&plan)
+    );
+    assert!(!saved.exists());
+}

@@ -365,33 +365,40 @@ fn an_absurd_retry_after_neither_stalls_nor_crashes_keyrot() {
 }
 
 #[test]
-fn ctrl_c_while_apply_reads_says_nothing_was_changed() {
-    // Every answer takes a minute: the apply is still reading when the signal comes.
+fn ctrl_c_while_plan_or_apply_reads_says_nothing_was_changed() {
+    // Every answer takes a minute: the command is still reading when the signal comes.
     let faults = Faults {
         latency: Duration::from_secs(60),
         ..Faults::default()
     };
-    let (sandbox, _dir, file) = faulty(2, faults);
-    let child = sandbox
-        .keyrot(&file)
-        .args(["--now", NOW, "apply", "--auto-approve"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    sandbox.wait_for_a_request();
-    let interrupted = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupted.success());
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
-    assert_eq!(
-        stderr(&output),
-        "\nCtrl-C: apply stopped before its first write; nothing was changed\n"
-    );
-    assert!(sandbox.writes().is_empty());
+    let cases: [(&[&str], &str); 2] = [
+        (
+            &["apply", "--auto-approve"],
+            "apply stopped before its first write; nothing was changed",
+        ),
+        (&["plan"], "plan stopped; a plan changes nothing"),
+    ];
+    for (args, said) in cases {
+        let (sandbox, _dir, file) = faulty(2, faults.clone());
+        let child = sandbox
+            .keyrot(&file)
+            .args(["--now", NOW])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        sandbox.wait_for_a_request();
+        let interrupted = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(interrupted.success());
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
+        assert_eq!(stderr(&output), format!("\nCtrl-C: {said}\n"));
+        assert!(sandbox.writes().is_empty());
+    }
 }
 
 #[test]

@@ -516,6 +516,14 @@ fn a_secret_waiting_in_a_recovery_file_stays_visible_until_delivered() {
 
     let plan = run(&sandbox, &workspace.file(), &["plan"]);
     assert!(
+        stdout(&plan).contains(
+            "No changes to the live state, but 1 new secret waits in recovery files for its \
+             sinks (see above): `keyrot apply` delivers it."
+        ),
+        "{}",
+        stdout(&plan)
+    );
+    assert!(
         stderr(&plan).contains("k1: a new secret has waited in"),
         "{}",
         stderr(&plan)
