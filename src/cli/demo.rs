@@ -5,8 +5,6 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use reqwest::Url;
-
 use super::apply_ui::TerminalUi;
 use super::args::{GlobalArgs, OutputFormat};
 use super::context::RunContext;
@@ -16,11 +14,9 @@ use super::planning::read_and_plan;
 use super::sandbox::start_seeded;
 use super::state::this_run;
 use crate::apply::{ApplyOptions, Approval, Engine, PlanSource, StopSignal, recovery_dir};
-use crate::config::{DesiredState, RixlApi, SecretSink, load_bytes};
+use crate::config::{DesiredState, SecretSink, load_bytes};
 use crate::plan::{Plan, PlanOptions};
-use crate::provider::cloudflare::{CloudflareClient, CloudflareCredentials};
-use crate::provider::rixl::{RixlClient, RixlCredentials};
-use crate::provider::{Provider, Providers};
+use crate::provider::Providers;
 use crate::render::{Style, counted, render_plan};
 use crate::sandbox::{Clock, Faults, Sandbox};
 use crate::state::LocalBackend;
@@ -148,29 +144,32 @@ fn step(style: Style, command: &str) {
     sayln(&format!("\n{}\n", style.bold(&format!("$ {command}"))));
 }
 
+/// The providers of `desired`, built as every command builds them (each vendor's rate limit
+/// from the file), with an environment that names the sandbox and its credentials only.
 fn sandbox_providers(
     sandbox: &Sandbox,
     desired: &DesiredState,
     context: &RunContext,
 ) -> Result<Providers, CliError> {
-    let url = |text: String| {
-        Url::parse(&text).map_err(|error| CliError::Environment(format!("sandbox URL: {error}")))
-    };
     let credentials = sandbox.credentials();
-    let cloudflare = CloudflareClient::new(
-        url(sandbox.cloudflare_base_url())?,
-        CloudflareCredentials::Token(credentials.api_token.clone().into()),
-        context.http.clone(),
-    )?;
-    let api: RixlApi = desired.rixl.api.clone();
-    let rixl = RixlClient::new(
-        url(sandbox.rixl_base_url())?,
-        api,
-        RixlCredentials::Token(credentials.rixl_token.clone().into()),
-        context.http.clone(),
-    )?;
-    let vendors: Vec<Box<dyn Provider>> = vec![Box::new(cloudflare), Box::new(rixl)];
-    Ok(Providers::new(vendors, context.parallelism))
+    let environment = [
+        ("CLOUDFLARE_BASE_URL", sandbox.cloudflare_base_url()),
+        ("CLOUDFLARE_API_TOKEN", credentials.api_token.clone()),
+        ("RIXL_BASE_URL", sandbox.rixl_base_url()),
+        ("RIXL_API_TOKEN", credentials.rixl_token.clone()),
+    ];
+    let var = |name: &str| {
+        environment
+            .iter()
+            .find(|(variable, _)| *variable == name)
+            .map(|(_, value)| value.clone())
+    };
+    Ok(Providers::from_env(
+        desired,
+        var,
+        &context.http,
+        context.parallelism,
+    )?)
 }
 
 fn converged(plan: &Plan, desired: &DesiredState) -> Result<Exit, CliError> {
