@@ -735,3 +735,31 @@ fn a_dead_runs_open_writes_are_settled_several_at_once_within_parallelism_and_on
         .count();
     assert_eq!(rixl_pages, 2 * 2, "two list passes of two pages");
 }
+
+#[test]
+fn history_in_both_formats() {
+    let (file, accounts, keys) = due_fleet(2, 1);
+    let sandbox = TestSandbox::with_everything(accounts, keys, Faults::default());
+    let workspace = Workspace::new(&file);
+    // One resource at a time: the journal's order, and so the history's, is the file's.
+    let args = ["apply", "--auto-approve", "--parallelism", "1"];
+    let apply = run(&sandbox, &workspace.file(), &args);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    let mut settings = crate::harness::snapshot_settings();
+    settings.add_filter(r"\b[0-9a-f]{12}\b", "RUN");
+    settings.add_filter(r"by [^\s:]+@[^\s:]+:", "by USER@HOST:");
+    settings.add_filter(r#""by": "[^"]+""#, r#""by": "USER@HOST""#);
+    settings.add_filter(
+        r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d+)?Z| UTC)",
+        "INSTANT",
+    );
+    for (format, snapshot) in [("human", "history_human"), ("json", "history_json")] {
+        let history = run(
+            &sandbox,
+            &workspace.file(),
+            &["history", "--color", "never", "--format", format],
+        );
+        assert_eq!(history.status.code(), Some(0), "{}", stderr(&history));
+        settings.bind(|| insta::assert_snapshot!(snapshot, stdout(&history)));
+    }
+}
