@@ -241,7 +241,10 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             PlanSource::Fresh { options, now } => {
                 let read = self.read_each(desired, ui).await;
                 // A resource that could not be read is left out, loudly; the others go on.
-                let readable = read.live.read_part_of(desired);
+                let readable = match read.errors.is_empty() {
+                    true => std::borrow::Cow::Borrowed(desired),
+                    false => std::borrow::Cow::Owned(read.live.read_part_of(desired.clone())),
+                };
                 if readable.resource_count() == 0 && !read.errors.is_empty() {
                     return Err(ApplyError::Provider(read.errors));
                 }

@@ -26,7 +26,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let state = state::backend_for_reading(&desired).await?;
     let read = read_what_can_be_read(&context, &desired, &providers, state.as_deref()).await?;
     // A resource that could not be read is left out, loudly: it does not hold up the others.
-    let (all, desired) = (desired.resource_count(), read.live.read_part_of(&desired));
+    let (all, desired) = (desired.resource_count(), read.live.read_part_of(desired));
     if desired.resource_count() == 0 && !read.errors.is_empty() {
         return Err(CliError::Provider(read.errors));
     }

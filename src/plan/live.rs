@@ -46,14 +46,15 @@ pub struct CloudflareLive {
 impl LiveState {
     /// The part of `desired` whose live state this holds: what can be planned when some reads
     /// failed. The resources left out are the ones not read.
-    pub fn read_part_of(&self, desired: &DesiredState) -> DesiredState {
-        let mut part = desired.clone();
-        part.cloudflare_accounts
+    pub fn read_part_of(&self, mut desired: DesiredState) -> DesiredState {
+        desired
+            .cloudflare_accounts
             .retain(|account| self.cloudflare.contains_key(&account.name));
-        part.rixl
+        desired
+            .rixl
             .keys
             .retain(|key| self.rixl.contains_key(&key.name));
-        part
+        desired
     }
 
     /// Adds every resource of `other`, which reads other resources.
