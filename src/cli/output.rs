@@ -72,6 +72,14 @@ pub fn warn(line: &str) {
     let _ = err.write_all(b"\n");
 }
 
+/// Writes `text` to stderr at once, without a newline (a question waiting for its answer),
+/// ignoring a stderr that went away.
+pub fn ask(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes());
+    let _ = err.flush();
+}
+
 /// Why standard output could not be written, if it could not for a reason other than a
 /// reader that went away.
 pub fn stdout_failure() -> Option<&'static str> {

@@ -1,8 +1,8 @@
 //! Asking for approval before apply writes anything.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
-use super::output::flush;
+use super::output::{ask, flush};
 use crate::apply::ApplyError;
 
 /// Whether the user approved, asked on the terminal. Without a terminal nobody can answer, so
@@ -28,12 +28,4 @@ pub fn confirm_apply() -> Result<bool, ApplyError> {
         ask("\n");
     }
     Ok(answer.trim() == "yes")
-}
-
-/// Writes `text` to stderr at once; a failed write leaves the question unasked, and the
-/// answer read is still what counts.
-fn ask(text: &str) {
-    let mut stderr = std::io::stderr().lock();
-    let _ = stderr.write_all(text.as_bytes());
-    let _ = stderr.flush();
 }
