@@ -80,8 +80,10 @@ pub enum ActionFailure {
     ClockInDoubt(ClockTrouble),
     /// The rotation happened, but its new secret could not be delivered to the sink.
     SecretUndelivered {
+        /// The key's name in the file: what `keyrot deliver` takes.
+        resource: String,
         /// What the sink said.
-        error: SinkError,
+        error: Box<SinkError>,
         /// Where the secret was saved instead, or why saving it failed too.
         recovered_to: Result<PathBuf, String>,
         /// The rotation that issued it, as its answer reported it.
@@ -100,6 +102,7 @@ impl fmt::Display for ActionFailure {
                  journal does not announce"
             ),
             Self::SecretUndelivered {
+                resource,
                 error,
                 recovered_to: Ok(path),
                 ..
@@ -107,9 +110,9 @@ impl fmt::Display for ActionFailure {
                 f,
                 "the key was rotated, but its new secret could not be delivered to its sink: {}. The \
                  secret was saved to {} (mode 0600), and the old secret no longer works: fix \
-                 the sink, then `keyrot deliver` this key (or run `keyrot apply`) to deliver it \
-                 from there, or `keyrot deliver --acknowledge` it once you have put it where it \
-                 belongs. Deleting the file by hand makes the secret lost",
+                 the sink, then `keyrot deliver {resource}` (or `keyrot apply`) delivers it from \
+                 there, or `keyrot deliver {resource} --acknowledge` once you have put it where \
+                 it belongs. Deleting the file by hand makes the secret lost",
                 error.reason,
                 path.display()
             ),

@@ -59,20 +59,23 @@ pub(super) async fn settle_secret(
             Outcome::Done(effect)
         }
         Ok(Err(ActionFailure::SecretUndelivered {
+            resource,
             error,
             recovered_to,
             ..
         })) => Outcome::Failed(ActionFailure::SecretUndelivered {
+            resource,
             error,
             recovered_to,
             issued_at: effect.last_rotation_at,
         }),
         Ok(Err(failure)) => Outcome::Failed(failure),
         Err(crashed) => Outcome::Failed(ActionFailure::SecretUndelivered {
-            error: SinkError {
+            resource: resource.name.clone(),
+            error: Box::new(SinkError {
                 sink: shown.unwrap_or_default(),
                 reason: format!("the delivery crashed ({crashed})"),
-            },
+            }),
             recovered_to: Err("the delivery crashed before saving it".to_owned()),
             issued_at: effect.last_rotation_at,
         }),
@@ -125,7 +128,8 @@ fn deliver_or_recover(
     };
     let recovered_to = recover(recovery_dir, resource, secret, at).map_err(|e| e.to_string());
     Err(ActionFailure::SecretUndelivered {
-        error,
+        resource: resource.to_owned(),
+        error: Box::new(error),
         recovered_to,
         issued_at: None,
     })
@@ -164,7 +168,7 @@ mod tests {
         else {
             panic!("not an undelivered secret");
         };
-        (error, recovered_to)
+        (*error, recovered_to)
     }
 
     #[test]

@@ -179,11 +179,10 @@ fn a_sink_failing_after_the_rotate_leaves_the_secret_in_a_recovery_file() {
         assert!(!report.contains(&secret));
     }
     assert!(report.contains("the key was rotated, but its new secret could not be delivered"));
-    assert!(
-        report.contains(
-            "the old secret no longer works: fix the sink, then `keyrot deliver` this key"
-        )
-    );
+    assert!(report.contains(
+        "the old secret no longer works: fix the sink, then `keyrot deliver k2` (or `keyrot \
+             apply`) delivers it from there"
+    ));
     assert_eq!(sandbox.posts(), 4, "each key rotated exactly once");
 }
 
