@@ -511,6 +511,11 @@ impl TestPostgres {
         )
     }
 
+    /// `url` (one of [`TestPostgres::url`]) for role `role` instead of the owner.
+    pub fn as_role(url: &str, role: &str) -> String {
+        url.replacen("postgres://keyrot:", &format!("postgres://{role}:"), 1)
+    }
+
     /// Runs `sql` in `database` with psql; returns what it printed (unaligned, tuples only).
     pub fn sql(&self, database: &str, sql: &str) -> String {
         let output = self.as_postgres(
@@ -622,4 +627,22 @@ pub fn wait_until(what: &str, done: impl Fn() -> bool) {
         );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
+}
+
+/// The journal a run killed in the middle leaves: a rotate intent of run `r1` with no outcome
+/// for each (resource, vendor, id, issues a secret), observed before the rotations it settles.
+pub fn open_rotations(writes: &[(String, &str, String, bool)]) -> String {
+    writes
+        .iter()
+        .enumerate()
+        .map(|(seq, (resource, vendor, id, issues_secret))| {
+            format!(
+                "{{\"run_id\":\"r1\",\"at\":\"2026-11-20T12:00:00Z\",\"record\":\"intent\",\"seq\":{seq},\
+                 \"resource\":\"{resource}\",\"vendor\":\"{vendor}\",\"id\":\"{id}\",\
+                 \"action\":{{\"type\":\"rotate\"}},\"observed_last_rotation\":\"2020-01-01T00:00:00Z\",\
+                 \"issues_secret\":{issues_secret},\"reason\":\"killed test\",\"by\":\"ops@ci\",\
+                 \"command\":\"keyrot apply\"}}\n"
+            )
+        })
+        .collect()
 }

@@ -429,10 +429,6 @@ fn a_secret_delivered_while_the_database_was_down_is_not_called_lost() {
     assert_eq!(sandbox.sandbox.counters().rotations.get("K1"), Some(&1));
 }
 
-/// A rotate intent of dead run `r1` that never got an outcome, observed before the key's
-/// current secret: what kill -9 in the middle of a rotation leaves.
-const OPEN_ROTATE_OF_K1: &str = r#"{"run_id":"r1","at":"2026-11-20T12:00:00Z","record":"intent","seq":1,"resource":"k1","vendor":"rixl","id":"K1","action":{"type":"rotate"},"observed_last_rotation":"2020-01-01T00:00:00Z","issues_secret":true,"reason":"killed","by":"ops@ci","command":"keyrot apply"}"#;
-
 #[test]
 fn plan_and_drift_with_a_read_only_role_see_the_journal_and_write_nothing() {
     let Some(server) = TestPostgres::start() else {
@@ -447,17 +443,20 @@ fn plan_and_drift_with_a_read_only_role_see_the_journal_and_write_nothing() {
         .output()
         .unwrap();
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    // A rotate intent of dead run `r1` that never got an outcome: what kill -9 leaves.
+    let open = crate::harness::open_rotations(&[("k1".to_owned(), "rixl", "K1".to_owned(), true)]);
     server.sql(
         "readers",
         &format!(
-            "INSERT INTO keyrot_journal (run_id, at, record) VALUES ('r1', now(), '{OPEN_ROTATE_OF_K1}');
+            "INSERT INTO keyrot_journal (run_id, at, record) VALUES ('r1', now(), '{}');
              CREATE ROLE auditor LOGIN;
-             GRANT SELECT ON ALL TABLES IN SCHEMA public TO auditor;"
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO auditor;",
+            open.trim_end()
         ),
     );
     let records = || server.sql("readers", "SELECT count(*) FROM keyrot_journal");
     let before = records();
-    let reader_url = url.replacen("postgres://keyrot:", "postgres://auditor:", 1);
+    let reader_url = TestPostgres::as_role(&url, "auditor");
 
     let plan = keyrot(&sandbox, &workspace.file(), &reader_url)
         .args(["plan", "--detailed-exitcode"])

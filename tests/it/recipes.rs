@@ -131,7 +131,7 @@ fn runner(server: &TestPostgres) -> Runner {
          GRANT SELECT ON ALL TABLES IN SCHEMA public TO keyrot_reader;
          ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO keyrot_reader;",
     );
-    let reader = writer.replacen("postgres://keyrot:", "postgres://keyrot_reader:", 1);
+    let reader = TestPostgres::as_role(&writer, "keyrot_reader");
     let credentials = sandbox.sandbox.credentials();
     let secrets = HashMap::from([
         ("CLOUDFLARE_API_TOKEN", credentials.api_token.clone()),

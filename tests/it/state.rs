@@ -669,24 +669,6 @@ fn apply_never_rotates_a_key_whose_previous_secret_still_waits_for_its_sink() {
     assert_eq!(workspace.recovered().len(), 1);
 }
 
-/// The journal a run killed in the middle leaves: a rotate intent of run `r1` with no outcome
-/// for each (resource, vendor, id, issues a secret), observed before the rotations it settles.
-fn open_rotations(writes: &[(String, &str, String, bool)]) -> String {
-    writes
-        .iter()
-        .enumerate()
-        .map(|(seq, (resource, vendor, id, issues_secret))| {
-            format!(
-                "{{\"run_id\":\"r1\",\"at\":\"2026-11-20T12:00:00Z\",\"record\":\"intent\",\"seq\":{seq},\
-                 \"resource\":\"{resource}\",\"vendor\":\"{vendor}\",\"id\":\"{id}\",\
-                 \"action\":{{\"type\":\"rotate\"}},\"observed_last_rotation\":\"2020-01-01T00:00:00Z\",\
-                 \"issues_secret\":{issues_secret},\"reason\":\"killed test\",\"by\":\"ops@ci\",\
-                 \"command\":\"keyrot apply\"}}\n"
-            )
-        })
-        .collect()
-}
-
 #[test]
 fn a_dead_runs_open_writes_are_settled_several_at_once_within_parallelism_and_one_list_pass() {
     // 8 accounts and 150 keys (two list pages), each with a rotate a killed run left open.
@@ -702,7 +684,7 @@ fn a_dead_runs_open_writes_are_settled_several_at_once_within_parallelism_and_on
     let accounts = (1..=8).map(|n| (format!("account-{n}"), "cloudflare", id(n), false));
     let keys = (1..=150).map(|n| (format!("k{n}"), "rixl", format!("K{n}"), true));
     std::fs::create_dir_all(workspace.path(".keyrot")).unwrap();
-    let journal = open_rotations(&accounts.chain(keys).collect::<Vec<_>>());
+    let journal = crate::harness::open_rotations(&accounts.chain(keys).collect::<Vec<_>>());
     std::fs::write(workspace.path(".keyrot/journal.jsonl"), journal).unwrap();
 
     // Output to files, not pipes nobody reads while waiting; a plan that sends one request at
