@@ -112,12 +112,8 @@ impl<'a> Journal<'a> {
         outcome: WriteOutcome,
     ) -> Result<(), StateError> {
         let secret_fate = outcome.concerns_a_secret();
-        let record = self.record(JournalEntry::Outcome {
-            intent_run: self.run_id.clone(),
-            intent_seq: seq,
-            resource: Some(resource.to_owned()),
-            outcome,
-        });
+        let entry = JournalEntry::outcome_of((&self.run_id, seq), resource, outcome);
+        let record = self.record(entry);
         let records = std::slice::from_ref(&record);
         let appended = match secret_fate {
             true => self.backend.append(records).await,
@@ -138,17 +134,12 @@ impl<'a> Journal<'a> {
     /// a write to `resource`.
     pub async fn settle(
         &self,
-        (intent_run, seq): (&str, u64),
+        intent: (&str, u64),
         resource: &str,
         outcome: WriteOutcome,
     ) -> Result<(), StateError> {
-        self.append(JournalEntry::Outcome {
-            intent_run: intent_run.to_owned(),
-            intent_seq: seq,
-            resource: Some(resource.to_owned()),
-            outcome,
-        })
-        .await
+        self.append(JournalEntry::outcome_of(intent, resource, outcome))
+            .await
     }
 
     async fn append(&self, entry: JournalEntry) -> Result<(), StateError> {

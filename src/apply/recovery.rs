@@ -137,12 +137,11 @@ fn settlement_record(
     JournalRecord {
         run_id: run_id.to_owned(),
         at: now,
-        entry: JournalEntry::Outcome {
-            intent_run: write.run_id.clone(),
-            intent_seq: write.intent.seq,
-            resource: Some(write.intent.resource.clone()),
+        entry: JournalEntry::outcome_of(
+            (&write.run_id, write.intent.seq),
+            &write.intent.resource,
             outcome,
-        },
+        ),
     }
 }
 

@@ -86,27 +86,25 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
 }
 
 /// The part of `desired` whose live state was read, and the resources whose read failed.
-fn split_unread(
-    mut desired: DesiredState,
-    live: &LiveState,
-) -> (DesiredState, Vec<UnreadResource>) {
-    let mut unread = Vec::new();
-    let mut keep = |name: &String, read: bool, provider: &'static str| {
-        if !read {
-            let name = name.clone();
-            unread.push(UnreadResource { name, provider });
-        }
-        read
-    };
-    desired.cloudflare_accounts.retain(|account| {
-        let read = live.cloudflare.contains_key(&account.name);
-        keep(&account.name, read, vendors::CLOUDFLARE.key)
-    });
-    desired.rixl.keys.retain(|key| {
-        let read = live.rixl.contains_key(&key.name);
-        keep(&key.name, read, vendors::RIXL.key)
-    });
-    (desired, unread)
+fn split_unread(desired: DesiredState, live: &LiveState) -> (DesiredState, Vec<UnreadResource>) {
+    let accounts = desired
+        .cloudflare_accounts
+        .iter()
+        .map(|account| (&account.name, vendors::CLOUDFLARE.key));
+    let keys = desired
+        .rixl
+        .keys
+        .iter()
+        .map(|key| (&key.name, vendors::RIXL.key));
+    let unread = accounts
+        .chain(keys)
+        .filter(|(name, _)| !live.cloudflare.contains_key(*name) && !live.rixl.contains_key(*name))
+        .map(|(name, provider)| UnreadResource {
+            name: name.clone(),
+            provider,
+        })
+        .collect();
+    (live.read_part_of(desired), unread)
 }
 
 fn write_metrics(path: &Path, metrics: &str) -> Result<(), CliError> {

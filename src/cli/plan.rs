@@ -27,6 +27,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let read = read_what_can_be_read(&context, &desired, &providers, state.as_deref()).await?;
     // A resource that could not be read is left out, loudly: it does not hold up the others.
     let (all, desired) = (desired.resource_count(), read.live.read_part_of(desired));
+    let unread = all - desired.resource_count();
     if desired.resource_count() == 0 && !read.errors.is_empty() {
         return Err(CliError::Provider(read.errors));
     }
@@ -61,7 +62,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
         ));
     }
     plan.clock_trouble = clock_trouble;
-    plan.partial = partial(&desired, all - desired.resource_count());
+    plan.partial = partial(&desired, unread);
     print_header(preview.as_ref(), command.format, context.style);
     print_plan(
         &plan,
@@ -74,11 +75,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     warn_of_unusable_sinks(&plan, &desired);
     if !read.errors.is_empty() {
         if let Some(out) = &command.out {
-            let them = if all - desired.resource_count() == 1 {
-                "it"
-            } else {
-                "them"
-            };
+            let them = if unread == 1 { "it" } else { "them" };
             warn(&format!(
                 "{}: not saved: an apply of this plan would leave out what could not be read \
                  without a word; fix {them}, or leave {them} out with --target",
@@ -87,7 +84,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
         }
         return Err(CliError::LeftOut {
             command: "plan",
-            left_out: (all - desired.resource_count(), all),
+            left_out: (unread, all),
             errors: read.errors,
         });
     }

@@ -46,6 +46,22 @@ pub enum JournalEntry {
     },
 }
 
+impl JournalEntry {
+    /// What became of intent `seq` of run `intent_run`, a write to `resource`.
+    pub fn outcome_of(
+        (intent_run, seq): (&str, u64),
+        resource: &str,
+        outcome: WriteOutcome,
+    ) -> Self {
+        Self::Outcome {
+            intent_run: intent_run.to_owned(),
+            intent_seq: seq,
+            resource: Some(resource.to_owned()),
+            outcome,
+        }
+    }
+}
+
 /// A write about to be sent.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Intent {
