@@ -57,35 +57,6 @@ impl<'a> TerminalUi<'a> {
         }
     }
 
-    /// Asks on the terminal. A signal at the prompt ends the run there, saying that nothing
-    /// was changed (the prompt's read cannot be cancelled, so the process exits).
-    fn ask(&self) -> Result<bool, ApplyError> {
-        tokio::task::block_in_place(|| {
-            tokio::runtime::Handle::current().block_on(async {
-                let mut signals = Signals::listen().ok();
-                let answer = tokio::task::spawn_blocking(confirm_apply);
-                let signal = async {
-                    match signals.as_mut() {
-                        Some(signals) => signals.next().await,
-                        None => std::future::pending().await,
-                    }
-                };
-                tokio::select! {
-                    answer = answer => answer.unwrap_or_else(|_| {
-                        Err(ApplyError::Prompt("the prompt failed".to_owned()))
-                    }),
-                    Some(signal) = signal => {
-                        warn(&format!(
-                            "\n{}: apply cancelled at the approval prompt; nothing was changed",
-                            signal.name()
-                        ));
-                        std::process::exit(i32::from(128 + signal.number()));
-                    }
-                }
-            })
-        })
-    }
-
     /// The same UI, not printing the plan again.
     pub fn without_plan(self) -> Self {
         Self {
@@ -172,8 +143,11 @@ impl ApplyUi for TerminalUi<'_> {
     /// Asks on the terminal; until the first write, a signal ends the run saying that nothing
     /// was changed.
     fn approve(&self, _plan: &Plan) -> Result<bool, ApplyError> {
-        self.watch_signals_with(None);
-        let approved = self.ask();
+        // The prompt's read cannot be cancelled: a signal there ends the process, saying so.
+        self.watch_signals_with(end_on_signal(
+            "apply cancelled at the approval prompt; nothing was changed",
+        ));
+        let approved = tokio::task::block_in_place(confirm_apply);
         self.watch_signals_with(stop_before_writing());
         approved
     }
