@@ -8,10 +8,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy};
-use keyrot::plan::{CloudflareLive, LiveState, PlanOptions, plan};
+use keyrot::config::{DesiredState, Resource, RotationPolicy};
+use keyrot::plan::{LiveState, Observation, PlanOptions, Schedule, plan};
 use keyrot::render::{Command as Rendered, Style, plan_chunks};
 use keyrot::sandbox::{Clock, Faults, SandboxAccount, SandboxKey, ServerRateLimit};
+use keyrot::vendor::cloudflare;
 
 #[allow(
     dead_code,
@@ -522,27 +523,32 @@ fn rixl_keys_file(count: usize) -> String {
 fn plan_and_render_only(count: usize) {
     let mut desired = DesiredState::empty("keyrot.yaml");
     // Loading a file allocates the accounts once, at their number (`config::validate`).
-    desired.cloudflare_accounts.reserve_exact(count);
+    desired.resources.reserve_exact(count);
     let mut live = LiveState::default();
     for n in 0..count {
         let name = format!("account-{n}");
-        desired.cloudflare_accounts.push(CloudflareAccount {
+        desired.resources.push(Resource {
             name: name.clone(),
-            account_id: AccountId::parse(&id(n)).expect("a valid account ID"),
-            key_rotation_interval_days: Some(90),
+            vendor: &cloudflare::VENDOR,
+            id: id(n),
             rotation: RotationPolicy {
                 max_key_age: Some(days(120)),
                 rotate_by: Some(now() + days(20)),
                 ..RotationPolicy::default()
             },
+            sink: None,
+            interval_days: Some(90),
         });
         let age = if n % 2 == 0 { 10 } else { 130 };
-        live.cloudflare.insert(
+        live.resources.insert(
             name,
-            CloudflareLive {
-                key_rotation_interval_days: if n % 4 == 1 { 30.0 } else { 90.0 },
-                last_key_rotation_at: Some(days_ago(age)),
-                days_until_next_rotation: None,
+            Observation {
+                last_rotation: Some(days_ago(age)),
+                expires_at: None,
+                schedule: Some(Schedule {
+                    interval_days: if n % 4 == 1 { 30.0 } else { 90.0 },
+                    days_until_next: None,
+                }),
             },
         );
     }

@@ -11,3 +11,4 @@ pub mod render;
 pub mod sandbox;
 pub mod state;
 pub mod text;
+pub mod vendor;

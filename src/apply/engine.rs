@@ -200,20 +200,13 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         let mut still_waiting = Vec::new();
         for secret in waiting {
             let resource = &secret.entry.resource;
-            let Some(key) = desired.rixl.keys.iter().find(|key| key.name == *resource) else {
+            let Some(sink) = desired.resource(resource).and_then(|key| key.sink.as_ref()) else {
                 continue;
             };
             let run_id = &options.holder.run_id;
             let protected = &options.protected_files;
-            let delivered = deliver_waiting(
-                secret,
-                &key.sink,
-                protected,
-                self.providers,
-                journal,
-                run_id,
-            )
-            .await;
+            let delivered =
+                deliver_waiting(secret, sink, protected, self.providers, journal, run_id).await;
             match &delivered {
                 Ok(()) => {}
                 Err(DeliverError::Superseded { .. }) => lost.push(LostSecret {
@@ -334,7 +327,8 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             .only(&touched)
             .map_err(ApplyError::Targets)?;
         let fresh = self.read_live(&touched_desired, ui).await?;
-        Ok(observed.differences(&fresh))
+        let vendor_of = |name: &str| desired.resource(name).map(|resource| resource.vendor);
+        Ok(observed.differences(&fresh, vendor_of))
     }
 
     /// Carries out an approved plan, telling `ui` each resource's outcomes as they settle.
@@ -402,10 +396,11 @@ mod tests {
 
     use super::*;
     use crate::apply::{ActionReport, FixedClock, SavedOptions, SavedPlan, Ticker};
-    use crate::config::{AccountId, CloudflareAccount, RotationPolicy};
-    use crate::plan::CloudflareLive;
+    use crate::config::{Resource, RotationPolicy};
+    use crate::plan::{Observation, Schedule};
     use crate::provider::{ActionEffect, CurrentState, Executed, LiveRead, ProviderError};
     use crate::state::{LocalBackend, LockHolder, StateBackend, WriteOutcome};
+    use crate::vendor::cloudflare;
     use std::time::Duration;
 
     const NOW: &str = "2026-11-24T12:00:00Z";
@@ -418,26 +413,31 @@ mod tests {
     /// it.
     fn desired() -> DesiredState {
         let mut desired = DesiredState::empty("keyrot.yaml");
-        desired.cloudflare_accounts.push(CloudflareAccount {
+        desired.resources.push(Resource {
             name: "production".to_owned(),
-            account_id: AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap(),
-            key_rotation_interval_days: None,
+            vendor: &cloudflare::VENDOR,
+            id: "023e105f4ecef8ad9ca31a8372d0c353".to_owned(),
             rotation: RotationPolicy {
                 max_key_age: Some(SignedDuration::from_hours(30 * 24)),
                 ..RotationPolicy::default()
             },
+            sink: None,
+            interval_days: None,
         });
         desired
     }
 
     fn live(last_rotation: &str) -> LiveState {
         let mut live = LiveState::default();
-        live.cloudflare.insert(
+        live.resources.insert(
             "production".to_owned(),
-            CloudflareLive {
-                key_rotation_interval_days: 90.0,
-                last_key_rotation_at: Some(at(last_rotation)),
-                days_until_next_rotation: None,
+            Observation {
+                last_rotation: Some(at(last_rotation)),
+                expires_at: None,
+                schedule: Some(Schedule {
+                    interval_days: 90.0,
+                    days_until_next: None,
+                }),
             },
         );
         live
@@ -483,10 +483,10 @@ mod tests {
             name: &str,
             _target: &crate::plan::Target,
         ) -> Result<CurrentState, ProviderError> {
-            let live = &self.reads.borrow()[0].cloudflare[name];
+            let live = &self.reads.borrow()[0].resources[name];
             Ok(CurrentState {
-                last_rotation: live.last_key_rotation_at,
-                interval_days: Some(live.key_rotation_interval_days),
+                last_rotation: live.last_rotation,
+                interval_days: live.interval_days(),
             })
         }
     }

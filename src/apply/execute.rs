@@ -368,10 +368,11 @@ mod tests {
     use super::*;
     use crate::apply::clock::FixedClock;
     use crate::config::SecretSink;
-    use crate::plan::{Target, vendors};
+    use crate::plan::Target;
     use crate::provider::{
         ActionEffect, CurrentState, Executed, LiveReader, ProviderError, ResourceLabel,
     };
+    use crate::vendor::{cloudflare, rixl};
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
@@ -479,7 +480,7 @@ mod tests {
         ResourcePlan {
             name: name.to_owned(),
             target: Target {
-                vendor: &vendors::CLOUDFLARE,
+                vendor: &cloudflare::VENDOR,
                 id: "023e105f4ecef8ad9ca31a8372d0c353".to_owned(),
                 sink: None,
             },
@@ -750,7 +751,7 @@ mod tests {
         let mut keyed = plan(&["a"]);
         keyed.resources[0].actions.remove(0);
         keyed.resources[0].target = Target {
-            vendor: &vendors::RIXL,
+            vendor: &rixl::VENDOR,
             id: "ak7Hq2".to_owned(),
             sink: Some(Box::new(SecretSink::Command {
                 argv: vec!["true".to_owned()],

@@ -12,11 +12,12 @@ use super::journal::Journal;
 use super::sink_command::end_sink_survivors;
 use super::unjournaled::{kept_records, merge};
 use super::waiting::{WaitingSecret, waiting_secrets};
-use crate::plan::{LostSecret, Target, Vendor};
+use crate::plan::{LostSecret, Target};
 use crate::provider::{CurrentState, LiveReader};
 use crate::state::{
     JournalEntry, JournalRecord, Ledger, StateBackend, StateError, Write, WriteAction, WriteOutcome,
 };
+use crate::vendor::Vendor;
 
 /// What the journal says needs doing about secrets: the lost ones (a recovery file that is gone
 /// included), and those waiting in recovery files.

@@ -16,8 +16,9 @@ use super::error::ApplyError;
 use crate::config::DesiredState;
 use crate::plan::{LiveState, Plan, PlanOptions, plan};
 
-/// The saved-plan format this keyrot writes and reads.
-pub const SAVED_PLAN_VERSION: u32 = 2;
+/// The saved-plan format this keyrot writes and reads: 3 records every resource's live state in
+/// one map, whatever its vendor (2 kept one map per vendor).
+pub const SAVED_PLAN_VERSION: u32 = 3;
 const KIND: &str = "keyrot-saved-plan";
 /// Which keyrot writes saved plans, recorded in each.
 const WRITER: &str = concat!("keyrot ", env!("CARGO_PKG_VERSION"));
@@ -223,11 +224,18 @@ mod tests {
             refused(format_1).contains("is in format 1 (written by keyrot 0.1)"),
             "format 1 was written by keyrot 0.1 only"
         );
+        let format_2 =
+            serde_json::json!({"kind": KIND, "format_version": 2, "written_by": "keyrot 0.2.0"});
+        let message = refused(format_2);
+        assert!(
+            message.contains("is in format 2 (written by keyrot 0.2.0)"),
+            "format 2 recorded each vendor's live state apart: {message}"
+        );
         let newer =
-            serde_json::json!({"kind": KIND, "format_version": 3, "written_by": "keyrot 9.9.0"});
+            serde_json::json!({"kind": KIND, "format_version": 4, "written_by": "keyrot 9.9.0"});
         let message = refused(newer);
         assert!(
-            message.contains("is in format 3 (written by keyrot 9.9.0)"),
+            message.contains("is in format 4 (written by keyrot 9.9.0)"),
             "{message}"
         );
         assert!(message.contains(&format!(

@@ -14,9 +14,10 @@ use super::journal::Journal;
 use super::secret::printable;
 use super::sink::{SinkError, check_sink, deliver};
 use crate::config::SecretSink;
-use crate::plan::{AwaitingDelivery, LostSecret, Target, Vendor};
+use crate::plan::{AwaitingDelivery, LostSecret, Target};
 use crate::provider::LiveReader;
 use crate::state::{Ledger, StateError, WriteOutcome};
+use crate::vendor::Vendor;
 
 /// A secret in a recovery file, with the write that put it there.
 #[derive(Clone, Debug)]

@@ -64,16 +64,14 @@ async fn deliver(
             secret.file.display()
         ));
     }
-    let key = desired
-        .rixl
-        .keys
-        .iter()
-        .find(|key| key.name == name)
+    let sink = desired
+        .resource(name)
+        .and_then(|key| key.sink.as_ref())
         .ok_or_else(|| CliError::Usage(format!("{name} has no secret sink")))?;
     let protected = [desired_state_file(desired)];
     deliver_waiting(
         &secret,
-        &key.sink,
+        sink,
         &protected,
         providers,
         &journal,
@@ -83,7 +81,7 @@ async fn deliver(
     .map_err(failed)?;
     Ok(format!(
         "{name}: delivered the new secret to {}; removed {}.",
-        key.sink,
+        sink,
         secret.file.display()
     ))
 }

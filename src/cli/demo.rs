@@ -17,7 +17,7 @@ use crate::apply::{ApplyOptions, Approval, Engine, PlanSource, StopSignal, recov
 use crate::config::{DesiredState, SecretSink, load_bytes};
 use crate::plan::{Plan, PlanOptions};
 use crate::provider::Providers;
-use crate::render::{Style, counted, render_plan};
+use crate::render::{Style, render_plan, resources_counted};
 use crate::sandbox::{Clock, Faults, Sandbox};
 use crate::state::LocalBackend;
 
@@ -40,11 +40,10 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let providers = sandbox_providers(&sandbox, &desired, &context)?;
     let style = context.style;
     sayln(&format!(
-        "keyrot demo: a sandbox on {} holds {} and {} from {}, some drifted. New secrets \
+        "keyrot demo: a sandbox on {} holds {} from {}, some drifted. New secrets \
          go to a temporary directory that the demo removes when it ends.",
         sandbox.address(),
-        counted(desired.cloudflare_accounts.len(), "Cloudflare account"),
-        counted(desired.rixl.keys.len(), "RIXL API key"),
+        resources_counted(Some(&desired)),
         desired.source
     ));
 
@@ -128,8 +127,8 @@ fn load_demo_file(global: &GlobalArgs, workspace: &Path) -> Result<DesiredState,
 
 /// Creates the directories of file sinks inside the workspace.
 fn prepare_sink_directories(desired: &DesiredState, workspace: &Path) -> Result<(), CliError> {
-    for key in &desired.rixl.keys {
-        if let SecretSink::File { path, .. } = &key.sink
+    for resource in &desired.resources {
+        if let Some(SecretSink::File { path, .. }) = &resource.sink
             && let Some(directory) = path.parent().filter(|dir| dir.starts_with(workspace))
         {
             std::fs::create_dir_all(directory).map_err(|error| {

@@ -16,7 +16,7 @@ use super::preview::{Evaluation, at_evaluation, print_header};
 use super::state;
 use crate::atomic_file::write_atomically_shared;
 use crate::config::DesiredState;
-use crate::plan::{LiveState, Plan, plan, vendors};
+use crate::plan::{LiveState, Plan, plan};
 use crate::provider::ProviderError;
 use crate::render::{Command, UnreadResource, render_failed_run_metrics, render_metrics};
 
@@ -87,21 +87,13 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
 
 /// The part of `desired` whose live state was read, and the resources whose read failed.
 fn split_unread(desired: DesiredState, live: &LiveState) -> (DesiredState, Vec<UnreadResource>) {
-    let accounts = desired
-        .cloudflare_accounts
+    let unread = desired
+        .resources
         .iter()
-        .map(|account| (&account.name, vendors::CLOUDFLARE.key));
-    let keys = desired
-        .rixl
-        .keys
-        .iter()
-        .map(|key| (&key.name, vendors::RIXL.key));
-    let unread = accounts
-        .chain(keys)
-        .filter(|(name, _)| !live.cloudflare.contains_key(*name) && !live.rixl.contains_key(*name))
-        .map(|(name, provider)| UnreadResource {
-            name: name.clone(),
-            provider,
+        .filter(|resource| !live.resources.contains_key(&resource.name))
+        .map(|resource| UnreadResource {
+            name: resource.name.clone(),
+            provider: resource.vendor.key,
         })
         .collect();
     (live.read_part_of(desired), unread)

@@ -17,16 +17,17 @@ use super::output::{env_var, say, warn};
 use super::state::this_run;
 use crate::apply::ApplyError;
 use crate::atomic_file::write_atomically;
-use crate::config::{AccountId, RateLimit, RixlApi, SINK_PLACEHOLDER, load_bytes, resource_names};
+use crate::config::{RateLimit, RixlApi, SINK_PLACEHOLDER, load_bytes, resource_names};
 use crate::http::HttpSettings;
 use crate::provider::ProviderError;
-use crate::provider::cloudflare::facts::{CODE_NOT_ENABLED, manageable_interval};
 use crate::provider::cloudflare::{AccountRef, AccountSummary, CloudflareClient};
 use crate::provider::rixl::RixlClient;
 use crate::render::{
     ImportedAccount, ImportedKey, SkippedAccount, cloudflare_import_yaml, counted, rixl_import_yaml,
 };
 use crate::state::{LocalBackend, LockGuard, StateBackend};
+use crate::vendor::cloudflare::AccountId;
+use crate::vendor::cloudflare::facts::{CODE_NOT_ENABLED, manageable_interval};
 
 /// Runs `keyrot import`.
 pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliError> {
@@ -151,10 +152,7 @@ async fn read_interval(
         account_id: &account_id,
     };
     match client.read(reference).await {
-        Ok(live) => {
-            let days = live.key_rotation_interval_days;
-            Ok(Ok(manageable_interval(days)))
-        }
+        Ok(live) => Ok(Ok(live.interval_days().and_then(manageable_interval))),
         Err(ProviderError::Api { errors, .. })
             if errors.iter().any(|error| error.code == CODE_NOT_ENABLED) =>
         {

@@ -8,7 +8,7 @@ use super::args::{FaultArgs, FaultTargetArg, GlobalArgs, SandboxArgs};
 use super::exit::{CliError, Exit};
 use super::output::{say, warn};
 use crate::config::{DesiredState, load_file};
-use crate::render::counted;
+use crate::render::resources_counted;
 use crate::sandbox::{
     Clock, FaultTarget, Faults, Sandbox, SandboxConfig, SandboxCredentials, ServerRateLimit,
     seed_accounts, seed_rixl_keys,
@@ -27,13 +27,9 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliErr
     }
     let sandbox = start_seeded(seed.as_ref(), clock, args.listen, faults(&args.faults)).await?;
     say(&shell_exports(&sandbox));
-    let (accounts, keys) = seed.map_or((0, 0), |desired| {
-        (desired.cloudflare_accounts.len(), desired.rixl.keys.len())
-    });
     warn(&format!(
-        "# keyrot sandbox: serving {} and {} on {}; Ctrl-C stops it",
-        counted(accounts, "Cloudflare account"),
-        counted(keys, "RIXL API key"),
+        "# keyrot sandbox: serving {} on {}; Ctrl-C stops it",
+        resources_counted(seed.as_ref()),
         sandbox.address()
     ));
     tokio::signal::ctrl_c()

@@ -4,16 +4,15 @@ use super::args::GlobalArgs;
 use super::exit::{CliError, Exit};
 use super::output::sayln;
 use crate::config::load_file;
-use crate::render::counted;
+use crate::render::resources_counted;
 
 /// Runs `keyrot validate`.
 pub fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let desired = load_file(&global.file())?;
     sayln(&format!(
-        "{} is valid: {} and {}.",
+        "{} is valid: {}.",
         desired.source,
-        counted(desired.cloudflare_accounts.len(), "Cloudflare account"),
-        counted(desired.rixl.keys.len(), "RIXL API key")
+        resources_counted(Some(&desired))
     ));
     Ok(Exit::Success)
 }

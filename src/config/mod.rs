@@ -24,9 +24,9 @@ pub use instant::parse_instant;
 pub use load::{SUPPORTED_VERSION, load_bytes, load_file};
 pub use location::sink_location;
 pub use model::{
-    AccountId, Backend, CloudflareAccount, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY,
-    DEFAULT_MIN_ROTATION_GAP, DEFAULT_ROTATION_WINDOW, DEFAULT_SINK_TIMEOUT, DesiredState, RixlApi,
-    RixlKey, RixlSettings, RotationPolicy, SecretSink, Settings,
+    Backend, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY, DEFAULT_MIN_ROTATION_GAP,
+    DEFAULT_ROTATION_WINDOW, DEFAULT_SINK_TIMEOUT, DesiredState, Resource, RixlApi, RixlSettings,
+    RotationPolicy, SecretSink, Settings,
 };
 pub use names::{SINK_PLACEHOLDER, resource_names};
 pub use rate_limit::{RateLimit, parse_rate_limit};

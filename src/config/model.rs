@@ -7,6 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::rate_limit::RateLimit;
 use crate::text::Printable;
+use crate::vendor::{VENDORS, Vendor};
 
 /// What a resource name looks like: a lowercase letter or digit, then those, `_` and `-`.
 pub const RESOURCE_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9_-]*$";
@@ -28,14 +29,33 @@ pub struct DesiredState {
     pub digest: String,
     /// Run-wide guardrails.
     pub settings: Settings,
-    /// Cloudflare accounts in file order.
-    pub cloudflare_accounts: Vec<CloudflareAccount>,
+    /// Every resource of every vendor, in file order.
+    pub resources: Vec<Resource>,
     /// keyrot's own request budget towards Cloudflare.
     pub cloudflare_rate_limit: RateLimit,
-    /// RIXL API keys and how to reach them.
+    /// How to reach RIXL.
     pub rixl: RixlSettings,
     /// How many of the file's resources `--target` left out (0 for the whole file).
     pub targeted_out: usize,
+}
+
+/// One resource of the file: a key of some vendor, the rules for rotating it, and where a new
+/// secret goes. Vendor-neutral: the vendor is data.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resource {
+    /// The resource name: unique in the file.
+    pub name: String,
+    /// Whose API it lives in.
+    pub vendor: &'static Vendor,
+    /// The identifier the API addresses it by (an account ID, a key ID).
+    pub id: String,
+    /// When its key must be rotated.
+    pub rotation: RotationPolicy,
+    /// Where a new secret is delivered, for vendors whose rotation issues one.
+    pub sink: Option<SecretSink>,
+    /// The interval in days the vendor must rotate the key by itself on, for vendors that do
+    /// (see [`Vendor::interval_attribute`]); `None` leaves it unmanaged.
+    pub interval_days: Option<u16>,
 }
 
 impl DesiredState {
@@ -50,7 +70,7 @@ impl DesiredState {
                 backend: Backend::Local,
                 max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             },
-            cloudflare_accounts: Vec::new(),
+            resources: Vec::new(),
             cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
             rixl: RixlSettings::default(),
             targeted_out: 0,
@@ -59,17 +79,27 @@ impl DesiredState {
 
     /// How many resources the file manages.
     pub fn resource_count(&self) -> usize {
-        self.cloudflare_accounts.len() + self.rixl.keys.len()
+        self.resources.len()
+    }
+
+    /// The resources of `vendor`, in file order.
+    pub fn resources_of(&self, vendor: &Vendor) -> impl Iterator<Item = &Resource> {
+        self.resources
+            .iter()
+            .filter(move |resource| resource.vendor == vendor)
+    }
+
+    /// The resource named `name`.
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|resource| resource.name == name)
     }
 
     /// Every resource name, in file order.
     pub fn resource_names(&self) -> Vec<&str> {
-        let accounts = self
-            .cloudflare_accounts
+        self.resources
             .iter()
-            .map(|account| account.name.as_str());
-        let keys = self.rixl.keys.iter().map(|key| key.name.as_str());
-        accounts.chain(keys).collect()
+            .map(|resource| resource.name.as_str())
+            .collect()
     }
 
     /// Only the resources named in `targets` (`--target`), by name or by the address plans
@@ -80,11 +110,9 @@ impl DesiredState {
             return Ok(self);
         }
         let targets = self.resource_names_of(targets, "--target")?;
-        let wanted = |name: &String| targets.contains(name);
         let before = self.resource_count();
-        self.cloudflare_accounts
-            .retain(|account| wanted(&account.name));
-        self.rixl.keys.retain(|key| wanted(&key.name));
+        self.resources
+            .retain(|resource| targets.contains(&resource.name));
         self.targeted_out += before - self.resource_count();
         Ok(self)
     }
@@ -121,22 +149,20 @@ impl DesiredState {
 
 /// The resource name in a `--target`: the name itself, or the last part of an address.
 fn resource_name(target: &str) -> String {
-    ["cloudflare.accounts.", "rixl.api_keys."]
+    VENDORS
         .into_iter()
-        .find_map(|section| target.strip_prefix(section))
+        .find_map(|vendor| target.strip_prefix(&vendor.address_prefix()))
         .unwrap_or(target)
         .to_owned()
 }
 
-/// `rixl:` with defaults applied.
+/// How to reach RIXL (`rixl:`), with defaults applied.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RixlSettings {
     /// Which route family to call.
     pub api: RixlApi,
     /// keyrot's own request budget towards RIXL.
     pub rate_limit: RateLimit,
-    /// The keys in file order.
-    pub keys: Vec<RixlKey>,
 }
 
 impl Default for RixlSettings {
@@ -144,7 +170,6 @@ impl Default for RixlSettings {
         Self {
             api: RixlApi::Platform,
             rate_limit: RateLimit::RIXL_DEFAULT,
-            keys: Vec::new(),
         }
     }
 }
@@ -159,19 +184,6 @@ pub enum RixlApi {
         /// The organization the keys belong to.
         org_id: String,
     },
-}
-
-/// One RIXL API key's desired rotation and where its new secret goes.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RixlKey {
-    /// The resource name: unique in the file.
-    pub name: String,
-    /// RIXL's key ID.
-    pub key_id: String,
-    /// When the key must be rotated.
-    pub rotation: RotationPolicy,
-    /// Where a new secret is delivered.
-    pub sink: SecretSink,
 }
 
 /// Where a new secret goes. Holds no secret itself.
@@ -253,19 +265,6 @@ pub enum Backend {
     Postgres,
 }
 
-/// One Cloudflare account's desired Access key configuration.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CloudflareAccount {
-    /// The resource name: unique in the file.
-    pub name: String,
-    /// Cloudflare's 32-hex-character account identifier.
-    pub account_id: AccountId,
-    /// The rotation interval Cloudflare must have; `None` leaves it unmanaged.
-    pub key_rotation_interval_days: Option<u16>,
-    /// When the key must be rotated.
-    pub rotation: RotationPolicy,
-}
-
 /// When a resource's key must be rotated, shared by every provider.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RotationPolicy {
@@ -290,77 +289,9 @@ impl Default for RotationPolicy {
     }
 }
 
-/// A Cloudflare account identifier: exactly 32 lowercase hexadecimal characters.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AccountId(String);
-
-impl AccountId {
-    /// Accepts exactly 32 lowercase hexadecimal characters.
-    pub fn parse(text: &str) -> Result<Self, String> {
-        let is_lower_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
-        if text.len() == 32 && text.chars().all(is_lower_hex) {
-            return Ok(Self(text.to_owned()));
-        }
-        let length = text.chars().count();
-        let found = match text.chars().find(|c| !is_lower_hex(*c)) {
-            _ if length != 32 => format!("{length} characters"),
-            Some(c) if c.is_ascii_hexdigit() => {
-                "uppercase letters; write them in lowercase".to_owned()
-            }
-            Some(c) => format!("`{}`, which is not hexadecimal", c.escape_default()),
-            None => format!("{length} characters"),
-        };
-        Err(format!(
-            "account_id `{text}` is not a Cloudflare account ID: expected 32 lowercase \
-             hexadecimal characters (found {found})"
-        ))
-    }
-
-    /// The identifier as sent to the API.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The first and last four characters, as in `023e…c353`, for headers.
-    pub fn abbreviated(&self) -> String {
-        format!("{}…{}", &self.0[..4], &self.0[28..])
-    }
-}
-
-impl fmt::Display for AccountId {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn account_ids_are_32_lowercase_hex() {
-        assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").is_ok());
-        let upper = AccountId::parse("023E105F4ECEF8AD9CA31A8372D0C353").unwrap_err();
-        assert!(
-            upper.ends_with("(found uppercase letters; write them in lowercase)"),
-            "{upper}"
-        );
-        let other = AccountId::parse("g23e105f4ecef8ad9ca31a8372d0c353").unwrap_err();
-        assert!(
-            other.ends_with("(found `g`, which is not hexadecimal)"),
-            "{other}"
-        );
-        assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c35").is_err());
-        assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353a").is_err());
-        assert!(AccountId::parse("g23e105f4ecef8ad9ca31a8372d0c353").is_err());
-        assert!(AccountId::parse("").is_err());
-    }
-
-    #[test]
-    fn abbreviation_keeps_both_ends() {
-        let id = AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap();
-        assert_eq!(id.abbreviated(), "023e…c353");
-    }
 
     #[test]
     fn a_command_sink_shows_its_words_as_a_shell_would_read_them() {

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::model::{DEFAULT_MAX_ROTATIONS_PER_APPLY, RESOURCE_NAME_PATTERN};
-use crate::provider::cloudflare::facts;
+use crate::vendor::cloudflare::facts;
 
 const DURATION: &str = "^([0-9]+(s|m|h|d|w)|[Pp][0-9WwDdTtHhMmSs.]+)$";
 const INSTANT: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$";

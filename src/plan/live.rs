@@ -7,14 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use super::lost_secret::{AwaitingDelivery, LostSecret};
 use crate::config::DesiredState;
+use crate::vendor::Vendor;
 
 /// Everything read from the APIs for one run, keyed by resource name.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveState {
-    /// Cloudflare accounts' Access key configuration, by resource name.
-    pub cloudflare: BTreeMap<String, CloudflareLive>,
-    /// RIXL API keys as listed, by resource name.
-    pub rixl: BTreeMap<String, RixlLive>,
+    /// Every resource read, by resource name, whatever its vendor.
+    pub resources: BTreeMap<String, Observation>,
     /// Keys whose current secret was lost, as the journal records them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost_secrets: Vec<LostSecret>,
@@ -23,24 +22,27 @@ pub struct LiveState {
     pub awaiting_delivery: Vec<AwaitingDelivery>,
 }
 
-/// One RIXL API key as `GET /platform/api-keys` listed it (never with a secret).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RixlLive {
-    /// When the key (and so its current secret) was created; a rotation renews it.
-    pub created_at: Option<Timestamp>,
-    /// When the key stops working, if it expires.
-    pub expiring_at: Option<Timestamp>,
+/// One resource as its vendor's API reports it (never with a secret), in the terms every
+/// vendor shares.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// When the key was last rotated (or, for keys a rotation replaces, created).
+    pub last_rotation: Option<Timestamp>,
+    /// When the key stops working, for vendors whose keys expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    /// The vendor's own rotation schedule, for vendors that rotate keys by themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
 }
 
-/// One account's Access key configuration as `GET /accounts/{id}/access/keys` returned it.
+/// A vendor's own rotation schedule for one key, as its API reports it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CloudflareLive {
-    /// Days between Cloudflare's own rotations.
-    pub key_rotation_interval_days: f64,
-    /// When the key was last rotated, if the API said.
-    pub last_key_rotation_at: Option<Timestamp>,
-    /// Days until Cloudflare's next own rotation, if the API said.
-    pub days_until_next_rotation: Option<f64>,
+pub struct Schedule {
+    /// Days between the vendor's own rotations.
+    pub interval_days: f64,
+    /// Days until its next own rotation, if the API said.
+    pub days_until_next: Option<f64>,
 }
 
 impl LiveState {
@@ -48,44 +50,33 @@ impl LiveState {
     /// failed. The resources left out are the ones not read.
     pub fn read_part_of(&self, mut desired: DesiredState) -> DesiredState {
         desired
-            .cloudflare_accounts
-            .retain(|account| self.cloudflare.contains_key(&account.name));
-        desired
-            .rixl
-            .keys
-            .retain(|key| self.rixl.contains_key(&key.name));
+            .resources
+            .retain(|resource| self.resources.contains_key(&resource.name));
         desired
     }
 
     /// Adds every resource of `other`, which reads other resources.
     pub fn merge(&mut self, other: LiveState) {
-        self.cloudflare.extend(other.cloudflare);
-        self.rixl.extend(other.rixl);
+        self.resources.extend(other.resources);
         self.lost_secrets.extend(other.lost_secrets);
         self.awaiting_delivery.extend(other.awaiting_delivery);
     }
 
     /// What changed, resource by resource, between this state and `fresh` (a new read of some
-    /// of the same resources), in words; empty when nothing did. Cloudflare's
-    /// `days_until_next_rotation`, which changes as days pass, is not compared.
-    pub fn differences(&self, fresh: &LiveState) -> Vec<String> {
+    /// of the same resources), in words naming each attribute as `vendor_of` the resource
+    /// spells it; empty when nothing did. The days until a vendor's next own rotation, which
+    /// change as days pass, are not compared.
+    pub fn differences(
+        &self,
+        fresh: &LiveState,
+        vendor_of: impl Fn(&str) -> Option<&'static Vendor>,
+    ) -> Vec<String> {
         let mut differences = Vec::new();
-        for (name, now) in &fresh.cloudflare {
-            match self.cloudflare.get(name) {
-                Some(then) if then.same_as(now) => {}
-                Some(then) => differences.push(cloudflare_change(name, then, now)),
-                None => differences.push(format!("{name}: was not read before")),
-            }
-        }
-        for (name, now) in &fresh.rixl {
-            match self.rixl.get(name) {
-                Some(then) if then == now => {}
-                Some(then) => differences.push(format!(
-                    "{name}: created_at {} is now {}",
-                    shown(then.created_at),
-                    shown(now.created_at)
-                )),
-                None => differences.push(format!("{name}: was not read before")),
+        for (name, now) in &fresh.resources {
+            match (self.resources.get(name), vendor_of(name)) {
+                (Some(then), _) if then.same_as(now) => {}
+                (Some(then), Some(vendor)) => differences.push(change(name, vendor, then, now)),
+                _ => differences.push(format!("{name}: was not read before")),
             }
         }
         differences.sort();
@@ -93,20 +84,33 @@ impl LiveState {
     }
 }
 
-/// What changed in an account, naming only the attributes that did.
-fn cloudflare_change(name: &str, then: &CloudflareLive, now: &CloudflareLive) -> String {
+/// What changed in a resource, naming only the attributes that did.
+fn change(name: &str, vendor: &Vendor, then: &Observation, now: &Observation) -> String {
     let mut changes = Vec::new();
-    if then.key_rotation_interval_days != now.key_rotation_interval_days {
+    if let (Some(attribute), Some(was), Some(is)) = (
+        vendor.interval_attribute,
+        then.interval_days(),
+        now.interval_days(),
+    ) && was != is
+    {
+        changes.push(format!("{attribute} {was} is now {is}"));
+    }
+    if then.last_rotation != now.last_rotation {
         changes.push(format!(
-            "key_rotation_interval_days {} is now {}",
-            then.key_rotation_interval_days, now.key_rotation_interval_days
+            "{} {} is now {}",
+            vendor.last_rotation_attribute,
+            shown(then.last_rotation),
+            shown(now.last_rotation)
         ));
     }
-    if then.last_key_rotation_at != now.last_key_rotation_at {
+    if let Some(expiry) = &vendor.expiry
+        && then.expires_at != now.expires_at
+    {
         changes.push(format!(
-            "last_key_rotation_at {} is now {}",
-            shown(then.last_key_rotation_at),
-            shown(now.last_key_rotation_at)
+            "{} {} is now {}",
+            expiry.attribute,
+            shown(then.expires_at),
+            shown(now.expires_at)
         ));
     }
     format!("{name}: {}", changes.join(", "))
@@ -116,11 +120,19 @@ fn shown(instant: Option<Timestamp>) -> String {
     instant.map_or_else(|| "(unknown)".to_owned(), |at| at.to_string())
 }
 
-impl CloudflareLive {
-    /// The same configuration and the same last rotation; `days_until_next_rotation`, which
-    /// changes as days pass, is not compared.
+impl Observation {
+    /// The same key and the same schedule; the days until the vendor's next own rotation,
+    /// which change as days pass, are not compared.
     pub fn same_as(&self, other: &Self) -> bool {
-        self.key_rotation_interval_days == other.key_rotation_interval_days
-            && self.last_key_rotation_at == other.last_key_rotation_at
+        self.last_rotation == other.last_rotation
+            && self.expires_at == other.expires_at
+            && self.interval_days() == other.interval_days()
+    }
+
+    /// The vendor's own rotation interval in days, for vendors that rotate by themselves.
+    pub fn interval_days(&self) -> Option<f64> {
+        self.schedule
+            .as_ref()
+            .map(|schedule| schedule.interval_days)
     }
 }

@@ -1,23 +1,20 @@
 //! The pure planner: `(desired, live, now) -> Plan`. No I/O, no clock, no randomness.
 
-mod cloudflare;
 mod deadline;
 mod live;
 mod lost_secret;
 mod model;
 mod projection;
 mod reason;
-mod rixl;
+mod resource;
 mod rotation;
 mod target;
 mod words;
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
 
 pub use deadline::{DeadlineStatus, DueDeadline};
-pub use live::{CloudflareLive, LiveState, RixlLive};
+pub use live::{LiveState, Observation, Schedule};
 pub use lost_secret::{AwaitingDelivery, LostSecret};
 pub use model::{
     Action, Attribute, AttributeValue, ClockWarning, Partial, Plan, PlanCounts, PlanWarning,
@@ -25,16 +22,11 @@ pub use model::{
 };
 pub use projection::project_scheduled_rotations;
 pub use reason::{Deferral, RotationReason};
-pub use rixl::EXPIRY_WARNING;
-pub use target::{Target, VENDORS, Vendor};
-/// The vendors' descriptions, by name.
-pub mod vendors {
-    pub use super::cloudflare::VENDOR as CLOUDFLARE;
-    pub use super::rixl::VENDOR as RIXL;
-}
+pub use target::Target;
 pub use words::{instant_in_words, span_in_words};
 
 use crate::config::DesiredState;
+use resource::{Asked, plan_resource};
 
 /// Choices the user makes for one plan.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -67,23 +59,24 @@ pub fn plan(
     now: Timestamp,
     options: PlanOptions,
 ) -> Result<Plan, PlanError> {
-    let rapid = options.allow_rapid_rotation;
     let mut resources = Vec::with_capacity(desired.resource_count());
-    for account in &desired.cloudflare_accounts {
-        let state = live_of(&live.cloudflare, "cloudflare", &account.name)?;
-        let replace = options.replace.contains(&account.name);
-        resources.push(cloudflare::plan_account(
-            account, state, now, rapid, replace,
-        ));
-    }
-    for key in &desired.rixl.keys {
-        let state = live_of(&live.rixl, "rixl", &key.name)?;
+    for resource in &desired.resources {
+        let observation =
+            live.resources
+                .get(&resource.name)
+                .ok_or_else(|| PlanError::MissingLive {
+                    provider: resource.vendor.key,
+                    name: resource.name.clone(),
+                })?;
+        let asked = Asked {
+            allow_rapid_rotation: options.allow_rapid_rotation,
+            replace: options.replace.contains(&resource.name),
+        };
         let lost = live
             .lost_secrets
             .iter()
-            .find(|lost| lost.resource == key.name);
-        let replace = options.replace.contains(&key.name);
-        resources.push(rixl::plan_key(key, state, now, rapid, replace, lost));
+            .find(|lost| lost.resource == resource.name);
+        resources.push(plan_resource(resource, observation, now, asked, lost));
     }
     Ok(Plan {
         now,
@@ -104,16 +97,5 @@ pub fn plan(
             })
             .cloned()
             .collect(),
-    })
-}
-
-fn live_of<'a, T>(
-    states: &'a BTreeMap<String, T>,
-    provider: &'static str,
-    name: &str,
-) -> Result<&'a T, PlanError> {
-    states.get(name).ok_or_else(|| PlanError::MissingLive {
-        provider,
-        name: name.to_owned(),
     })
 }

@@ -1,15 +1,15 @@
 //! A preview's live state: the state as read, moved forward to a later instant by the one
-//! change that happens without anyone acting, Cloudflare's own scheduled rotations. Nothing
-//! keyrot would do in between is assumed.
+//! change that happens without anyone acting, a vendor's own scheduled rotations (Cloudflare
+//! Access's). Nothing keyrot would do in between is assumed.
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::live::{CloudflareLive, LiveState};
+use super::live::{LiveState, Observation};
 
-/// Seconds in a day, for Cloudflare's fractional day counts.
+/// Seconds in a day, for a vendor's fractional day counts.
 const DAY_SECONDS: f64 = 86_400.0;
 
-/// `live`, read at `read_at`, as it will be at `until` if only Cloudflare's scheduled
+/// `live`, read at `read_at`, as it will be at `until` if only the vendors' own scheduled
 /// rotations happen; `live` itself when `until` is not later.
 pub fn project_scheduled_rotations(
     live: &LiveState,
@@ -20,23 +20,23 @@ pub fn project_scheduled_rotations(
     if until <= read_at {
         return projected;
     }
-    for account in projected.cloudflare.values_mut() {
-        project_account(account, read_at, until);
+    for observation in projected.resources.values_mut() {
+        project(observation, read_at, until);
     }
     projected
 }
 
-fn project_account(account: &mut CloudflareLive, read_at: Timestamp, until: Timestamp) {
-    let interval = account.key_rotation_interval_days * DAY_SECONDS;
+fn project(observation: &mut Observation, read_at: Timestamp, until: Timestamp) {
+    let Some(schedule) = &mut observation.schedule else {
+        return;
+    };
+    let interval = schedule.interval_days * DAY_SECONDS;
     if !interval.is_finite() || interval < DAY_SECONDS {
         return;
     }
-    // Cloudflare rotates every interval after the last rotation; its whole-day count of days
+    // The vendor rotates every interval after the last rotation; its whole-day count of days
     // until the next one is only a fallback when the last rotation is unknown.
-    let next = match (
-        account.last_key_rotation_at,
-        account.days_until_next_rotation,
-    ) {
+    let next = match (observation.last_rotation, schedule.days_until_next) {
         (Some(last), _) => first_after(last, interval, read_at),
         (None, Some(days)) if days.is_finite() && days >= 0.0 => after(read_at, days * DAY_SECONDS),
         _ => None,
@@ -50,12 +50,12 @@ fn project_account(account: &mut CloudflareLive, read_at: Timestamp, until: Time
     let Some(last) = after(next, rotations_after_first * interval) else {
         return;
     };
-    account.last_key_rotation_at = Some(last);
-    account.days_until_next_rotation = after(last, interval)
+    observation.last_rotation = Some(last);
+    schedule.days_until_next = after(last, interval)
         .map(|following| following.duration_since(until).as_secs_f64() / DAY_SECONDS);
 }
 
-/// The first instant `last + k * interval` (k >= 1) after `read_at`: Cloudflare's next
+/// The first instant `last + k * interval` (k >= 1) after `read_at`: the vendor's next
 /// scheduled rotation as of the reading.
 fn first_after(last: Timestamp, interval: f64, read_at: Timestamp) -> Option<Timestamp> {
     let elapsed = read_at.duration_since(last).as_secs_f64().max(0.0);
@@ -74,6 +74,7 @@ fn after(from: Timestamp, seconds: f64) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::Schedule;
 
     fn at(text: &str) -> Timestamp {
         text.parse().unwrap()
@@ -81,19 +82,22 @@ mod tests {
 
     fn account(interval: f64, last: &str, days_until: Option<f64>) -> LiveState {
         let mut live = LiveState::default();
-        live.cloudflare.insert(
+        live.resources.insert(
             "a".to_owned(),
-            CloudflareLive {
-                key_rotation_interval_days: interval,
-                last_key_rotation_at: Some(at(last)),
-                days_until_next_rotation: days_until,
+            Observation {
+                last_rotation: Some(at(last)),
+                expires_at: None,
+                schedule: Some(Schedule {
+                    interval_days: interval,
+                    days_until_next: days_until,
+                }),
             },
         );
         live
     }
 
-    fn projected(live: &LiveState, read_at: &str, until: &str) -> CloudflareLive {
-        project_scheduled_rotations(live, at(read_at), at(until)).cloudflare["a"].clone()
+    fn projected(live: &LiveState, read_at: &str, until: &str) -> Observation {
+        project_scheduled_rotations(live, at(read_at), at(until)).resources["a"].clone()
     }
 
     #[test]
@@ -101,11 +105,9 @@ mod tests {
         // Rotated 2026-11-01, every 30 days: 2026-12-01 and 2026-12-31 come before 2027-01-15.
         let live = account(30.0, "2026-11-01T00:00:00Z", Some(6.0));
         let at_preview = projected(&live, "2026-11-25T00:00:00Z", "2027-01-15T00:00:00Z");
-        assert_eq!(
-            at_preview.last_key_rotation_at,
-            Some(at("2026-12-31T00:00:00Z"))
-        );
-        assert_eq!(at_preview.days_until_next_rotation, Some(15.0));
+        assert_eq!(at_preview.last_rotation, Some(at("2026-12-31T00:00:00Z")));
+        let schedule = at_preview.schedule.expect("a schedule");
+        assert_eq!(schedule.days_until_next, Some(15.0));
     }
 
     #[test]
@@ -113,11 +115,11 @@ mod tests {
         let live = account(30.0, "2026-11-01T00:00:00Z", Some(6.0));
         assert_eq!(
             projected(&live, "2026-11-25T00:00:00Z", "2026-11-30T00:00:00Z"),
-            live.cloudflare["a"]
+            live.resources["a"]
         );
         assert_eq!(
             projected(&live, "2026-11-25T00:00:00Z", "2026-01-01T00:00:00Z"),
-            live.cloudflare["a"]
+            live.resources["a"]
         );
     }
 
@@ -127,20 +129,14 @@ mod tests {
         // 2027-02-20T19:56:44Z, so a deadline at 2027-02-20T12:00Z is not met by it.
         let live = account(90.0, "2026-11-22T19:56:44Z", Some(89.0));
         let at_preview = projected(&live, "2026-11-25T20:15:54Z", "2027-02-21T00:00:00Z");
-        assert_eq!(
-            at_preview.last_key_rotation_at,
-            Some(at("2027-02-20T19:56:44Z"))
-        );
+        assert_eq!(at_preview.last_rotation, Some(at("2027-02-20T19:56:44Z")));
     }
 
     #[test]
     fn without_days_until_next_the_schedule_runs_from_the_last_rotation() {
         let live = account(90.0, "2026-10-01T00:00:00Z", None);
         let at_preview = projected(&live, "2026-11-25T00:00:00Z", "2027-01-01T00:00:00Z");
-        assert_eq!(
-            at_preview.last_key_rotation_at,
-            Some(at("2026-12-30T00:00:00Z"))
-        );
+        assert_eq!(at_preview.last_rotation, Some(at("2026-12-30T00:00:00Z")));
     }
 
     #[test]
@@ -149,34 +145,28 @@ mod tests {
             let live = account(days, "2026-10-01T00:00:00Z", Some(0.0));
             let at_preview = projected(&live, "2026-11-25T00:00:00Z", "2027-01-01T00:00:00Z");
             assert_eq!(
-                at_preview.last_key_rotation_at,
+                at_preview.last_rotation,
                 Some(at("2026-10-01T00:00:00Z")),
                 "{days}"
             );
         }
         let daily = account(1.0, "2026-12-31T12:00:00Z", None);
         let at_preview = projected(&daily, "2026-12-31T12:00:00Z", "2027-01-03T00:00:00Z");
-        assert_eq!(
-            at_preview.last_key_rotation_at,
-            Some(at("2027-01-02T12:00:00Z"))
-        );
+        assert_eq!(at_preview.last_rotation, Some(at("2027-01-02T12:00:00Z")));
     }
 
     #[test]
     fn without_a_last_rotation_the_days_until_the_next_one_count_from_the_reading() {
         let mut live = account(30.0, "2026-11-01T00:00:00Z", Some(6.0));
-        let state = live.cloudflare.get_mut("a").unwrap();
-        state.last_key_rotation_at = None;
+        let state = live.resources.get_mut("a").unwrap();
+        state.last_rotation = None;
         let at_preview = projected(&live, "2026-11-25T00:00:00Z", "2026-12-05T00:00:00Z");
-        assert_eq!(
-            at_preview.last_key_rotation_at,
-            Some(at("2026-12-01T00:00:00Z"))
-        );
+        assert_eq!(at_preview.last_rotation, Some(at("2026-12-01T00:00:00Z")));
         for nonsense in [-1.0, f64::NAN] {
-            let state = live.cloudflare.get_mut("a").unwrap();
-            state.days_until_next_rotation = Some(nonsense);
+            let state = live.resources.get_mut("a").unwrap();
+            state.schedule.as_mut().unwrap().days_until_next = Some(nonsense);
             let unchanged = projected(&live, "2026-11-25T00:00:00Z", "2026-12-05T00:00:00Z");
-            assert_eq!(unchanged.last_key_rotation_at, None, "{nonsense}");
+            assert_eq!(unchanged.last_rotation, None, "{nonsense}");
         }
     }
 }

@@ -6,46 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::config::SecretSink;
-
-/// A vendor's facts as plans, documents and messages show them. Each planner rule module defines
-/// its vendor's one value; [`VENDORS`] lists them all.
-#[derive(Debug)]
-pub struct Vendor {
-    /// The key in the desired-state file and in documents: `cloudflare`.
-    pub key: &'static str,
-    /// The vendor's name in sentences: `Cloudflare`.
-    pub title: &'static str,
-    /// The file's section of this vendor's resources, as addresses use it: `accounts`.
-    pub section: &'static str,
-    /// What one resource is, in documents: `access_key_configuration`.
-    pub kind: &'static str,
-    /// What one resource is, in headers: `account`.
-    pub noun: &'static str,
-    /// What a rotation does, in action lines: `rotate access keys`.
-    pub rotate_label: &'static str,
-    /// How a header shortens the resource's identifier.
-    pub short_id: fn(&str) -> String,
-    /// What a second rotation within the safety gap would break, for the deferral's reason.
-    pub gap_risk: &'static str,
-}
-
-/// Every vendor keyrot manages, in the order plans list them.
-pub const VENDORS: [&Vendor; 2] = [&super::cloudflare::VENDOR, &super::rixl::VENDOR];
-
-impl Vendor {
-    /// The vendor whose key is `key`.
-    pub fn by_key(key: &str) -> Option<&'static Vendor> {
-        VENDORS.into_iter().find(|vendor| vendor.key == key)
-    }
-}
-
-impl PartialEq for Vendor {
-    fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
-    }
-}
-
-impl Eq for Vendor {}
+use crate::vendor::Vendor;
 
 /// The API object a resource plan acts on.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,31 +65,14 @@ fn vendor_by_key<'de, D: Deserializer<'de>>(deserializer: D) -> Result<&'static 
     Vendor::by_key(&key).ok_or_else(|| serde::de::Error::custom(format!("unknown vendor `{key}`")))
 }
 
-/// The identifier as it is: for vendors whose identifiers are short.
-pub fn whole_id(id: &str) -> String {
-    id.to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn every_vendor_is_found_by_its_key_and_keys_are_unique() {
-        for vendor in VENDORS {
-            assert_eq!(Vendor::by_key(vendor.key), Some(vendor));
-        }
-        let mut keys: Vec<&str> = VENDORS.iter().map(|vendor| vendor.key).collect();
-        keys.sort_unstable();
-        keys.dedup();
-        assert_eq!(keys.len(), VENDORS.len());
-        assert_eq!(Vendor::by_key("nope"), None);
-    }
-
-    #[test]
     fn a_target_round_trips_through_json_by_vendor_key() {
         let target = Target {
-            vendor: &crate::plan::rixl::VENDOR,
+            vendor: &crate::vendor::rixl::VENDOR,
             id: "ak7Hq2".to_owned(),
             sink: None,
         };

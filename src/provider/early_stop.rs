@@ -9,7 +9,7 @@ use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, stream};
 
 use super::ProviderError;
-use crate::plan::Vendor;
+use crate::vendor::Vendor;
 
 /// How many reads must be refused for their credentials (or find nothing, or meet a server
 /// error), with none accepted, before the rest of the vendor's reads are not sent. One refusal
@@ -244,12 +244,11 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::vendors;
     use crate::provider::error::ResourceLabel;
 
     fn rules() -> StopRules {
         StopRules {
-            vendor: &vendors::CLOUDFLARE,
+            vendor: &crate::vendor::cloudflare::VENDOR,
             base_url_variable: "CLOUDFLARE_BASE_URL",
             credential_variables: "CLOUDFLARE_API_TOKEN",
             refuses_credentials: |error| error.status() == Some(403),

@@ -5,7 +5,8 @@
 use super::ProviderError;
 use super::execute::{CurrentState, Executed};
 use crate::config::DesiredState;
-use crate::plan::{Action, LiveState, ResourcePlan, Target, Vendor};
+use crate::plan::{Action, LiveState, ResourcePlan, Target};
+use crate::vendor::Vendor;
 use futures_util::future::BoxFuture;
 
 /// What one vendor's read of the live state found: every resource it could read, and every

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 
 use crate::config::SINK_PLACEHOLDER;
 use crate::plan::instant_in_words;
-use crate::provider::cloudflare::facts::{MAX_INTERVAL_DAYS, MIN_INTERVAL_DAYS};
 use crate::text::Printable;
+use crate::vendor::cloudflare::facts::{MAX_INTERVAL_DAYS, MIN_INTERVAL_DAYS};
 
 /// One Cloudflare account to write.
 #[derive(Clone, Debug, PartialEq)]

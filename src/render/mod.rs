@@ -21,5 +21,5 @@ pub use json::{Command, FORMAT_VERSION, Source, apply_document, identity, plan_d
 pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownView, render_markdown};
 pub use metrics::{UnreadResource, render_failed_run_metrics, render_metrics};
 pub use plan_human::{UPCOMING_HORIZON, action_line, plan_chunks, render_plan, resource_header};
-pub use plural::counted;
+pub use plural::{counted, resources_counted};
 pub use style::Style;

@@ -4,7 +4,8 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::state::{SandboxAccount, SandboxKey, random_token};
-use crate::config::{CloudflareAccount, DesiredState, RixlApi};
+use crate::config::{DesiredState, Resource, RixlApi};
+use crate::vendor::{cloudflare, rixl};
 
 /// The interval an account gets when the file leaves it unmanaged.
 const UNMANAGED_INTERVAL_DAYS: u32 = 90;
@@ -14,8 +15,7 @@ const UNMANAGED_INTERVAL_DAYS: u32 = 90;
 /// `max_key_age`), the rest match the file.
 pub fn seed_accounts(desired: &DesiredState, now: Timestamp) -> Vec<SandboxAccount> {
     desired
-        .cloudflare_accounts
-        .iter()
+        .resources_of(&cloudflare::VENDOR)
         .enumerate()
         .map(|(index, account)| match index % 3 {
             0 => drifted_interval(account, now),
@@ -25,9 +25,9 @@ pub fn seed_accounts(desired: &DesiredState, now: Timestamp) -> Vec<SandboxAccou
         .collect()
 }
 
-fn desired_interval(account: &CloudflareAccount) -> u32 {
+fn desired_interval(account: &Resource) -> u32 {
     account
-        .key_rotation_interval_days
+        .interval_days
         .map_or(UNMANAGED_INTERVAL_DAYS, u32::from)
 }
 
@@ -35,10 +35,10 @@ fn days(count: i64) -> SignedDuration {
     SignedDuration::from_hours(24 * count)
 }
 
-fn drifted_interval(account: &CloudflareAccount, now: Timestamp) -> SandboxAccount {
+fn drifted_interval(account: &Resource, now: Timestamp) -> SandboxAccount {
     let desired = desired_interval(account);
     SandboxAccount {
-        account_id: account.account_id.to_string(),
+        account_id: account.id.clone(),
         key_rotation_interval_days: if desired == 90 { 30 } else { 90 },
         last_key_rotation_at: now - days(10),
         name: Some(account.name.clone()),
@@ -47,21 +47,21 @@ fn drifted_interval(account: &CloudflareAccount, now: Timestamp) -> SandboxAccou
 
 /// A key 11 days past `max_key_age`, with an interval long enough that Cloudflare would not
 /// have rotated it by itself meanwhile.
-fn over_age(account: &CloudflareAccount, now: Timestamp) -> Option<SandboxAccount> {
+fn over_age(account: &Resource, now: Timestamp) -> Option<SandboxAccount> {
     let max_key_age = account.rotation.max_key_age?;
     let age_days = max_key_age.as_hours() / 24 + 11;
     let interval = desired_interval(account).max(age_days as u32 + 1);
     (interval <= 365).then(|| SandboxAccount {
-        account_id: account.account_id.to_string(),
+        account_id: account.id.clone(),
         key_rotation_interval_days: interval,
         last_key_rotation_at: now - days(age_days),
         name: Some(account.name.clone()),
     })
 }
 
-fn in_sync(account: &CloudflareAccount, now: Timestamp) -> SandboxAccount {
+fn in_sync(account: &Resource, now: Timestamp) -> SandboxAccount {
     SandboxAccount {
-        account_id: account.account_id.to_string(),
+        account_id: account.id.clone(),
         key_rotation_interval_days: desired_interval(account),
         last_key_rotation_at: now - days(3),
         name: Some(account.name.clone()),
@@ -80,9 +80,7 @@ pub fn seed_rixl_keys(desired: &DesiredState, now: Timestamp) -> Vec<SandboxKey>
         RixlApi::Platform => SANDBOX_ORG.to_owned(),
     };
     desired
-        .rixl
-        .keys
-        .iter()
+        .resources_of(&rixl::VENDOR)
         .enumerate()
         .map(|(index, key)| {
             let age_days = match (index % 2, key.rotation.max_key_age) {
@@ -97,7 +95,7 @@ pub fn seed_rixl_keys(desired: &DesiredState, now: Timestamp) -> Vec<SandboxKey>
                 created_at + days(365)
             };
             SandboxKey {
-                id: key.key_id.clone(),
+                id: key.id.clone(),
                 name: key.name.clone(),
                 org_id: org_id.clone(),
                 project_id: "PRsandbox01".to_owned(),

@@ -2,10 +2,12 @@
 //! the API's own refusals come back with their status, code and message.
 
 use crate::harness::{TestSandbox, account, days_ago, now};
-use keyrot::config::{AccountId, RateLimit};
+use keyrot::config::RateLimit;
 use keyrot::http::HttpSettings;
+use keyrot::plan::Schedule;
 use keyrot::provider::ProviderError;
 use keyrot::provider::cloudflare::{AccountRef, CloudflareClient, CloudflareCredentials};
+use keyrot::vendor::cloudflare::AccountId;
 
 const PRODUCTION: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 
@@ -34,18 +36,22 @@ fn read_update_and_rotate_round_trip() {
         account_id: &id,
     };
     block_on(async {
+        let schedule = |interval_days, days_until_next| {
+            Some(Schedule {
+                interval_days,
+                days_until_next: Some(days_until_next),
+            })
+        };
         let live = client.read(reference).await.unwrap();
-        assert_eq!(live.key_rotation_interval_days, 90.0);
-        assert_eq!(live.last_key_rotation_at, Some(days_ago(10)));
-        assert_eq!(live.days_until_next_rotation, Some(80.0));
+        assert_eq!(live.schedule, schedule(90.0, 80.0));
+        assert_eq!(live.last_rotation, Some(days_ago(10)));
 
         let updated = client.update_interval(reference, 30).await.unwrap();
-        assert_eq!(updated.key_rotation_interval_days, 30.0);
-        assert_eq!(updated.days_until_next_rotation, Some(20.0));
+        assert_eq!(updated.schedule, schedule(30.0, 20.0));
 
         let rotated = client.rotate(reference).await.unwrap();
-        assert_eq!(rotated.last_key_rotation_at, Some(now()));
-        assert_eq!(rotated.days_until_next_rotation, Some(30.0));
+        assert_eq!(rotated.last_rotation, Some(now()));
+        assert_eq!(rotated.schedule, schedule(30.0, 30.0));
     });
 }
 

@@ -98,8 +98,7 @@ fn sandbox_prints_exports_that_keyrot_can_use() {
 fn the_demo_converges_before_during_and_long_after_the_examples_deadline() {
     let desired = keyrot::config::load_file(std::path::Path::new(EXAMPLE_FILE)).unwrap();
     let deadlines: Vec<jiff::Timestamp> = desired
-        .cloudflare_accounts
-        .iter()
+        .resources_of(&keyrot::vendor::cloudflare::VENDOR)
         .filter_map(|account| account.rotation.rotate_by)
         .collect();
     assert!(!deadlines.is_empty(), "the example shows a deadline");

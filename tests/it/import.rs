@@ -369,11 +369,8 @@ fn a_sandbox_seeded_from_a_file_imports_its_accounts_by_the_files_names() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let imported = stdout(&output);
-    for account in &desired.cloudflare_accounts {
-        let entry = format!(
-            "    {}:\n      account_id: {}\n",
-            account.name, account.account_id
-        );
+    for account in desired.resources_of(&keyrot::vendor::cloudflare::VENDOR) {
+        let entry = format!("    {}:\n      account_id: {}\n", account.name, account.id);
         assert!(imported.contains(&entry), "{imported}");
     }
 }

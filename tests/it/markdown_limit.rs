@@ -1,9 +1,10 @@
 //! A Markdown comment for a plan too large for one GitHub comment drops whole resources from
 //! the end and says how many.
 
-use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy};
-use keyrot::plan::{CloudflareLive, LiveState, Plan, PlanOptions, plan};
+use keyrot::config::{DesiredState, Resource, RotationPolicy};
+use keyrot::plan::{LiveState, Observation, Plan, PlanOptions, Schedule, plan};
 use keyrot::render::{GITHUB_COMMENT_LIMIT, MarkdownView, render_markdown};
+use keyrot::vendor::cloudflare;
 
 use crate::harness::{days_ago, id, now, snapshot_settings};
 
@@ -13,18 +14,23 @@ fn big_plan(count: usize) -> Plan {
     let mut live = LiveState::default();
     for n in 0..count {
         let name = format!("account-{n:05}");
-        desired.cloudflare_accounts.push(CloudflareAccount {
+        desired.resources.push(Resource {
             name: name.clone(),
-            account_id: AccountId::parse(&id(n)).unwrap(),
-            key_rotation_interval_days: Some(30),
+            vendor: &cloudflare::VENDOR,
+            id: id(n),
             rotation: RotationPolicy::default(),
+            sink: None,
+            interval_days: Some(30),
         });
-        live.cloudflare.insert(
+        live.resources.insert(
             name,
-            CloudflareLive {
-                key_rotation_interval_days: 90.0,
-                last_key_rotation_at: Some(days_ago(10)),
-                days_until_next_rotation: None,
+            Observation {
+                last_rotation: Some(days_ago(10)),
+                expires_at: None,
+                schedule: Some(Schedule {
+                    interval_days: 90.0,
+                    days_until_next: None,
+                }),
             },
         );
     }

@@ -1,8 +1,9 @@
 //! Properties of the pure planner over random desired states, live states and instants.
 
 use jiff::{SignedDuration, Timestamp};
-use keyrot::config::{AccountId, CloudflareAccount, DesiredState, RotationPolicy};
-use keyrot::plan::{Action, CloudflareLive, LiveState, Plan, PlanOptions, plan};
+use keyrot::config::{DesiredState, Resource, RotationPolicy};
+use keyrot::plan::{Action, LiveState, Observation, Plan, PlanOptions, Schedule, plan};
+use keyrot::vendor::cloudflare;
 use proptest::prelude::*;
 
 /// Around 2026-11-24: every instant the strategies produce is within a few years of it.
@@ -35,7 +36,31 @@ fn policy() -> impl Strategy<Value = RotationPolicy> {
         )
 }
 
-fn account_and_live() -> impl Strategy<Value = (CloudflareAccount, CloudflareLive)> {
+/// An account that names no ID yet, keeping `interval` days; the rest is its policy.
+fn account(interval: Option<u16>, rotation: RotationPolicy) -> Resource {
+    Resource {
+        name: String::new(),
+        vendor: &cloudflare::VENDOR,
+        id: "023e105f4ecef8ad9ca31a8372d0c353".to_owned(),
+        rotation,
+        sink: None,
+        interval_days: interval,
+    }
+}
+
+/// An account's live state: rotated at `last`, every `interval_days` by Cloudflare.
+fn account_live(interval_days: f64, last: Option<Timestamp>) -> Observation {
+    Observation {
+        last_rotation: last,
+        expires_at: None,
+        schedule: Some(Schedule {
+            interval_days,
+            days_until_next: None,
+        }),
+    }
+}
+
+fn account_and_live() -> impl Strategy<Value = (Resource, Observation)> {
     (
         prop::option::of(21u16..=365),
         policy(),
@@ -43,18 +68,8 @@ fn account_and_live() -> impl Strategy<Value = (CloudflareAccount, CloudflareLiv
         prop::option::of(instant()),
     )
         .prop_map(|(interval, rotation, live_interval, last)| {
-            let account = CloudflareAccount {
-                name: String::new(),
-                account_id: AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap(),
-                key_rotation_interval_days: interval,
-                rotation,
-            };
-            let live = CloudflareLive {
-                key_rotation_interval_days: f64::from(live_interval),
-                last_key_rotation_at: last,
-                days_until_next_rotation: None,
-            };
-            (account, live)
+            let live = account_live(f64::from(live_interval), last);
+            (account(interval, rotation), live)
         })
 }
 
@@ -65,8 +80,8 @@ fn world() -> impl Strategy<Value = (DesiredState, LiveState)> {
         let mut live = LiveState::default();
         for (index, (mut account, state)) in pairs.into_iter().enumerate() {
             account.name = format!("account-{index}");
-            live.cloudflare.insert(account.name.clone(), state);
-            desired.cloudflare_accounts.push(account);
+            live.resources.insert(account.name.clone(), state);
+            desired.resources.push(account);
         }
         (desired, live)
     })
@@ -76,8 +91,8 @@ fn world() -> impl Strategy<Value = (DesiredState, LiveState)> {
 /// rules want a rotation (the key is older than `max_key_age`, or `rotate_by` is due): every
 /// account is one the gap must hold back.
 fn inside_the_gap() -> impl Strategy<Value = (DesiredState, LiveState, Timestamp)> {
-    let account = (2i64..30 * 86_400, 0u32..1_000, 0u32..1_000, any::<bool>());
-    (instant(), prop::collection::vec(account, 1..8)).prop_map(|(now, accounts)| {
+    let shares = (2i64..30 * 86_400, 0u32..1_000, 0u32..1_000, any::<bool>());
+    (instant(), prop::collection::vec(shares, 1..8)).prop_map(|(now, accounts)| {
         let mut desired = DesiredState::empty("keyrot.yaml");
         let mut live = LiveState::default();
         for (index, (gap, since_share, age_share, by_deadline)) in accounts.into_iter().enumerate()
@@ -93,19 +108,11 @@ fn inside_the_gap() -> impl Strategy<Value = (DesiredState, LiveState, Timestamp
                 rotation_window: SignedDuration::from_hours(1),
                 min_rotation_gap: SignedDuration::from_secs(gap),
             };
-            let account = CloudflareAccount {
-                name: format!("account-{index}"),
-                account_id: AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap(),
-                key_rotation_interval_days: None,
-                rotation,
-            };
-            let state = CloudflareLive {
-                key_rotation_interval_days: 90.0,
-                last_key_rotation_at: Some(last),
-                days_until_next_rotation: None,
-            };
-            live.cloudflare.insert(account.name.clone(), state);
-            desired.cloudflare_accounts.push(account);
+            let mut account = account(None, rotation);
+            account.name = format!("account-{index}");
+            live.resources
+                .insert(account.name.clone(), account_live(90.0, Some(last)));
+            desired.resources.push(account);
         }
         (desired, live, now)
     })
@@ -123,13 +130,13 @@ fn options(allow_rapid_rotation: bool) -> PlanOptions {
 fn applied(plan: &Plan, live: &LiveState) -> LiveState {
     let mut after = live.clone();
     for resource in &plan.resources {
-        let state = after.cloudflare.get_mut(&resource.name).unwrap();
+        let state = after.resources.get_mut(&resource.name).unwrap();
         for action in &resource.actions {
             match action {
                 Action::UpdateInterval { to, .. } => {
-                    state.key_rotation_interval_days = f64::from(*to);
+                    state.schedule.as_mut().unwrap().interval_days = f64::from(*to);
                 }
-                Action::Rotate { .. } => state.last_key_rotation_at = Some(plan.now),
+                Action::Rotate { .. } => state.last_rotation = Some(plan.now),
             }
         }
     }
@@ -169,8 +176,8 @@ proptest! {
         now in instant(),
     ) {
         let plan = plan(&desired, &live, now, options(false)).unwrap();
-        for (resource, account) in plan.resources.iter().zip(&desired.cloudflare_accounts) {
-            let last = live.cloudflare[&resource.name].last_key_rotation_at;
+        for (resource, account) in plan.resources.iter().zip(&desired.resources) {
+            let last = live.resources[&resource.name].last_rotation;
             if let (1, Some(last)) = (resource.rotations(), last) {
                 let since = now.duration_since(last.min(now));
                 prop_assert!(since >= account.rotation.min_rotation_gap);

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use super::Checker;
 use super::rotation::RotationFields;
-use crate::config::model::{AccountId, CloudflareAccount};
+use crate::config::model::Resource;
 use crate::config::number::Number;
 use crate::config::rate_limit::RateLimit;
 use crate::config::raw::{Located, RawAccount, RawCloudflare};
-use crate::provider::cloudflare::facts;
+use crate::vendor::cloudflare::{AccountId, VENDOR, facts};
 
 /// The defaults block, parsed.
 #[derive(Default)]
@@ -18,10 +18,7 @@ struct AccountDefaults {
 }
 
 impl Checker {
-    pub(super) fn cloudflare(
-        &mut self,
-        raw: Option<RawCloudflare>,
-    ) -> (Vec<CloudflareAccount>, RateLimit) {
+    pub(super) fn cloudflare(&mut self, raw: Option<RawCloudflare>) -> (Vec<Resource>, RateLimit) {
         let Some(raw) = raw else {
             return (Vec::new(), RateLimit::CLOUDFLARE_DEFAULT);
         };
@@ -63,7 +60,7 @@ impl Checker {
         raw: Located<RawAccount>,
         defaults: &AccountDefaults,
         seen_ids: &mut HashMap<AccountId, String>,
-    ) -> Option<CloudflareAccount> {
+    ) -> Option<Resource> {
         let name_ok = self.resource_name(&name, "cloudflare.accounts");
         let (account_id, interval, rotation) = raw.value.split();
         let account_id = match &account_id {
@@ -78,11 +75,13 @@ impl Checker {
         let rotation = self
             .rotation_fields(rotation)
             .merged_over(&defaults.rotation);
-        Some(CloudflareAccount {
+        Some(Resource {
             name: name_ok.then_some(name.value)?,
-            account_id: account_id?,
-            key_rotation_interval_days: interval.or(defaults.key_rotation_interval_days),
+            vendor: &VENDOR,
+            id: account_id?.to_string(),
             rotation,
+            sink: None,
+            interval_days: interval.or(defaults.key_rotation_interval_days),
         })
     }
 

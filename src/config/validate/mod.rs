@@ -32,14 +32,15 @@ pub(crate) fn validate(
 ) -> Result<DesiredState, ConfigError> {
     let mut checker = Checker::default();
     let settings = checker.settings(raw.settings);
-    let (cloudflare_accounts, cloudflare_rate_limit) = checker.cloudflare(raw.cloudflare);
-    let rixl = checker.rixl(raw.rixl, base_dir);
+    let (mut resources, cloudflare_rate_limit) = checker.cloudflare(raw.cloudflare);
+    let (keys, rixl) = checker.rixl(raw.rixl, base_dir);
+    resources.extend(keys);
     if checker.diagnostics.is_empty() {
         return Ok(DesiredState {
             source: file.to_owned(),
             digest: String::new(),
             settings,
-            cloudflare_accounts,
+            resources,
             cloudflare_rate_limit,
             rixl,
             targeted_out: 0,

@@ -8,15 +8,20 @@ use super::rotation::RotationFields;
 use jiff::SignedDuration;
 
 use crate::config::location::sink_location;
-use crate::config::model::{DEFAULT_SINK_TIMEOUT, RixlApi, RixlKey, RixlSettings, SecretSink};
+use crate::config::model::{DEFAULT_SINK_TIMEOUT, Resource, RixlApi, RixlSettings, SecretSink};
 use crate::config::names::SINK_PLACEHOLDER;
 use crate::config::rate_limit::RateLimit;
 use crate::config::raw::{Located, RawRixl, RawRixlKey, RawSink};
+use crate::vendor::rixl::VENDOR;
 
 impl Checker {
-    pub(super) fn rixl(&mut self, raw: Option<RawRixl>, base_dir: &Path) -> RixlSettings {
+    pub(super) fn rixl(
+        &mut self,
+        raw: Option<RawRixl>,
+        base_dir: &Path,
+    ) -> (Vec<Resource>, RixlSettings) {
         let Some(raw) = raw else {
-            return RixlSettings::default();
+            return (Vec::new(), RixlSettings::default());
         };
         let api = self.rixl_api(raw.api.as_ref(), raw.org_id.as_ref());
         let rate_limit = self.rate_limit(raw.rate_limit.as_ref(), RateLimit::RIXL_DEFAULT);
@@ -27,17 +32,13 @@ impl Checker {
         let mut seen_ids = HashMap::new();
         let entries = raw.api_keys.map(|keys| keys.0).unwrap_or_default();
         // A new vector, not `collect`, which would keep the larger entries' allocation.
-        let mut keys: Vec<RixlKey> = Vec::with_capacity(entries.len());
+        let mut keys: Vec<Resource> = Vec::with_capacity(entries.len());
         keys.extend(
             entries
                 .into_iter()
                 .filter_map(|(name, key)| self.key(name, key, &defaults, base_dir, &mut seen_ids)),
         );
-        RixlSettings {
-            api,
-            rate_limit,
-            keys,
-        }
+        (keys, RixlSettings { api, rate_limit })
     }
 
     /// Two keys writing one file would leave only the second secret there: refused.
@@ -131,7 +132,7 @@ impl Checker {
         defaults: &RotationFields,
         base_dir: &Path,
         seen_ids: &mut HashMap<String, String>,
-    ) -> Option<RixlKey> {
+    ) -> Option<Resource> {
         let name_ok = self.resource_name(&name, "rixl.api_keys");
         let (key_id, secret, rotation) = raw.value.split();
         let key_id = match &key_id {
@@ -154,11 +155,13 @@ impl Checker {
             }
         };
         let rotation = self.rotation_fields(rotation).merged_over(defaults);
-        Some(RixlKey {
+        Some(Resource {
             name: name_ok.then_some(name.value)?,
-            key_id: key_id?,
+            vendor: &VENDOR,
+            id: key_id?,
             rotation,
-            sink: sink?,
+            sink: Some(sink?),
+            interval_days: None,
         })
     }
 

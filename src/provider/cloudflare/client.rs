@@ -7,10 +7,10 @@ use serde::de::DeserializeOwned;
 
 use super::credentials::CloudflareCredentials;
 use super::wire::{Account, Envelope, KeyConfig, ResultInfo, UpdateKeyConfig};
-use crate::config::AccountId;
 use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
-use crate::plan::CloudflareLive;
+use crate::plan::{Observation, Schedule};
 use crate::provider::{ApiMessage, ProviderError, ResourceLabel};
+use crate::vendor::cloudflare::AccountId;
 
 /// Cloudflare's API unless `CLOUDFLARE_BASE_URL` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.cloudflare.com/client/v4";
@@ -84,7 +84,7 @@ impl CloudflareClient {
     }
 
     /// `GET /accounts/{id}/access/keys`.
-    pub async fn read(&self, account: AccountRef<'_>) -> Result<CloudflareLive, ProviderError> {
+    pub async fn read(&self, account: AccountRef<'_>) -> Result<Observation, ProviderError> {
         let path = account.path("");
         let (config, _) = self
             .call(
@@ -103,7 +103,7 @@ impl CloudflareClient {
         &self,
         account: AccountRef<'_>,
         days: u16,
-    ) -> Result<CloudflareLive, ProviderError> {
+    ) -> Result<Observation, ProviderError> {
         let body = UpdateKeyConfig {
             key_rotation_interval_days: days,
         };
@@ -123,7 +123,7 @@ impl CloudflareClient {
     /// `POST /accounts/{id}/access/keys/rotate`. Sent again only when the server certainly did
     /// not act on it; an error whose [`ProviderError::outcome_unknown`] is true leaves it open
     /// whether the key was rotated.
-    pub async fn rotate(&self, account: AccountRef<'_>) -> Result<CloudflareLive, ProviderError> {
+    pub async fn rotate(&self, account: AccountRef<'_>) -> Result<Observation, ProviderError> {
         let path = account.path("/rotate");
         let (config, _) = self
             .call(
@@ -261,7 +261,7 @@ fn live(
     account: &AccountRef<'_>,
     operation: &str,
     config: KeyConfig,
-) -> Result<CloudflareLive, ProviderError> {
+) -> Result<Observation, ProviderError> {
     live_from_wire(config).map_err(|detail| ProviderError::InvalidResponse {
         resource: account.label(),
         operation: operation.to_owned(),
@@ -311,17 +311,20 @@ fn read_response<T: DeserializeOwned>(
     }
 }
 
-fn live_from_wire(config: KeyConfig) -> Result<CloudflareLive, String> {
+fn live_from_wire(config: KeyConfig) -> Result<Observation, String> {
     let last_key_rotation_at = match config.last_key_rotation_at.as_deref() {
         None | Some("") => None,
         Some(text) => Some(text.parse::<Timestamp>().map_err(|error| {
             format!("last_key_rotation_at `{text}` is not an RFC 3339 instant: {error}")
         })?),
     };
-    Ok(CloudflareLive {
-        key_rotation_interval_days: config.key_rotation_interval_days,
-        last_key_rotation_at,
-        days_until_next_rotation: config.days_until_next_rotation,
+    Ok(Observation {
+        last_rotation: last_key_rotation_at,
+        expires_at: None,
+        schedule: Some(Schedule {
+            interval_days: config.key_rotation_interval_days,
+            days_until_next: config.days_until_next_rotation,
+        }),
     })
 }
 

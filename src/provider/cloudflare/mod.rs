@@ -2,7 +2,6 @@
 
 mod client;
 mod credentials;
-pub mod facts;
 mod provider;
 mod wire;
 

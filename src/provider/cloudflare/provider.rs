@@ -5,13 +5,14 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
 use super::client::{AccountRef, CloudflareClient};
-use super::facts;
-use crate::config::{AccountId, CloudflareAccount, DesiredState};
+use crate::config::{DesiredState, Resource};
 use crate::http::HttpSettings;
-use crate::plan::{Action, CloudflareLive, ResourcePlan, Target, Vendor, vendors};
+use crate::plan::{Action, Observation, ResourcePlan, Target};
 use crate::provider::{
     ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError, StopRules, in_parallel,
 };
+use crate::vendor::Vendor;
+use crate::vendor::cloudflare::{AccountId, VENDOR, facts};
 
 /// A client for the accounts of `desired`, configured through `var`; none when it names no
 /// account, so a file without Cloudflare needs no Cloudflare credentials.
@@ -20,7 +21,7 @@ pub fn configured(
     var: &dyn Fn(&str) -> Option<String>,
     settings: &HttpSettings,
 ) -> Result<Option<CloudflareClient>, ProviderError> {
-    if desired.cloudflare_accounts.is_empty() {
+    if desired.resources_of(&VENDOR).next().is_none() {
         return Ok(None);
     }
     let settings = HttpSettings {
@@ -34,28 +35,33 @@ pub fn configured(
 /// the boxed future reading them all has a type the compiler can name.
 fn account_reads<'a>(
     client: &'a CloudflareClient,
-    accounts: &'a [CloudflareAccount],
+    accounts: Vec<&'a Resource>,
     on_read: &'a (dyn Fn() + Sync),
 ) -> impl ExactSizeIterator<Item = BoxFuture<'a, AccountRead<'a>>> + Send + 'a {
     accounts
-        .iter()
+        .into_iter()
         .map(move |account| read_account(client, account, on_read).boxed())
 }
 
 /// One account's name and what reading it gave.
-type AccountRead<'a> = (&'a str, Result<CloudflareLive, ProviderError>);
+type AccountRead<'a> = (&'a str, Result<Observation, ProviderError>);
 
 /// Reads one account, then tells `on_read`.
 async fn read_account<'a>(
     client: &CloudflareClient,
-    account: &'a CloudflareAccount,
+    account: &'a Resource,
     on_read: &(dyn Fn() + Sync),
-) -> (&'a str, Result<CloudflareLive, ProviderError>) {
-    let reference = AccountRef {
-        name: &account.name,
-        account_id: &account.account_id,
+) -> AccountRead<'a> {
+    let read = match AccountId::parse(&account.id) {
+        Ok(account_id) => {
+            let reference = AccountRef {
+                name: &account.name,
+                account_id: &account_id,
+            };
+            client.read(reference).await
+        }
+        Err(message) => Err(ProviderError::Setup(message)),
     };
-    let read = client.read(reference).await;
     on_read();
     (&account.name, read)
 }
@@ -63,7 +69,7 @@ async fn read_account<'a>(
 /// When Cloudflare's reads stop early, and what a failed read should make the operator check.
 fn stop_rules(client: &CloudflareClient) -> StopRules {
     StopRules {
-        vendor: &vendors::CLOUDFLARE,
+        vendor: &VENDOR,
         base_url_variable: "CLOUDFLARE_BASE_URL",
         credential_variables: client.credential_variables(),
         refuses_credentials,
@@ -98,7 +104,7 @@ fn account_id(target: &Target) -> Result<AccountId, ProviderError> {
 
 impl Provider for CloudflareClient {
     fn vendor(&self) -> &'static Vendor {
-        &vendors::CLOUDFLARE
+        &VENDOR
     }
 
     fn credential_values(&self) -> Vec<&str> {
@@ -113,13 +119,14 @@ impl Provider for CloudflareClient {
     ) -> BoxFuture<'a, LiveRead> {
         async move {
             // Each read is made when the stream reaches it: at most `parallelism` exist.
-            let reads = account_reads(self, &desired.cloudflare_accounts, on_read);
+            let accounts = desired.resources_of(&VENDOR).collect();
+            let reads = account_reads(self, accounts, on_read);
             let reads = stop_rules(self)
                 .read_each(in_parallel(reads, parallelism))
                 .await;
             let mut read = LiveRead::default();
             for (name, state) in reads.values {
-                read.live.cloudflare.insert(name.to_owned(), state);
+                read.live.resources.insert(name.to_owned(), state);
             }
             read.errors = reads.errors;
             read
@@ -140,8 +147,8 @@ impl Provider for CloudflareClient {
             };
             let live = self.read(reference).await?;
             Ok(CurrentState {
-                last_rotation: live.last_key_rotation_at,
-                interval_days: Some(live.key_rotation_interval_days),
+                last_rotation: live.last_rotation,
+                interval_days: live.interval_days(),
             })
         }
         .boxed()
@@ -163,7 +170,7 @@ impl Provider for CloudflareClient {
                 Action::Rotate { .. } => self.rotate(reference).await,
             }?;
             Ok(Executed {
-                effect: ActionEffect::confirmed(after.last_key_rotation_at),
+                effect: ActionEffect::confirmed(after.last_rotation),
                 secret: None,
             })
         }

@@ -13,7 +13,7 @@ use super::credentials::RixlCredentials;
 use super::wire::{ApiKey, ErrorBody, ExchangeRequest, ListApiKeys, RotateApiKey, TokenResponse};
 use crate::config::RixlApi;
 use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
-use crate::plan::RixlLive;
+use crate::plan::Observation;
 use crate::provider::{ProviderError, ResourceLabel};
 
 /// RIXL's API unless `RIXL_BASE_URL` says otherwise.
@@ -42,20 +42,20 @@ impl KeyRef<'_> {
 }
 
 /// A key as the list shows it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ListedKey {
     /// The key ID.
     pub id: String,
     /// Its display name.
     pub name: String,
     /// Its state.
-    pub live: RixlLive,
+    pub live: Observation,
 }
 
 /// A rotated key: its new state and its new secret, which exists nowhere else.
 pub struct RotatedKey {
     /// The key after the rotation.
-    pub live: RixlLive,
+    pub live: Observation,
     /// The new secret.
     pub secret: SecretString,
 }
@@ -71,7 +71,7 @@ pub struct RixlClient {
     /// documents no read of one key, so a check of one key before its rotate reads this
     /// instead of listing every key again. Held while a list pass runs, so that checks made
     /// at once wait for one pass instead of each making their own.
-    listing: Mutex<Option<HashMap<String, RixlLive>>>,
+    listing: Mutex<Option<HashMap<String, Observation>>>,
 }
 
 impl RixlClient {
@@ -107,7 +107,7 @@ impl RixlClient {
 
     /// Every key of the organization, by key ID, following pages until `total` is reached.
     /// Lists every key, and remembers them for [`RixlClient::listed_key`].
-    pub async fn list_and_remember(&self) -> Result<HashMap<String, RixlLive>, ProviderError> {
+    pub async fn list_and_remember(&self) -> Result<HashMap<String, Observation>, ProviderError> {
         let mut remembered = self.listing.lock().await;
         let listed = self.list().await?;
         *remembered = Some(listed.clone());
@@ -117,7 +117,10 @@ impl RixlClient {
     /// Key `id` as the last list pass saw it (with this run's rotations since), listing every
     /// key first when none was made; `None` when the list does not have it. The other count
     /// is how many keys were listed.
-    pub async fn listed_key(&self, id: &str) -> Result<(Option<RixlLive>, usize), ProviderError> {
+    pub async fn listed_key(
+        &self,
+        id: &str,
+    ) -> Result<(Option<Observation>, usize), ProviderError> {
         let mut remembered = self.listing.lock().await;
         let listing = match remembered.take() {
             Some(listing) => listing,
@@ -130,7 +133,7 @@ impl RixlClient {
 
     /// Notes a rotation this run made (`Some`), or forgets the listing when a rotate's outcome
     /// is in doubt (`None`), so the next check lists again.
-    pub async fn note_rotation(&self, id: &str, after: Option<RixlLive>) {
+    pub async fn note_rotation(&self, id: &str, after: Option<Observation>) {
         let mut remembered = self.listing.lock().await;
         match (after, remembered.as_mut()) {
             (Some(live), Some(listing)) => {
@@ -142,13 +145,13 @@ impl RixlClient {
     }
 
     /// Lists every key, page by page, by ID.
-    pub async fn list(&self) -> Result<HashMap<String, RixlLive>, ProviderError> {
-        let mut keys: HashMap<String, RixlLive> = HashMap::new();
+    pub async fn list(&self) -> Result<HashMap<String, Observation>, ProviderError> {
+        let mut keys: HashMap<String, Observation> = HashMap::new();
         for key in self.list_keys().await? {
             // A key listed twice (pages shifting under a concurrent change) counts once, newest.
             let newer = keys
                 .get(&key.id)
-                .is_none_or(|seen| key.live.created_at > seen.created_at);
+                .is_none_or(|seen| key.live.last_rotation > seen.last_rotation);
             if newer {
                 keys.insert(key.id, key.live);
             }
@@ -241,9 +244,10 @@ impl RixlClient {
                 .and_then(serde_json::Value::as_str)
                 .and_then(|text| text.trim().parse::<Timestamp>().ok())
         };
-        let live = RixlLive {
-            created_at: instant(&api_key.created_at),
-            expiring_at: instant(&api_key.expiring_at),
+        let live = Observation {
+            last_rotation: instant(&api_key.created_at),
+            expires_at: instant(&api_key.expiring_at),
+            schedule: None,
         };
         match api_key.secret {
             Some(secret) if !secret.expose_secret().is_empty() => Ok(RotatedKey { live, secret }),
@@ -471,10 +475,11 @@ fn invalid(
     }
 }
 
-fn live_from_wire(key: &ApiKey) -> Result<RixlLive, String> {
-    Ok(RixlLive {
-        created_at: instant(key.created_at.as_deref(), "created_at")?,
-        expiring_at: instant(key.expiring_at.as_deref(), "expiring_at")?,
+fn live_from_wire(key: &ApiKey) -> Result<Observation, String> {
+    Ok(Observation {
+        last_rotation: instant(key.created_at.as_deref(), "created_at")?,
+        expires_at: instant(key.expiring_at.as_deref(), "expiring_at")?,
+        schedule: None,
     })
 }
 

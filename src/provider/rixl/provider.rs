@@ -7,10 +7,12 @@ use futures_util::future::BoxFuture;
 use super::client::{KeyRef, RixlClient};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
-use crate::plan::{Action, ResourcePlan, Target, Vendor, vendors};
+use crate::plan::{Action, ResourcePlan, Target};
 use crate::provider::{
     ActionEffect, CurrentState, Executed, LiveRead, Provider, ProviderError, StopRules,
 };
+use crate::vendor::Vendor;
+use crate::vendor::rixl::VENDOR;
 
 /// A client for the keys of `desired`, configured through `var`; none when it names no key.
 pub fn configured(
@@ -18,7 +20,7 @@ pub fn configured(
     var: &dyn Fn(&str) -> Option<String>,
     settings: &HttpSettings,
 ) -> Result<Option<RixlClient>, ProviderError> {
-    if desired.rixl.keys.is_empty() {
+    if desired.resources_of(&VENDOR).next().is_none() {
         return Ok(None);
     }
     let settings = HttpSettings {
@@ -31,7 +33,7 @@ pub fn configured(
 /// What a failed list of RIXL's keys should make the operator check.
 fn stop_rules(client: &RixlClient) -> StopRules {
     StopRules {
-        vendor: &vendors::RIXL,
+        vendor: &VENDOR,
         base_url_variable: "RIXL_BASE_URL",
         credential_variables: client.credential_variable(),
         refuses_credentials: |error| matches!(error.status(), Some(401 | 403)),
@@ -50,7 +52,7 @@ fn key_ref(resource: &ResourcePlan) -> KeyRef<'_> {
 
 impl Provider for RixlClient {
     fn vendor(&self) -> &'static Vendor {
-        &vendors::RIXL
+        &VENDOR
     }
 
     fn credential_values(&self) -> Vec<&str> {
@@ -68,22 +70,22 @@ impl Provider for RixlClient {
             let listed = match self.list_and_remember().await {
                 Ok(listed) => listed,
                 Err(error) => {
-                    let count = desired.rixl.keys.len();
+                    let count = desired.resources_of(&VENDOR).count();
                     read.errors
                         .push(stop_rules(self).whole_read_failed(error, count));
                     return read;
                 }
             };
-            for key in &desired.rixl.keys {
+            for key in desired.resources_of(&VENDOR) {
                 on_read();
-                match listed.get(&key.key_id) {
+                match listed.get(&key.id) {
                     Some(state) => {
-                        read.live.rixl.insert(key.name.clone(), state.clone());
+                        read.live.resources.insert(key.name.clone(), state.clone());
                     }
                     None => read.errors.push(ProviderError::KeyNotFound {
                         resource: KeyRef {
                             name: &key.name,
-                            key_id: &key.key_id,
+                            key_id: &key.id,
                         }
                         .label(),
                         listed: listed.len(),
@@ -103,7 +105,7 @@ impl Provider for RixlClient {
         async move {
             match self.listed_key(&target.id).await? {
                 (Some(key), _) => Ok(CurrentState {
-                    last_rotation: key.created_at,
+                    last_rotation: key.last_rotation,
                     interval_days: None,
                 }),
                 (None, listed) => Err(ProviderError::KeyNotFound {
@@ -136,7 +138,7 @@ impl Provider for RixlClient {
             self.note_rotation(&resource.target.id, after).await;
             let rotated = rotated?;
             Ok(Executed {
-                effect: ActionEffect::confirmed(rotated.live.created_at),
+                effect: ActionEffect::confirmed(rotated.live.last_rotation),
                 secret: Some(rotated.secret),
             })
         }

@@ -1,0 +1,76 @@
+//! A Cloudflare account identifier, checked once where the file is read.
+
+use std::fmt;
+
+/// A Cloudflare account identifier: exactly 32 lowercase hexadecimal characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(String);
+
+impl AccountId {
+    /// Accepts exactly 32 lowercase hexadecimal characters.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let is_lower_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+        if text.len() == 32 && text.chars().all(is_lower_hex) {
+            return Ok(Self(text.to_owned()));
+        }
+        let length = text.chars().count();
+        let found = match text.chars().find(|c| !is_lower_hex(*c)) {
+            _ if length != 32 => format!("{length} characters"),
+            Some(c) if c.is_ascii_hexdigit() => {
+                "uppercase letters; write them in lowercase".to_owned()
+            }
+            Some(c) => format!("`{}`, which is not hexadecimal", c.escape_default()),
+            None => format!("{length} characters"),
+        };
+        Err(format!(
+            "account_id `{text}` is not a Cloudflare account ID: expected 32 lowercase \
+             hexadecimal characters (found {found})"
+        ))
+    }
+
+    /// The identifier as sent to the API.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first and last four characters, as in `023e…c353`, for headers.
+    pub fn abbreviated(&self) -> String {
+        format!("{}…{}", &self.0[..4], &self.0[28..])
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_ids_are_32_lowercase_hex() {
+        assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").is_ok());
+        let upper = AccountId::parse("023E105F4ECEF8AD9CA31A8372D0C353").unwrap_err();
+        assert!(
+            upper.ends_with("(found uppercase letters; write them in lowercase)"),
+            "{upper}"
+        );
+        let other = AccountId::parse("g23e105f4ecef8ad9ca31a8372d0c353").unwrap_err();
+        assert!(
+            other.ends_with("(found `g`, which is not hexadecimal)"),
+            "{other}"
+        );
+        assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c35").is_err());
+        assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353a").is_err());
+        assert!(AccountId::parse("g23e105f4ecef8ad9ca31a8372d0c353").is_err());
+        assert!(AccountId::parse("").is_err());
+    }
+
+    #[test]
+    fn abbreviation_keeps_both_ends() {
+        let id = AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").unwrap();
+        assert_eq!(id.abbreviated(), "023e…c353");
+    }
+}

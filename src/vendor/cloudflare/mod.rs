@@ -1,0 +1,30 @@
+//! Cloudflare Access: one account's key configuration, rotated by Cloudflare itself on an
+//! interval keyrot sets, and by keyrot when a rule says so.
+
+mod account_id;
+pub mod facts;
+
+pub use account_id::AccountId;
+
+use super::Vendor;
+
+/// Cloudflare Access: one account's key configuration.
+pub const VENDOR: Vendor = Vendor {
+    key: "cloudflare",
+    title: "Cloudflare",
+    section: "accounts",
+    kind: "access_key_configuration",
+    noun: "account",
+    counted_as: "Cloudflare account",
+    rotate_label: "rotate access keys",
+    short_id: abbreviated_account_id,
+    gap_risk: "drops the previous key while tokens signed with it are still valid",
+    last_rotation_attribute: "last_key_rotation_at",
+    interval_attribute: Some("key_rotation_interval_days"),
+    expiry: None,
+};
+
+/// An account ID shortened as in `023e…c353`; anything else as it is.
+fn abbreviated_account_id(id: &str) -> String {
+    AccountId::parse(id).map_or_else(|_| id.to_owned(), |id| id.abbreviated())
+}

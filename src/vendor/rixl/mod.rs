@@ -1,0 +1,27 @@
+//! RIXL: API keys whose rotation issues a new secret, returned exactly once.
+
+use jiff::SignedDuration;
+
+use super::{Expiry, Vendor, whole_id};
+
+/// RIXL: one API key, whose rotation issues a new secret.
+pub const VENDOR: Vendor = Vendor {
+    key: "rixl",
+    title: "RIXL",
+    section: "api_keys",
+    kind: "api_key",
+    noun: "api key",
+    counted_as: "RIXL API key",
+    rotate_label: "rotate api key",
+    short_id: whole_id,
+    gap_risk: "revokes a secret issued only just now, which not every consumer may have yet",
+    last_rotation_attribute: "created_at",
+    interval_attribute: None,
+    expiry: Some(Expiry {
+        attribute: "expiring_at",
+        warn_within: EXPIRY_WARNING,
+    }),
+};
+
+/// Keys expiring within this long are pointed out in the plan.
+pub const EXPIRY_WARNING: SignedDuration = SignedDuration::from_hours(14 * 24);
