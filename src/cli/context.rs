@@ -12,6 +12,7 @@ use crate::config::{DesiredState, RateLimit};
 use crate::http::{EventSink, HttpSettings, ServerClock};
 use crate::provider::{Providers, ReadOnlyProviders};
 use crate::render::Style;
+use crate::vendor::registry;
 
 /// Settings of one command run, from the global flags.
 pub struct RunContext {
@@ -52,6 +53,7 @@ impl RunContext {
     /// The API clients `desired` needs, configured from the environment.
     pub fn providers(&self, desired: &DesiredState) -> Result<Providers, CliError> {
         Ok(Providers::from_env(
+            &registry::configure_providers(),
             desired,
             env_var,
             &self.http,
@@ -65,6 +67,7 @@ impl RunContext {
         desired: &DesiredState,
     ) -> Result<ReadOnlyProviders, CliError> {
         Ok(ReadOnlyProviders::from_env(
+            &registry::configure_providers(),
             desired,
             env_var,
             &self.http,

@@ -20,6 +20,7 @@ use crate::provider::Providers;
 use crate::render::{Style, render_plan, resources_counted};
 use crate::sandbox::{Clock, Faults, Sandbox};
 use crate::state::LocalBackend;
+use crate::vendor::registry;
 
 /// The example desired-state file, built in so the demo runs from anywhere.
 const EXAMPLE: &str = include_str!("../../examples/keyrot.yaml");
@@ -164,6 +165,7 @@ fn sandbox_providers(
             .map(|(_, value)| value.clone())
     };
     Ok(Providers::from_env(
+        &registry::configure_providers(),
         desired,
         var,
         &context.http,

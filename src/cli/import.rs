@@ -20,14 +20,14 @@ use crate::atomic_file::write_atomically;
 use crate::config::{RateLimit, RixlApi, SINK_PLACEHOLDER, load_bytes, resource_names};
 use crate::http::HttpSettings;
 use crate::provider::ProviderError;
-use crate::provider::cloudflare::{AccountRef, AccountSummary, CloudflareClient};
-use crate::provider::rixl::RixlClient;
 use crate::render::{
     ImportedAccount, ImportedKey, SkippedAccount, cloudflare_import_yaml, counted, rixl_import_yaml,
 };
 use crate::state::{LocalBackend, LockGuard, StateBackend};
 use crate::vendor::cloudflare::AccountId;
 use crate::vendor::cloudflare::facts::{CODE_NOT_ENABLED, manageable_interval};
+use crate::vendor::cloudflare::{AccountRef, AccountSummary, CloudflareClient};
+use crate::vendor::rixl::RixlClient;
 
 /// Runs `keyrot import`.
 pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliError> {

@@ -54,6 +54,20 @@ macro_rules! block {
             }
         }
 
+        impl $crate::config::block::HasShape for $name {
+            fn shape() -> $crate::config::block::Shape {
+                $crate::config::block::Shape::Block {
+                    fields: <Self as $crate::config::block::Block>::FIELDS.to_vec(),
+                    child: |field| match field {
+                        $( stringify!($field) => {
+                            <$type as $crate::config::block::HasShape>::shape()
+                        } )*
+                        _ => $crate::config::block::Shape::Value,
+                    },
+                }
+            }
+        }
+
         impl $crate::config::block::HoldsUnknownFields for $name {
             fn holds_unknown_fields(&self) -> bool {
                 self.has_unknown_field
@@ -106,12 +120,58 @@ impl<T: HoldsUnknownFields> HoldsUnknownFields for Entries<T> {
     }
 }
 
+/// What a place in the file holds, as the walk that finds unknown fields sees it.
+#[derive(Clone)]
+pub(crate) enum Shape {
+    /// A block: the fields it may hold, and the shape under each.
+    Block {
+        /// Its fields' names.
+        fields: Vec<&'static str>,
+        /// The shape under a field.
+        child: fn(&str) -> Shape,
+    },
+    /// A mapping of names the file chooses (resource names) to values of one shape.
+    Named(fn() -> Shape),
+    /// A scalar or a list: nothing in it is a field.
+    Value,
+}
+
+/// A type read from the file, and the shape of what it reads.
+pub(crate) trait HasShape {
+    /// What this type reads.
+    fn shape() -> Shape;
+}
+
+impl<T: HasShape> HasShape for Option<T> {
+    fn shape() -> Shape {
+        T::shape()
+    }
+}
+
+impl<T: HasShape> HasShape for Located<T> {
+    fn shape() -> Shape {
+        T::shape()
+    }
+}
+
+impl<T: HasShape> HasShape for Entries<T> {
+    fn shape() -> Shape {
+        Shape::Named(T::shape)
+    }
+}
+
 /// Scalars and lists of them hold no fields.
 macro_rules! holds_no_fields {
     ($($type:ty),*) => {
         $(impl HoldsUnknownFields for $type {
             fn holds_unknown_fields(&self) -> bool {
                 false
+            }
+        }
+
+        impl HasShape for $type {
+            fn shape() -> Shape {
+                Shape::Value
             }
         })*
     };

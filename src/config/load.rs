@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_saphyr::{DuplicateKeyPolicy, Options};
 use sha2::{Digest, Sha256};
 
-use super::block::HoldsUnknownFields;
+use super::block::{HasShape, HoldsUnknownFields};
 use super::error::{ConfigError, Diagnostic};
 use super::model::DesiredState;
 use super::number::Number;
@@ -51,7 +51,7 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
     version_is_supported(file, raw.version.as_ref())?;
     // Where the unknown fields are takes one more parse, made only when there are some.
     let unknown = if raw.holds_unknown_fields() {
-        unknown_fields(&outline(file, text)?)
+        unknown_fields(&outline(file, text)?, &RawFile::shape())
     } else {
         Vec::new()
     };
@@ -72,7 +72,10 @@ fn unreadable(file: &str, text: &str, error: &serde_saphyr::Error) -> ConfigErro
         return version;
     }
     match outline(file, text) {
-        Ok(outline) => with_unknown_fields(yaml_failure(file, error), unknown_fields(&outline)),
+        Ok(outline) => {
+            let unknown = unknown_fields(&outline, &RawFile::shape());
+            with_unknown_fields(yaml_failure(file, error), unknown)
+        }
         Err(syntax) => syntax,
     }
 }

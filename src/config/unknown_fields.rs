@@ -5,11 +5,9 @@ use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::block::Block as _;
+use super::block::Shape;
 use super::error::Diagnostic;
-use super::raw::{
-    Located, RawAccount, RawCloudflare, RawFile, RawRixl, RawRixlKey, RawSettings, RawSink,
-};
+use super::raw::Located;
 use super::yaml_error::unknown_field;
 
 /// The file's mappings and their keys with locations; any other value is opaque.
@@ -20,74 +18,36 @@ pub(crate) enum Outline {
     Other,
 }
 
-/// A diagnostic for each key of `outline` that the block holding it does not know, in file order.
-pub(crate) fn unknown_fields(outline: &Outline) -> Vec<Diagnostic> {
+/// A diagnostic for each key of `outline` that the block holding it does not know, in file
+/// order; `file` is the shape of the whole file.
+pub(crate) fn unknown_fields(outline: &Outline, file: &Shape) -> Vec<Diagnostic> {
     let mut diagnostics = Vec::new();
-    Block::File.check(outline, &mut diagnostics);
+    check(file, outline, &mut diagnostics);
     diagnostics
 }
 
-/// What a place in the file holds.
-#[derive(Clone, Copy)]
-enum Block {
-    File,
-    Settings,
-    Cloudflare,
-    Account,
-    Accounts,
-    Rixl,
-    RixlKey,
-    RixlKeys,
-    Sink,
-    Value,
-}
-
-impl Block {
-    /// The fields this block may hold; `None` when any name is allowed (the named maps) or
-    /// when it holds no fields at all.
-    fn fields(self) -> Option<&'static [&'static str]> {
-        match self {
-            Self::File => Some(RawFile::FIELDS),
-            Self::Settings => Some(RawSettings::FIELDS),
-            Self::Cloudflare => Some(RawCloudflare::FIELDS),
-            Self::Account => Some(RawAccount::FIELDS),
-            Self::Rixl => Some(RawRixl::FIELDS),
-            Self::RixlKey => Some(RawRixlKey::FIELDS),
-            Self::Sink => Some(RawSink::FIELDS),
-            Self::Accounts | Self::RixlKeys | Self::Value => None,
+fn check(shape: &Shape, outline: &Outline, diagnostics: &mut Vec<Diagnostic>) {
+    let Outline::Mapping(entries) = outline else {
+        return;
+    };
+    match shape {
+        Shape::Value => {}
+        Shape::Named(value) => {
+            for (_, entry) in entries {
+                check(&value(), entry, diagnostics);
+            }
         }
-    }
-
-    /// What the value under `field` holds.
-    fn child(self, field: &str) -> Self {
-        match (self, field) {
-            (Self::File, "settings") => Self::Settings,
-            (Self::File, "cloudflare") => Self::Cloudflare,
-            (Self::File, "rixl") => Self::Rixl,
-            (Self::Cloudflare, "defaults") | (Self::Accounts, _) => Self::Account,
-            (Self::Cloudflare, "accounts") => Self::Accounts,
-            (Self::Rixl, "defaults") | (Self::RixlKeys, _) => Self::RixlKey,
-            (Self::Rixl, "api_keys") => Self::RixlKeys,
-            (Self::RixlKey, "secret") => Self::Sink,
-            _ => Self::Value,
-        }
-    }
-
-    fn check(self, outline: &Outline, diagnostics: &mut Vec<Diagnostic>) {
-        let (Outline::Mapping(entries), false) = (outline, matches!(self, Self::Value)) else {
-            return;
-        };
-        let known = self.fields();
-        for (key, value) in entries {
-            match known {
-                Some(known) if !known.contains(&key.value.as_str()) => {
+        Shape::Block { fields, child } => {
+            for (key, value) in entries {
+                if fields.contains(&key.value.as_str()) {
+                    check(&child(&key.value), value, diagnostics);
+                } else {
                     diagnostics.push(Diagnostic {
                         line: key.referenced.line(),
                         column: key.referenced.column(),
-                        message: unknown_field(&key.value, known),
+                        message: unknown_field(&key.value, fields),
                     });
                 }
-                _ => self.child(&key.value).check(value, diagnostics),
             }
         }
     }
@@ -165,6 +125,12 @@ impl<'de> Visitor<'de> for OutlineVisitor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::block::HasShape;
+    use crate::config::raw::RawFile;
+
+    fn unknown(outline: &Outline) -> Vec<Diagnostic> {
+        unknown_fields(outline, &RawFile::shape())
+    }
 
     fn outline(text: &str) -> Outline {
         serde_saphyr::from_str(text).expect("YAML")
@@ -173,7 +139,7 @@ mod tests {
     #[test]
     fn every_unknown_field_is_found_at_every_depth() {
         let text = "version: 1\ncolour: red\ncloudflare:\n  accounts:\n    prod:\n      acount_id: x\n      nested: {deeper: 1}\nrixl:\n  api_keys:\n    ci:\n      secret: {fil: a}\n";
-        let found: Vec<_> = unknown_fields(&outline(text))
+        let found: Vec<_> = unknown(&outline(text))
             .into_iter()
             .map(|diagnostic| (diagnostic.line, diagnostic.column))
             .collect();
@@ -183,6 +149,6 @@ mod tests {
     #[test]
     fn resource_names_and_values_are_not_fields() {
         let text = "version: 1\ncloudflare:\n  accounts:\n    any-name: {account_id: x}\n  rate_limit: {weird: 1}\n";
-        assert!(unknown_fields(&outline(text)).is_empty());
+        assert!(unknown(&outline(text)).is_empty());
     }
 }

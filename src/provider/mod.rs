@@ -1,13 +1,11 @@
 //! The vendors' APIs behind one small seam ([`Provider`]): read live state, write planned
-//! actions. Each vendor lives in its own folder.
+//! actions. Each vendor implements it in its own folder under `vendor/`.
 
-pub mod cloudflare;
 mod early_stop;
 mod error;
 mod execute;
 mod providers;
 mod read_only;
-pub mod rixl;
 mod seam;
 
 pub use early_stop::{ParallelReads, Reads, StopRules, in_parallel};
@@ -15,4 +13,4 @@ pub use error::{ApiMessage, ProviderError, ResourceLabel};
 pub use execute::{ActionEffect, ActionWriter, CurrentState, Executed};
 pub use providers::{LiveReader, Providers};
 pub use read_only::ReadOnlyProviders;
-pub use seam::{LiveRead, Provider};
+pub use seam::{ConfigureProvider, LiveRead, Provider};

@@ -3,9 +3,10 @@
 
 use std::future::Future;
 
+use super::ProviderError;
 use super::execute::{ActionWriter, CurrentState, Executed};
+use super::seam::ConfigureProvider;
 use super::seam::{LiveRead, Provider};
-use super::{ProviderError, cloudflare, rixl};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
 use crate::plan::{Action, ResourcePlan, Target};
@@ -37,27 +38,27 @@ pub struct Providers {
 }
 
 impl Providers {
-    /// The vendors `desired` uses, configured through `var` (the environment), sending with
-    /// `settings` (each vendor's rate limit comes from `desired`) and working on at most
-    /// `parallelism` resources at once. Every vendor that cannot be configured is named.
+    /// The vendors `desired` uses, each configured by its entry of `vendors` through `var`
+    /// (the environment), sending with `settings` (each vendor's rate limit comes from
+    /// `desired`) and working on at most `parallelism` resources at once. Every vendor that
+    /// cannot be configured is named.
     pub fn from_env(
+        vendors: &[ConfigureProvider],
         desired: &DesiredState,
         var: impl Fn(&str) -> Option<String>,
         settings: &HttpSettings,
         parallelism: usize,
     ) -> Result<Self, Vec<ProviderError>> {
-        let mut vendors: Vec<Box<dyn Provider>> = Vec::new();
+        let mut configured = Vec::new();
         let mut errors = Vec::new();
-        match cloudflare::configured(desired, &var, settings) {
-            Ok(Some(client)) => vendors.push(Box::new(client)),
-            Ok(None) => {}
-            Err(error) => errors.push(error),
+        for configure in vendors {
+            match configure(desired, &var, settings) {
+                Ok(Some(provider)) => configured.push(provider),
+                Ok(None) => {}
+                Err(error) => errors.push(error),
+            }
         }
-        match rixl::configured(desired, &var, settings) {
-            Ok(Some(client)) => vendors.push(Box::new(client)),
-            Ok(None) => {}
-            Err(error) => errors.push(error),
-        }
+        let vendors = configured;
         match errors.is_empty() {
             true => Ok(Self::new(vendors, parallelism)),
             false => Err(errors),

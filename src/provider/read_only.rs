@@ -2,6 +2,7 @@
 //! has no way to write.
 
 use super::providers::{LiveReader, Providers};
+use super::seam::ConfigureProvider;
 use super::{CurrentState, LiveRead, ProviderError};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
@@ -20,14 +21,16 @@ use crate::plan::Target;
 pub struct ReadOnlyProviders(Providers);
 
 impl ReadOnlyProviders {
-    /// Read-only clients for the providers `desired` uses, configured through `var`.
+    /// Read-only clients for the providers `desired` uses, each configured by its entry of
+    /// `vendors` through `var`.
     pub fn from_env(
+        vendors: &[ConfigureProvider],
         desired: &DesiredState,
         var: impl Fn(&str) -> Option<String>,
         settings: &HttpSettings,
         parallelism: usize,
     ) -> Result<Self, Vec<ProviderError>> {
-        Providers::from_env(desired, var, settings, parallelism).map(Self)
+        Providers::from_env(vendors, desired, var, settings, parallelism).map(Self)
     }
 }
 

@@ -5,6 +5,7 @@
 use super::ProviderError;
 use super::execute::{CurrentState, Executed};
 use crate::config::DesiredState;
+use crate::http::HttpSettings;
 use crate::plan::{Action, LiveState, ResourcePlan, Target};
 use crate::vendor::Vendor;
 use futures_util::future::BoxFuture;
@@ -28,6 +29,15 @@ impl LiveRead {
         }
     }
 }
+
+/// How a vendor configures its API client for a run: none when `desired` names none of its
+/// resources (so it needs no credentials), else a client configured through the environment
+/// variables `var` reads and sending with `settings` (its rate limit taken from `desired`).
+pub type ConfigureProvider = fn(
+    desired: &DesiredState,
+    var: &dyn Fn(&str) -> Option<String>,
+    settings: &HttpSettings,
+) -> Result<Option<Box<dyn Provider>>, ProviderError>;
 
 /// One vendor's API, configured for one run.
 pub trait Provider: Send + Sync {

@@ -6,8 +6,8 @@ use keyrot::config::RateLimit;
 use keyrot::http::HttpSettings;
 use keyrot::plan::Schedule;
 use keyrot::provider::ProviderError;
-use keyrot::provider::cloudflare::{AccountRef, CloudflareClient, CloudflareCredentials};
 use keyrot::vendor::cloudflare::AccountId;
+use keyrot::vendor::cloudflare::{AccountRef, CloudflareClient, CloudflareCredentials};
 
 const PRODUCTION: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 

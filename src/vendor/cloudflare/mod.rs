@@ -2,11 +2,25 @@
 //! interval keyrot sets, and by keyrot when a rule says so.
 
 mod account_id;
+mod client;
+mod credentials;
 pub mod facts;
+mod provider;
+mod wire;
 
 pub use account_id::AccountId;
+pub use client::{AccountRef, AccountSummary, CloudflareClient, DEFAULT_BASE_URL};
+pub use credentials::CloudflareCredentials;
+pub use provider::configured;
 
 use super::Vendor;
+use super::registry::Registration;
+
+/// What keyrot takes from this folder.
+pub const REGISTRATION: Registration = Registration {
+    vendor: &VENDOR,
+    provider: configured,
+};
 
 /// Cloudflare Access: one account's key configuration.
 pub const VENDOR: Vendor = Vendor {

@@ -1,8 +1,24 @@
 //! RIXL: API keys whose rotation issues a new secret, returned exactly once.
 
+mod client;
+mod credentials;
+mod provider;
+mod wire;
+
 use jiff::SignedDuration;
 
+pub use client::{DEFAULT_BASE_URL, KeyRef, ListedKey, RixlClient, RotatedKey};
+pub use credentials::RixlCredentials;
+pub use provider::configured;
+
+use super::registry::Registration;
 use super::{Expiry, Vendor, whole_id};
+
+/// What keyrot takes from this folder.
+pub const REGISTRATION: Registration = Registration {
+    vendor: &VENDOR,
+    provider: configured,
+};
 
 /// RIXL: one API key, whose rotation issues a new secret.
 pub const VENDOR: Vendor = Vendor {

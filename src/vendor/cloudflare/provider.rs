@@ -20,7 +20,7 @@ pub fn configured(
     desired: &DesiredState,
     var: &dyn Fn(&str) -> Option<String>,
     settings: &HttpSettings,
-) -> Result<Option<CloudflareClient>, ProviderError> {
+) -> Result<Option<Box<dyn Provider>>, ProviderError> {
     if desired.resources_of(&VENDOR).next().is_none() {
         return Ok(None);
     }
@@ -28,7 +28,8 @@ pub fn configured(
         rate_limit: desired.cloudflare_rate_limit,
         ..settings.clone()
     };
-    CloudflareClient::from_env(var, settings).map(Some)
+    let client = CloudflareClient::from_env(var, settings)?;
+    Ok(Some(Box::new(client)))
 }
 
 /// The reads of `accounts`, each made only when asked for; named with its lifetime so that

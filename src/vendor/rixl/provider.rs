@@ -19,7 +19,7 @@ pub fn configured(
     desired: &DesiredState,
     var: &dyn Fn(&str) -> Option<String>,
     settings: &HttpSettings,
-) -> Result<Option<RixlClient>, ProviderError> {
+) -> Result<Option<Box<dyn Provider>>, ProviderError> {
     if desired.resources_of(&VENDOR).next().is_none() {
         return Ok(None);
     }
@@ -27,7 +27,8 @@ pub fn configured(
         rate_limit: desired.rixl.rate_limit,
         ..settings.clone()
     };
-    RixlClient::from_env(var, desired.rixl.api.clone(), settings).map(Some)
+    let client = RixlClient::from_env(var, desired.rixl.api.clone(), settings)?;
+    Ok(Some(Box::new(client)))
 }
 
 /// What a failed list of RIXL's keys should make the operator check.
