@@ -17,7 +17,7 @@ use super::output::{env_var, say, warn};
 use super::state::this_run;
 use crate::apply::ApplyError;
 use crate::atomic_file::write_atomically;
-use crate::config::{RateLimit, RixlApi, SINK_PLACEHOLDER, load_bytes, resource_names};
+use crate::config::{RateLimit, SINK_PLACEHOLDER, load_bytes, resource_names};
 use crate::http::HttpSettings;
 use crate::provider::ProviderError;
 use crate::render::{
@@ -27,6 +27,7 @@ use crate::state::{LocalBackend, LockGuard, StateBackend};
 use crate::vendor::cloudflare::AccountId;
 use crate::vendor::cloudflare::facts::{CODE_NOT_ENABLED, manageable_interval};
 use crate::vendor::cloudflare::{AccountRef, AccountSummary, CloudflareClient};
+use crate::vendor::rixl::RixlApi;
 use crate::vendor::rixl::RixlClient;
 
 /// Runs `keyrot import`.

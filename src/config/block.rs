@@ -93,6 +93,19 @@ pub(crate) trait Block: Default {
 
     /// Records that the block names a field it does not know.
     fn note_unknown_field(&mut self);
+
+    /// Reads the value of `name` from `map` if it is one of `FIELDS`; false (nothing read)
+    /// when it is not.
+    fn read_named<'de, A: MapAccess<'de>>(
+        &mut self,
+        name: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        match Self::FIELDS.iter().find(|field| **field == name) {
+            Some(field) => self.read_field(field, map).map(|()| true),
+            None => Ok(false),
+        }
+    }
 }
 
 /// A value read from the file that may hold a block naming a field it does not know; where
@@ -238,8 +251,9 @@ impl Visitor<'_> for FieldName {
 mod tests {
     use super::*;
     use crate::config::raw::{RawFile, RawSink};
+    use crate::vendor::registry::FileSections;
 
-    fn file(text: &str) -> RawFile {
+    fn file(text: &str) -> RawFile<FileSections> {
         serde_saphyr::from_str(text).expect("reads as the file's types")
     }
 

@@ -11,9 +11,11 @@ use super::error::{ConfigError, Diagnostic};
 use super::model::DesiredState;
 use super::number::Number;
 use super::raw::{Located, RawFile, VersionProbe};
+use super::section::Sections;
 use super::unknown_fields::{Outline, unknown_fields};
 use super::validate::validate;
 use super::yaml_error;
+use crate::vendor::registry::FileSections;
 
 /// The only file format version this keyrot reads.
 pub const SUPPORTED_VERSION: u64 = 1;
@@ -31,8 +33,17 @@ pub fn load_file(path: &Path) -> Result<DesiredState, ConfigError> {
 }
 
 /// Validates desired-state bytes; `file` names them in diagnostics, and relative sink paths
-/// resolve against `base_dir`.
+/// resolve against `base_dir`. Every registered vendor's section is read.
 pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredState, ConfigError> {
+    load_sections::<FileSections>(file, bytes, base_dir)
+}
+
+/// Validates desired-state bytes whose vendors' sections are `S`.
+pub(crate) fn load_sections<S: Sections>(
+    file: &str,
+    bytes: &[u8],
+    base_dir: &Path,
+) -> Result<DesiredState, ConfigError> {
     let text = std::str::from_utf8(bytes).map_err(|error| not_utf8(file, bytes, &error))?;
     if is_blank(text) {
         return Err(ConfigError::at(
@@ -44,14 +55,14 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
     }
     // One parse, into the file's types; a field they do not know is only noted here. The
     // version is judged first, so a file of another version gets that error alone.
-    let raw: RawFile = match serde_saphyr::from_str_with_options(text, options()) {
+    let raw: RawFile<S> = match serde_saphyr::from_str_with_options(text, options()) {
         Ok(raw) => raw,
-        Err(error) => return Err(unreadable(file, text, &error)),
+        Err(error) => return Err(unreadable::<S>(file, text, &error)),
     };
     version_is_supported(file, raw.version.as_ref())?;
     // Where the unknown fields are takes one more parse, made only when there are some.
     let unknown = if raw.holds_unknown_fields() {
-        unknown_fields(&outline(file, text)?, &RawFile::shape())
+        unknown_fields(&outline(file, text)?, &RawFile::<S>::shape())
     } else {
         Vec::new()
     };
@@ -67,13 +78,13 @@ pub fn load_bytes(file: &str, bytes: &[u8], base_dir: &Path) -> Result<DesiredSt
 /// Why a file that did not read as the file's types is wrong: its version first, then a YAML
 /// error that the outline also finds (a syntax error anywhere), else the typed read's error
 /// with every unknown field.
-fn unreadable(file: &str, text: &str, error: &serde_saphyr::Error) -> ConfigError {
+fn unreadable<S: Sections>(file: &str, text: &str, error: &serde_saphyr::Error) -> ConfigError {
     if let Err(version) = check_version(file, text) {
         return version;
     }
     match outline(file, text) {
         Ok(outline) => {
-            let unknown = unknown_fields(&outline, &RawFile::shape());
+            let unknown = unknown_fields(&outline, &RawFile::<S>::shape());
             with_unknown_fields(yaml_failure(file, error), unknown)
         }
         Err(syntax) => syntax,

@@ -1,21 +1,22 @@
 //! The desired-state model: parse, merge defaults, validate, with source locations for errors.
 
-mod block;
+pub(crate) mod block;
 mod duration;
-mod entries;
+pub(crate) mod entries;
 mod error;
 mod instant;
 mod load;
 mod location;
 mod model;
 mod names;
-mod number;
+pub(crate) mod number;
 mod rate_limit;
-mod raw;
-mod schema;
+pub(crate) mod raw;
+pub(crate) mod schema;
+pub(crate) mod section;
 pub(crate) mod suggest;
 mod unknown_fields;
-mod validate;
+pub(crate) mod validate;
 mod yaml_error;
 
 pub use duration::{format_duration, parse_duration};
@@ -24,9 +25,9 @@ pub use instant::parse_instant;
 pub use load::{SUPPORTED_VERSION, load_bytes, load_file};
 pub use location::sink_location;
 pub use model::{
-    Backend, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY, DEFAULT_MIN_ROTATION_GAP,
-    DEFAULT_ROTATION_WINDOW, DEFAULT_SINK_TIMEOUT, DesiredState, Resource, RixlApi, RixlSettings,
-    RotationPolicy, SecretSink, Settings,
+    Backend, Connection, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY,
+    DEFAULT_MIN_ROTATION_GAP, DEFAULT_ROTATION_WINDOW, DEFAULT_SINK_TIMEOUT, DesiredState,
+    Resource, RotationPolicy, SecretSink, Settings,
 };
 pub use names::{SINK_PLACEHOLDER, resource_names};
 pub use rate_limit::{RateLimit, parse_rate_limit};

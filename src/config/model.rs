@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::rate_limit::RateLimit;
 use crate::text::Printable;
-use crate::vendor::{VENDORS, Vendor};
+use crate::vendor::Vendor;
 
 /// What a resource name looks like: a lowercase letter or digit, then those, `_` and `-`.
 pub const RESOURCE_NAME_PATTERN: &str = "^[a-z0-9][a-z0-9_-]*$";
@@ -31,10 +31,8 @@ pub struct DesiredState {
     pub settings: Settings,
     /// Every resource of every vendor, in file order.
     pub resources: Vec<Resource>,
-    /// keyrot's own request budget towards Cloudflare.
-    pub cloudflare_rate_limit: RateLimit,
-    /// How to reach RIXL.
-    pub rixl: RixlSettings,
+    /// How to reach each vendor the file has a section for, in the vendor list's order.
+    pub connections: Vec<Connection>,
     /// How many of the file's resources `--target` left out (0 for the whole file).
     pub targeted_out: usize,
 }
@@ -71,8 +69,7 @@ impl DesiredState {
                 max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
             },
             resources: Vec::new(),
-            cloudflare_rate_limit: RateLimit::CLOUDFLARE_DEFAULT,
-            rixl: RixlSettings::default(),
+            connections: Vec::new(),
             targeted_out: 0,
         }
     }
@@ -87,6 +84,13 @@ impl DesiredState {
         self.resources
             .iter()
             .filter(move |resource| resource.vendor == vendor)
+    }
+
+    /// How to reach `vendor`, when the file has its section.
+    pub fn connection(&self, vendor: &Vendor) -> Option<&Connection> {
+        self.connections
+            .iter()
+            .find(|connection| connection.vendor == vendor)
     }
 
     /// The resource named `name`.
@@ -122,7 +126,10 @@ impl DesiredState {
     /// The resource names `given` to `flag`, each a name or an address; every unknown one is
     /// an error that lists the known names.
     pub fn resource_names_of(&self, given: &[String], flag: &str) -> Result<Vec<String>, String> {
-        let names: Vec<String> = given.iter().map(|target| resource_name(target)).collect();
+        let names: Vec<String> = given
+            .iter()
+            .map(|target| resource_name(target, &self.resources))
+            .collect();
         let known = self.resource_names();
         let unknown: Vec<&str> = names
             .iter()
@@ -148,42 +155,24 @@ impl DesiredState {
 }
 
 /// The resource name in a `--target`: the name itself, or the last part of an address.
-fn resource_name(target: &str) -> String {
-    VENDORS
-        .into_iter()
-        .find_map(|vendor| target.strip_prefix(&vendor.address_prefix()))
+fn resource_name(target: &str, resources: &[Resource]) -> String {
+    resources
+        .iter()
+        .find_map(|resource| target.strip_prefix(&resource.vendor.address_prefix()))
         .unwrap_or(target)
         .to_owned()
 }
 
-/// How to reach RIXL (`rixl:`), with defaults applied.
+/// How to reach one vendor's API, from its section of the file.
 #[derive(Clone, Debug, PartialEq)]
-pub struct RixlSettings {
-    /// Which route family to call.
-    pub api: RixlApi,
-    /// keyrot's own request budget towards RIXL.
+pub struct Connection {
+    /// Whose API.
+    pub vendor: &'static Vendor,
+    /// keyrot's own request budget towards it.
     pub rate_limit: RateLimit,
-}
-
-impl Default for RixlSettings {
-    fn default() -> Self {
-        Self {
-            api: RixlApi::Platform,
-            rate_limit: RateLimit::RIXL_DEFAULT,
-        }
-    }
-}
-
-/// RIXL's two route families.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum RixlApi {
-    /// `/platform/api-keys` (the default).
-    Platform,
-    /// `/organizations/{org_id}/api-keys/v1`.
-    V1 {
-        /// The organization the keys belong to.
-        org_id: String,
-    },
+    /// The owner the vendor's routes are scoped to, for vendors whose routes name one (RIXL's
+    /// `org_id` with `api: v1`); `None` for the vendor's default routes.
+    pub scope: Option<String>,
 }
 
 /// Where a new secret goes. Holds no secret itself.

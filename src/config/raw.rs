@@ -2,11 +2,14 @@
 //! A field these types do not know is only noted here; `unknown_fields` finds where it is, so
 //! that a typo does not hide the file's other problems.
 
+use std::fmt;
+use std::marker::PhantomData;
+
 use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use super::block::block;
-use super::entries::Entries;
+use super::block::{Block, HasShape, HoldsUnknownFields, Shape, block};
 use super::number::Number;
 
 /// A value with the line and column it was read from.
@@ -19,15 +22,77 @@ pub(crate) struct VersionProbe {
     pub version: Option<Located<Number>>,
 }
 
-block! {
-    /// The whole file, version 1.
-    pub(crate) struct RawFile {
-        /// Checked before anything else is judged (by `VersionProbe` when the file does not read
-        /// as this type).
-        pub version: Option<Located<Number>>,
-        pub settings: Option<RawSettings>,
-        pub cloudflare: Option<RawCloudflare>,
-        pub rixl: Option<RawRixl>,
+/// The whole file, version 1: the run's settings and every vendor's section, `S` (the vendor
+/// list's sections, `vendor::registry::FileSections`). A key that is neither is noted, as a
+/// block notes a field it does not know.
+#[derive(Default)]
+pub(crate) struct RawFile<S> {
+    /// Checked before anything else is judged (by `VersionProbe` when the file does not read
+    /// as this type).
+    pub version: Option<Located<Number>>,
+    pub settings: Option<RawSettings>,
+    /// Every vendor's section.
+    pub sections: S,
+    /// The file names a key it does not know.
+    has_unknown_field: bool,
+}
+
+/// The keys of the file other than the vendors' sections.
+const FILE_FIELDS: [&str; 2] = ["version", "settings"];
+
+impl<'de, S: Block> Deserialize<'de> for RawFile<S> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_struct("RawFile", &FILE_FIELDS, FileVisitor(PhantomData))
+    }
+}
+
+struct FileVisitor<S>(PhantomData<S>);
+
+impl<'de, S: Block> Visitor<'de> for FileVisitor<S> {
+    type Value = RawFile<S>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a mapping (`name: value` lines)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawFile<S>, A::Error> {
+        let mut file = RawFile::<S>::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "version" => file.version = map.next_value()?,
+                "settings" => file.settings = map.next_value()?,
+                section => {
+                    if !file.sections.read_named(section, &mut map)? {
+                        map.next_value::<IgnoredAny>()?;
+                        file.has_unknown_field = true;
+                    }
+                }
+            }
+        }
+        Ok(file)
+    }
+}
+
+impl<S: Block + HoldsUnknownFields> HoldsUnknownFields for RawFile<S> {
+    fn holds_unknown_fields(&self) -> bool {
+        self.has_unknown_field
+            || self.settings.holds_unknown_fields()
+            || self.sections.holds_unknown_fields()
+    }
+}
+
+impl<S: Block + HasShape> HasShape for RawFile<S> {
+    fn shape() -> Shape {
+        let mut fields = FILE_FIELDS.to_vec();
+        fields.extend(S::FIELDS);
+        Shape::Block {
+            fields,
+            child: |field| match (field, S::shape()) {
+                ("settings", _) => RawSettings::shape(),
+                (_, Shape::Block { child, .. }) => child(field),
+                _ => Shape::Value,
+            },
+        }
     }
 }
 
@@ -40,96 +105,12 @@ block! {
     }
 }
 
-block! {
-    /// `cloudflare:`: defaults merged under every account, and the accounts by name.
-    pub(crate) struct RawCloudflare {
-        pub rate_limit: Option<Located<String>>,
-        pub defaults: Option<Located<RawAccount>>,
-        pub accounts: Option<Entries<RawAccount>>,
-    }
-}
-
-block! {
-    /// One account under `cloudflare.accounts`, or the `cloudflare.defaults` block (which may not
-    /// hold an `account_id`).
-    pub(crate) struct RawAccount {
-        pub account_id: Option<Located<String>>,
-        pub key_rotation_interval_days: Option<Located<Number>>,
-        pub max_key_age: Option<Located<String>>,
-        pub rotate_by: Option<Located<String>>,
-        pub rotation_window: Option<Located<String>>,
-        pub min_rotation_gap: Option<Located<String>>,
-    }
-}
-
-impl RawAccount {
-    /// The account's own fields, and its rotation fields.
-    pub fn split(
-        self,
-    ) -> (
-        Option<Located<String>>,
-        Option<Located<Number>>,
-        RawRotation,
-    ) {
-        let rotation = RawRotation {
-            max_key_age: self.max_key_age,
-            rotate_by: self.rotate_by,
-            rotation_window: self.rotation_window,
-            min_rotation_gap: self.min_rotation_gap,
-        };
-        (self.account_id, self.key_rotation_interval_days, rotation)
-    }
-}
-
 /// The rotation fields every resource kind has, as written.
 pub(crate) struct RawRotation {
     pub max_key_age: Option<Located<String>>,
     pub rotate_by: Option<Located<String>>,
     pub rotation_window: Option<Located<String>>,
     pub min_rotation_gap: Option<Located<String>>,
-}
-
-block! {
-    /// `rixl:`: which API family, the budget, defaults, and the keys by name.
-    pub(crate) struct RawRixl {
-        pub api: Option<Located<String>>,
-        pub org_id: Option<Located<String>>,
-        pub rate_limit: Option<Located<String>>,
-        pub defaults: Option<Located<RawRixlKey>>,
-        pub api_keys: Option<Entries<RawRixlKey>>,
-    }
-}
-
-block! {
-    /// One key under `rixl.api_keys`, or the `rixl.defaults` block (which may hold neither a
-    /// `key_id` nor a `secret`).
-    pub(crate) struct RawRixlKey {
-        pub key_id: Option<Located<String>>,
-        pub max_key_age: Option<Located<String>>,
-        pub rotate_by: Option<Located<String>>,
-        pub rotation_window: Option<Located<String>>,
-        pub min_rotation_gap: Option<Located<String>>,
-        pub secret: Option<Located<RawSink>>,
-    }
-}
-
-impl RawRixlKey {
-    /// The key's own fields, and its rotation fields.
-    pub fn split(
-        self,
-    ) -> (
-        Option<Located<String>>,
-        Option<Located<RawSink>>,
-        RawRotation,
-    ) {
-        let rotation = RawRotation {
-            max_key_age: self.max_key_age,
-            rotate_by: self.rotate_by,
-            rotation_window: self.rotation_window,
-            min_rotation_gap: self.min_rotation_gap,
-        };
-        (self.key_id, self.secret, rotation)
-    }
 }
 
 block! {

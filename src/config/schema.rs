@@ -4,14 +4,35 @@
 use serde_json::{Value, json};
 
 use super::model::{DEFAULT_MAX_ROTATIONS_PER_APPLY, RESOURCE_NAME_PATTERN};
-use crate::vendor::cloudflare::facts;
+use super::section::Sections;
+use crate::vendor::registry::FileSections;
 
 const DURATION: &str = "^([0-9]+(s|m|h|d|w)|[Pp][0-9WwDdTtHhMmSs.]+)$";
 const INSTANT: &str = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?$";
 const RATE_LIMIT: &str = "^[0-9]+/([0-9]*(s|m|h|d|w)|[Pp][0-9WwDdTtHhMmSs.]+)$";
 
-/// The schema, draft 2020-12.
+/// The schema, draft 2020-12, of a file with every registered vendor's section.
 pub fn desired_state_schema() -> Value {
+    schema_of::<FileSections>()
+}
+
+/// The schema of a file whose vendors' sections are `S`: the file's own fields, then each
+/// section and the definitions it refers to, in the vendor list's order.
+fn schema_of<S: Sections>() -> Value {
+    let mut schema = file_schema();
+    schema["$defs"] = json!({});
+    for (key, section) in S::schemas() {
+        schema["properties"][key] = section.section;
+        for (name, definition) in section.definitions {
+            schema["$defs"][name] = definition;
+        }
+    }
+    schema["$defs"]["secret_sink"] = secret_sink();
+    schema
+}
+
+/// The file's own fields.
+fn file_schema() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "keyrot desired state, version 1",
@@ -38,69 +59,39 @@ pub fn desired_state_schema() -> Value {
                         "description": "Where the lock and the journal live: local (.keyrot/ beside this file, for one machine) or postgres (the database KEYROT_DATABASE_URL names, for CI runners, CronJobs and people applying from several places)."
                     }
                 }
-            },
-            "cloudflare": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "rate_limit": rate_limit("1200/5m"),
-                    "defaults": object_of(cloudflare_fields(false), "Merged under every account; an account's own value wins."),
-                    "accounts": named_map("#/$defs/cloudflare_account", "Cloudflare accounts by resource name.")
-                }
-            },
-            "rixl": {
-                "type": "object",
-                "additionalProperties": false,
-                "properties": {
-                    "api": {"enum": ["platform", "v1"], "default": "platform",
-                            "description": "platform: /platform/api-keys; v1: /organizations/{org_id}/api-keys/v1."},
-                    "org_id": {"type": "string", "pattern": "^[0-9A-Za-z]+$",
-                               "description": "The organization, required with api: v1."},
-                    "rate_limit": rate_limit("10/s"),
-                    "defaults": object_of(rotation_fields(), "Merged under every key; a key's own value wins."),
-                    "api_keys": named_map("#/$defs/rixl_key", "RIXL API keys by resource name.")
-                }
-            }
-        },
-        "$defs": {
-            "cloudflare_account": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["account_id"],
-                "properties": cloudflare_fields(true)
-            },
-            "rixl_key": {
-                "type": "object",
-                "additionalProperties": false,
-                "required": ["key_id", "secret"],
-                "properties": rixl_key_fields()
-            },
-            "secret_sink": {
-                "type": "object",
-                "additionalProperties": false,
-                "description": "Where a rotation's new secret goes: exactly one of file or command.",
-                "oneOf": [{"required": ["file"]}, {"required": ["command"]}],
-                "properties": {
-                    "file": {"type": "string", "minLength": 1,
-                             "description": "A file, relative to this file's directory, written atomically with mode 0600."},
-                    "command": {"type": "array", "minItems": 1, "items": {"type": "string"},
-                                "description": "A program and its arguments; the secret arrives on its stdin only."},
-                    "timeout": {"type": "string", "pattern": DURATION, "default": "60s",
-                                "description": "With command: how long it may run before it and its process group are killed and the secret is saved to a recovery file."},
-                    "env": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                            "description": "With command: the variables of keyrot's environment it sees besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_*, TZ and TMPDIR (e.g. [GH_TOKEN]). keyrot's own credentials only when named here."}
-                }
             }
         }
     })
 }
 
-fn object_of(properties: Value, description: &str) -> Value {
+/// Where a rotation's new secret goes, for every section whose resources have one.
+fn secret_sink() -> Value {
+    json!({
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Where a rotation's new secret goes: exactly one of file or command.",
+        "oneOf": [{"required": ["file"]}, {"required": ["command"]}],
+        "properties": {
+            "file": {"type": "string", "minLength": 1,
+                     "description": "A file, relative to this file's directory, written atomically with mode 0600."},
+            "command": {"type": "array", "minItems": 1, "items": {"type": "string"},
+                        "description": "A program and its arguments; the secret arrives on its stdin only."},
+            "timeout": {"type": "string", "pattern": DURATION, "default": "60s",
+                        "description": "With command: how long it may run before it and its process group are killed and the secret is saved to a recovery file."},
+            "env": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+                    "description": "With command: the variables of keyrot's environment it sees besides PATH, HOME, USER, LOGNAME, SHELL, LANG, LC_*, TZ and TMPDIR (e.g. [GH_TOKEN]). keyrot's own credentials only when named here."}
+        }
+    })
+}
+
+/// A block of `properties`, for a section's schema.
+pub(crate) fn object_of(properties: Value, description: &str) -> Value {
     json!({"type": "object", "additionalProperties": false, "description": description,
            "properties": properties})
 }
 
-fn named_map(reference: &str, description: &str) -> Value {
+/// A mapping of resource names to `reference`, for a section's schema.
+pub(crate) fn named_map(reference: &str, description: &str) -> Value {
     json!({
         "type": "object",
         "description": description,
@@ -109,12 +100,14 @@ fn named_map(reference: &str, description: &str) -> Value {
     })
 }
 
-fn rate_limit(default: &str) -> Value {
+/// A section's `rate_limit` with its `default`.
+pub(crate) fn rate_limit(default: &str) -> Value {
     json!({"type": "string", "pattern": RATE_LIMIT, "default": default,
            "description": "N/DURATION: never more than N requests in any sliding window of DURATION (m is minutes)."})
 }
 
-fn rotation_fields() -> Value {
+/// The rotation fields every resource has, for a section's schema.
+pub(crate) fn rotation_fields() -> Value {
     json!({
         "max_key_age": {"type": "string", "pattern": DURATION,
                         "description": "Rotate a key at least this old (30s, 15m, 12h, 90d, 2w or P90D; no months or years)."},
@@ -125,25 +118,4 @@ fn rotation_fields() -> Value {
         "min_rotation_gap": {"type": "string", "pattern": DURATION, "default": "7d",
                              "description": "Never rotate again sooner than this after the last rotation."}
     })
-}
-
-fn cloudflare_fields(with_account_id: bool) -> Value {
-    let mut fields = rotation_fields();
-    fields["key_rotation_interval_days"] = json!({
-        "type": "integer", "minimum": facts::MIN_INTERVAL_DAYS, "maximum": facts::MAX_INTERVAL_DAYS,
-        "description": "How often Cloudflare rotates the key by itself; unset leaves it as it is."
-    });
-    if with_account_id {
-        fields["account_id"] = json!({"type": "string", "pattern": "^[0-9a-f]{32}$",
-                                      "description": "The Cloudflare account ID."});
-    }
-    fields
-}
-
-fn rixl_key_fields() -> Value {
-    let mut fields = rotation_fields();
-    fields["key_id"] = json!({"type": "string", "pattern": "^[0-9A-Za-z]+$",
-                              "description": "RIXL's key ID."});
-    fields["secret"] = json!({"$ref": "#/$defs/secret_sink"});
-    fields
 }

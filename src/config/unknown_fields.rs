@@ -127,9 +127,10 @@ mod tests {
     use super::*;
     use crate::config::block::HasShape;
     use crate::config::raw::RawFile;
+    use crate::vendor::registry::FileSections;
 
     fn unknown(outline: &Outline) -> Vec<Diagnostic> {
-        unknown_fields(outline, &RawFile::shape())
+        unknown_fields(outline, &RawFile::<FileSections>::shape())
     }
 
     fn outline(text: &str) -> Outline {

@@ -16,7 +16,7 @@ pub fn counted(count: usize, noun: &str) -> String {
 /// `1 Cloudflare account and 2 RIXL API keys`; an absent desired state holds none.
 pub fn resources_counted(desired: Option<&DesiredState>) -> String {
     let counts: Vec<String> = VENDORS
-        .into_iter()
+        .iter()
         .map(|vendor| {
             let count = desired.map_or(0, |desired| desired.resources_of(vendor).count());
             counted(count, vendor.counted_as)

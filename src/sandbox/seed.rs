@@ -4,7 +4,8 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::state::{SandboxAccount, SandboxKey, random_token};
-use crate::config::{DesiredState, Resource, RixlApi};
+use crate::config::{DesiredState, Resource};
+use crate::vendor::rixl::RixlApi;
 use crate::vendor::{cloudflare, rixl};
 
 /// The interval an account gets when the file leaves it unmanaged.
@@ -75,8 +76,8 @@ const SANDBOX_ORG: &str = "ORsandbox01";
 /// `max_key_age` (or 200 days old without one), the rest 3 days old; every third key expires
 /// within 10 days, so the plan warns about it.
 pub fn seed_rixl_keys(desired: &DesiredState, now: Timestamp) -> Vec<SandboxKey> {
-    let org_id = match &desired.rixl.api {
-        RixlApi::V1 { org_id } => org_id.clone(),
+    let org_id = match RixlApi::of(desired.connection(&rixl::VENDOR)) {
+        RixlApi::V1 { org_id } => org_id,
         RixlApi::Platform => SANDBOX_ORG.to_owned(),
     };
     desired

@@ -5,10 +5,9 @@ pub mod cloudflare;
 pub mod registry;
 pub mod rixl;
 
-use jiff::SignedDuration;
+pub use registry::VENDORS;
 
-/// Every vendor keyrot manages, in the order plans list them.
-pub const VENDORS: [&Vendor; 2] = [&cloudflare::VENDOR, &rixl::VENDOR];
+use jiff::SignedDuration;
 
 /// A vendor's facts as plans, documents and messages show them, and the shape of its resources'
 /// live state. Each vendor's folder defines its one value; [`VENDORS`] lists them all.
@@ -54,7 +53,7 @@ pub struct Expiry {
 impl Vendor {
     /// The vendor whose key is `key`.
     pub fn by_key(key: &str) -> Option<&'static Vendor> {
-        VENDORS.into_iter().find(|vendor| vendor.key == key)
+        VENDORS.iter().copied().find(|vendor| vendor.key == key)
     }
 
     /// The start of every address of this vendor's resources: `cloudflare.accounts.`.
@@ -82,7 +81,7 @@ mod tests {
 
     #[test]
     fn every_vendor_is_found_by_its_key_and_keys_are_unique() {
-        for vendor in VENDORS {
+        for &vendor in VENDORS {
             assert_eq!(Vendor::by_key(vendor.key), Some(vendor));
         }
         let mut keys: Vec<&str> = VENDORS.iter().map(|vendor| vendor.key).collect();

@@ -1,12 +1,18 @@
 //! Every vendor's parts, each taken from the vendor's own folder: the one place that lists
-//! what a vendor plugs into keyrot. A new vendor adds its entry here and its description to
-//! [`VENDORS`](super::VENDORS); a test keeps the two lists in step.
+//! what a vendor plugs into keyrot. A new vendor is one name in [`registered!`]'s list (and its
+//! `mod` line in `vendor/mod.rs`); the compiler then asks for each part its folder must give.
 
-use super::{Vendor, cloudflare, rixl};
+use std::path::Path;
+
+use super::Vendor;
+use crate::config::block::block;
+use crate::config::section::{Section, SectionSchema, Sections, ValidatedSection};
+use crate::config::validate::Checker;
 use crate::provider::ConfigureProvider;
 
-/// What keyrot takes from one vendor's folder. Every field must be given, so the compiler
-/// names whatever a new vendor has not filled in.
+/// What keyrot takes from one vendor's folder besides its file section (`FileSection`, which
+/// implements [`Section`]). Every field must be given, so the compiler names whatever a new
+/// vendor has not filled in.
 pub struct Registration {
     /// Its description: names, attributes, how plans show it.
     pub vendor: &'static Vendor,
@@ -14,8 +20,42 @@ pub struct Registration {
     pub provider: ConfigureProvider,
 }
 
-/// Every vendor, in the order of [`VENDORS`](super::VENDORS).
-pub const REGISTERED: [&Registration; 2] = [&cloudflare::REGISTRATION, &rixl::REGISTRATION];
+/// Declares the vendor list: each name is a folder under `vendor/` that defines
+/// `REGISTRATION` and `FileSection`, and its section of the file is named as the folder.
+macro_rules! registered {
+    ($($vendor:ident),* $(,)?) => {
+        /// Every vendor, in the order plans list them.
+        pub const REGISTERED: &[&Registration] = &[$(&super::$vendor::REGISTRATION),*];
+
+        /// Every vendor's description, in the order plans list them.
+        pub const VENDORS: &[&Vendor] = &[$(super::$vendor::REGISTRATION.vendor),*];
+
+        block! {
+            /// Every vendor's section of the desired-state file, each named as its vendor.
+            pub(crate) struct FileSections {
+                $( pub $vendor: Option<super::$vendor::FileSection>, )*
+            }
+        }
+
+        impl Sections for FileSections {
+            fn validate(self, checker: &mut Checker, base_dir: &Path) -> Vec<ValidatedSection> {
+                let mut sections = Vec::new();
+                $( if let Some(section) = self.$vendor {
+                    sections.push(section.validate(checker, base_dir));
+                } )*
+                sections
+            }
+
+            fn schemas() -> Vec<(&'static str, SectionSchema)> {
+                vec![$(
+                    (stringify!($vendor), <super::$vendor::FileSection as Section>::schema()),
+                )*]
+            }
+        }
+    };
+}
+
+registered!(cloudflare, rixl);
 
 /// How each vendor configures its API client, for `Providers::from_env`.
 pub fn configure_providers() -> Vec<ConfigureProvider> {
@@ -28,12 +68,11 @@ pub fn configure_providers() -> Vec<ConfigureProvider> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vendor::VENDORS;
+    use crate::config::block::Block;
 
     #[test]
-    fn every_described_vendor_is_registered_in_the_same_order() {
-        let registered: Vec<&str> = REGISTERED.iter().map(|entry| entry.vendor.key).collect();
-        let described: Vec<&str> = VENDORS.iter().map(|vendor| vendor.key).collect();
-        assert_eq!(registered, described);
+    fn each_vendors_section_is_named_as_its_vendor() {
+        let keys: Vec<&str> = VENDORS.iter().map(|vendor| vendor.key).collect();
+        assert_eq!(FileSections::FIELDS, keys);
     }
 }

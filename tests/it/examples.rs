@@ -35,7 +35,7 @@ fn every_example_is_valid_yaml() {
 #[test]
 fn the_desired_state_example_is_valid() {
     let desired = keyrot::config::load_file(Path::new(EXAMPLE_FILE)).unwrap();
-    for vendor in keyrot::vendor::VENDORS {
+    for &vendor in keyrot::vendor::VENDORS {
         let resources = desired.resources_of(vendor).count();
         assert!(resources > 0, "the example shows {}", vendor.counted_as);
     }

@@ -1,9 +1,8 @@
 //! Checks the file as written and turns it into the desired state, merging defaults under each
 //! resource. Every problem is collected with its location; nothing is dropped silently.
 
-mod cloudflare;
-mod rixl;
 mod rotation;
+mod sink;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -22,27 +21,35 @@ use super::model::{
 use super::number::Number;
 use super::rate_limit::{RateLimit, parse_rate_limit};
 use super::raw::{Located, RawFile, RawSettings};
+use super::section::Sections;
+
+pub(crate) use rotation::RotationFields;
 
 /// Validates a parsed file; `file` names it in diagnostics, and relative sink paths resolve
 /// against `base_dir`.
-pub(crate) fn validate(
+pub(crate) fn validate<S: Sections>(
     file: &str,
     base_dir: &Path,
-    raw: RawFile,
+    raw: RawFile<S>,
 ) -> Result<DesiredState, ConfigError> {
     let mut checker = Checker::default();
     let settings = checker.settings(raw.settings);
-    let (mut resources, cloudflare_rate_limit) = checker.cloudflare(raw.cloudflare);
-    let (keys, rixl) = checker.rixl(raw.rixl, base_dir);
-    resources.extend(keys);
+    let sections = raw.sections.validate(&mut checker, base_dir);
     if checker.diagnostics.is_empty() {
+        // A new vector of the exact size, not `collect`, which would keep a larger allocation.
+        let count = sections.iter().map(|section| section.resources.len()).sum();
+        let mut resources = Vec::with_capacity(count);
+        let mut connections = Vec::with_capacity(sections.len());
+        for section in sections {
+            resources.extend(section.resources);
+            connections.push(section.connection);
+        }
         return Ok(DesiredState {
             source: file.to_owned(),
             digest: String::new(),
             settings,
             resources,
-            cloudflare_rate_limit,
-            rixl,
+            connections,
             targeted_out: 0,
         });
     }
@@ -54,18 +61,20 @@ pub(crate) fn validate(
     })
 }
 
-/// Collects diagnostics while parsing values; remembers every resource name seen.
+/// Collects diagnostics while parsing values; remembers every resource name seen. Every
+/// vendor's section validates with it, so that names are unique across the file.
 #[derive(Default)]
-struct Checker {
+pub(crate) struct Checker {
     diagnostics: Vec<Diagnostic>,
     /// Resource names seen so far, with the section that holds each.
     names: HashMap<String, &'static str>,
-    /// Secret sink files seen so far, with the key that writes each.
-    sink_files: HashMap<PathBuf, String>,
+    /// Secret sink files seen so far, with the resource that writes each and what it is.
+    sink_files: HashMap<PathBuf, (String, String)>,
 }
 
 impl Checker {
-    fn report<T>(&mut self, located: &Located<T>, message: String) {
+    /// Records a problem at `located`'s place in the file.
+    pub(crate) fn report<T>(&mut self, located: &Located<T>, message: String) {
         self.diagnostics.push(Diagnostic {
             line: located.referenced.line(),
             column: located.referenced.column(),
@@ -127,7 +136,7 @@ impl Checker {
     }
 
     /// A well-formed resource name that no other resource of the file already has.
-    fn resource_name(&mut self, name: &Located<String>, section: &'static str) -> bool {
+    pub(crate) fn resource_name(&mut self, name: &Located<String>, section: &'static str) -> bool {
         let text = &name.value;
         let mut chars = text.chars();
         let first_ok = chars
@@ -157,7 +166,8 @@ impl Checker {
         true
     }
 
-    fn whole_number(
+    /// A whole number from `min` to `max`, given to `field`.
+    pub(crate) fn whole_number(
         &mut self,
         value: &Located<Number>,
         field: &str,
@@ -200,7 +210,12 @@ impl Checker {
             .ok()
     }
 
-    fn rate_limit(&mut self, text: Option<&Located<String>>, default: RateLimit) -> RateLimit {
+    /// A section's `rate_limit`, or `default` when unset.
+    pub(crate) fn rate_limit(
+        &mut self,
+        text: Option<&Located<String>>,
+        default: RateLimit,
+    ) -> RateLimit {
         let Some(text) = text else { return default };
         parse_rate_limit(&text.value)
             .map_err(|message| self.report(text, message))

@@ -8,7 +8,7 @@ use crate::config::raw::{Located, RawRotation};
 
 /// Rotation fields as parsed; unset ones are `None`.
 #[derive(Default)]
-pub(super) struct RotationFields {
+pub(crate) struct RotationFields {
     max_key_age: Option<SignedDuration>,
     rotate_by: Option<Timestamp>,
     rotation_window: Option<SignedDuration>,
@@ -17,7 +17,7 @@ pub(super) struct RotationFields {
 
 impl RotationFields {
     /// The policy these fields give, with `defaults` filling what they leave unset.
-    pub fn merged_over(self, defaults: &RotationFields) -> RotationPolicy {
+    pub(crate) fn merged_over(self, defaults: &RotationFields) -> RotationPolicy {
         RotationPolicy {
             max_key_age: self.max_key_age.or(defaults.max_key_age),
             rotate_by: self.rotate_by.or(defaults.rotate_by),
@@ -55,7 +55,7 @@ impl Checker {
         None
     }
 
-    pub(super) fn rotation_fields(&mut self, raw: RawRotation) -> RotationFields {
+    pub(crate) fn rotation_fields(&mut self, raw: RawRotation) -> RotationFields {
         RotationFields {
             max_key_age: raw
                 .max_key_age

@@ -6,12 +6,14 @@ mod client;
 mod credentials;
 pub mod facts;
 mod provider;
+mod section;
 mod wire;
 
 pub use account_id::AccountId;
 pub use client::{AccountRef, AccountSummary, CloudflareClient, DEFAULT_BASE_URL};
 pub use credentials::CloudflareCredentials;
 pub use provider::configured;
+pub(crate) use section::FileSection;
 
 use super::Vendor;
 use super::registry::Registration;

@@ -9,9 +9,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, OnceCell};
 
+use super::RixlApi;
 use super::credentials::RixlCredentials;
 use super::wire::{ApiKey, ErrorBody, ExchangeRequest, ListApiKeys, RotateApiKey, TokenResponse};
-use crate::config::RixlApi;
 use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
 use crate::plan::Observation;
 use crate::provider::{ProviderError, ResourceLabel};

@@ -1,15 +1,19 @@
 //! RIXL: API keys whose rotation issues a new secret, returned exactly once.
 
+mod api;
 mod client;
 mod credentials;
 mod provider;
+mod section;
 mod wire;
 
 use jiff::SignedDuration;
 
+pub use api::RixlApi;
 pub use client::{DEFAULT_BASE_URL, KeyRef, ListedKey, RixlClient, RotatedKey};
 pub use credentials::RixlCredentials;
 pub use provider::configured;
+pub(crate) use section::FileSection;
 
 use super::registry::Registration;
 use super::{Expiry, Vendor, whole_id};

@@ -4,8 +4,9 @@
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
+use super::RixlApi;
 use super::client::{KeyRef, RixlClient};
-use crate::config::DesiredState;
+use crate::config::{DesiredState, RateLimit};
 use crate::http::HttpSettings;
 use crate::plan::{Action, ResourcePlan, Target};
 use crate::provider::{
@@ -23,11 +24,12 @@ pub fn configured(
     if desired.resources_of(&VENDOR).next().is_none() {
         return Ok(None);
     }
+    let connection = desired.connection(&VENDOR);
     let settings = HttpSettings {
-        rate_limit: desired.rixl.rate_limit,
+        rate_limit: connection.map_or(RateLimit::RIXL_DEFAULT, |connection| connection.rate_limit),
         ..settings.clone()
     };
-    let client = RixlClient::from_env(var, desired.rixl.api.clone(), settings)?;
+    let client = RixlClient::from_env(var, RixlApi::of(connection), settings)?;
     Ok(Some(Box::new(client)))
 }
 
