@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 use keyrot::config::{DesiredState, Resource, RotationPolicy};
 use keyrot::plan::{LiveState, Observation, PlanOptions, Schedule, plan};
 use keyrot::render::{Command as Rendered, Style, plan_chunks};
-use keyrot::sandbox::{Clock, Faults, SandboxAccount, SandboxKey, ServerRateLimit};
+use keyrot::sandbox::{Clock, Faults, ServerRateLimit};
 use keyrot::vendor::cloudflare;
+use keyrot::vendor::cloudflare::sandbox::SandboxAccount;
+use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 #[allow(
     dead_code,
@@ -479,7 +481,7 @@ fn rotate_rixl_keys_at_their_rate_limit(scenario: &Scenario) -> Row {
     let (requests, throttled) = requests_and_throttled(&sandbox);
     for n in 0..count {
         let id = format!("K{n}");
-        let key = sandbox.sandbox.rixl_key(&id).expect("the key exists");
+        let key = sandbox.rixl_key(&id).expect("the key exists");
         let sink = dir.path().join(format!("secrets/k{n}.key"));
         let delivered = std::fs::read_to_string(&sink).expect("every secret is in its sink");
         assert_eq!(

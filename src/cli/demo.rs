@@ -151,13 +151,7 @@ fn sandbox_providers(
     desired: &DesiredState,
     context: &RunContext,
 ) -> Result<Providers, CliError> {
-    let credentials = sandbox.credentials();
-    let environment = [
-        ("CLOUDFLARE_BASE_URL", sandbox.cloudflare_base_url()),
-        ("CLOUDFLARE_API_TOKEN", credentials.api_token.clone()),
-        ("RIXL_BASE_URL", sandbox.rixl_base_url()),
-        ("RIXL_API_TOKEN", credentials.rixl_token.clone()),
-    ];
+    let environment = sandbox.environment();
     let var = |name: &str| {
         environment
             .iter()

@@ -1,7 +1,5 @@
 //! `keyrot sandbox`: serve the embedded API simulator until Ctrl-C.
 
-use jiff::Timestamp;
-
 use std::time::Duration;
 
 use super::args::{FaultArgs, FaultTargetArg, GlobalArgs, SandboxArgs};
@@ -9,10 +7,8 @@ use super::exit::{CliError, Exit};
 use super::output::{say, warn};
 use crate::config::{DesiredState, load_file};
 use crate::render::resources_counted;
-use crate::sandbox::{
-    Clock, FaultTarget, Faults, Sandbox, SandboxConfig, SandboxCredentials, ServerRateLimit,
-    seed_accounts, seed_rixl_keys,
-};
+use crate::sandbox::{Clock, FaultTarget, Faults, Sandbox, SandboxConfig, ServerRateLimit};
+use crate::vendor::registry;
 
 /// Runs `keyrot sandbox`.
 pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliError> {
@@ -26,7 +22,7 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliErr
         ));
     }
     let sandbox = start_seeded(seed.as_ref(), clock, args.listen, faults(&args.faults)).await?;
-    say(&shell_exports(&sandbox));
+    say(&sandbox.shell_exports());
     warn(&format!(
         "# keyrot sandbox: serving {} on {}; Ctrl-C stops it",
         resources_counted(seed.as_ref()),
@@ -58,12 +54,9 @@ pub async fn start_seeded(
     listen: std::net::SocketAddr,
     faults: Faults,
 ) -> Result<Sandbox, CliError> {
-    let now: Timestamp = clock.now();
     let config = SandboxConfig {
         clock,
-        credentials: SandboxCredentials::generate(),
-        accounts: seed.map_or_else(Vec::new, |desired| seed_accounts(desired, now)),
-        rixl_keys: seed.map_or_else(Vec::new, |desired| seed_rixl_keys(desired, now)),
+        vendors: registry::simulated_vendors(seed, clock),
         faults,
     };
     Sandbox::start(listen, config)
@@ -98,27 +91,4 @@ fn faults(args: &FaultArgs) -> Faults {
         date_offset_after: args.date_offset_after,
         gather: args.gather,
     }
-}
-
-/// Lines a user can paste into a shell to point keyrot at the sandbox.
-fn shell_exports(sandbox: &Sandbox) -> String {
-    let credentials = sandbox.credentials();
-    format!(
-        "export CLOUDFLARE_BASE_URL={}\n\
-         export CLOUDFLARE_API_TOKEN={}\n\
-         export RIXL_BASE_URL={}\n\
-         export RIXL_API_TOKEN={}\n\
-         # the sandbox also accepts this X-Auth-Email / X-Auth-Key pair instead of the token:\n\
-         # export CLOUDFLARE_EMAIL={}\n\
-         # export CLOUDFLARE_API_KEY={}\n\
-         # and this RIXL API key, exchanged for a token, instead of RIXL_API_TOKEN:\n\
-         # export RIXL_API_KEY={}\n",
-        sandbox.cloudflare_base_url(),
-        credentials.api_token,
-        sandbox.rixl_base_url(),
-        credentials.rixl_token,
-        credentials.email,
-        credentials.api_key,
-        credentials.rixl_api_key
-    )
 }

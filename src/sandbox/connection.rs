@@ -14,7 +14,7 @@ use tokio::sync::{Notify, oneshot};
 
 /// Closes the connection it belongs to; handed to handlers as a request extension.
 #[derive(Clone)]
-pub(crate) struct ConnectionKill(Arc<Notify>);
+pub struct ConnectionKill(Arc<Notify>);
 
 impl ConnectionKill {
     /// Closes the connection; the request is never answered.

@@ -7,13 +7,11 @@ use axum::Extension;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tokio::time::Instant;
 
-use super::cloudflare::failure as cloudflare_failure;
 use super::connection::ConnectionKill;
 use super::faults::{Budget, Injected};
-use super::rixl::error as rixl_failure;
 use super::state::SandboxState;
 
 /// Cloudflare's code for a rate-limited token.
@@ -35,9 +33,10 @@ pub(crate) async fn inject_faults(
     let is_rotate =
         request.method() == axum::http::Method::POST && request.uri().path().ends_with("/rotate");
     // Each vendor's errors in its own shape: Cloudflare's envelope, RIXL's {code, error}.
-    let failure = match request.uri().path().starts_with("/client/v4") {
-        true => cloudflare_failure,
-        false => rixl_failure,
+    let vendor = state.vendor_serving(request.uri().path());
+    let failure = |status: StatusCode, code: i64, message: &str| match vendor {
+        Some(vendor) => vendor.failure(status, code, message),
+        None => (status, message.to_owned()).into_response(),
     };
     let latency = state.faults.latency();
     if !latency.is_zero() {
@@ -45,7 +44,7 @@ pub(crate) async fn inject_faults(
     }
     let budget = match state.faults.admit(Instant::now()) {
         Ok(budget) => budget,
-        Err(wait) => return throttled(&state, wait.as_secs_f64().ceil() as u64),
+        Err(wait) => return throttled(&state, failure, wait.as_secs_f64().ceil() as u64),
     };
     if state.faults.endless_body() && request.method() == axum::http::Method::GET {
         return endless_body();
@@ -61,7 +60,7 @@ pub(crate) async fn inject_faults(
                 "Service temporarily unavailable (injected by the sandbox)"
             },
         ),
-        Injected::Throttled(wait) => throttled(&state, wait.as_secs()),
+        Injected::Throttled(wait) => throttled(&state, failure, wait.as_secs()),
         Injected::Drop => return kill.drop_connection().await,
     };
     if let Some(budget) = budget {
@@ -85,9 +84,14 @@ fn endless_body() -> Response {
         .unwrap_or_default()
 }
 
-fn throttled(state: &SandboxState, retry_after_seconds: u64) -> Response {
+/// A 429 in the shape `failure` gives, with `Retry-After`.
+fn throttled(
+    state: &SandboxState,
+    failure: impl Fn(StatusCode, i64, &str) -> Response,
+    retry_after_seconds: u64,
+) -> Response {
     state.count_throttled();
-    let mut response = cloudflare_failure(
+    let mut response = failure(
         StatusCode::TOO_MANY_REQUESTS,
         CODE_RATE_LIMITED,
         "Please wait and consider throttling your request speed",

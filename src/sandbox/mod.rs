@@ -2,41 +2,37 @@
 //! It is an independent implementation: it shares no wire types with the client.
 
 mod clock;
-mod cloudflare;
 mod connection;
 mod date_header;
 mod fault_layer;
 mod faults;
 mod in_flight;
-mod rixl;
-mod seed;
+mod simulated;
 mod state;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware;
+use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use clock::Clock;
+pub use connection::ConnectionKill;
 pub use faults::{FaultTarget, Faults, ServerRateLimit};
-pub use seed::{seed_accounts, seed_rixl_keys};
-pub use state::{RecordedRequest, SandboxAccount, SandboxCounters, SandboxCredentials, SandboxKey};
-
-use state::SandboxState;
+pub use simulated::Simulated;
+pub use state::{RecordedRequest, SandboxCounters, SandboxState, lock, random_token};
 
 /// What a sandbox starts with.
 pub struct SandboxConfig {
     /// Where its clock comes from.
     pub clock: Clock,
-    /// The credentials it accepts.
-    pub credentials: SandboxCredentials,
-    /// The Cloudflare accounts that exist.
-    pub accounts: Vec<SandboxAccount>,
-    /// The RIXL API keys that exist.
-    pub rixl_keys: Vec<SandboxKey>,
+    /// The vendors it simulates, each with what exists there and the credentials it accepts.
+    pub vendors: Vec<Box<dyn Simulated>>,
     /// The faults it injects.
     pub faults: Faults,
 }
@@ -55,9 +51,7 @@ impl Sandbox {
         let address = listener.local_addr()?;
         let state = Arc::new(SandboxState::new(
             config.clock,
-            config.credentials,
-            config.accounts,
-            config.rixl_keys,
+            config.vendors,
             config.faults,
         ));
         let (stop, stopped) = oneshot::channel::<()>();
@@ -74,27 +68,37 @@ impl Sandbox {
         self.address
     }
 
-    /// The base URL of its Cloudflare API, as `CLOUDFLARE_BASE_URL` takes it.
-    pub fn cloudflare_base_url(&self) -> String {
-        format!("http://{}/client/v4", self.address)
+    /// The simulated vendor of type `T`, to look at or change what exists there.
+    pub fn simulated<T: Simulated>(&self) -> Option<&T> {
+        self.state.simulated()
     }
 
-    /// The base URL of its RIXL API, as `RIXL_BASE_URL` takes it.
-    pub fn rixl_base_url(&self) -> String {
-        format!("http://{}", self.address)
-    }
-
-    /// A RIXL key's current state, its secret included.
-    pub fn rixl_key(&self, key_id: &str) -> Option<SandboxKey> {
+    /// The environment variables that point keyrot at every simulated vendor, with the
+    /// credentials each accepts.
+    pub fn environment(&self) -> Vec<(&'static str, String)> {
         self.state
-            .rixl_keys(None)
-            .into_iter()
-            .find(|key| key.id == key_id)
+            .vendors()
+            .iter()
+            .flat_map(|vendor| vendor.environment(self.address))
+            .collect()
     }
 
-    /// The credentials it accepts.
-    pub fn credentials(&self) -> &SandboxCredentials {
-        &self.state.credentials
+    /// Lines a user can paste into a shell to point keyrot at the sandbox, then, commented,
+    /// the other credentials it accepts.
+    pub fn shell_exports(&self) -> String {
+        let exports = self
+            .environment()
+            .into_iter()
+            .map(|(variable, value)| format!("export {variable}={value}"));
+        let alternatives = self
+            .state
+            .vendors()
+            .iter()
+            .flat_map(|vendor| vendor.alternatives());
+        exports
+            .chain(alternatives)
+            .map(|line| line + "\n")
+            .collect()
     }
 
     /// Every request received so far, in arrival order.
@@ -102,42 +106,14 @@ impl Sandbox {
         self.state.requests()
     }
 
-    /// Requests per method, rotations per account, and 429 answers so far.
+    /// Requests per method, rotations per resource, and 429 answers so far.
     pub fn counters(&self) -> SandboxCounters {
         self.state.counters()
-    }
-
-    /// Makes an account's Access key calls fail with Cloudflare's code 12109 (not enabled).
-    pub fn disable_access(&self, account_id: &str) {
-        self.state.disable_access(account_id);
-    }
-
-    /// Changes an account as someone outside keyrot would (a console, a script): sets its
-    /// interval, which Cloudflare may answer with a rotation.
-    pub fn set_interval_outside_keyrot(&self, account_id: &str, days: u32) {
-        self.state
-            .with_account(account_id, |account, now| account.set_interval(days, now));
-    }
-
-    /// Rotates a RIXL key as someone outside keyrot would (the console): a new secret, and a
-    /// new `created_at`.
-    pub fn rotate_rixl_key_outside_keyrot(&self, key_id: &str) {
-        self.rotate_rixl_key_outside_keyrot_at(key_id, self.state.clock.now());
-    }
-
-    /// Rotates a RIXL key as someone else would, at `at`.
-    pub fn rotate_rixl_key_outside_keyrot_at(&self, key_id: &str, at: jiff::Timestamp) {
-        self.state.rotate_rixl_key(None, key_id, at);
     }
 
     /// Injects `faults` from now on.
     pub fn set_faults(&self, faults: Faults) {
         self.state.faults.set(faults);
-    }
-
-    /// An account's current state, automatic rotations included.
-    pub fn account(&self, account_id: &str) -> Option<SandboxAccount> {
-        self.state.account(account_id)
     }
 }
 
@@ -150,9 +126,14 @@ impl Drop for Sandbox {
 }
 
 fn router(state: Arc<SandboxState>) -> Router {
-    cloudflare::routes()
-        .merge(rixl::routes())
-        .fallback(cloudflare::no_route)
+    let routes = state
+        .vendors()
+        .iter()
+        .fold(Router::new(), |router, vendor| {
+            router.merge(vendor.routes())
+        });
+    routes
+        .fallback(no_route)
         .layer(middleware::from_fn_with_state(
             state.clone(),
             fault_layer::inject_faults,
@@ -162,4 +143,17 @@ fn router(state: Arc<SandboxState>) -> Router {
             date_header::stamp_date,
         ))
         .with_state(state)
+}
+
+/// A path no route matches: the answer of the vendor whose routes it is under (or that
+/// answers unclaimed paths), else a bare 404.
+async fn no_route(State(state): State<Arc<SandboxState>>, request: Request) -> Response {
+    match state.vendor_serving(request.uri().path()) {
+        Some(vendor) => vendor.no_route(),
+        None => (
+            StatusCode::NOT_FOUND,
+            "no such route in the keyrot sandbox\n",
+        )
+            .into_response(),
+    }
 }

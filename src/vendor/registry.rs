@@ -5,10 +5,12 @@
 use std::path::Path;
 
 use super::Vendor;
+use crate::config::DesiredState;
 use crate::config::block::block;
 use crate::config::section::{Section, SectionSchema, Sections, ValidatedSection};
 use crate::config::validate::Checker;
 use crate::provider::ConfigureProvider;
+use crate::sandbox::{Clock, Simulated};
 
 /// What keyrot takes from one vendor's folder besides its file section (`FileSection`, which
 /// implements [`Section`]). Every field must be given, so the compiler names whatever a new
@@ -18,6 +20,9 @@ pub struct Registration {
     pub vendor: &'static Vendor,
     /// Its API client for a run.
     pub provider: ConfigureProvider,
+    /// Its simulated API for the sandbox, seeded from a desired state (every resource it names
+    /// exists, some of them due) or empty, with fresh credentials.
+    pub sandbox: fn(seed: Option<&DesiredState>, clock: Clock) -> Box<dyn Simulated>,
 }
 
 /// Declares the vendor list: each name is a folder under `vendor/` that defines
@@ -56,6 +61,14 @@ macro_rules! registered {
 }
 
 registered!(cloudflare, rixl);
+
+/// Every vendor's simulated API, seeded from `seed`, for a sandbox.
+pub fn simulated_vendors(seed: Option<&DesiredState>, clock: Clock) -> Vec<Box<dyn Simulated>> {
+    REGISTERED
+        .iter()
+        .map(|registration| (registration.sandbox)(seed, clock))
+        .collect()
+}
 
 /// How each vendor configures its API client, for `Providers::from_env`.
 pub fn configure_providers() -> Vec<ConfigureProvider> {

@@ -44,17 +44,17 @@ fn wrong_token_is_an_authentication_error_naming_the_variable_to_check() {
 fn email_and_key_authenticate_too() {
     let sandbox = production_sandbox();
     let (_dir, file) = desired_file(one_account(PRODUCTION));
-    let credentials = sandbox.sandbox.credentials().clone();
+    let credentials = sandbox.credentials();
     let output = sandbox
         .keyrot(&file)
         .env_remove("CLOUDFLARE_API_TOKEN")
-        .env("CLOUDFLARE_EMAIL", &credentials.email)
-        .env("CLOUDFLARE_API_KEY", &credentials.api_key)
+        .env("CLOUDFLARE_EMAIL", credentials.email)
+        .env("CLOUDFLARE_API_KEY", credentials.api_key)
         .arg("plan")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert_never_shown(&output, &credentials.api_key);
+    assert_never_shown(&output, credentials.api_key);
 }
 
 #[test]

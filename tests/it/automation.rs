@@ -111,7 +111,7 @@ fn apply_as_json_reports_every_outcome() {
         .map(|outcome| outcome["status"].as_str().unwrap())
         .collect();
     assert_eq!(outcomes, ["done", "done", "done"]);
-    let secret = sandbox.sandbox.rixl_key("K1").unwrap().secret;
+    let secret = sandbox.rixl_key("K1").unwrap().secret;
     assert_never_shown(&output, &secret);
     snapshot_settings().bind(|| {
         insta::assert_snapshot!("apply_mixed_json", stdout(&output));
@@ -139,7 +139,7 @@ fn apply_as_human_text_and_markdown() {
         );
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         assert_eq!(sandbox.writes().len(), 3, "{format}");
-        let secret = sandbox.sandbox.rixl_key("K1").unwrap().secret;
+        let secret = sandbox.rixl_key("K1").unwrap().secret;
         assert_never_shown(&output, &secret);
         snapshot_settings().bind(|| {
             insta::assert_snapshot!(snapshot, stdout(&output));

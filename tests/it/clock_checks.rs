@@ -4,7 +4,8 @@
 //! nothing in them depends on the date they run on.
 
 use jiff::{SignedDuration, Timestamp};
-use keyrot::sandbox::{Faults, SandboxKey};
+use keyrot::sandbox::Faults;
+use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 use crate::harness::{TestSandbox, Workspace, account, days, id, rixl_key, stderr, stdout};
 

@@ -14,9 +14,9 @@ const PRODUCTION: &str = "023e105f4ecef8ad9ca31a8372d0c353";
 /// A sandbox holding production, and a client for it.
 fn production() -> (TestSandbox, CloudflareClient, AccountId) {
     let sandbox = TestSandbox::start(vec![account(PRODUCTION, 90, days_ago(10))]);
-    let token = sandbox.sandbox.credentials().api_token.clone();
+    let token = sandbox.credentials().api_token.to_owned();
     let client = CloudflareClient::new(
-        sandbox.sandbox.cloudflare_base_url().parse().unwrap(),
+        sandbox.cloudflare_base_url().parse().unwrap(),
         CloudflareCredentials::Token(token.into()),
         HttpSettings::new(RateLimit::CLOUDFLARE_DEFAULT),
     )

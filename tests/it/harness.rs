@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use jiff::{SignedDuration, Timestamp};
-use keyrot::sandbox::{
-    Clock, Faults, RecordedRequest, Sandbox, SandboxAccount, SandboxConfig, SandboxCredentials,
-    SandboxKey,
+use keyrot::sandbox::{Clock, Faults, RecordedRequest, Sandbox, SandboxConfig};
+use keyrot::vendor::cloudflare::sandbox::{
+    SandboxAccount, SandboxCloudflareCredentials, SimulatedCloudflare,
 };
+use keyrot::vendor::rixl::sandbox::{SandboxKey, SandboxRixlCredentials, SimulatedRixl};
 
 /// The instant every test's sandbox clock and `--now` agree on.
 pub const NOW: &str = "2026-11-24T12:00:00Z";
@@ -39,6 +40,29 @@ pub fn days(count: i64) -> SignedDuration {
 pub fn days_ago(count: i64) -> Timestamp {
     now() - days(count)
 }
+
+/// The credentials every test's sandbox accepts.
+#[derive(Clone)]
+pub struct TestCredentials {
+    /// Cloudflare's `Authorization: Bearer`.
+    pub api_token: &'static str,
+    /// Cloudflare's `X-Auth-Email`.
+    pub email: &'static str,
+    /// Cloudflare's `X-Auth-Key`.
+    pub api_key: &'static str,
+    /// RIXL's `Authorization: Bearer`.
+    pub rixl_token: &'static str,
+    /// RIXL's API key, exchanged for a token.
+    pub rixl_api_key: &'static str,
+}
+
+pub const CREDENTIALS: TestCredentials = TestCredentials {
+    api_token: "test-token-5f2c",
+    email: "ops@example.com",
+    api_key: "test-global-key-9d1e",
+    rixl_token: "test-rixl-token-41aa",
+    rixl_api_key: "rxl_test-exchange-key",
+};
 
 /// A sandbox running on a runtime of its own, so tests can block on the binary.
 pub struct TestSandbox {
@@ -86,17 +110,21 @@ impl TestSandbox {
         faults: Faults,
     ) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
+        let cloudflare = SandboxCloudflareCredentials {
+            api_token: CREDENTIALS.api_token.to_owned(),
+            email: CREDENTIALS.email.to_owned(),
+            api_key: CREDENTIALS.api_key.to_owned(),
+        };
+        let rixl = SandboxRixlCredentials {
+            token: CREDENTIALS.rixl_token.to_owned(),
+            api_key: CREDENTIALS.rixl_api_key.to_owned(),
+        };
         let config = SandboxConfig {
             clock,
-            credentials: SandboxCredentials {
-                api_token: "test-token-5f2c".to_owned(),
-                email: "ops@example.com".to_owned(),
-                api_key: "test-global-key-9d1e".to_owned(),
-                rixl_token: "test-rixl-token-41aa".to_owned(),
-                rixl_api_key: "rxl_test-exchange-key".to_owned(),
-            },
-            accounts,
-            rixl_keys,
+            vendors: vec![
+                Box::new(SimulatedCloudflare::new(clock, cloudflare, accounts)),
+                Box::new(SimulatedRixl::new(clock, rixl, rixl_keys)),
+            ],
             faults,
         };
         let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
@@ -112,7 +140,44 @@ impl TestSandbox {
     }
 
     pub fn account(&self, account_id: &str) -> SandboxAccount {
-        self.sandbox.account(account_id).unwrap()
+        self.cloudflare().account(account_id).unwrap()
+    }
+
+    /// The simulated Cloudflare.
+    pub fn cloudflare(&self) -> &SimulatedCloudflare {
+        self.sandbox.simulated().unwrap()
+    }
+
+    /// The simulated RIXL.
+    pub fn rixl(&self) -> &SimulatedRixl {
+        self.sandbox.simulated().unwrap()
+    }
+
+    /// A RIXL key's current state, its secret included.
+    pub fn rixl_key(&self, key_id: &str) -> Option<SandboxKey> {
+        self.rixl().key(key_id)
+    }
+
+    /// The credentials the sandbox accepts.
+    pub fn credentials(&self) -> TestCredentials {
+        CREDENTIALS
+    }
+
+    /// The value of `variable` that points keyrot at the sandbox.
+    fn environment(&self, variable: &str) -> String {
+        let environment = self.sandbox.environment();
+        let found = environment.into_iter().find(|(name, _)| *name == variable);
+        found.map(|(_, value)| value).unwrap()
+    }
+
+    /// `CLOUDFLARE_BASE_URL` for the sandbox.
+    pub fn cloudflare_base_url(&self) -> String {
+        self.environment("CLOUDFLARE_BASE_URL")
+    }
+
+    /// `RIXL_BASE_URL` for the sandbox.
+    pub fn rixl_base_url(&self) -> String {
+        self.environment("RIXL_BASE_URL")
     }
 
     pub fn writes(&self) -> Vec<RecordedRequest> {
@@ -193,12 +258,7 @@ impl TestSandbox {
 
     /// Sets the base URLs and tokens of this sandbox in `command`'s environment.
     fn point_at(&self, command: &mut Command) {
-        let credentials = self.sandbox.credentials();
-        command
-            .env("CLOUDFLARE_BASE_URL", self.sandbox.cloudflare_base_url())
-            .env("CLOUDFLARE_API_TOKEN", &credentials.api_token)
-            .env("RIXL_BASE_URL", self.sandbox.rixl_base_url())
-            .env("RIXL_API_TOKEN", &credentials.rixl_token);
+        command.envs(self.sandbox.environment());
     }
 }
 

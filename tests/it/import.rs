@@ -4,7 +4,7 @@ use std::path::Path;
 
 use jiff::SignedDuration;
 use keyrot::config::SINK_PLACEHOLDER;
-use keyrot::sandbox::SandboxKey;
+use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 use crate::harness::{
     NOW, TestSandbox, account, assert_never_shown, days_ago, id, rixl_key, snapshot_settings,
@@ -201,7 +201,7 @@ fn imported_rixl_keys_need_a_sink_before_the_first_plan() {
 #[test]
 fn accounts_without_access_keys_are_left_out_with_a_comment() {
     let sandbox = many_accounts(3);
-    sandbox.sandbox.disable_access(&id(1));
+    sandbox.cloudflare().disable_access(&id(1));
     let directory = tempfile::tempdir().unwrap();
     let output = import(&sandbox, directory.path(), &["cloudflare", "--all"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -227,7 +227,7 @@ fn the_imported_cloudflare_file_as_written() {
         account("c0ffee00c0ffee00c0ffee00c0ffee00", 90, days_ago(5)),
     ]);
     sandbox
-        .sandbox
+        .cloudflare()
         .disable_access("c0ffee00c0ffee00c0ffee00c0ffee00");
     let directory = tempfile::tempdir().unwrap();
     let output = import(&sandbox, directory.path(), &["cloudflare", "--all"]);
@@ -360,7 +360,8 @@ fn both_providers_import_into_one_file_with_merge() {
 fn a_sandbox_seeded_from_a_file_imports_its_accounts_by_the_files_names() {
     let desired =
         keyrot::config::load_file(std::path::Path::new(crate::harness::EXAMPLE_FILE)).unwrap();
-    let accounts = keyrot::sandbox::seed_accounts(&desired, crate::harness::now());
+    let accounts =
+        keyrot::vendor::cloudflare::sandbox::seed_accounts(&desired, crate::harness::now());
     let sandbox = TestSandbox::start(accounts);
     let output = sandbox
         .keyrot_anywhere()

@@ -248,7 +248,9 @@ fn a_change_while_waiting_for_approval_refuses_the_apply() {
     let output = apply_on_a_terminal_after(&sandbox, &file, "yes\n", || {
         // A writer that does not use keyrot (a console): another keyrot apply would wait for
         // the lock this one holds.
-        sandbox.sandbox.set_interval_outside_keyrot(STAGING, 30);
+        sandbox
+            .cloudflare()
+            .set_interval_outside_keyrot(STAGING, 30);
     });
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     let text = stdout(&output);

@@ -119,7 +119,7 @@ fn two_applies_from_two_working_copies_sharing_a_database_rotate_every_key_once(
         let held = std::fs::read_to_string(winner.path(&format!("secrets/k{n}.key"))).unwrap();
         assert_eq!(
             held.trim_end(),
-            sandbox.sandbox.rixl_key(&format!("K{n}")).unwrap().secret
+            sandbox.rixl_key(&format!("K{n}")).unwrap().secret
         );
     }
 
@@ -389,10 +389,7 @@ fn a_secret_delivered_while_the_database_was_down_is_not_called_lost() {
         "the outcome was not kept"
     );
     let delivered = std::fs::read_to_string(workspace.path("secrets/k1.key")).unwrap();
-    assert_eq!(
-        delivered.trim_end(),
-        sandbox.sandbox.rixl_key("K1").unwrap().secret
-    );
+    assert_eq!(delivered.trim_end(), sandbox.rixl_key("K1").unwrap().secret);
 
     server.resume();
     let plan = keyrot(&sandbox, &workspace.file(), &url)

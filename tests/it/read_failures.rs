@@ -113,10 +113,7 @@ fn a_base_url_without_its_path_is_one_line_not_one_per_account() {
     let (file, accounts) = fleet(50, None);
     let sandbox = TestSandbox::start(accounts);
     let workspace = Workspace::new(&file);
-    let host_only = sandbox
-        .sandbox
-        .cloudflare_base_url()
-        .replace("/client/v4", "");
+    let host_only = sandbox.cloudflare_base_url().replace("/client/v4", "");
     let output = sandbox
         .keyrot(&workspace.file())
         .env("CLOUDFLARE_BASE_URL", host_only)

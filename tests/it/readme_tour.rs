@@ -6,7 +6,8 @@ use std::process::{Command, Output};
 
 use jiff::Timestamp;
 use keyrot::config::SINK_PLACEHOLDER;
-use keyrot::sandbox::{Faults, SandboxKey};
+use keyrot::sandbox::Faults;
+use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 use crate::harness::{TestSandbox, account, answer_on_a_terminal, days, id, stderr, stdout};
 
@@ -187,8 +188,5 @@ fn the_readme_tour_runs_as_written() {
         "each account and the key rotated once: {rotations:?}"
     );
     let secret = std::fs::read_to_string(directory.join("secrets/ci-uploader.key")).unwrap();
-    assert_eq!(
-        secret.trim_end(),
-        sandbox.sandbox.rixl_key("K1").unwrap().secret
-    );
+    assert_eq!(secret.trim_end(), sandbox.rixl_key("K1").unwrap().secret);
 }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use keyrot::config::load_file;
-use keyrot::sandbox::{Clock, Faults, seed_accounts, seed_rixl_keys};
+use keyrot::sandbox::{Clock, Faults};
+use keyrot::vendor::cloudflare::sandbox::seed_accounts;
+use keyrot::vendor::rixl::sandbox::seed_rixl_keys;
 use serde_json::Value;
 
 use crate::harness::{
@@ -84,11 +86,8 @@ impl Runner {
             .env("PATH", path)
             .env("HOME", self.checkout.directory())
             .env("CI", "true")
-            .env(
-                "CLOUDFLARE_BASE_URL",
-                self.sandbox.sandbox.cloudflare_base_url(),
-            )
-            .env("RIXL_BASE_URL", self.sandbox.sandbox.rixl_base_url());
+            .env("CLOUDFLARE_BASE_URL", self.sandbox.cloudflare_base_url())
+            .env("RIXL_BASE_URL", self.sandbox.rixl_base_url());
     }
 
     /// A workflow value with `${{ secrets.NAME }}` filled in; any other expression fails.
@@ -132,12 +131,15 @@ fn runner(server: &TestPostgres) -> Runner {
          ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO keyrot_reader;",
     );
     let reader = TestPostgres::as_role(&writer, "keyrot_reader");
-    let credentials = sandbox.sandbox.credentials();
+    let credentials = sandbox.credentials();
     let secrets = HashMap::from([
-        ("CLOUDFLARE_API_TOKEN", credentials.api_token.clone()),
-        ("CLOUDFLARE_API_TOKEN_READ", credentials.api_token.clone()),
-        ("RIXL_API_TOKEN", credentials.rixl_token.clone()),
-        ("RIXL_API_TOKEN_READ", credentials.rixl_token.clone()),
+        ("CLOUDFLARE_API_TOKEN", credentials.api_token.to_owned()),
+        (
+            "CLOUDFLARE_API_TOKEN_READ",
+            credentials.api_token.to_owned(),
+        ),
+        ("RIXL_API_TOKEN", credentials.rixl_token.to_owned()),
+        ("RIXL_API_TOKEN_READ", credentials.rixl_token.to_owned()),
         ("KEYROT_DATABASE_URL", writer),
         ("KEYROT_DATABASE_URL_READ_ONLY", reader),
         ("SECRETS_WRITER_TOKEN", "unused-by-file-sinks".to_owned()),

@@ -4,7 +4,8 @@
 use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 
-use keyrot::sandbox::{Faults, SandboxKey};
+use keyrot::sandbox::Faults;
+use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 use crate::harness::{
     NOW, TestSandbox, Workspace, assert_never_shown, mode, rixl_key, stderr, stdout,
@@ -25,7 +26,7 @@ fn keys_file(api: &str, sinks: &[&str]) -> String {
 }
 
 fn secret_of(sandbox: &TestSandbox, key_id: &str) -> String {
-    sandbox.sandbox.rixl_key(key_id).unwrap().secret
+    sandbox.rixl_key(key_id).unwrap().secret
 }
 
 fn everything_printed(outputs: &[&Output]) -> String {
@@ -222,10 +223,7 @@ fn a_lost_rotate_answer_says_plainly_that_a_secret_was_issued_and_lost() {
     let recover = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
     assert_eq!(recover.status.code(), Some(0), "{}", stdout(&recover));
     let held = std::fs::read_to_string(workspace.path("secrets/k1.key")).unwrap();
-    assert_eq!(
-        held.trim_end(),
-        sandbox.sandbox.rixl_key("K1").unwrap().secret
-    );
+    assert_eq!(held.trim_end(), sandbox.rixl_key("K1").unwrap().secret);
 }
 
 #[test]
@@ -266,11 +264,11 @@ fn the_v1_routes_with_an_exchanged_token() {
         "  api: v1\n  org_id: ORmine\n",
         &["{file: secrets/k1.key}"],
     ));
-    let exchange_key = sandbox.sandbox.credentials().rixl_api_key.clone();
+    let exchange_key = sandbox.credentials().rixl_api_key;
     let apply = sandbox
         .keyrot(&workspace.file())
         .env_remove("RIXL_API_TOKEN")
-        .env("RIXL_API_KEY", &exchange_key)
+        .env("RIXL_API_KEY", exchange_key)
         .args(["--now", NOW, "apply", "--auto-approve"])
         .output()
         .unwrap();
@@ -290,7 +288,7 @@ fn the_v1_routes_with_an_exchanged_token() {
             "POST /organizations/ORmine/api-keys/v1/K1/rotate",
         ]
     );
-    let other = sandbox.sandbox.rixl_key("K1").unwrap();
+    let other = sandbox.rixl_key("K1").unwrap();
     assert_eq!(other.org_id, "ORother");
     assert_eq!(
         other.secret, "rxl_seeded-secret-of-K1",
@@ -299,7 +297,7 @@ fn the_v1_routes_with_an_exchanged_token() {
     let written = std::fs::read_to_string(workspace.path("secrets/k1.key")).unwrap();
     assert!(written.starts_with("rxl_"));
     assert_never_shown(&apply, written.trim());
-    assert!(!everything_printed(&[&apply]).contains(&exchange_key));
+    assert!(!everything_printed(&[&apply]).contains(exchange_key));
 }
 
 #[test]

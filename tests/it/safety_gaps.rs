@@ -70,7 +70,7 @@ fn an_edited_saved_plan_is_refused_because_keyrot_would_not_compute_it() {
 fn a_rixl_key_rotated_elsewhere_after_plan_out_is_not_rotated_again() {
     let (sandbox, workspace) = one_of_each();
     let saved = save_plan(&sandbox, &workspace);
-    sandbox.sandbox.rotate_rixl_key_outside_keyrot("K1");
+    sandbox.rixl().rotate_outside_keyrot("K1");
 
     let apply = sandbox.run(&workspace.file(), &["apply", &saved]);
     assert_eq!(apply.status.code(), Some(1), "{}", stdout(&apply));
@@ -254,10 +254,7 @@ fn a_sink_named_by_a_bare_file_name_is_written_in_the_current_directory() {
     let apply = in_workspace(&["--now", NOW, "apply", "plan.json"]);
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
     let secret = std::fs::read_to_string(workspace.path("ci.key")).unwrap();
-    assert_eq!(
-        secret.trim_end(),
-        sandbox.sandbox.rixl_key("K1").unwrap().secret
-    );
+    assert_eq!(secret.trim_end(), sandbox.rixl_key("K1").unwrap().secret);
 }
 
 #[test]

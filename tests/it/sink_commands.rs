@@ -45,10 +45,10 @@ fn a_sink_command_sees_none_of_keyrots_credentials_unless_it_names_them() {
         .unwrap();
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
     let seen = std::fs::read_to_string(workspace.path("env.txt")).unwrap();
-    let credentials = sandbox.sandbox.credentials();
+    let credentials = sandbox.credentials();
     for never in [
-        credentials.api_token.as_str(),
-        credentials.rixl_token.as_str(),
+        credentials.api_token,
+        credentials.rixl_token,
         "db-pa55word",
         "not-for-the-sink",
         "CLOUDFLARE_BASE_URL",
@@ -59,7 +59,7 @@ fn a_sink_command_sees_none_of_keyrots_credentials_unless_it_names_them() {
     assert!(seen.contains("PATH="), "{seen}");
     assert_eq!(
         held_secret(&workspace),
-        sandbox.sandbox.rixl_key("K1").unwrap().secret
+        sandbox.rixl_key("K1").unwrap().secret
     );
 }
 
@@ -127,6 +127,6 @@ fn a_sink_commands_child_left_by_a_killed_apply_is_ended_before_the_secret_is_re
     std::fs::write(workspace.path("release"), "").unwrap();
     assert_eq!(
         held_secret(&workspace),
-        sandbox.sandbox.rixl_key("K1").unwrap().secret
+        sandbox.rixl_key("K1").unwrap().secret
     );
 }

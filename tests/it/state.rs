@@ -6,7 +6,9 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use keyrot::sandbox::{Faults, SandboxAccount, SandboxKey};
+use keyrot::sandbox::Faults;
+use keyrot::vendor::cloudflare::sandbox::SandboxAccount;
+use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 use crate::harness::{
     NOW, TestSandbox, Workspace, account, days_ago, id, rixl_key, stderr, stdout,
@@ -66,7 +68,7 @@ fn assert_every_sink_is_current(sandbox: &TestSandbox, workspace: &Workspace, ke
     for n in 1..=keys {
         let held = std::fs::read_to_string(workspace.path(&format!("secrets/k{n}.key")))
             .unwrap_or_default();
-        let current = sandbox.sandbox.rixl_key(&format!("K{n}")).unwrap().secret;
+        let current = sandbox.rixl_key(&format!("K{n}")).unwrap().secret;
         assert_eq!(
             held.trim_end(),
             current,
@@ -266,7 +268,7 @@ fn sigterm_with_a_rotation_in_flight_delivers_its_secret_and_starts_nothing_new(
     assert!(report.contains("new secret delivered"), "{report}");
     assert!(report.contains("k2: ↻ rotate api key: new secret -> file secrets/k2.key: not started: stopped by SIGTERM"), "{report}");
     let held = std::fs::read_to_string(workspace.path("secrets/k1.key")).unwrap();
-    assert_eq!(held, sandbox.sandbox.rixl_key("K1").unwrap().secret);
+    assert_eq!(held, sandbox.rixl_key("K1").unwrap().secret);
     let plan = run(&sandbox, &workspace.file(), &["plan"]);
     assert!(
         !stdout(&plan).contains("recover lost secret"),
@@ -382,7 +384,7 @@ fn an_apply_whose_lock_file_is_removed_starts_no_write_after_that() {
         std::fs::read_to_string(workspace.path("secrets/k1.key"))
             .unwrap()
             .trim_end(),
-        sandbox.sandbox.rixl_key("K1").unwrap().secret,
+        sandbox.rixl_key("K1").unwrap().secret,
         "the rotation in flight was settled"
     );
 }
@@ -562,9 +564,7 @@ fn a_waiting_secret_of_a_key_rotated_again_since_is_never_delivered() {
     let (sandbox, workspace, sinks) = a_secret_left_waiting();
     // Someone rotates the key while its secret waits: the file's secret is revoked.
     let later = crate::harness::now() + crate::harness::days(1);
-    sandbox
-        .sandbox
-        .rotate_rixl_key_outside_keyrot_at("K1", later);
+    sandbox.rixl().rotate(None, "K1", later);
     std::fs::write(workspace.path("secrets/k1.key"), "untouched\n").unwrap();
     std::fs::write(workspace.file(), &sinks.working).unwrap();
     let deliver = run(&sandbox, &workspace.file(), &["deliver", "k1"]);

@@ -6,6 +6,7 @@ mod client;
 mod credentials;
 pub mod facts;
 mod provider;
+pub mod sandbox;
 mod section;
 mod wire;
 
@@ -13,6 +14,7 @@ pub use account_id::AccountId;
 pub use client::{AccountRef, AccountSummary, CloudflareClient, DEFAULT_BASE_URL};
 pub use credentials::CloudflareCredentials;
 pub use provider::configured;
+use sandbox::SimulatedCloudflare;
 pub(crate) use section::FileSection;
 
 use super::Vendor;
@@ -22,6 +24,7 @@ use super::registry::Registration;
 pub const REGISTRATION: Registration = Registration {
     vendor: &VENDOR,
     provider: configured,
+    sandbox: SimulatedCloudflare::seeded,
 };
 
 /// Cloudflare Access: one account's key configuration.

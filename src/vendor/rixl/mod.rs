@@ -4,6 +4,7 @@ mod api;
 mod client;
 mod credentials;
 mod provider;
+pub mod sandbox;
 mod section;
 mod wire;
 
@@ -13,6 +14,7 @@ pub use api::RixlApi;
 pub use client::{DEFAULT_BASE_URL, KeyRef, ListedKey, RixlClient, RotatedKey};
 pub use credentials::RixlCredentials;
 pub use provider::configured;
+use sandbox::SimulatedRixl;
 pub(crate) use section::FileSection;
 
 use super::registry::Registration;
@@ -22,6 +24,7 @@ use super::{Expiry, Vendor, whole_id};
 pub const REGISTRATION: Registration = Registration {
     vendor: &VENDOR,
     provider: configured,
+    sandbox: SimulatedRixl::seeded,
 };
 
 /// RIXL: one API key, whose rotation issues a new secret.

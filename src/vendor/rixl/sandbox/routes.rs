@@ -1,5 +1,4 @@
-//! The simulated RIXL API: paginated key lists, rotation issuing a fresh secret, bearer auth
-//! and token exchange, for both route families, with RIXL's `{code, error, details}` errors.
+//! The simulated RIXL API's routes: both route families and the token exchange.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,8 +11,8 @@ use axum::{Extension, Json, Router};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::connection::ConnectionKill;
-use super::state::{SandboxKey, SandboxState, random_token};
+use super::{SandboxKey, SimulatedRixl};
+use crate::sandbox::{ConnectionKill, SandboxState, random_token};
 
 /// Page size when the request names none.
 const DEFAULT_PAGE: usize = 25;
@@ -28,7 +27,7 @@ enum Family {
 }
 
 /// The routes of both families.
-pub(crate) fn routes() -> Router<Arc<SandboxState>> {
+pub(super) fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .route("/platform/api-keys", get(list_platform))
         .route("/platform/api-keys/{key_id}/rotate", post(rotate_platform))
@@ -83,7 +82,10 @@ fn list(
     org_id: Option<&str>,
     family: Family,
 ) -> Response {
-    if !authenticated(state, headers) {
+    let Some(rixl) = state.simulated::<SimulatedRixl>() else {
+        return unauthenticated();
+    };
+    if !authenticated(rixl, headers) {
         return unauthenticated();
     }
     let (limit_name, offset_name) = match family {
@@ -110,8 +112,8 @@ fn list(
         number(offset_name).unwrap_or(0)
     };
     let keys = match endless && state.faults.ever_new_items() {
-        true => never_listed_before(state, org_id, number(offset_name).unwrap_or(0)),
-        false => state.rixl_keys(org_id),
+        true => never_listed_before(rixl, org_id, number(offset_name).unwrap_or(0)),
+        false => rixl.keys(org_id),
     };
     let page: Vec<Value> = keys
         .iter()
@@ -134,11 +136,14 @@ async fn rotate(
     org_id: Option<&str>,
     key_id: &str,
 ) -> Response {
-    if !authenticated(state, headers) {
+    let Some(rixl) = state.simulated::<SimulatedRixl>() else {
+        return unauthenticated();
+    };
+    if !authenticated(rixl, headers) {
         return unauthenticated();
     }
     let now = state.clock.now();
-    let Some(rotated) = state.rotate_rixl_key(org_id, key_id, now) else {
+    let Some(rotated) = rixl.rotate(org_id, key_id, now) else {
         return error(StatusCode::NOT_FOUND, 5, "api key not found");
     };
     state.count_rotation(key_id);
@@ -155,10 +160,12 @@ async fn exchange(State(state): State<Arc<SandboxState>>, body: axum::body::Byte
     let api_key = serde_json::from_slice::<Value>(&body)
         .ok()
         .and_then(|value| value.get("api_key")?.as_str().map(str::to_owned));
-    if api_key.as_deref() != Some(state.credentials.rixl_api_key.as_str()) {
+    let rixl = state.simulated::<SimulatedRixl>();
+    let Some(rixl) = rixl.filter(|rixl| api_key.as_deref() == Some(&rixl.credentials.api_key))
+    else {
         return error(StatusCode::UNAUTHORIZED, 16, "invalid api key");
-    }
-    let token = state.issue_rixl_token();
+    };
+    let token = rixl.issue_token();
     let expires_at = state.clock.now() + jiff::SignedDuration::from_hours(1);
     Json(json!({
         "access_token": token,
@@ -170,12 +177,12 @@ async fn exchange(State(state): State<Arc<SandboxState>>, body: axum::body::Byte
     .into_response()
 }
 
-fn authenticated(state: &SandboxState, headers: &HeaderMap) -> bool {
+fn authenticated(rixl: &SimulatedRixl, headers: &HeaderMap) -> bool {
     headers
         .get("authorization")
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
-        .is_some_and(|token| state.accepts_rixl_token(token))
+        .is_some_and(|token| rixl.accepts_token(token))
 }
 
 fn unauthenticated() -> Response {
@@ -188,11 +195,11 @@ fn unauthenticated() -> Response {
 
 /// One key whose ID follows from `offset`: a page of one key no page listed before.
 fn never_listed_before(
-    state: &SandboxState,
+    rixl: &SimulatedRixl,
     org_id: Option<&str>,
     offset: usize,
 ) -> Vec<SandboxKey> {
-    let template = state.rixl_keys(org_id).into_iter().next();
+    let template = rixl.keys(org_id).into_iter().next();
     template
         .map(|mut key| {
             key.id = format!("NEW{offset}");
@@ -203,7 +210,8 @@ fn never_listed_before(
         .collect()
 }
 
-pub(crate) fn error(status: StatusCode, code: i64, message: &str) -> Response {
+/// An error in RIXL's shape.
+pub(super) fn error(status: StatusCode, code: i64, message: &str) -> Response {
     let body = json!({"code": code, "error": message, "details": []});
     (status, Json(body)).into_response()
 }

@@ -14,8 +14,8 @@ use axum::{Extension, Router};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::connection::ConnectionKill;
-use super::state::{SandboxAccount, SandboxState};
+use super::{SandboxAccount, SimulatedCloudflare};
+use crate::sandbox::{ConnectionKill, SandboxState};
 
 /// Authentication failed (Cloudflare's code).
 const CODE_AUTHENTICATION: i64 = 10000;
@@ -29,7 +29,7 @@ const CODE_NOT_ENABLED: i64 = 12109;
 const CODE_INVALID_INTERVAL: i64 = 12130;
 
 /// The routes of the simulated Cloudflare API, rooted at `/client/v4`.
-pub(crate) fn routes() -> Router<Arc<SandboxState>> {
+pub(super) fn routes() -> Router<Arc<SandboxState>> {
     Router::new()
         .route("/client/v4/accounts", get(list_accounts))
         .route("/client/v4/accounts/{account_id}", get(read_account))
@@ -43,11 +43,6 @@ pub(crate) fn routes() -> Router<Arc<SandboxState>> {
         )
 }
 
-/// Anything else: Cloudflare's "No route for the URI".
-pub(crate) async fn no_route() -> Response {
-    no_route_response()
-}
-
 /// Accounts per page when the request names none (Cloudflare's default).
 const DEFAULT_PER_PAGE: usize = 20;
 
@@ -56,7 +51,10 @@ async fn list_accounts(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    if !authenticated(&state, &headers) {
+    let Some(cloudflare) = state.simulated::<SimulatedCloudflare>() else {
+        return no_route_response();
+    };
+    if !authenticated(cloudflare, &headers) {
         return failure(
             StatusCode::FORBIDDEN,
             CODE_AUTHENTICATION,
@@ -71,7 +69,7 @@ async fn list_accounts(
     let endless = state.faults.endless_pages();
     let page = number("page").unwrap_or(1).max(1);
     let per_page = number("per_page").unwrap_or(DEFAULT_PER_PAGE).clamp(5, 50);
-    let ids = state.account_names();
+    let ids = cloudflare.account_names();
     let (served, total_pages) = match endless {
         true => (1, 1_000_000_000),
         false => (page, ids.len().div_ceil(per_page)),
@@ -98,14 +96,17 @@ async fn read_account(
     Path(account_id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if !authenticated(&state, &headers) {
+    let Some(cloudflare) = state.simulated::<SimulatedCloudflare>() else {
+        return no_route_response();
+    };
+    if !authenticated(cloudflare, &headers) {
         return failure(
             StatusCode::FORBIDDEN,
             CODE_AUTHENTICATION,
             "Authentication error",
         );
     }
-    let Some(account) = state.account(&account_id) else {
+    let Some(account) = cloudflare.account(&account_id) else {
         return no_route_response();
     };
     let result = account_json(&account_id, account.name.as_deref());
@@ -177,21 +178,24 @@ fn respond(
     account_id: &str,
     change: impl FnOnce(&mut SandboxAccount, Timestamp) -> Result<(), Failure>,
 ) -> Response {
-    if !authenticated(state, headers) {
+    let Some(cloudflare) = state.simulated::<SimulatedCloudflare>() else {
+        return no_route_response();
+    };
+    if !authenticated(cloudflare, headers) {
         return failure(
             StatusCode::FORBIDDEN,
             CODE_AUTHENTICATION,
             "Authentication error",
         );
     }
-    if state.access_disabled(account_id) {
+    if cloudflare.access_disabled(account_id) {
         return failure(
             StatusCode::BAD_REQUEST,
             CODE_NOT_ENABLED,
             "Access is not enabled for this account",
         );
     }
-    let outcome = state.with_account(account_id, |account, now| {
+    let outcome = cloudflare.with_account(account_id, |account, now| {
         change(account, now).map(|()| success(account, now))
     });
     match outcome {
@@ -201,13 +205,14 @@ fn respond(
     }
 }
 
-fn no_route_response() -> Response {
+/// Cloudflare's "No route for the URI", which it also answers for an unknown account.
+pub(super) fn no_route_response() -> Response {
     failure(StatusCode::NOT_FOUND, CODE_NO_ROUTE, "No route for the URI")
 }
 
-fn authenticated(state: &SandboxState, headers: &HeaderMap) -> bool {
+fn authenticated(cloudflare: &SimulatedCloudflare, headers: &HeaderMap) -> bool {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    let credentials = &state.credentials;
+    let credentials = &cloudflare.credentials;
     let bearer = header("authorization").and_then(|value| value.strip_prefix("Bearer "));
     if bearer == Some(credentials.api_token.as_str()) {
         return true;
@@ -245,7 +250,8 @@ fn success(account: &SandboxAccount, now: Timestamp) -> Response {
     (StatusCode::OK, axum::Json(body)).into_response()
 }
 
-pub(crate) fn failure(status: StatusCode, code: i64, message: &str) -> Response {
+/// An error in Cloudflare's envelope.
+pub(super) fn failure(status: StatusCode, code: i64, message: &str) -> Response {
     let body = json!({
         "success": false,
         "errors": [{"code": code, "message": message}],
