@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
 use crate::config::{RateLimit, parse_duration, parse_instant, parse_rate_limit};
+use crate::vendor::registry::{REGISTERED, Registration};
 
 /// keyrot: a declarative reconciler for API key rotation.
 ///
@@ -213,63 +214,70 @@ pub struct ImportArgs {
     pub source: ImportSource,
 }
 
-/// What `keyrot import` reads.
-#[derive(Debug, Subcommand)]
-pub enum ImportSource {
-    /// Cloudflare accounts' Access key configuration.
-    ///
-    /// Example: keyrot import cloudflare --account 023e105f4ecef8ad9ca31a8372d0c353
-    Cloudflare(ImportCloudflareArgs),
-    /// RIXL API keys (each needs a secret sink before the first plan).
-    ///
-    /// Example: keyrot import rixl --all --out keyrot.yaml
-    Rixl(ImportRixlArgs),
-}
-
-/// `keyrot import cloudflare`.
-#[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("which").required(true).args(["accounts", "all"])))]
-pub struct ImportCloudflareArgs {
-    /// This account (repeatable).
-    #[arg(long = "account", value_name = "ID")]
-    pub accounts: Vec<String>,
-    /// Every account the credentials can see.
-    #[arg(long, conflicts_with = "accounts")]
-    pub all: bool,
-    /// Never more than N requests in any window of DURATION [default: 1200/5m, Cloudflare's
-    /// own limit].
-    #[arg(long, value_name = "N/DURATION", value_parser = parse_rate_limit)]
-    pub rate_limit: Option<RateLimit>,
-    #[command(flatten)]
+/// What `keyrot import` reads: one subcommand per vendor, each from the vendor's folder.
+pub struct ImportSource {
+    /// The vendor.
+    pub vendor: &'static Registration,
+    /// Where the import goes.
     pub output: ImportOutput,
+    /// The vendor's own arguments, as matched.
+    pub matches: clap::ArgMatches,
 }
 
-/// `keyrot import rixl`.
-#[derive(Debug, Args)]
-pub struct ImportRixlArgs {
-    /// Every key the credentials can see.
-    #[arg(long, required = true)]
-    pub all: bool,
-    /// The route family: platform (/platform/api-keys) or v1 (/organizations/{org_id}/...).
-    #[arg(long, value_enum, default_value_t = RixlApiArg::Platform)]
-    pub api: RixlApiArg,
-    /// The organization, with --api v1.
-    #[arg(long, value_name = "ID", required_if_eq("api", "v1"))]
-    pub org_id: Option<String>,
-    /// Never more than N requests in any window of DURATION [default: 10/s].
-    #[arg(long, value_name = "N/DURATION", value_parser = parse_rate_limit)]
-    pub rate_limit: Option<RateLimit>,
-    #[command(flatten)]
-    pub output: ImportOutput,
+impl std::fmt::Debug for ImportSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.debug_struct("ImportSource")
+            .field("vendor", &self.vendor.vendor.key)
+            .field("output", &self.output)
+            .finish_non_exhaustive()
+    }
 }
 
-/// `--api`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum RixlApiArg {
-    /// /platform/api-keys.
-    Platform,
-    /// /organizations/{org_id}/api-keys/v1.
-    V1,
+impl clap::FromArgMatches for ImportSource {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let missing = || clap::Error::new(clap::error::ErrorKind::MissingSubcommand);
+        let (name, matches) = matches.subcommand().ok_or_else(missing)?;
+        let vendor = REGISTERED
+            .iter()
+            .copied()
+            .find(|registration| registration.vendor.key == name)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
+        Ok(Self {
+            vendor,
+            output: ImportOutput::from_arg_matches(matches)?,
+            matches: matches.clone(),
+        })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl clap::Subcommand for ImportSource {
+    fn augment_subcommands(command: clap::Command) -> clap::Command {
+        REGISTERED.iter().fold(command, |command, registration| {
+            let vendor = (registration.import.command)();
+            // The output flags' own doc comment would become the subcommand's help.
+            let (about, long_about) = (vendor.get_about(), vendor.get_long_about());
+            let (about, long_about) = (about.cloned(), long_about.cloned());
+            let vendor = ImportOutput::augment_args(vendor)
+                .about(about.unwrap_or_default())
+                .long_about(long_about.unwrap_or_default());
+            command.subcommand(vendor)
+        })
+    }
+
+    fn augment_subcommands_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_subcommands(command)
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        REGISTERED
+            .iter()
+            .any(|registration| registration.vendor.key == name)
+    }
 }
 
 /// Where `keyrot import` writes.

@@ -4,7 +4,6 @@
 mod apply_report;
 mod diff;
 mod history;
-mod import_yaml;
 mod json;
 mod markdown;
 mod metrics;
@@ -14,9 +13,6 @@ mod style;
 
 pub use apply_report::{render_apply_summary, render_outcome};
 pub use history::{history_document, render_history};
-pub use import_yaml::{
-    ImportedAccount, ImportedKey, SkippedAccount, cloudflare_import_yaml, rixl_import_yaml,
-};
 pub use json::{Command, FORMAT_VERSION, Source, apply_document, identity, plan_document};
 pub use markdown::{GITHUB_COMMENT_LIMIT, MarkdownView, render_markdown};
 pub use metrics::{UnreadResource, render_failed_run_metrics, render_metrics};

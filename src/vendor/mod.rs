@@ -2,6 +2,7 @@
 //! vendor's folder matches on which vendor a resource belongs to.
 
 pub mod cloudflare;
+pub mod import;
 pub mod registry;
 pub mod rixl;
 

@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use super::Vendor;
+use super::import::Importer;
 use crate::config::DesiredState;
 use crate::config::block::block;
 use crate::config::section::{Section, SectionSchema, Sections, ValidatedSection};
@@ -20,6 +21,8 @@ pub struct Registration {
     pub vendor: &'static Vendor,
     /// Its API client for a run.
     pub provider: ConfigureProvider,
+    /// Its `keyrot import` subcommand.
+    pub import: Importer,
     /// Its simulated API for the sandbox, seeded from a desired state (every resource it names
     /// exists, some of them due) or empty, with fresh credentials.
     pub sandbox: fn(seed: Option<&DesiredState>, clock: Clock) -> Box<dyn Simulated>,

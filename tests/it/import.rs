@@ -375,3 +375,28 @@ fn a_sandbox_seeded_from_a_file_imports_its_accounts_by_the_files_names() {
         assert!(imported.contains(&entry), "{imported}");
     }
 }
+
+#[test]
+fn every_vendor_has_an_import_subcommand_with_its_own_help() {
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_keyrot"))
+        .args(["import", "--help"])
+        .output()
+        .unwrap();
+    let help = stdout(&help);
+    for line in [
+        "cloudflare  Cloudflare accounts' Access key configuration",
+        "rixl        RIXL API keys (each needs a secret sink before the first plan)",
+    ] {
+        assert!(help.contains(line), "{help}");
+    }
+    let rixl = std::process::Command::new(env!("CARGO_BIN_EXE_keyrot"))
+        .args(["import", "rixl", "--help"])
+        .output()
+        .unwrap();
+    let rixl = stdout(&rixl);
+    assert!(
+        rixl.starts_with("RIXL API keys (each needs a secret sink before the first plan).\n\nExample: keyrot import rixl --all --out keyrot.yaml"),
+        "{rixl}"
+    );
+    assert!(rixl.contains("--merge"), "the output flags: {rixl}");
+}

@@ -5,6 +5,7 @@ mod account_id;
 mod client;
 mod credentials;
 pub mod facts;
+mod import;
 mod provider;
 pub mod sandbox;
 mod section;
@@ -24,6 +25,7 @@ use super::registry::Registration;
 pub const REGISTRATION: Registration = Registration {
     vendor: &VENDOR,
     provider: configured,
+    import: import::IMPORTER,
     sandbox: SimulatedCloudflare::seeded,
 };
 

@@ -3,6 +3,7 @@
 mod api;
 mod client;
 mod credentials;
+mod import;
 mod provider;
 pub mod sandbox;
 mod section;
@@ -24,6 +25,7 @@ use super::{Expiry, Vendor, whole_id};
 pub const REGISTRATION: Registration = Registration {
     vendor: &VENDOR,
     provider: configured,
+    import: import::IMPORTER,
     sandbox: SimulatedRixl::seeded,
 };
 
