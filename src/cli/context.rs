@@ -32,7 +32,7 @@ impl RunContext {
     /// The context the global flags describe; `human` is false for machine-readable output,
     /// which never comes with a progress bar.
     pub fn new(global: &GlobalArgs, human: bool) -> Self {
-        let mut http = HttpSettings::new(RateLimit::CLOUDFLARE_DEFAULT);
+        let mut http = HttpSettings::new(RateLimit::UNDOCUMENTED);
         // The answers' Date is checked against the present: `--now` when the user names it.
         http.server_clock = ServerClock::against(global.now.unwrap_or_else(Timestamp::now));
         if let Some(timeout) = global.timeout {

@@ -5,7 +5,7 @@ mod duration;
 pub(crate) mod entries;
 mod error;
 mod instant;
-mod load;
+pub(crate) mod load;
 mod location;
 mod model;
 mod names;

@@ -16,14 +16,8 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// Cloudflare's documented limit: 1200 requests per 5 minutes per token.
-    pub const CLOUDFLARE_DEFAULT: Self = Self {
-        requests: 1200,
-        per: SignedDuration::from_secs(300),
-    };
-
-    /// RIXL documents no number ("limits vary by plan"): 10 requests per second.
-    pub const RIXL_DEFAULT: Self = Self {
+    /// The budget towards an API that documents no limit: 10 requests per second.
+    pub const UNDOCUMENTED: Self = Self {
         requests: 10,
         per: SignedDuration::from_secs(1),
     };
@@ -112,6 +106,6 @@ mod tests {
 
     #[test]
     fn displays_as_written() {
-        assert_eq!(RateLimit::CLOUDFLARE_DEFAULT.to_string(), "1200/5m");
+        assert_eq!(RateLimit::UNDOCUMENTED.to_string(), "10/1s");
     }
 }

@@ -18,7 +18,7 @@ pub fn desired_state_schema() -> Value {
 
 /// The schema of a file whose vendors' sections are `S`: the file's own fields, then each
 /// section and the definitions it refers to, in the vendor list's order.
-fn schema_of<S: Sections>() -> Value {
+pub(crate) fn schema_of<S: Sections>() -> Value {
     let mut schema = file_schema();
     schema["$defs"] = json!({});
     for (key, section) in S::schemas() {

@@ -1,6 +1,8 @@
 //! The vendors keyrot manages, each described by data in its own folder: nothing outside a
 //! vendor's folder matches on which vendor a resource belongs to.
 
+#[cfg(test)]
+mod acme;
 pub mod cloudflare;
 pub mod import;
 pub mod registry;

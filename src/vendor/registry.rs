@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use super::Vendor;
 use super::import::Importer;
+use super::{Vendor, cloudflare, rixl};
 use crate::config::DesiredState;
 use crate::config::block::block;
 use crate::config::section::{Section, SectionSchema, Sections, ValidatedSection};
@@ -33,15 +33,15 @@ pub struct Registration {
 macro_rules! registered {
     ($($vendor:ident),* $(,)?) => {
         /// Every vendor, in the order plans list them.
-        pub const REGISTERED: &[&Registration] = &[$(&super::$vendor::REGISTRATION),*];
+        pub const REGISTERED: &[&Registration] = &[$(&$vendor::REGISTRATION),*];
 
         /// Every vendor's description, in the order plans list them.
-        pub const VENDORS: &[&Vendor] = &[$(super::$vendor::REGISTRATION.vendor),*];
+        pub const VENDORS: &[&Vendor] = &[$($vendor::REGISTRATION.vendor),*];
 
         block! {
             /// Every vendor's section of the desired-state file, each named as its vendor.
             pub(crate) struct FileSections {
-                $( pub $vendor: Option<super::$vendor::FileSection>, )*
+                $( pub $vendor: Option<$vendor::FileSection>, )*
             }
         }
 
@@ -56,7 +56,7 @@ macro_rules! registered {
 
             fn schemas() -> Vec<(&'static str, SectionSchema)> {
                 vec![$(
-                    (stringify!($vendor), <super::$vendor::FileSection as Section>::schema()),
+                    (stringify!($vendor), <$vendor::FileSection as Section>::schema()),
                 )*]
             }
         }
@@ -64,6 +64,9 @@ macro_rules! registered {
 }
 
 registered!(cloudflare, rixl);
+
+#[cfg(test)]
+pub(crate) use registered;
 
 /// Every vendor's simulated API, seeded from `seed`, for a sandbox.
 pub fn simulated_vendors(seed: Option<&DesiredState>, clock: Clock) -> Vec<Box<dyn Simulated>> {

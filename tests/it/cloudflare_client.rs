@@ -2,7 +2,6 @@
 //! the API's own refusals come back with their status, code and message.
 
 use crate::harness::{TestSandbox, account, days_ago, now};
-use keyrot::config::RateLimit;
 use keyrot::http::HttpSettings;
 use keyrot::plan::Schedule;
 use keyrot::provider::ProviderError;
@@ -18,7 +17,7 @@ fn production() -> (TestSandbox, CloudflareClient, AccountId) {
     let client = CloudflareClient::new(
         sandbox.cloudflare_base_url().parse().unwrap(),
         CloudflareCredentials::Token(token.into()),
-        HttpSettings::new(RateLimit::CLOUDFLARE_DEFAULT),
+        HttpSettings::new(keyrot::vendor::cloudflare::facts::RATE_LIMIT),
     )
     .unwrap();
     (sandbox, client, AccountId::parse(PRODUCTION).unwrap())

@@ -2,6 +2,16 @@
 //! `key_rotation_interval_days`, the error code of an account whose Access keys are not
 //! enabled, and the codes of refused credentials. Validation, the editor schema and import read them from here.
 
+use jiff::SignedDuration;
+
+use crate::config::RateLimit;
+
+/// Cloudflare's documented limit: 1200 requests per 5 minutes per token.
+pub const RATE_LIMIT: RateLimit = RateLimit {
+    requests: 1200,
+    per: SignedDuration::from_secs(300),
+};
+
 /// The shortest automatic rotation interval Cloudflare accepts, in days.
 pub const MIN_INTERVAL_DAYS: u16 = 21;
 /// The longest automatic rotation interval Cloudflare accepts, in days.

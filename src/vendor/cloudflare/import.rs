@@ -59,7 +59,7 @@ async fn import(
     context: ImportContext<'_>,
 ) -> Result<Imported, ImportError> {
     let settings = HttpSettings {
-        rate_limit: args.rate_limit.unwrap_or(RateLimit::CLOUDFLARE_DEFAULT),
+        rate_limit: args.rate_limit.unwrap_or(super::facts::RATE_LIMIT),
         ..context.http.clone()
     };
     let client = CloudflareClient::from_env(context.var, settings)?;

@@ -5,7 +5,7 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
 use super::client::{AccountRef, CloudflareClient};
-use crate::config::{DesiredState, RateLimit, Resource};
+use crate::config::{DesiredState, Resource};
 use crate::http::HttpSettings;
 use crate::plan::{Action, Observation, ResourcePlan, Target};
 use crate::provider::{
@@ -27,9 +27,7 @@ pub fn configured(
     let settings = HttpSettings {
         rate_limit: desired
             .connection(&VENDOR)
-            .map_or(RateLimit::CLOUDFLARE_DEFAULT, |connection| {
-                connection.rate_limit
-            }),
+            .map_or(facts::RATE_LIMIT, |connection| connection.rate_limit),
         ..settings.clone()
     };
     let client = CloudflareClient::from_env(var, settings)?;

@@ -14,7 +14,7 @@ use crate::config::raw::{Located, RawRotation};
 use crate::config::schema::{named_map, object_of, rate_limit, rotation_fields};
 use crate::config::section::{Section, SectionSchema, ValidatedSection};
 use crate::config::validate::{Checker, RotationFields};
-use crate::config::{Connection, RateLimit, Resource};
+use crate::config::{Connection, Resource};
 
 block! {
     /// `cloudflare:`: defaults merged under every account, and the accounts by name.
@@ -59,8 +59,7 @@ impl RawAccount {
 
 impl Section for FileSection {
     fn validate(self, checker: &mut Checker, _base_dir: &Path) -> ValidatedSection {
-        let rate_limit =
-            checker.rate_limit(self.rate_limit.as_ref(), RateLimit::CLOUDFLARE_DEFAULT);
+        let rate_limit = checker.rate_limit(self.rate_limit.as_ref(), facts::RATE_LIMIT);
         let mut accounts = Accounts {
             checker,
             seen_ids: HashMap::new(),

@@ -79,7 +79,7 @@ async fn import(
         _ => (RixlApi::Platform, String::new()),
     };
     let settings = HttpSettings {
-        rate_limit: args.rate_limit.unwrap_or(RateLimit::RIXL_DEFAULT),
+        rate_limit: args.rate_limit.unwrap_or(super::RATE_LIMIT),
         ..context.http.clone()
     };
     let client = RixlClient::from_env(context.var, api, settings)?;

@@ -48,5 +48,8 @@ pub const VENDOR: Vendor = Vendor {
     }),
 };
 
+/// RIXL documents no number ("limits vary by plan").
+pub const RATE_LIMIT: crate::config::RateLimit = crate::config::RateLimit::UNDOCUMENTED;
+
 /// Keys expiring within this long are pointed out in the plan.
 pub const EXPIRY_WARNING: SignedDuration = SignedDuration::from_hours(14 * 24);

@@ -6,7 +6,7 @@ use futures_util::future::BoxFuture;
 
 use super::RixlApi;
 use super::client::{KeyRef, RixlClient};
-use crate::config::{DesiredState, RateLimit};
+use crate::config::DesiredState;
 use crate::http::HttpSettings;
 use crate::plan::{Action, ResourcePlan, Target};
 use crate::provider::{
@@ -26,7 +26,7 @@ pub fn configured(
     }
     let connection = desired.connection(&VENDOR);
     let settings = HttpSettings {
-        rate_limit: connection.map_or(RateLimit::RIXL_DEFAULT, |connection| connection.rate_limit),
+        rate_limit: connection.map_or(super::RATE_LIMIT, |connection| connection.rate_limit),
         ..settings.clone()
     };
     let client = RixlClient::from_env(var, RixlApi::of(connection), settings)?;

@@ -14,7 +14,7 @@ use crate::config::raw::{Located, RawRotation, RawSink};
 use crate::config::schema::{named_map, object_of, rate_limit, rotation_fields};
 use crate::config::section::{Section, SectionSchema, ValidatedSection};
 use crate::config::validate::{Checker, RotationFields};
-use crate::config::{Connection, RateLimit, Resource};
+use crate::config::{Connection, Resource};
 
 block! {
     /// `rixl:`: which API family, the budget, defaults, and the keys by name.
@@ -62,7 +62,7 @@ impl RawRixlKey {
 impl Section for FileSection {
     fn validate(self, checker: &mut Checker, base_dir: &Path) -> ValidatedSection {
         let api = rixl_api(checker, self.api.as_ref(), self.org_id.as_ref());
-        let rate_limit = checker.rate_limit(self.rate_limit.as_ref(), RateLimit::RIXL_DEFAULT);
+        let rate_limit = checker.rate_limit(self.rate_limit.as_ref(), super::RATE_LIMIT);
         let mut keys = Keys {
             checker,
             base_dir,
