@@ -12,7 +12,7 @@ use jiff::Timestamp;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::secret_file::write_secret_file;
-use super::sink_command::SinkCommand;
+use super::sink_command::{SinkCommand, find_program};
 use crate::atomic_file::directory_of;
 use crate::config::SecretSink;
 
@@ -203,29 +203,6 @@ fn writable_directory(directory: &Path) -> Result<(), String> {
         .tempfile_in(directory)
         .map(drop)
         .map_err(|error| format!("cannot create a file in directory {shown}: {error}"))
-}
-
-/// The program's path: as given when it holds a `/`, else the first executable match on PATH.
-pub(super) fn find_program(program: &str) -> Result<PathBuf, String> {
-    let executable = |path: &Path| {
-        fs::metadata(path)
-            .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
-    };
-    if program.contains('/') {
-        let path = PathBuf::from(program);
-        return if executable(&path) {
-            Ok(path)
-        } else {
-            Err(format!(
-                "program {program} does not exist or is not executable"
-            ))
-        };
-    }
-    let search = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&search)
-        .map(|directory| directory.join(program))
-        .find(|candidate| executable(candidate))
-        .ok_or_else(|| format!("program `{program}` is not on PATH"))
 }
 
 #[cfg(test)]

@@ -6,13 +6,13 @@ use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Read, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
-
-use super::sink::find_program;
 
 /// The variable every process of a sink command carries: the run that started it.
 pub const RUN_MARKER: &str = "KEYROT_SINK_RUN";
@@ -243,6 +243,29 @@ fn running(pid: libc::pid_t) -> bool {
         stat.rsplit_once(") ")
             .is_some_and(|(_, rest)| !rest.starts_with('Z') && !rest.starts_with('X'))
     })
+}
+
+/// The program's path: as given when it holds a `/`, else the first executable match on PATH.
+pub(super) fn find_program(program: &str) -> Result<PathBuf, String> {
+    let executable = |path: &Path| {
+        fs::metadata(path)
+            .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        let path = PathBuf::from(program);
+        return if executable(&path) {
+            Ok(path)
+        } else {
+            Err(format!(
+                "program {program} does not exist or is not executable"
+            ))
+        };
+    }
+    let search = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&search)
+        .map(|directory| directory.join(program))
+        .find(|candidate| executable(candidate))
+        .ok_or_else(|| format!("program `{program}` is not on PATH"))
 }
 
 #[cfg(test)]

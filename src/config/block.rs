@@ -7,9 +7,11 @@ use std::marker::PhantomData;
 
 use serde::de::{DeserializeSeed, Deserializer, Error, IgnoredAny, MapAccess, Visitor};
 
-use super::entries::Entries;
 use super::number::Number;
-use super::raw::Located;
+use serde_saphyr::Spanned;
+
+/// A value with the line and column it was read from.
+pub(crate) type Located<T> = Spanned<T>;
 
 /// Declares a block: the struct with a field that records an unknown name, its `FIELDS`, and
 /// its reader. Every field is an `Option`, absent until the file gives it.
@@ -127,12 +129,6 @@ impl<T: HoldsUnknownFields> HoldsUnknownFields for Located<T> {
     }
 }
 
-impl<T: HoldsUnknownFields> HoldsUnknownFields for Entries<T> {
-    fn holds_unknown_fields(&self) -> bool {
-        self.0.iter().any(|(_, value)| value.holds_unknown_fields())
-    }
-}
-
 /// What a place in the file holds, as the walk that finds unknown fields sees it.
 #[derive(Clone)]
 pub(crate) enum Shape {
@@ -164,12 +160,6 @@ impl<T: HasShape> HasShape for Option<T> {
 impl<T: HasShape> HasShape for Located<T> {
     fn shape() -> Shape {
         T::shape()
-    }
-}
-
-impl<T: HasShape> HasShape for Entries<T> {
-    fn shape() -> Shape {
-        Shape::Named(T::shape)
     }
 }
 

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 
-use super::raw::Located;
+use super::block::{HasShape, HoldsUnknownFields, Located, Shape};
 
 /// The entries of a mapping in the order the file lists them. Duplicate names never reach this
 /// type: the YAML reader rejects duplicate keys with their location.
@@ -37,5 +37,17 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for EntriesVisitor<V> {
     /// `accounts:` with nothing after it reads as null: no entries.
     fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
         Ok(Entries(Vec::new()))
+    }
+}
+
+impl<T: HoldsUnknownFields> HoldsUnknownFields for Entries<T> {
+    fn holds_unknown_fields(&self) -> bool {
+        self.0.iter().any(|(_, value)| value.holds_unknown_fields())
+    }
+}
+
+impl<T: HasShape> HasShape for Entries<T> {
+    fn shape() -> Shape {
+        Shape::Named(T::shape)
     }
 }

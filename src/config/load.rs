@@ -11,7 +11,7 @@ use super::error::{ConfigError, Diagnostic};
 use super::model::DesiredState;
 use super::number::Number;
 use super::raw::{Located, RawFile, VersionProbe};
-use super::section::Sections;
+use super::section::{Sections, validate_sections};
 use super::unknown_fields::{Outline, unknown_fields};
 use super::validate::validate;
 use super::yaml_error;
@@ -66,7 +66,9 @@ pub(crate) fn load_sections<S: Sections>(
     } else {
         Vec::new()
     };
-    let mut desired = validate(file, base_dir, raw)
+    let sections = raw.sections;
+    let validated = |checker: &mut _| validate_sections(sections, checker, base_dir);
+    let mut desired = validate(file, raw.settings, validated)
         .map_err(|error| with_unknown_fields(error, unknown.clone()))?;
     if !unknown.is_empty() {
         return Err(with_unknown_fields(invalid(file, Vec::new()), unknown));

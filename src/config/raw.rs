@@ -5,15 +5,11 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde_saphyr::Spanned;
-
+pub(crate) use super::block::Located;
 use super::block::{Block, HasShape, HoldsUnknownFields, Shape, block};
 use super::number::Number;
-
-/// A value with the line and column it was read from.
-pub(crate) type Located<T> = Spanned<T>;
+use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 
 /// Reads only `version`, so that a file of another version that does not read as version 1
 /// gets a version error rather than errors about fields it does not know.

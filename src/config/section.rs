@@ -39,6 +39,25 @@ pub(crate) struct SectionSchema {
     pub definitions: Vec<(&'static str, Value)>,
 }
 
+/// Validates every section `sections` holds with `checker`: every vendor's resources in one
+/// list, in the vendor list's order, and how to reach each vendor.
+pub(crate) fn validate_sections<S: Sections>(
+    sections: S,
+    checker: &mut Checker,
+    base_dir: &Path,
+) -> (Vec<Resource>, Vec<Connection>) {
+    let sections = sections.validate(checker, base_dir);
+    // A new vector of the exact size, not `collect`, which would keep a larger allocation.
+    let count = sections.iter().map(|section| section.resources.len()).sum();
+    let mut resources = Vec::with_capacity(count);
+    let mut connections = Vec::with_capacity(sections.len());
+    for section in sections {
+        resources.extend(section.resources);
+        connections.push(section.connection);
+    }
+    (resources, connections)
+}
+
 /// Every vendor's section, as the vendor list declares them (`vendor::registry`): one field
 /// per vendor, named as its section.
 pub(crate) trait Sections: Block + HoldsUnknownFields + HasShape {

@@ -1,6 +1,6 @@
-//! The write side of the seam as the apply engine sees it: one planned action, and a fresh read
-//! of one resource, compared before each write and read to settle a rotate whose answer was
-//! lost.
+//! The seam as the rest of keyrot sees it: the live state of a desired state, a fresh read of
+//! one resource (compared before each write, and read to settle a rotate whose answer was
+//! lost), and one planned action written.
 
 use std::future::Future;
 
@@ -8,8 +8,8 @@ use jiff::Timestamp;
 use secrecy::SecretString;
 
 use super::ProviderError;
-use super::providers::LiveReader;
-use crate::plan::{Action, ResourcePlan};
+use crate::config::DesiredState;
+use crate::plan::{Action, LiveState, ResourcePlan, Target};
 
 /// What a completed action changed, as the API reported it afterwards. Holds no secret.
 #[derive(Clone, Debug, PartialEq)]
@@ -60,4 +60,43 @@ pub trait ActionWriter: LiveReader {
         resource: &ResourcePlan,
         action: &Action,
     ) -> impl Future<Output = Result<Executed, ProviderError>>;
+}
+
+/// Reads the live state of every resource in a desired state.
+pub trait LiveReader {
+    /// The live state of every resource that could be read, and every read that failed.
+    /// `on_read` is called as each resource's read settles.
+    fn read_live(
+        &self,
+        desired: &DesiredState,
+        on_read: &(dyn Fn() + Sync),
+    ) -> impl Future<Output = LiveRead>;
+
+    /// One resource as the API reports it now: compared before each write, and read to settle
+    /// a write whose outcome is unknown.
+    fn read_current(
+        &self,
+        name: &str,
+        target: &Target,
+    ) -> impl Future<Output = Result<CurrentState, ProviderError>>;
+}
+
+/// What one vendor's read of the live state found: every resource it could read, and every
+/// read that failed.
+#[derive(Debug, Default)]
+pub struct LiveRead {
+    /// The resources read, under this vendor's part of the live state.
+    pub live: LiveState,
+    /// The reads that failed.
+    pub errors: Vec<ProviderError>,
+}
+
+impl LiveRead {
+    /// The live state when every read succeeded, else every failure.
+    pub fn complete(self) -> Result<LiveState, Vec<ProviderError>> {
+        match self.errors.is_empty() {
+            true => Ok(self.live),
+            false => Err(self.errors),
+        }
+    }
 }

@@ -10,7 +10,7 @@ mod seam;
 
 pub use early_stop::{ParallelReads, Reads, StopRules, in_parallel};
 pub use error::{ApiMessage, ProviderError, ResourceLabel};
-pub use execute::{ActionEffect, ActionWriter, CurrentState, Executed};
-pub use providers::{LiveReader, Providers};
+pub use execute::{ActionEffect, ActionWriter, CurrentState, Executed, LiveRead, LiveReader};
+pub use providers::Providers;
 pub use read_only::ReadOnlyProviders;
-pub use seam::{ConfigureProvider, LiveRead, Provider};
+pub use seam::{ConfigureProvider, Provider};

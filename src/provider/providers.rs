@@ -1,34 +1,14 @@
-//! The configured vendors of one run, and the seam as the rest of keyrot sees it: the live state
-//! of a desired state, and writes sent to the vendor whose resource they touch.
-
-use std::future::Future;
+//! The configured vendors of one run: the live state of a desired state read from each, and
+//! writes sent to the vendor whose resource they touch.
 
 use super::ProviderError;
-use super::execute::{ActionWriter, CurrentState, Executed};
+use super::execute::LiveRead;
+use super::execute::{ActionWriter, CurrentState, Executed, LiveReader};
 use super::seam::ConfigureProvider;
-use super::seam::{LiveRead, Provider};
+use super::seam::Provider;
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
 use crate::plan::{Action, ResourcePlan, Target};
-
-/// Reads the live state of every resource in a desired state.
-pub trait LiveReader {
-    /// The live state of every resource that could be read, and every read that failed.
-    /// `on_read` is called as each resource's read settles.
-    fn read_live(
-        &self,
-        desired: &DesiredState,
-        on_read: &(dyn Fn() + Sync),
-    ) -> impl Future<Output = LiveRead>;
-
-    /// One resource as the API reports it now: compared before each write, and read to settle
-    /// a write whose outcome is unknown.
-    fn read_current(
-        &self,
-        name: &str,
-        target: &Target,
-    ) -> impl Future<Output = Result<CurrentState, ProviderError>>;
-}
 
 /// The configured vendors of one run; a vendor the desired state does not use is not
 /// configured, so it needs no credentials.

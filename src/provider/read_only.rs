@@ -1,7 +1,8 @@
 //! Read-only access to the APIs, for `keyrot drift`: a type that can read the live state and
 //! has no way to write.
 
-use super::providers::{LiveReader, Providers};
+use super::execute::LiveReader;
+use super::providers::Providers;
 use super::seam::ConfigureProvider;
 use super::{CurrentState, LiveRead, ProviderError};
 use crate::config::DesiredState;

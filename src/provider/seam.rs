@@ -3,32 +3,12 @@
 //! one planned action. A vendor implements [`Provider`] in its own folder.
 
 use super::ProviderError;
-use super::execute::{CurrentState, Executed};
+use super::execute::{CurrentState, Executed, LiveRead};
 use crate::config::DesiredState;
 use crate::http::HttpSettings;
-use crate::plan::{Action, LiveState, ResourcePlan, Target};
+use crate::plan::{Action, ResourcePlan, Target};
 use crate::vendor::Vendor;
 use futures_util::future::BoxFuture;
-
-/// What one vendor's read of the live state found: every resource it could read, and every
-/// read that failed.
-#[derive(Debug, Default)]
-pub struct LiveRead {
-    /// The resources read, under this vendor's part of the live state.
-    pub live: LiveState,
-    /// The reads that failed.
-    pub errors: Vec<ProviderError>,
-}
-
-impl LiveRead {
-    /// The live state when every read succeeded, else every failure.
-    pub fn complete(self) -> Result<LiveState, Vec<ProviderError>> {
-        match self.errors.is_empty() {
-            true => Ok(self.live),
-            false => Err(self.errors),
-        }
-    }
-}
 
 /// How a vendor configures its API client for a run: none when `desired` names none of its
 /// resources (so it needs no credentials), else a client configured through the environment

@@ -2,8 +2,9 @@
 //! documented in docs/json-format.md. It never holds a secret or a credential.
 
 use jiff::Timestamp;
-use serde::Serialize;
 use serde_json::{Value, json};
+
+use super::document::{Command, UPCOMING_HORIZON};
 
 use crate::apply::{ActionReport, ApplyReport, NotStartedBecause, Outcome, StopReason};
 use crate::plan::{
@@ -20,20 +21,6 @@ pub struct Source<'a> {
     pub file: &'a str,
     /// SHA-256 of its bytes.
     pub sha256: &'a str,
-}
-
-/// Which command made the document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Command {
-    /// `keyrot plan`.
-    Plan,
-    /// `keyrot show`.
-    Show,
-    /// `keyrot apply`.
-    Apply,
-    /// `keyrot drift`.
-    Drift,
 }
 
 /// The document for a plan (plan, show and drift).
@@ -260,7 +247,7 @@ fn warning_json(warning: &PlanWarning) -> Value {
 }
 
 fn upcoming_json(plan: &Plan) -> Vec<Value> {
-    plan.upcoming_deadlines(super::plan_human::UPCOMING_HORIZON)
+    plan.upcoming_deadlines(UPCOMING_HORIZON)
         .into_iter()
         .map(|entry| {
             json!({

@@ -6,8 +6,9 @@ use std::fmt::Write;
 
 use super::apply_report::render_outcome;
 use super::diff::attribute_diff;
+use super::document::UPCOMING_HORIZON;
 use super::json::identity;
-use super::plan_human::{UPCOMING_HORIZON, action_line};
+use super::plan_human::action_line;
 use super::plural::counted;
 use super::style::Style;
 use crate::apply::ApplyReport;

@@ -3,19 +3,14 @@
 
 use std::fmt::Write;
 
-use jiff::SignedDuration;
-
 use super::diff::attribute_diff;
-use super::json::Command;
+use super::document::{Command, UPCOMING_HORIZON};
 use super::plural::counted;
 use super::style::Style;
 use crate::plan::{
     Action, DeadlineStatus, Plan, PlanCounts, ResourcePlan, RotationReason, Target,
     instant_in_words, span_in_words,
 };
-
-/// How far ahead the plan lists deadlines whose windows are about to open.
-pub const UPCOMING_HORIZON: SignedDuration = SignedDuration::from_hours(30 * 24);
 
 /// The whole plan as text. `source` names the desired-state file in the "No changes" line.
 pub fn render_plan(plan: &Plan, source: &str, style: Style) -> String {

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use tokio::time::Instant;
 
-use super::state::lock;
+use super::lock::lock;
 
 /// A server-side request budget: more than `requests` in any `window` blocks every request for
 /// `block`, as Cloudflare does (1200 per 5 minutes, then 5 minutes of 429).

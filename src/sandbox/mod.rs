@@ -7,7 +7,7 @@ mod date_header;
 mod fault_layer;
 mod faults;
 mod in_flight;
-mod simulated;
+mod lock;
 mod state;
 
 use std::net::SocketAddr;
@@ -24,8 +24,8 @@ use tokio::sync::oneshot;
 pub use clock::Clock;
 pub use connection::ConnectionKill;
 pub use faults::{FaultTarget, Faults, ServerRateLimit};
-pub use simulated::Simulated;
-pub use state::{RecordedRequest, SandboxCounters, SandboxState, lock, random_token};
+pub use lock::lock;
+pub use state::{RecordedRequest, SandboxCounters, SandboxState, Simulated, random_token};
 
 /// What a sandbox starts with.
 pub struct SandboxConfig {

@@ -1,13 +1,19 @@
-//! What the running sandbox holds: its clock and faults, the simulated vendors, and every
-//! request seen.
+//! What the running sandbox holds: its clock and faults, the simulated vendors (each written
+//! in its vendor's folder from the vendor's documents), and every request seen.
 
+use std::any::Any;
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::Response;
 
 use super::clock::Clock;
 use super::faults::{FaultInjector, Faults};
 use super::in_flight::InFlight;
-use super::simulated::Simulated;
+use super::lock::lock;
 
 /// Random lowercase hexadecimal, `bytes` bytes of it.
 pub fn random_token(bytes: usize) -> String {
@@ -37,6 +43,36 @@ pub struct SandboxCounters {
     pub throttled: usize,
     /// The most requests answered at once.
     pub most_in_flight: usize,
+}
+
+/// A simulated vendor inside the sandbox. Its handlers reach its state through
+/// [`SandboxState::simulated`], so a sandbox holds any set of vendors.
+pub trait Simulated: Any + Send + Sync {
+    /// Its routes.
+    fn routes(&self) -> Router<Arc<SandboxState>>;
+
+    /// True when `path` is under its routes: requests there get its error shape.
+    fn serves(&self, path: &str) -> bool;
+
+    /// True when it answers paths no vendor's routes are under (one vendor does: the one a
+    /// base URL missing its path, like Cloudflare's without `/client/v4`, reaches).
+    fn answers_unclaimed_paths(&self) -> bool;
+
+    /// An error answer in the vendor's own shape.
+    fn failure(&self, status: StatusCode, code: i64, message: &str) -> Response;
+
+    /// The vendor's answer to a path under its routes that it has no route for.
+    fn no_route(&self) -> Response;
+
+    /// The environment variables that point keyrot at it on `address`, with the credentials
+    /// it accepts, in the order a shell should set them.
+    fn environment(&self, address: SocketAddr) -> Vec<(&'static str, String)>;
+
+    /// Shell comments naming the other credentials it accepts, for `keyrot sandbox`.
+    fn alternatives(&self) -> Vec<String>;
+
+    /// The simulated vendor as `Any`, to reach its own type.
+    fn as_any(&self) -> &dyn Any;
 }
 
 /// Everything the running sandbox holds.
@@ -118,12 +154,4 @@ impl SandboxState {
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.requests).clone()
     }
-}
-
-/// A poisoned lock only means another request panicked; the data is still consistent enough
-/// for a simulator, so keep serving.
-pub fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }

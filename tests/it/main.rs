@@ -4,6 +4,7 @@
 mod harness;
 
 mod api_errors;
+mod architecture;
 mod automation;
 mod clock_checks;
 mod cloudflare_client;

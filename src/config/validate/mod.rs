@@ -5,7 +5,7 @@ mod rotation;
 mod sink;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -16,34 +16,26 @@ use super::instant::parse_instant;
 const MAX_CLOCK_SKEW_CAP: SignedDuration = SignedDuration::from_hours(1);
 
 use super::model::{
-    Backend, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY, DesiredState, Settings,
+    Backend, Connection, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY, DesiredState,
+    Resource, Settings,
 };
 use super::number::Number;
 use super::rate_limit::{RateLimit, parse_rate_limit};
-use super::raw::{Located, RawFile, RawSettings};
-use super::section::Sections;
+use super::raw::{Located, RawSettings};
 
 pub(crate) use rotation::RotationFields;
 
-/// Validates a parsed file; `file` names it in diagnostics, and relative sink paths resolve
-/// against `base_dir`.
-pub(crate) fn validate<S: Sections>(
+/// Validates a parsed file: its `settings`, then its vendors' sections as `sections` does with
+/// the same checker. `file` names it in diagnostics.
+pub(crate) fn validate(
     file: &str,
-    base_dir: &Path,
-    raw: RawFile<S>,
+    settings: Option<RawSettings>,
+    sections: impl FnOnce(&mut Checker) -> (Vec<Resource>, Vec<Connection>),
 ) -> Result<DesiredState, ConfigError> {
     let mut checker = Checker::default();
-    let settings = checker.settings(raw.settings);
-    let sections = raw.sections.validate(&mut checker, base_dir);
+    let settings = checker.settings(settings);
+    let (resources, connections) = sections(&mut checker);
     if checker.diagnostics.is_empty() {
-        // A new vector of the exact size, not `collect`, which would keep a larger allocation.
-        let count = sections.iter().map(|section| section.resources.len()).sum();
-        let mut resources = Vec::with_capacity(count);
-        let mut connections = Vec::with_capacity(sections.len());
-        for section in sections {
-            resources.extend(section.resources);
-            connections.push(section.connection);
-        }
         return Ok(DesiredState {
             source: file.to_owned(),
             digest: String::new(),
