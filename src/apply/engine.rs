@@ -13,7 +13,8 @@ use super::clock::{Clock, PRESENT};
 use super::error::ApplyError;
 use super::execute::{Run, execute};
 use super::journal::Journal;
-use super::recovery::{Settling, end_sink_survivors_of, settle_journal};
+use super::observe::Observer;
+use super::recovery::{Settling, end_sink_survivors_of};
 use super::report::ApplyReport;
 use super::saved_plan::VerifiedPlan;
 use super::stop::{StopReason, StopSignal};
@@ -23,7 +24,7 @@ use super::waiting::{DeliverError, WaitingSecret, deliver_waiting};
 use crate::config::DesiredState;
 use crate::http::WriteGate;
 use crate::plan::{Action, AwaitingDelivery, LiveState, LostSecret, Plan, PlanOptions, plan};
-use crate::provider::{ActionWriter, LiveRead, LiveReader, ProviderError};
+use crate::provider::{ActionWriter, LiveReader, ProviderError};
 use crate::state::StateBackend;
 
 /// Where the plan to apply comes from.
@@ -125,15 +126,10 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         let journal = Journal::new(self.state, self.clock, &holder.run_id, &by, &holder.command)
             .keeping_unjournaled_in(unjournaled_dir(Path::new(&desired.source)));
         end_sink_survivors_of(self.state, &holder.run_id).await?;
-        let recovery_dir = &options.recovery_dir;
-        let found = settle_journal(
-            self.providers,
-            self.state,
-            Settling::Record(&journal),
-            (None, recovery_dir),
-            options.parallelism,
-        )
-        .await?;
+        let found = self
+            .observer(options)
+            .settle(Settling::Record(&journal), None)
+            .await?;
         let mut lost = found.lost;
         let waiting = self
             .deliver_waiting(desired, &found.waiting, &journal, options, ui, &mut lost)
@@ -142,7 +138,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             mut plan,
             observed,
             left_out,
-        } = self.prepare(desired, source, lost, ui).await?;
+        } = self.prepare(desired, source, lost, options, ui).await?;
         refuse_to_revoke_waiting(&plan, &waiting)?;
         plan.awaiting_delivery = waiting;
         plan.clock_trouble = self.clock.trouble().map(|trouble| trouble.warning());
@@ -160,7 +156,9 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             if !ui.approve(&plan)? {
                 return Err(ApplyError::Cancelled);
             }
-            let changes = self.changes_since(desired, &plan, &observed, ui).await?;
+            let changes = self
+                .changes_since(desired, &plan, (&observed, options), ui)
+                .await?;
             if !changes.is_empty() {
                 return Err(ApplyError::ChangedWhileWaiting(changes));
             }
@@ -221,28 +219,34 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         still_waiting
     }
 
+    /// How this run observes the live state and the journal.
+    fn observer<'o>(&'o self, options: &'o ApplyOptions) -> Observer<'o, P> {
+        Observer {
+            reader: self.providers,
+            state: Some(self.state),
+            recovery_dir: &options.recovery_dir,
+            parallelism: options.parallelism,
+        }
+    }
+
     /// The plan to apply and the live state it was made from.
     async fn prepare(
         &self,
         desired: &DesiredState,
         source: PlanSource,
         lost: Vec<LostSecret>,
+        run: &ApplyOptions,
         ui: &impl ApplyUi,
     ) -> Result<Prepared, ApplyError> {
         let lost = only_named(lost, desired);
         match source {
             PlanSource::Fresh { options, now } => {
-                let read = self.read_each(desired, ui).await;
+                let ticker = ui.progress(desired.resource_count(), "reading live state");
+                let observed = self.observer(run).read(desired, lost, &*ticker).await;
                 // A resource that could not be read is left out, loudly; the others go on.
-                let readable = match read.errors.is_empty() {
-                    true => std::borrow::Cow::Borrowed(desired),
-                    false => std::borrow::Cow::Owned(read.live.read_part_of(desired.clone())),
-                };
-                if readable.resource_count() == 0 && !read.errors.is_empty() {
-                    return Err(ApplyError::Provider(read.errors));
-                }
-                let mut live = read.live;
-                live.lost_secrets = lost;
+                let observed = observed
+                    .refuse_when_nothing_was_read()
+                    .map_err(ApplyError::Provider)?;
                 let clock = self.clock.now();
                 let now = match now {
                     Some(now) if now.duration_since(clock) >= PRESENT => {
@@ -252,9 +256,9 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
                     None => clock,
                 };
                 Ok(Prepared {
-                    plan: plan(&readable, &live, now, options)?,
-                    observed: live,
-                    left_out: read.errors,
+                    plan: plan(&observed.readable, &observed.live, now, options)?,
+                    observed: observed.live,
+                    left_out: observed.errors,
                 })
             }
             PlanSource::Saved(verified) if verified.observed.lost_secrets != lost => {
@@ -267,7 +271,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             }
             PlanSource::Saved(verified) => {
                 let changes = self
-                    .changes_since(desired, &verified.plan, &verified.observed, ui)
+                    .changes_since(desired, &verified.plan, (&verified.observed, run), ui)
                     .await?;
                 if !changes.is_empty() {
                     return Err(ApplyError::Stale {
@@ -284,33 +288,12 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         }
     }
 
-    /// Reads the live state of `desired`, with progress.
-    pub async fn read_live(
-        &self,
-        desired: &DesiredState,
-        ui: &impl ApplyUi,
-    ) -> Result<LiveState, ApplyError> {
-        Ok(self.read_each(desired, ui).await.complete()?)
-    }
-
-    /// Reads every resource of `desired` with a progress bar: what was read, and why the rest
-    /// was not.
-    async fn read_each(&self, desired: &DesiredState, ui: &impl ApplyUi) -> LiveRead {
-        let ticker = ui.progress(desired.resource_count(), "reading live state");
-        let read = self
-            .providers
-            .read_live(desired, &|| ticker.advance(1))
-            .await;
-        ticker.finish();
-        read
-    }
-
     /// What changed, in the resources `plan` touches, since `observed` was read.
     async fn changes_since(
         &self,
         desired: &DesiredState,
         plan: &Plan,
-        observed: &LiveState,
+        (observed, options): (&LiveState, &ApplyOptions),
         ui: &impl ApplyUi,
     ) -> Result<Vec<String>, ApplyError> {
         let touched: Vec<String> = plan
@@ -326,7 +309,10 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             .clone()
             .only(&touched)
             .map_err(ApplyError::Targets)?;
-        let fresh = self.read_live(&touched_desired, ui).await?;
+        let ticker = ui.progress(touched_desired.resource_count(), "reading live state");
+        let observer = self.observer(options);
+        let read = observer.read(&touched_desired, Vec::new(), &*ticker).await;
+        let fresh = read.complete()?;
         let vendor_of = |name: &str| desired.resource(name).map(|resource| resource.vendor);
         Ok(observed.differences(&fresh, vendor_of))
     }

@@ -9,6 +9,7 @@ mod engine;
 mod error;
 mod execute;
 mod journal;
+mod observe;
 mod recovery;
 mod report;
 mod saved_plan;
@@ -32,6 +33,7 @@ pub use clock::{Clock, FixedClock, PRESENT};
 pub use engine::{Applied, Approval, Engine, PlanSource};
 pub use error::ApplyError;
 pub use journal::Journal;
+pub use observe::{Observed, Observer};
 pub use recovery::{SecretsToRecover, Settling, settle_journal};
 pub use report::{
     ActionFailure, ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome,

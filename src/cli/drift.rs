@@ -11,9 +11,10 @@ use super::context::RunContext;
 use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::DriftCommand;
-use super::planning::{load_targeted, partial, read_what_can_be_read};
+use super::planning::{load_targeted, observe, partial};
 use super::preview::{Evaluation, at_evaluation, print_header};
 use super::state;
+use crate::apply::Observed;
 use crate::atomic_file::write_atomically_shared;
 use crate::config::DesiredState;
 use crate::plan::{LiveState, Plan, plan};
@@ -61,19 +62,25 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
     let providers = context.read_only_providers(&desired)?;
     let options = command.plan_options();
     let state = state::backend_for_reading(&desired).await?;
-    let read = read_what_can_be_read(&context, &desired, &providers, state.as_deref()).await?;
-    let (readable, unread) = split_unread(desired, &read.live);
+    let observed = observe(&context, &desired, &providers, state.as_deref()).await?;
+    let unread = unread_resources(&desired, &observed.live);
+    let Observed {
+        readable,
+        live,
+        errors,
+        ..
+    } = observed;
     let Evaluation {
         live,
         now,
         preview,
         clock_trouble,
-    } = at_evaluation(&context, &readable, read.live);
+    } = at_evaluation(&context, &readable, live);
     let mut plan = plan(&readable, &live, now, options)?;
     plan.clock_trouble = clock_trouble;
     plan.partial = partial(&readable, unread.len());
     // What was read is reported even when some reads failed; those follow on stderr.
-    if readable.resource_count() > 0 || read.errors.is_empty() {
+    if readable.resource_count() > 0 || errors.is_empty() {
         print_header(preview.as_ref(), command.format, context.style);
         let from = source(&readable);
         print_plan(&plan, from, command.format, Command::Drift, context.style);
@@ -81,13 +88,13 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
     Ok(Found {
         plan,
         unread,
-        errors: read.errors,
+        errors,
     })
 }
 
-/// The part of `desired` whose live state was read, and the resources whose read failed.
-fn split_unread(desired: DesiredState, live: &LiveState) -> (DesiredState, Vec<UnreadResource>) {
-    let unread = desired
+/// The resources of `desired` whose read failed.
+fn unread_resources(desired: &DesiredState, live: &LiveState) -> Vec<UnreadResource> {
+    desired
         .resources
         .iter()
         .filter(|resource| !live.resources.contains_key(&resource.name))
@@ -95,8 +102,7 @@ fn split_unread(desired: DesiredState, live: &LiveState) -> (DesiredState, Vec<U
             name: resource.name.clone(),
             provider: resource.vendor.key,
         })
-        .collect();
-    (live.read_part_of(desired), unread)
+        .collect()
 }
 
 fn write_metrics(path: &Path, metrics: &str) -> Result<(), CliError> {

@@ -7,10 +7,10 @@ use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::PlanCommand;
 use super::output::warn;
-use super::planning::{load_targeted_replacing, partial, read_what_can_be_read};
+use super::planning::{load_targeted_replacing, observe, partial};
 use super::preview::{Evaluation, Preview, at_evaluation, print_header};
 use super::state;
-use crate::apply::{SavedPlan, recovery_dir, unusable_sinks};
+use crate::apply::{Observed, SavedPlan, recovery_dir, unusable_sinks};
 use crate::plan::plan;
 use crate::render::Command;
 
@@ -24,22 +24,26 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     let context = RunContext::new(global, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let state = state::backend_for_reading(&desired).await?;
-    let read = read_what_can_be_read(&context, &desired, &providers, state.as_deref()).await?;
+    let all = desired.resource_count();
+    let observed = observe(&context, &desired, &providers, state.as_deref()).await?;
     // A resource that could not be read is left out, loudly: it does not hold up the others.
-    let (all, desired) = (desired.resource_count(), read.live.read_part_of(desired));
-    let unread = all - desired.resource_count();
-    if desired.resource_count() == 0 && !read.errors.is_empty() {
-        return Err(CliError::Provider(read.errors));
-    }
+    let Observed {
+        readable: desired,
+        live,
+        errors,
+        unread,
+    } = observed
+        .refuse_when_nothing_was_read()
+        .map_err(CliError::Provider)?;
     let Evaluation {
         live,
         now,
         preview,
         clock_trouble,
-    } = at_evaluation(&context, &desired, read.live);
+    } = at_evaluation(&context, &desired, live);
     let mut plan = plan(&desired, &live, now, command.options.clone())?;
     // A plan that left a resource out is shown, never saved: its apply would skip it silently.
-    if let (Some(out), true) = (&command.out, read.errors.is_empty()) {
+    if let (Some(out), true) = (&command.out, errors.is_empty()) {
         refuse_to_save_a_preview(preview.as_ref())?;
         SavedPlan::new(&desired, command.saved_options(), live, plan.clone())
             .write(out)
@@ -73,7 +77,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     );
     warn_of_file_sinks_on_ci(&plan);
     warn_of_unusable_sinks(&plan, &desired);
-    if !read.errors.is_empty() {
+    if !errors.is_empty() {
         if let Some(out) = &command.out {
             let them = if unread == 1 { "it" } else { "them" };
             warn(&format!(
@@ -85,7 +89,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
         return Err(CliError::LeftOut {
             command: "plan",
             left_out: (unread, all),
-            errors: read.errors,
+            errors,
         });
     }
     // A secret waiting in a recovery file is work for apply, as an action is.

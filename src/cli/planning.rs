@@ -1,5 +1,6 @@
-//! The read-then-plan step that plan, drift and demo share: the journal settled first, then
-//! the live state read, with the journal's lost secrets beside it.
+//! The terminal's side of the read-then-plan step that plan, drift and demo share (the step
+//! itself is `apply::Observer`, which apply takes too): the files loaded with `--target` and
+//! `--replace`, notes on stderr, and a progress bar.
 
 use jiff::Timestamp;
 
@@ -9,10 +10,12 @@ use super::exit::CliError;
 use super::output::warn;
 use super::preview::at_evaluation;
 use super::state::{this_run, warn_of_damaged_records};
-use crate::apply::{SecretsToRecover, Settling, recovery_dir, settle_journal, unjournaled_dir};
+use std::path::Path;
+
+use crate::apply::{Observed, Observer, SecretsToRecover, Settling, recovery_dir, unjournaled_dir};
 use crate::config::{DesiredState, load_file};
-use crate::plan::{LiveState, Partial, Plan, PlanOptions, instant_in_words, plan};
-use crate::provider::{LiveRead, LiveReader};
+use crate::plan::{Partial, Plan, PlanOptions, instant_in_words, plan};
+use crate::provider::LiveReader;
 use crate::state::StateBackend;
 
 /// When `planned` (the file limited to `--target`s, without the resources that could not be
@@ -63,7 +66,7 @@ pub fn load_targeted_replacing(
     Ok((desired, replace))
 }
 
-/// Reads the live state of `desired` and plans it.
+/// Reads the live state of `desired` and plans it; every resource must be read.
 pub async fn read_and_plan(
     context: &RunContext,
     desired: &DesiredState,
@@ -71,7 +74,7 @@ pub async fn read_and_plan(
     state: Option<&dyn StateBackend>,
     options: PlanOptions,
 ) -> Result<Plan, CliError> {
-    let live = read_live(context, desired, reader, state).await?;
+    let live = observe(context, desired, reader, state).await?.complete()?;
     let evaluation = at_evaluation(context, desired, live);
     let mut plan = plan(desired, &evaluation.live, evaluation.now, options)?;
     plan.clock_trouble = evaluation.clock_trouble;
@@ -80,45 +83,33 @@ pub async fn read_and_plan(
 
 /// Settles what the journal left open (never what an apply holding the lock is still
 /// sending, which a note on stderr mentions), then reads the live state of `desired` with a
-/// progress bar on long runs.
-pub async fn read_live(
+/// progress bar on long runs: what was read, the part of `desired` it covers, and the reads
+/// that failed. A secret waiting in a recovery file is said on stderr.
+pub async fn observe<'d>(
     context: &RunContext,
-    desired: &DesiredState,
+    desired: &'d DesiredState,
     reader: &impl LiveReader,
     state: Option<&dyn StateBackend>,
-) -> Result<LiveState, CliError> {
-    let read = read_what_can_be_read(context, desired, reader, state).await?;
-    Ok(read.complete()?)
-}
-
-/// As [`read_live`], but a failed read of one resource leaves the others' live state usable:
-/// what drift needs to report on every resource it could read.
-pub async fn read_what_can_be_read(
-    context: &RunContext,
-    desired: &DesiredState,
-    reader: &impl LiveReader,
-    state: Option<&dyn StateBackend>,
-) -> Result<LiveRead, CliError> {
+) -> Result<Observed<'d>, CliError> {
+    let recovery_dir = recovery_dir(Path::new(&desired.source));
+    let observer = Observer {
+        reader,
+        state,
+        recovery_dir: &recovery_dir,
+        parallelism: context.parallelism,
+    };
     let found = match state {
-        Some(state) => secrets_to_recover(desired, reader, state, context.parallelism).await?,
+        Some(state) => settle(&observer, desired, state).await?,
         None => SecretsToRecover::default(),
     };
-    let total = desired.resource_count();
-    let progress = context.progress_bar(total, "reading live state");
-    let mut read = reader.read_live(desired, &|| progress.advance(1)).await;
-    progress.finish();
-    let names = desired.resource_names();
-    read.live.lost_secrets = found
-        .lost
-        .into_iter()
-        .filter(|lost| names.contains(&lost.resource.as_str()))
-        .collect();
-    read.live.awaiting_delivery = found
+    let progress = context.progress_bar(desired.resource_count(), "reading live state");
+    let mut observed = observer.read(desired, found.lost, &progress).await;
+    observed.live.awaiting_delivery = found
         .waiting
         .into_iter()
         .map(|waiting| waiting.entry)
         .collect();
-    for waiting in &read.live.awaiting_delivery {
+    for waiting in &observed.live.awaiting_delivery {
         warn(&format!(
             "warning: {}: a new secret has waited in {} since {}; `keyrot apply` or `keyrot \
              deliver {0}` puts it in its sink (`--acknowledge` once you have put it there)",
@@ -127,14 +118,14 @@ pub async fn read_what_can_be_read(
             instant_in_words(waiting.since)
         ));
     }
-    Ok(read)
+    Ok(observed)
 }
 
-async fn secrets_to_recover(
+/// Settles the journal in memory, noting an apply that holds the lock.
+async fn settle(
+    observer: &Observer<'_, impl LiveReader>,
     desired: &DesiredState,
-    reader: &impl LiveReader,
     state: &dyn StateBackend,
-    parallelism: usize,
 ) -> Result<SecretsToRecover, CliError> {
     let holder = state
         .holder()
@@ -149,21 +140,12 @@ async fn secrets_to_recover(
     }
     let run = this_run(Timestamp::now());
     let settling = Settling::Read {
-        unjournaled: &unjournaled_dir(std::path::Path::new(&desired.source)),
+        unjournaled: &unjournaled_dir(Path::new(&desired.source)),
         run_id: &run.run_id,
         now: run.started_at,
     };
     let running = holder.as_ref().map(|holder| holder.run_id.as_str());
-    let recovery_dir = recovery_dir(std::path::Path::new(&desired.source));
-    let found = settle_journal(
-        reader,
-        state,
-        settling,
-        (running, &recovery_dir),
-        parallelism,
-    )
-    .await
-    .map_err(crate::apply::ApplyError::from)?;
+    let found = observer.settle(settling, running).await?;
     warn_of_damaged_records(state);
     Ok(found)
 }
