@@ -214,7 +214,7 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
                 }),
                 Err(_) => still_waiting.push(secret.entry.clone()),
             }
-            ui.delivered_waiting(&secret.entry, delivered.map_err(|error| error.to_string()));
+            ui.delivered_waiting(&secret.entry, delivered.as_ref().map(|_| ()));
         }
         still_waiting
     }
@@ -526,7 +526,7 @@ mod tests {
         fn delivered_waiting(
             &self,
             _entry: &crate::plan::AwaitingDelivery,
-            _result: Result<(), String>,
+            _result: Result<(), &DeliverError>,
         ) {
         }
     }

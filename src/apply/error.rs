@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use super::sink::SinkError;
+use crate::config::UnknownResources;
 use crate::plan::PlanError;
 use crate::provider::ProviderError;
 use crate::state::StateError;
@@ -19,7 +20,7 @@ pub enum ApplyError {
     /// The desired and live states do not belong together.
     Plan(PlanError),
     /// A `--target` names no resource of the file.
-    Targets(String),
+    Targets(UnknownResources),
     /// The saved plan could not be read, or is not a saved plan of this keyrot.
     SavedPlan(String),
     /// The desired-state file, or a resource the saved plan touches, changed since it was made.
@@ -93,7 +94,8 @@ impl fmt::Display for ApplyError {
             }
             Self::Plan(error) => write!(f, "{error}"),
             Self::State(error) => write!(f, "{error}"),
-            Self::Targets(message) | Self::SavedPlan(message) => f.write_str(message),
+            Self::Targets(unknown) => write!(f, "{unknown}"),
+            Self::SavedPlan(message) => f.write_str(message),
             Self::Stale { plan_file, reasons } => write!(
                 f,
                 "plan is stale: {} no longer matches what it was made from; nothing was changed. \

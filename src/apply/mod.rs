@@ -18,6 +18,7 @@ mod secret_file;
 mod settle;
 mod sink;
 mod sink_command;
+mod sink_problem;
 mod stop;
 mod ui;
 mod unjournaled;

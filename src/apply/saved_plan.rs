@@ -4,7 +4,7 @@
 //! digest; it holds no secret and no credential. Whether it is still valid is decided by
 //! comparing data, never rendered text, so rewording a reason invalidates no saved plan.
 
-use crate::atomic_file::write_atomically;
+use crate::atomic_file::{AtomicWriteError, write_atomically};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -63,6 +63,17 @@ pub struct SavedOptions {
     /// `--replace` names.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub replace: Vec<String>,
+}
+
+/// Why a plan could not be saved.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedPlanWriteError {
+    /// The plan did not encode as JSON.
+    #[error("cannot encode the plan: {0}")]
+    Encode(#[source] serde_json::Error),
+    /// The file could not be written.
+    #[error(transparent)]
+    Write(#[from] AtomicWriteError),
 }
 
 /// A saved plan that matches its desired-state file and is what this keyrot computes from what
@@ -125,10 +136,9 @@ impl SavedPlan {
     }
 
     /// Writes the plan to `path` atomically: a temporary file beside it, then a rename.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|error| format!("cannot encode the plan: {error}"))?;
-        write_atomically(path, text.as_bytes())
+    pub fn write(&self, path: &Path) -> Result<(), SavedPlanWriteError> {
+        let text = serde_json::to_string_pretty(self).map_err(SavedPlanWriteError::Encode)?;
+        Ok(write_atomically(path, text.as_bytes())?)
     }
 
     /// Checks the plan against `desired` (the file it was made from, limited to its targets):

@@ -13,42 +13,44 @@ use std::path::Path;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::sink_problem::SinkProblem;
 use crate::atomic_file::directory_of;
 
 /// Writes `secret` and a newline to `path`, as this module says.
-pub fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), String> {
+pub fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), SinkProblem> {
     let directory = directory_of(path);
-    let shown = directory.display();
     let name = path
         .file_name()
-        .ok_or_else(|| format!("{} names no file", path.display()))?;
+        .ok_or_else(|| SinkProblem::NoFileName(path.to_owned()))?;
     let handle = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(directory)
         .map_err(|error| match error.raw_os_error() {
-            Some(libc::ELOOP) | Some(libc::ENOTDIR) => format!(
-                "directory {shown} is a symbolic link (or not a directory); keyrot writes \
-                 secrets only into a real directory"
-            ),
-            _ => format!("cannot open directory {shown}: {error}"),
+            Some(libc::ELOOP) | Some(libc::ENOTDIR) => {
+                SinkProblem::DirectoryNotOpenedSafely(directory.to_owned())
+            }
+            _ => SinkProblem::OpenDirectory {
+                path: directory.to_owned(),
+                reason: error.to_string(),
+            },
         })?;
     let dir = handle.as_raw_fd();
     let target = c_name(name)?;
     refuse_a_link_at(dir, &target, path)?;
     let temporary = c_name(OsStr::new(&temporary_name()))?;
     let mut file = create_private(dir, &temporary)
-        .map_err(|error| format!("cannot create a temporary file: {error}"))?;
+        .map_err(|error| SinkProblem::write("cannot create a temporary file", &error))?;
     let written = file
         .write_all(secret.expose_secret().as_bytes())
         .and_then(|()| file.write_all(b"\n"))
         .and_then(|()| file.sync_all());
     let moved = written
-        .map_err(|error| format!("cannot write the temporary file: {error}"))
+        .map_err(|error| SinkProblem::write("cannot write the temporary file", &error))
         .and_then(|()| refuse_a_link_at(dir, &target, path))
         .and_then(|()| {
             rename_at(dir, &temporary, &target)
-                .map_err(|error| format!("cannot move the new file into place: {error}"))
+                .map_err(|error| SinkProblem::write("cannot move the new file into place", &error))
         });
     if let Err(error) = moved {
         // SAFETY: unlinkat on this directory's handle and the name keyrot just created there.
@@ -57,11 +59,14 @@ pub fn write_secret_file(path: &Path, secret: &SecretString) -> Result<(), Strin
     }
     handle
         .sync_all()
-        .map_err(|error| format!("cannot sync directory {shown}: {error}"))
+        .map_err(|error| SinkProblem::SyncDirectory {
+            path: directory.to_owned(),
+            reason: error.to_string(),
+        })
 }
 
-fn c_name(name: &OsStr) -> Result<CString, String> {
-    CString::new(name.as_bytes()).map_err(|_| "the file name holds a NUL byte".to_owned())
+fn c_name(name: &OsStr) -> Result<CString, SinkProblem> {
+    CString::new(name.as_bytes()).map_err(|_| SinkProblem::NulInName)
 }
 
 /// `.keyrot-` and 16 random hexadecimal characters.
@@ -86,18 +91,14 @@ fn create_private(dir: RawFd, name: &CString) -> io::Result<File> {
 
 /// Refuses when `name` in `dir` is a symbolic link now (it was checked before the rotation,
 /// but may have been swapped since).
-fn refuse_a_link_at(dir: RawFd, name: &CString, path: &Path) -> Result<(), String> {
+fn refuse_a_link_at(dir: RawFd, name: &CString, path: &Path) -> Result<(), SinkProblem> {
     // SAFETY: a zeroed stat is a valid out-parameter for fstatat.
     let mut status: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: fstatat with a valid handle, a NUL-terminated name and a valid out-parameter.
     let found =
         unsafe { libc::fstatat(dir, name.as_ptr(), &mut status, libc::AT_SYMLINK_NOFOLLOW) };
     if found == 0 && status.st_mode & libc::S_IFMT == libc::S_IFLNK {
-        return Err(format!(
-            "{} became a symbolic link after the sinks were checked; the secret was not \
-             written through it",
-            path.display()
-        ));
+        return Err(SinkProblem::BecameALink(path.to_owned()));
     }
     Ok(())
 }
@@ -144,7 +145,11 @@ mod tests {
         std::os::unix::fs::symlink(&elsewhere, directory.path().join("secrets")).unwrap();
         let error =
             write_secret_file(&directory.path().join("secrets/ci.key"), &secret()).unwrap_err();
-        assert!(error.contains("is a symbolic link"), "{error}");
+        assert!(
+            matches!(error, SinkProblem::DirectoryNotOpenedSafely(_)),
+            "{error}"
+        );
+        assert!(error.to_string().contains("is a symbolic link"), "{error}");
         assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
     }
 
@@ -156,7 +161,11 @@ mod tests {
         let path = directory.path().join("ci.key");
         std::os::unix::fs::symlink(&outside, &path).unwrap();
         let error = write_secret_file(&path, &secret()).unwrap_err();
-        assert!(error.contains("became a symbolic link"), "{error}");
+        assert_eq!(error, SinkProblem::BecameALink(path.clone()));
+        assert!(
+            error.to_string().contains("became a symbolic link"),
+            "{error}"
+        );
         assert_eq!(fs::read_to_string(&outside).unwrap(), "untouched\n");
         assert_eq!(fs::read_dir(directory.path()).unwrap().count(), 2);
     }

@@ -13,6 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::secret_file::write_secret_file;
 use super::sink_command::{SinkCommand, find_program};
+use super::sink_problem::SinkProblem;
 use crate::atomic_file::directory_of;
 use crate::config::SecretSink;
 
@@ -26,10 +27,10 @@ pub struct SinkError {
     pub reason: String,
 }
 
-fn sink_error(sink: &SecretSink, reason: impl Into<String>) -> SinkError {
+fn sink_error(sink: &SecretSink, problem: SinkProblem) -> SinkError {
     SinkError {
         sink: sink.to_string(),
-        reason: reason.into(),
+        reason: problem.to_string(),
     }
 }
 
@@ -84,13 +85,11 @@ pub fn deliver_within(
 
 /// A sink's directory must not be a symbolic link: the delivery opens it without following
 /// one, so that a link swapped in after this check cannot send the secret elsewhere.
-fn not_a_link(directory: &Path) -> Result<(), String> {
+fn not_a_link(directory: &Path) -> Result<(), SinkProblem> {
     match fs::symlink_metadata(directory) {
-        Ok(metadata) if metadata.file_type().is_symlink() => Err(format!(
-            "directory {} is a symbolic link; keyrot writes secrets only into a real directory, \
-             never through a link: set `file:` to a path in the directory it points to",
-            directory.display()
-        )),
+        Ok(metadata) if metadata.file_type().is_symlink() => {
+            Err(SinkProblem::DirectoryIsALink(directory.to_owned()))
+        }
         _ => Ok(()),
     }
 }
@@ -99,26 +98,21 @@ fn not_a_link(directory: &Path) -> Result<(), String> {
 /// replace. A symbolic link is refused: the delivery writes a new file and renames it into
 /// place, which would replace the link and leave the file it points to (the one consumers
 /// read) holding the revoked secret. Devices, FIFOs, sockets and directories are refused too.
-fn replaceable_file(path: &Path) -> Result<(), String> {
+fn replaceable_file(path: &Path) -> Result<(), SinkProblem> {
     let metadata = match fs::symlink_metadata(path) {
         Ok(metadata) => metadata,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(error) => return Err(format!("cannot inspect it: {error}")),
+        Err(error) => return Err(SinkProblem::Uninspectable(error.to_string())),
     };
     let kind = metadata.file_type();
     if kind.is_symlink() {
-        return Err(
-            "it is a symbolic link; keyrot replaces a sink file atomically, which would \
-                    replace the link and not the file it points to: set `file:` to the link's \
-                    target"
-                .to_owned(),
-        );
+        return Err(SinkProblem::FileIsALink);
     }
     if kind.is_dir() {
-        return Err("the path is a directory".to_owned());
+        return Err(SinkProblem::FileIsADirectory);
     }
     if !kind.is_file() {
-        return Err("it is not a regular file (a device, a FIFO or a socket)".to_owned());
+        return Err(SinkProblem::NotARegularFile);
     }
     Ok(())
 }
@@ -138,9 +132,9 @@ pub fn check_recovery_dir(directory: &Path) -> Result<(), SinkError> {
             }
         })
         .unwrap_or(Path::new("."));
-    writable_directory(existing).map_err(|reason| SinkError {
+    writable_directory(existing).map_err(|problem| SinkError {
         sink: format!("recovery directory {}", directory.display()),
-        reason,
+        reason: problem.to_string(),
     })
 }
 
@@ -186,23 +180,23 @@ pub fn recover(
 
 /// The directory exists, is a directory, is not marked read-only (even for root), and a file
 /// can be created in it.
-fn writable_directory(directory: &Path) -> Result<(), String> {
-    let shown = directory.display();
-    let metadata = fs::metadata(directory).map_err(|error| match error.kind() {
-        io::ErrorKind::NotFound => format!("directory {shown} does not exist"),
-        _ => format!("directory {shown}: {error}"),
-    })?;
+fn writable_directory(directory: &Path) -> Result<(), SinkProblem> {
+    let metadata =
+        fs::metadata(directory).map_err(|error| SinkProblem::directory(directory, &error))?;
     if !metadata.is_dir() {
-        return Err(format!("{shown} is not a directory"));
+        return Err(SinkProblem::NotADirectory(directory.to_owned()));
     }
     if metadata.permissions().mode() & 0o222 == 0 {
-        return Err(format!("directory {shown} is read-only"));
+        return Err(SinkProblem::ReadOnly(directory.to_owned()));
     }
     tempfile::Builder::new()
         .prefix(".keyrot-check-")
         .tempfile_in(directory)
         .map(drop)
-        .map_err(|error| format!("cannot create a file in directory {shown}: {error}"))
+        .map_err(|error| SinkProblem::CannotCreate {
+            path: directory.to_owned(),
+            reason: error.to_string(),
+        })
 }
 
 #[cfg(test)]

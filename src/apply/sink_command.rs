@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use super::sink_problem::SinkProblem;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The variable every process of a sink command carries: the run that started it.
@@ -62,21 +63,20 @@ impl SinkCommand<'_> {
     /// it mid-delivery) with a clean environment and the secret on stdin only; its stdout is
     /// discarded, its stderr shown on failure (with the secret blanked out, should the command
     /// echo it). One still running after its timeout is killed with its whole process group.
-    pub fn run(&self, secret: &SecretString) -> Result<(), String> {
+    pub fn run(&self, secret: &SecretString) -> Result<(), SinkProblem> {
         run_command(self, secret)
     }
 }
 
-fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), String> {
+fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), SinkProblem> {
     let (argv, timeout) = (sink.argv, sink.timeout);
     let program = find_program(&argv[0])?;
     // keyrot keeps a read end of the command's stdin, so that once the command has exited it
     // can tell whether the command read the whole secret: a command that exits without reading
     // it (`true`, a typo'd script) has not taken it, however it exits.
-    let (stdin, writer) = io::pipe().map_err(|error| format!("cannot make a pipe: {error}"))?;
-    let kept = stdin
-        .try_clone()
-        .map_err(|error| format!("cannot make a pipe: {error}"))?;
+    let pipe = |error| SinkProblem::command("cannot make a pipe", &error);
+    let (stdin, writer) = io::pipe().map_err(pipe)?;
+    let kept = stdin.try_clone().map_err(pipe)?;
     let mut command = Command::new(program);
     command.args(&argv[1..]).process_group(0);
     sink.set_environment(&mut command, std::env::vars_os());
@@ -95,7 +95,7 @@ fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), Stri
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|error| format!("cannot start: {error}"))?;
+        .map_err(|error| SinkProblem::command("cannot start", &error))?;
     let writing = {
         let secret = secret.clone();
         let mut writer = writer;
@@ -114,17 +114,17 @@ fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), Stri
     let status = status?;
     let stderr = errors.join().unwrap_or_default();
     if let Err(error) = written {
-        return Err(format!("cannot hand it the secret ({error})"));
+        return Err(SinkProblem::Handoff(error.to_string()));
     }
     let exit = status
         .code()
         .map_or_else(|| "a signal".to_owned(), |code| format!("status {code}"));
     if unread > 0 {
-        return Err(format!(
-            "it exited (with {exit}) without reading the whole secret from its stdin ({unread} \
-             of {} bytes unread), so it has not taken it",
-            secret.expose_secret().len()
-        ));
+        return Err(SinkProblem::NotRead {
+            exit,
+            unread,
+            length: secret.expose_secret().len(),
+        });
     }
     if status.success() {
         return Ok(());
@@ -133,11 +133,7 @@ fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), Stri
         .replace(secret.expose_secret(), "[secret]")
         .trim()
         .to_owned();
-    let status = exit;
-    match stderr.is_empty() {
-        true => Err(format!("exited with {status}")),
-        false => Err(format!("exited with {status}: {stderr}")),
-    }
+    Err(SinkProblem::Failed { exit, stderr })
 }
 
 /// The first 64 KiB a command writes to stderr, for the message; the rest is read and dropped,
@@ -172,7 +168,7 @@ fn unread_bytes(mut kept: io::PipeReader) -> usize {
 }
 
 /// Waits for `child`; after `timeout`, kills its process group and says so.
-fn wait_at_most(child: &mut Child, timeout: Duration) -> Result<ExitStatus, String> {
+fn wait_at_most(child: &mut Child, timeout: Duration) -> Result<ExitStatus, SinkProblem> {
     let deadline = Instant::now() + timeout;
     loop {
         match child.try_wait() {
@@ -180,13 +176,11 @@ fn wait_at_most(child: &mut Child, timeout: Duration) -> Result<ExitStatus, Stri
             Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
             Ok(None) => {
                 kill_process_group(child);
-                return Err(format!(
-                    "still running after {}s (secret.timeout), so it and its process group \
-                     were killed",
-                    timeout.as_secs_f64()
-                ));
+                return Err(SinkProblem::TimedOut {
+                    seconds: timeout.as_secs_f64(),
+                });
             }
-            Err(error) => return Err(format!("cannot wait for it: {error}")),
+            Err(error) => return Err(SinkProblem::command("cannot wait for it", &error)),
         }
     }
 }
@@ -246,7 +240,7 @@ fn running(pid: libc::pid_t) -> bool {
 }
 
 /// The program's path: as given when it holds a `/`, else the first executable match on PATH.
-pub(super) fn find_program(program: &str) -> Result<PathBuf, String> {
+pub(super) fn find_program(program: &str) -> Result<PathBuf, SinkProblem> {
     let executable = |path: &Path| {
         fs::metadata(path)
             .is_ok_and(|metadata| metadata.is_file() && metadata.permissions().mode() & 0o111 != 0)
@@ -256,16 +250,14 @@ pub(super) fn find_program(program: &str) -> Result<PathBuf, String> {
         return if executable(&path) {
             Ok(path)
         } else {
-            Err(format!(
-                "program {program} does not exist or is not executable"
-            ))
+            Err(SinkProblem::ProgramNotExecutable(program.to_owned()))
         };
     }
     let search = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&search)
         .map(|directory| directory.join(program))
         .find(|candidate| executable(candidate))
-        .ok_or_else(|| format!("program `{program}` is not on PATH"))
+        .ok_or_else(|| SinkProblem::ProgramNotOnPath(program.to_owned()))
 }
 
 #[cfg(test)]

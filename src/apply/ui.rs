@@ -3,6 +3,7 @@
 
 use super::ApplyError;
 use super::report::ActionReport;
+use super::waiting::DeliverError;
 use crate::plan::{AwaitingDelivery, Plan};
 use crate::provider::ProviderError;
 
@@ -31,5 +32,5 @@ pub trait ApplyUi {
     /// have settled.
     fn settled(&self, entries: &[ActionReport], ticker: &dyn Ticker);
     /// A secret that waited in a recovery file was delivered to its sink, or why not.
-    fn delivered_waiting(&self, entry: &AwaitingDelivery, result: Result<(), String>);
+    fn delivered_waiting(&self, entry: &AwaitingDelivery, result: Result<(), &DeliverError>);
 }

@@ -92,9 +92,7 @@ fn saved_source(
         .file
         .clone()
         .unwrap_or_else(|| PathBuf::from(&saved.desired_state.file));
-    let desired = load_file(&file)?
-        .only(&saved.options.targets)
-        .map_err(CliError::Usage)?;
+    let desired = load_file(&file)?.only(&saved.options.targets)?;
     let verified = saved.verify(path, &desired, command.max_rotations)?;
     let allow_rapid_rotation = verified.allow_rapid_rotation;
     Ok((

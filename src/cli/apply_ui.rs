@@ -14,7 +14,8 @@ use super::exit::{CliError, Exit};
 use super::output::{env_var, sayln, warn};
 use super::prompt::confirm_apply;
 use crate::apply::{
-    ActionReport, Applied, ApplyError, ApplyUi, Signal, StopReason, StopSignal, Ticker,
+    ActionReport, Applied, ApplyError, ApplyUi, DeliverError, Signal, StopReason, StopSignal,
+    Ticker,
 };
 use crate::config::{DesiredState, SecretSink};
 use crate::plan::{AwaitingDelivery, Plan, instant_in_words};
@@ -166,7 +167,7 @@ impl ApplyUi for TerminalUi<'_> {
         }
     }
 
-    fn delivered_waiting(&self, entry: &AwaitingDelivery, result: Result<(), String>) {
+    fn delivered_waiting(&self, entry: &AwaitingDelivery, result: Result<(), &DeliverError>) {
         match result {
             Ok(()) => warn(&format!(
                 "{}: the new secret that waited in {} since {} was delivered to its sink; the \

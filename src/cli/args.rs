@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 
-use crate::config::{RateLimit, parse_duration, parse_instant, parse_rate_limit};
+use crate::config::{DurationError, RateLimit, parse_duration, parse_instant, parse_rate_limit};
 use crate::vendor::registry::{REGISTERED, Registration};
 
 /// keyrot: a declarative reconciler for API key rotation.
@@ -35,7 +35,7 @@ pub struct GlobalArgs {
     pub color: ColorChoice,
     /// Evaluate the time rules as of this instant (RFC 3339, or a bare date for 00:00 UTC); for
     /// `sandbox`, the instant its clock stands at.
-    #[arg(long, global = true, value_name = "INSTANT", value_parser = parse_now)]
+    #[arg(long, global = true, value_name = "INSTANT", value_parser = parse_instant)]
     pub now: Option<Timestamp>,
     /// Resources worked on at once.
     #[arg(long, global = true, value_name = "N", default_value_t = 10,
@@ -475,31 +475,61 @@ pub struct FaultArgs {
     pub gather: usize,
 }
 
+/// Why a flag's value was refused; each message names the value and what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum FlagValueError {
+    /// Not a duration.
+    #[error(transparent)]
+    Duration(#[from] DurationError),
+    /// A duration too long for a timer.
+    #[error("`{text}`: {reason}")]
+    TooLong {
+        /// As given.
+        text: String,
+        /// Why.
+        reason: String,
+    },
+    /// Not milliseconds.
+    #[error("`{0}` is not a whole number of milliseconds")]
+    Milliseconds(String),
+    /// Not seconds.
+    #[error("`{0}` is not a number of seconds")]
+    Seconds(String),
+    /// A negative timeout.
+    #[error("`{0}`: the timeout cannot be negative")]
+    NegativeTimeout(String),
+    /// A timeout of zero.
+    #[error("`{0}`: the timeout must be longer than zero")]
+    ZeroTimeout(String),
+    /// Not a rate from 0 to 1.
+    #[error("`{0}` is not a rate: expected a number from 0 to 1")]
+    Rate(String),
+}
+
 /// A signed duration keyrot reads: `30d`, `-365d`.
-fn parse_offset(text: &str) -> Result<jiff::SignedDuration, String> {
+fn parse_offset(text: &str) -> Result<jiff::SignedDuration, DurationError> {
     match text.strip_prefix('-') {
         Some(rest) => parse_duration(rest).map(|duration| -duration),
         None => parse_duration(text),
     }
 }
 
-fn parse_now(text: &str) -> Result<Timestamp, String> {
-    parse_instant(text)
-}
-
-fn parse_std_duration(text: &str) -> Result<Duration, String> {
+fn parse_std_duration(text: &str) -> Result<Duration, FlagValueError> {
     let duration = parse_duration(text)?;
-    Duration::try_from(duration).map_err(|error| format!("`{text}`: {error}"))
+    Duration::try_from(duration).map_err(|error| FlagValueError::TooLong {
+        text: text.to_owned(),
+        reason: error.to_string(),
+    })
 }
 
 /// A latency: milliseconds (`25ms`), decimal seconds (`0.3s`), or any duration keyrot reads.
-fn parse_latency(text: &str) -> Result<Duration, String> {
+fn parse_latency(text: &str) -> Result<Duration, FlagValueError> {
     let trimmed = text.trim();
     if let Some(millis) = trimmed.strip_suffix("ms") {
         return millis
             .parse::<u64>()
             .map(Duration::from_millis)
-            .map_err(|_| format!("`{text}` is not a whole number of milliseconds"));
+            .map_err(|_| FlagValueError::Milliseconds(text.to_owned()));
     }
     if let Some(seconds) = trimmed
         .strip_suffix('s')
@@ -509,30 +539,30 @@ fn parse_latency(text: &str) -> Result<Duration, String> {
             .parse::<f64>()
             .ok()
             .and_then(|seconds| Duration::try_from_secs_f64(seconds).ok())
-            .ok_or_else(|| format!("`{text}` is not a number of seconds"));
+            .ok_or_else(|| FlagValueError::Seconds(text.to_owned()));
     }
     parse_std_duration(text)
 }
 
-fn parse_lock_timeout(text: &str) -> Result<Duration, String> {
+fn parse_lock_timeout(text: &str) -> Result<Duration, FlagValueError> {
     if text.trim() == "0" {
         return Ok(Duration::ZERO);
     }
     let duration = parse_duration(text)?;
-    Duration::try_from(duration).map_err(|_| format!("`{text}`: the timeout cannot be negative"))
+    Duration::try_from(duration).map_err(|_| FlagValueError::NegativeTimeout(text.to_owned()))
 }
 
-fn parse_rate(text: &str) -> Result<f64, String> {
+fn parse_rate(text: &str) -> Result<f64, FlagValueError> {
     text.parse::<f64>()
         .ok()
         .filter(|rate| (0.0..=1.0).contains(rate))
-        .ok_or_else(|| format!("`{text}` is not a rate: expected a number from 0 to 1"))
+        .ok_or_else(|| FlagValueError::Rate(text.to_owned()))
 }
 
-fn parse_timeout(text: &str) -> Result<Duration, String> {
+fn parse_timeout(text: &str) -> Result<Duration, FlagValueError> {
     let duration = parse_duration(text)?;
     Duration::try_from(duration)
         .ok()
         .filter(|timeout| !timeout.is_zero())
-        .ok_or_else(|| format!("`{text}`: the timeout must be longer than zero"))
+        .ok_or_else(|| FlagValueError::ZeroTimeout(text.to_owned()))
 }

@@ -25,10 +25,8 @@ use crate::state::{Ledger, LockHolder, StateBackend};
 /// Runs `keyrot deliver`.
 pub async fn run(global: &GlobalArgs, args: &DeliverArgs) -> Result<Exit, CliError> {
     let whole = load_file(&global.file())?;
-    let names = whole
-        .resource_names_of(std::slice::from_ref(&args.resource), "resource")
-        .map_err(CliError::Usage)?;
-    let desired = whole.only(&names).map_err(CliError::Usage)?;
+    let names = whole.resource_names_of(std::slice::from_ref(&args.resource), "resource")?;
+    let desired = whole.only(&names)?;
     let name = names.first().cloned().unwrap_or_default();
     let context = RunContext::new(global, false);
     let providers = context.providers(&desired)?;

@@ -129,7 +129,7 @@ fn load_demo_file(global: &GlobalArgs, workspace: &Path) -> Result<DesiredState,
 /// Creates the directories of file sinks inside the workspace.
 fn prepare_sink_directories(desired: &DesiredState, workspace: &Path) -> Result<(), CliError> {
     for resource in &desired.resources {
-        if let Some(SecretSink::File { path, .. }) = &resource.sink
+        if let Some(SecretSink::File { path, .. }) = resource.sink.as_deref()
             && let Some(directory) = path.parent().filter(|dir| dir.starts_with(workspace))
         {
             std::fs::create_dir_all(directory).map_err(|error| {

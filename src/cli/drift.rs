@@ -109,6 +109,6 @@ fn write_metrics(path: &Path, metrics: &str) -> Result<(), CliError> {
     write_atomically_shared(path, metrics.as_bytes()).map_err(|reason| CliError::Write {
         what: "cannot write metrics",
         path: path.to_owned(),
-        reason,
+        reason: reason.to_string(),
     })
 }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::apply::{ApplyError, Signal};
-use crate::config::ConfigError;
+use crate::config::{ConfigError, UnknownResources};
 use crate::plan::PlanError;
 use crate::provider::ProviderError;
 
@@ -184,6 +184,13 @@ impl fmt::Display for CliError {
 impl From<ConfigError> for CliError {
     fn from(error: ConfigError) -> Self {
         Self::Config(error)
+    }
+}
+
+/// Names a flag gave that no resource has: a mistake in the command line.
+impl From<UnknownResources> for CliError {
+    fn from(error: UnknownResources) -> Self {
+        Self::Usage(error.to_string())
     }
 }
 

@@ -131,6 +131,6 @@ fn write_output(text: &str, output: &ImportOutput) -> Result<(), CliError> {
     write_atomically(path, text.as_bytes()).map_err(|reason| CliError::Write {
         what: "",
         path: path.clone(),
-        reason,
+        reason: reason.to_string(),
     })
 }

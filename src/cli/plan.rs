@@ -50,7 +50,7 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
             .map_err(|reason| CliError::Write {
                 what: "",
                 path: out.clone(),
-                reason,
+                reason: reason.to_string(),
             })?;
         warn(&format!(
             "Saved the plan to {}. `keyrot show {0}` shows it; `keyrot apply {0}` applies exactly \

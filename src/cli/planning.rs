@@ -34,9 +34,7 @@ pub fn partial(planned: &DesiredState, unread: usize) -> Option<Partial> {
 
 /// The desired-state file `-f` names, limited to `--target`s.
 pub fn load_targeted(global: &GlobalArgs, targets: &[String]) -> Result<DesiredState, CliError> {
-    load_file(&global.file())?
-        .only(targets)
-        .map_err(CliError::Usage)
+    Ok(load_file(&global.file())?.only(targets)?)
 }
 
 /// As [`load_targeted`], with the `--replace` names resolved against the whole file: a name
@@ -47,10 +45,8 @@ pub fn load_targeted_replacing(
     replace: &[String],
 ) -> Result<(DesiredState, Vec<String>), CliError> {
     let whole = load_file(&global.file())?;
-    let replace = whole
-        .resource_names_of(replace, "--replace")
-        .map_err(CliError::Usage)?;
-    let desired = whole.only(targets).map_err(CliError::Usage)?;
+    let replace = whole.resource_names_of(replace, "--replace")?;
+    let desired = whole.only(targets)?;
     let targeted = desired.resource_names();
     let outside: Vec<&str> = replace
         .iter()

@@ -5,8 +5,42 @@ use jiff::{SignedDuration, Span, SpanRelativeTo};
 
 const EXPECTED: &str = "expected a duration such as 30s, 15m, 12h, 90d, 2w or P90D";
 
-/// Parses a duration, returning a message that says what was expected on failure.
-pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
+/// Why a text is not a duration keyrot accepts; each message says what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// A negative duration.
+    #[error("`{0}` is negative; {expected}", expected = EXPECTED)]
+    Negative(String),
+    /// A number without its unit.
+    #[error("`{0}` has no unit; {expected}", expected = EXPECTED)]
+    NoUnit(String),
+    /// Not a duration at all.
+    #[error("`{0}` is not a duration; {expected}", expected = EXPECTED)]
+    NotADuration(String),
+    /// Longer than keyrot accepts.
+    #[error("`{0}` is too long; at most 100 years of days is accepted")]
+    TooLong(String),
+    /// Starts like ISO 8601 but is not.
+    #[error("`{0}` is not an ISO 8601 duration; {expected}", expected = EXPECTED)]
+    NotIso8601(String),
+    /// Beyond what a duration can hold.
+    #[error("`{0}` is out of range; {expected}", expected = EXPECTED)]
+    OutOfRange(String),
+    /// Months or years, whose lengths vary.
+    #[error("`{0}` uses months or years, whose lengths vary; use days or weeks (e.g. 90d, 12w)")]
+    MonthsOrYears(String),
+    /// A unit spelled out (`3 days`), with the way to write it (`3d`).
+    #[error("`{text}` is written `{written}`; {expected}", expected = EXPECTED)]
+    SpelledOut {
+        /// As given.
+        text: String,
+        /// As keyrot reads it.
+        written: String,
+    },
+}
+
+/// Parses a duration; the error says what was expected.
+pub fn parse_duration(text: &str) -> Result<SignedDuration, DurationError> {
     let text = text.trim();
     let duration = if text.starts_with(['P', 'p']) {
         parse_iso8601(text)?
@@ -14,13 +48,13 @@ pub fn parse_duration(text: &str) -> Result<SignedDuration, String> {
         parse_short(text)?
     };
     if duration.is_negative() {
-        return Err(format!("`{text}` is negative; {EXPECTED}"));
+        return Err(DurationError::Negative(text.to_owned()));
     }
     Ok(duration)
 }
 
 /// `<whole number><unit>`, unit one of s, m, h, d, w.
-fn parse_short(text: &str) -> Result<SignedDuration, String> {
+fn parse_short(text: &str) -> Result<SignedDuration, DurationError> {
     let digits_end = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
@@ -31,63 +65,60 @@ fn parse_short(text: &str) -> Result<SignedDuration, String> {
         "h" => 3_600,
         "d" => 86_400,
         "w" => 604_800,
-        "" if !digits.is_empty() => return Err(format!("`{text}` has no unit; {EXPECTED}")),
+        "" if !digits.is_empty() => return Err(DurationError::NoUnit(text.to_owned())),
         _ => return Err(unit_in_words(text, digits, unit)),
     };
     let count: i64 = digits
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration; {EXPECTED}"))?;
+        .map_err(|_| DurationError::NotADuration(text.to_owned()))?;
     count
         .checked_mul(seconds_per_unit)
         .filter(|seconds| *seconds <= MAX_SECONDS)
         .map(SignedDuration::from_secs)
-        .ok_or_else(|| format!("`{text}` is too long; at most 100 years of days is accepted"))
+        .ok_or_else(|| DurationError::TooLong(text.to_owned()))
 }
 
 /// About a hundred years: far beyond any sensible rotation setting, far within jiff's range.
 const MAX_SECONDS: i64 = 36_525 * 86_400;
 
-fn parse_iso8601(text: &str) -> Result<SignedDuration, String> {
+fn parse_iso8601(text: &str) -> Result<SignedDuration, DurationError> {
     let span: Span = text
         .parse()
-        .map_err(|_| format!("`{text}` is not an ISO 8601 duration; {EXPECTED}"))?;
+        .map_err(|_| DurationError::NotIso8601(text.to_owned()))?;
     if span.get_years() != 0 || span.get_months() != 0 {
-        return Err(months_and_years(text));
+        return Err(DurationError::MonthsOrYears(text.to_owned()));
     }
     let duration = span
         .to_duration(SpanRelativeTo::days_are_24_hours())
-        .map_err(|_| format!("`{text}` is out of range; {EXPECTED}"))?;
+        .map_err(|_| DurationError::OutOfRange(text.to_owned()))?;
     if duration.as_secs() > MAX_SECONDS {
-        return Err(format!(
-            "`{text}` is too long; at most 100 years of days is accepted"
-        ));
+        return Err(DurationError::TooLong(text.to_owned()));
     }
     Ok(duration)
 }
 
 /// Why `text` (`digits` then `unit`) is not a duration, naming the way to write it when the
 /// unit is spelled out (`3 days` is `3d`).
-fn unit_in_words(text: &str, digits: &str, unit: &str) -> String {
+fn unit_in_words(text: &str, digits: &str, unit: &str) -> DurationError {
     let unit = unit.trim().to_ascii_lowercase();
     let short = match unit.as_str() {
         "mo" | "mos" | "month" | "months" | "y" | "yr" | "yrs" | "year" | "years" => {
-            return months_and_years(text);
+            return DurationError::MonthsOrYears(text.to_owned());
         }
         "s" | "sec" | "secs" | "second" | "seconds" => "s",
         "m" | "min" | "mins" | "minute" | "minutes" => "m",
         "h" | "hr" | "hrs" | "hour" | "hours" => "h",
         "d" | "day" | "days" => "d",
         "w" | "wk" | "wks" | "week" | "weeks" => "w",
-        _ => return format!("`{text}` is not a duration; {EXPECTED}"),
+        _ => return DurationError::NotADuration(text.to_owned()),
     };
     match digits.is_empty() {
-        true => format!("`{text}` is not a duration; {EXPECTED}"),
-        false => format!("`{text}` is written `{digits}{short}`; {EXPECTED}"),
+        true => DurationError::NotADuration(text.to_owned()),
+        false => DurationError::SpelledOut {
+            text: text.to_owned(),
+            written: format!("{digits}{short}"),
+        },
     }
-}
-
-fn months_and_years(text: &str) -> String {
-    format!("`{text}` uses months or years, whose lengths vary; use days or weeks (e.g. 90d, 12w)")
 }
 
 /// Formats a duration in the largest unit that divides it exactly: `120d`, `36h`, `90m`, `45s`.
@@ -130,7 +161,7 @@ mod tests {
     #[test]
     fn months_and_years_are_refused_with_the_reason() {
         for text in ["P1M", "P1Y", "3mo", "1y", "3 months", "1 Year"] {
-            let message = parse_duration(text).unwrap_err();
+            let message = parse_duration(text).unwrap_err().to_string();
             assert!(message.contains("months or years"), "{text}: {message}");
         }
     }
@@ -138,17 +169,19 @@ mod tests {
     #[test]
     fn a_unit_in_words_gets_its_short_form() {
         assert_eq!(
-            parse_duration("90 days").unwrap_err(),
+            parse_duration("90 days").unwrap_err().to_string(),
             format!("`90 days` is written `90d`; {EXPECTED}")
         );
         assert!(
             parse_duration("2 Weeks")
                 .unwrap_err()
+                .to_string()
                 .starts_with("`2 Weeks` is written `2w`")
         );
         assert!(
             parse_duration("5 ms")
                 .unwrap_err()
+                .to_string()
                 .starts_with("`5 ms` is not a duration")
         );
     }
@@ -166,7 +199,7 @@ mod tests {
             "Px",
             "9999999999999999999d",
         ] {
-            let message = parse_duration(text).unwrap_err();
+            let message = parse_duration(text).unwrap_err().to_string();
             assert!(
                 message.contains("expected") || message.contains("too long"),
                 "{text}: {message}"

@@ -5,8 +5,35 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 
-/// Parses an instant, returning a message that says what was expected on failure.
-pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
+/// Why a text is not an instant keyrot accepts; each message says what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum InstantError {
+    /// A date no calendar has at 00:00 UTC.
+    #[error("`{text}`: {reason}")]
+    Date {
+        /// As given.
+        text: String,
+        /// Why.
+        reason: String,
+    },
+    /// An offset beyond RFC 3339's range.
+    #[error("`{text}`: the offset `{offset}` is outside RFC 3339's range (-23:59 to +23:59)")]
+    Offset {
+        /// As given.
+        text: String,
+        /// The offset.
+        offset: String,
+    },
+    /// Not an instant at all.
+    #[error(
+        "`{0}` is not an instant; expected RFC 3339 with an offset (e.g. 2026-12-01T00:00:00Z \
+         or 2026-12-01T09:00:00+09:00) or a bare date (2026-12-01)"
+    )]
+    NotAnInstant(String),
+}
+
+/// Parses an instant; the error says what was expected.
+pub fn parse_instant(text: &str) -> Result<Timestamp, InstantError> {
     let text = text.trim();
     if let Ok(date) = text.parse::<Date>()
         && !text.contains(['T', 't', ' '])
@@ -14,19 +41,19 @@ pub fn parse_instant(text: &str) -> Result<Timestamp, String> {
         return date
             .to_zoned_datetime(TimeZone::UTC)
             .map(|zoned| zoned.timestamp())
-            .map_err(|error| format!("`{text}`: {error}"));
+            .map_err(|error| InstantError::Date {
+                text: text.to_owned(),
+                reason: error.to_string(),
+            });
     }
     if let Some(offset) = offset_beyond_rfc3339(text) {
-        return Err(format!(
-            "`{text}`: the offset `{offset}` is outside RFC 3339's range (-23:59 to +23:59)"
-        ));
+        return Err(InstantError::Offset {
+            text: text.to_owned(),
+            offset: offset.to_owned(),
+        });
     }
-    text.parse::<Timestamp>().map_err(|_| {
-        format!(
-            "`{text}` is not an instant; expected RFC 3339 with an offset \
-             (e.g. 2026-12-01T00:00:00Z or 2026-12-01T09:00:00+09:00) or a bare date (2026-12-01)"
-        )
-    })
+    text.parse::<Timestamp>()
+        .map_err(|_| InstantError::NotAnInstant(text.to_owned()))
 }
 
 /// The numeric offset of an RFC 3339 date-time, if its hours or minutes are beyond RFC 3339's
@@ -46,7 +73,9 @@ mod tests {
 
     #[test]
     fn an_offset_beyond_rfc_3339_is_refused() {
-        let error = parse_instant("2026-12-01T00:00:00+25:00").unwrap_err();
+        let error = parse_instant("2026-12-01T00:00:00+25:00")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("outside RFC 3339's range"), "{error}");
         assert!(parse_instant("2026-12-01T00:00:00-24:00").is_err());
         assert!(parse_instant("2026-12-01T00:00:00+23:59").is_ok());
@@ -80,8 +109,9 @@ mod tests {
 
     #[test]
     fn an_instant_without_offset_is_refused() {
-        let message = parse_instant("2026-12-01T00:00:00").unwrap_err();
-        assert!(message.contains("with an offset"), "{message}");
+        let error = parse_instant("2026-12-01T00:00:00").unwrap_err();
+        assert!(matches!(error, InstantError::NotAnInstant(_)), "{error}");
+        assert!(error.to_string().contains("with an offset"), "{error}");
     }
 
     #[test]

@@ -19,16 +19,16 @@ mod unknown_fields;
 pub(crate) mod validate;
 mod yaml_error;
 
-pub use duration::{format_duration, parse_duration};
+pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{ConfigError, Diagnostic};
-pub use instant::parse_instant;
+pub use instant::{InstantError, parse_instant};
 pub use load::{SUPPORTED_VERSION, load_bytes, load_file};
 pub use location::sink_location;
 pub use model::{
     Backend, Connection, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY,
     DEFAULT_MIN_ROTATION_GAP, DEFAULT_ROTATION_WINDOW, DEFAULT_SINK_TIMEOUT, DesiredState,
-    Resource, RotationPolicy, SecretSink, Settings,
+    Resource, RotationPolicy, SecretSink, Settings, UnknownResources,
 };
 pub use names::{SINK_PLACEHOLDER, resource_names};
-pub use rate_limit::{RateLimit, parse_rate_limit};
+pub use rate_limit::{RateLimit, RateLimitError, parse_rate_limit};
 pub use schema::desired_state_schema;

@@ -49,8 +49,9 @@ pub struct Resource {
     pub id: String,
     /// When its key must be rotated.
     pub rotation: RotationPolicy,
-    /// Where a new secret is delivered, for vendors whose rotation issues one.
-    pub sink: Option<SecretSink>,
+    /// Where a new secret is delivered, for vendors whose rotation issues one (boxed: most
+    /// resources of a large file have none).
+    pub sink: Option<Box<SecretSink>>,
     /// The interval in days the vendor must rotate the key by itself on, for vendors that do
     /// (see [`Vendor::interval_attribute`]); `None` leaves it unmanaged.
     pub interval_days: Option<u16>,
@@ -109,7 +110,7 @@ impl DesiredState {
     /// Only the resources named in `targets` (`--target`), by name or by the address plans
     /// print (`cloudflare.accounts.production`); every unknown one is an error that lists the
     /// known names. No targets means every resource.
-    pub fn only(mut self, targets: &[String]) -> Result<Self, String> {
+    pub fn only(mut self, targets: &[String]) -> Result<Self, UnknownResources> {
         if targets.is_empty() {
             return Ok(self);
         }
@@ -125,34 +126,71 @@ impl DesiredState {
 impl DesiredState {
     /// The resource names `given` to `flag`, each a name or an address; every unknown one is
     /// an error that lists the known names.
-    pub fn resource_names_of(&self, given: &[String], flag: &str) -> Result<Vec<String>, String> {
+    pub fn resource_names_of(
+        &self,
+        given: &[String],
+        flag: &str,
+    ) -> Result<Vec<String>, UnknownResources> {
         let names: Vec<String> = given
             .iter()
             .map(|target| resource_name(target, &self.resources))
             .collect();
         let known = self.resource_names();
-        let unknown: Vec<&str> = names
+        let unknown: Vec<String> = names
             .iter()
-            .map(String::as_str)
-            .filter(|name| !known.contains(name))
+            .filter(|name| !known.contains(&name.as_str()))
+            .cloned()
             .collect();
         if unknown.is_empty() {
             return Ok(names);
         }
-        let suggestion = match unknown.as_slice() {
-            [one] => super::suggest::nearest(one, &known)
-                .map(|near| format!("; did you mean {flag} {near}?"))
-                .unwrap_or_else(|| ".".to_owned()),
-            _ => ".".to_owned(),
+        let nearest = match unknown.as_slice() {
+            [one] => super::suggest::nearest(one, &known).map(str::to_owned),
+            _ => None,
         };
-        Err(format!(
-            "unknown {flag} {}{suggestion} The resources of {} are: {}",
-            unknown.join(", "),
-            self.source,
-            known.join(", ")
-        ))
+        Err(UnknownResources {
+            flag: flag.to_owned(),
+            unknown,
+            nearest,
+            file: self.source.clone(),
+            known: known.into_iter().map(str::to_owned).collect(),
+        })
     }
 }
+
+/// Names given to a flag (`--target`) that no resource of the file has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnknownResources {
+    /// The flag: `--target`.
+    pub flag: String,
+    /// The names no resource has.
+    pub unknown: Vec<String>,
+    /// The known name nearest the one unknown name, if one is near.
+    pub nearest: Option<String>,
+    /// The desired-state file.
+    pub file: String,
+    /// Every resource name it has.
+    pub known: Vec<String>,
+}
+
+impl fmt::Display for UnknownResources {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let flag = &self.flag;
+        write!(f, "unknown {flag} {}", self.unknown.join(", "))?;
+        match &self.nearest {
+            Some(near) => write!(f, "; did you mean {flag} {near}?")?,
+            None => f.write_str(".")?,
+        }
+        write!(
+            f,
+            " The resources of {} are: {}",
+            self.file,
+            self.known.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for UnknownResources {}
 
 /// The resource name in a `--target`: the name itself, or the last part of an address.
 fn resource_name(target: &str, resources: &[Resource]) -> String {

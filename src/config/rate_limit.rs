@@ -4,7 +4,7 @@ use std::fmt;
 
 use jiff::SignedDuration;
 
-use super::duration::{format_duration, parse_duration};
+use super::duration::{DurationError, format_duration, parse_duration};
 
 /// At most `requests` in any sliding window of `per`: the server's own meaning.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,21 +29,42 @@ impl fmt::Display for RateLimit {
     }
 }
 
+const EXPECTED: &str = "expected N/DURATION such as 1200/5m, 30/1s or 10/s";
+
+/// Why a text is not a rate limit; each message says what was expected.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RateLimitError {
+    /// No `/` between the count and the window.
+    #[error("`{0}` is not a rate limit; {expected}", expected = EXPECTED)]
+    NotARateLimit(String),
+    /// The count is not a whole number above 0.
+    #[error("`{0}`: the request count must be a whole number above 0; {expected}", expected = EXPECTED)]
+    Count(String),
+    /// The window is not a duration.
+    #[error("`{text}`: {error}")]
+    Window {
+        /// As given.
+        text: String,
+        /// Why its window is not a duration.
+        error: DurationError,
+    },
+    /// A window of zero.
+    #[error("`{0}`: the window must be longer than zero")]
+    EmptyWindow(String),
+}
+
 /// Parses `N/DURATION`; a bare unit means one of it (`10/s` is `10/1s`).
-pub fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
-    const EXPECTED: &str = "expected N/DURATION such as 1200/5m, 30/1s or 10/s";
+pub fn parse_rate_limit(text: &str) -> Result<RateLimit, RateLimitError> {
     let (count, window) = text
         .trim()
         .split_once('/')
-        .ok_or_else(|| format!("`{text}` is not a rate limit; {EXPECTED}"))?;
+        .ok_or_else(|| RateLimitError::NotARateLimit(text.to_owned()))?;
     let requests: u32 = count
         .trim()
         .parse()
         .ok()
         .filter(|requests| *requests > 0)
-        .ok_or_else(|| {
-            format!("`{text}`: the request count must be a whole number above 0; {EXPECTED}")
-        })?;
+        .ok_or_else(|| RateLimitError::Count(text.to_owned()))?;
     let window = window.trim();
     let starts_with_unit = window.starts_with(|c: char| c.is_ascii_alphabetic() && c != 'P');
     let per = if starts_with_unit {
@@ -51,9 +72,12 @@ pub fn parse_rate_limit(text: &str) -> Result<RateLimit, String> {
     } else {
         parse_duration(window)
     }
-    .map_err(|message| format!("`{text}`: {message}"))?;
+    .map_err(|error| RateLimitError::Window {
+        text: text.to_owned(),
+        error,
+    })?;
     if per.is_zero() {
-        return Err(format!("`{text}`: the window must be longer than zero"));
+        return Err(RateLimitError::EmptyWindow(text.to_owned()));
     }
     Ok(RateLimit { requests, per })
 }

@@ -4,33 +4,76 @@ use std::net::IpAddr;
 
 use reqwest::Url;
 
+/// Why a base URL was refused. The URL is shown with any credentials in it blanked out.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BaseUrlError {
+    /// Not a URL.
+    #[error("{variable}=`{shown}` is not a URL: {reason}")]
+    NotAUrl {
+        /// The environment variable.
+        variable: String,
+        /// The URL as given, credentials blanked.
+        shown: String,
+        /// Why.
+        reason: String,
+    },
+    /// A URL with a user name or password in it.
+    #[error(
+        "{variable}=`{shown}` carries credentials; keyrot takes them only from their own \
+         variables (CLOUDFLARE_API_TOKEN, RIXL_API_TOKEN, ...), never in a URL"
+    )]
+    Credentials {
+        /// The environment variable.
+        variable: String,
+        /// The URL as given, credentials blanked.
+        shown: String,
+    },
+    /// Plain HTTP to a host that is not this machine.
+    #[error(
+        "{variable}=`{shown}`: plain http:// is accepted only for loopback hosts (127.0.0.1, \
+         ::1, localhost); use https://"
+    )]
+    PlainHttp {
+        /// The environment variable.
+        variable: String,
+        /// The URL.
+        shown: String,
+    },
+    /// Neither https nor http.
+    #[error("{variable}=`{shown}`: unsupported scheme `{scheme}`; use https://")]
+    Scheme {
+        /// The environment variable.
+        variable: String,
+        /// The URL.
+        shown: String,
+        /// Its scheme.
+        scheme: String,
+    },
+}
+
 /// Parses a base URL given in environment variable `variable`, refusing plain HTTP to any host
 /// other than a loopback one.
-pub fn parse_base_url(variable: &str, text: &str) -> Result<Url, String> {
-    let url = Url::parse(text.trim()).map_err(|error| {
-        format!(
-            "{variable}=`{}` is not a URL: {error}",
-            without_credentials(text)
-        )
+pub fn parse_base_url(variable: &str, text: &str) -> Result<Url, BaseUrlError> {
+    let variable = variable.to_owned();
+    let url = Url::parse(text.trim()).map_err(|error| BaseUrlError::NotAUrl {
+        variable: variable.clone(),
+        shown: without_credentials(text),
+        reason: error.to_string(),
     })?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
-            "{variable}=`{}` carries credentials; keyrot takes them only from their own \
-             variables (CLOUDFLARE_API_TOKEN, RIXL_API_TOKEN, ...), never in a URL",
-            without_credentials(text)
-        ));
+        let shown = without_credentials(text);
+        return Err(BaseUrlError::Credentials { variable, shown });
     }
-    let text = without_credentials(url.as_str());
+    let shown = without_credentials(url.as_str());
     match url.scheme() {
         "https" => Ok(url),
         "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(format!(
-            "{variable}=`{text}`: plain http:// is accepted only for loopback hosts \
-             (127.0.0.1, ::1, localhost); use https://"
-        )),
-        other => Err(format!(
-            "{variable}=`{text}`: unsupported scheme `{other}`; use https://"
-        )),
+        "http" => Err(BaseUrlError::PlainHttp { variable, shown }),
+        other => Err(BaseUrlError::Scheme {
+            variable,
+            shown,
+            scheme: other.to_owned(),
+        }),
     }
 }
 
@@ -87,7 +130,7 @@ mod tests {
             "http://example.com/",
             "http://localhost.evil.com/",
         ] {
-            let message = parse_base_url(VAR, refused).unwrap_err();
+            let message = parse_base_url(VAR, refused).unwrap_err().to_string();
             assert!(message.contains("loopback"), "{refused}: {message}");
         }
     }
@@ -115,7 +158,7 @@ mod tests {
             "http://user:hunter2@[::1",
             "user:hunter2@127.0.0.1:8080/client/v4",
         ] {
-            let error = parse_base_url(VAR, url).unwrap_err();
+            let error = parse_base_url(VAR, url).unwrap_err().to_string();
             assert!(!error.contains("hunter2"), "{error}");
             assert!(!error.contains("user:"), "{error}");
         }

@@ -10,7 +10,7 @@ mod sender;
 mod server_clock;
 mod write_gate;
 
-pub use base_url::{endpoint, parse_base_url};
+pub use base_url::{BaseUrlError, endpoint, parse_base_url};
 pub use budget_watch::BudgetWatch;
 pub use client::{CONNECT_TIMEOUT, describe_transport_error};
 pub use events::{EventSink, HttpEvent};

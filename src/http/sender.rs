@@ -104,7 +104,7 @@ enum Attempt {
 
 impl HttpSender {
     /// A sender for `settings`, with keyrot's user agent.
-    pub fn new(settings: HttpSettings) -> Result<Self, String> {
+    pub fn new(settings: HttpSettings) -> Result<Self, reqwest::Error> {
         // No redirects: following one could carry credentials (X-Auth-Key, an exchange body)
         // to another host, or downgrade to plain http.
         let client = Client::builder()
@@ -112,8 +112,7 @@ impl HttpSender {
             .user_agent(concat!("keyrot/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(settings.request_timeout)
-            .build()
-            .map_err(|error| format!("cannot set up the HTTP client: {error}"))?;
+            .build()?;
         Ok(Self {
             client,
             limiter: SlidingWindowLimiter::new(settings.rate_limit, settings.budget.clone()),

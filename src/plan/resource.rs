@@ -66,7 +66,7 @@ pub(crate) fn plan_resource(
         target: Target {
             vendor,
             id: desired.id.clone(),
-            sink: desired.sink.clone().map(Box::new),
+            sink: desired.sink.clone(),
         },
         min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.last_rotation,
@@ -123,10 +123,11 @@ fn attributes(vendor: &Vendor, live: &Observation) -> Vec<Attribute> {
         name: expiry.attribute.into(),
         value: instant(live.expires_at),
     });
-    [interval, last_rotation, expiry]
-        .into_iter()
-        .flatten()
-        .collect()
+    // Exactly as many as there are: a plan holds two lists of them per resource.
+    let present = [interval, last_rotation, expiry];
+    let mut attributes = Vec::with_capacity(present.iter().flatten().count());
+    attributes.extend(present.into_iter().flatten());
+    attributes
 }
 
 /// The attributes once the actions are done: the new interval, a last rotation known only
@@ -216,10 +217,10 @@ mod tests {
                 max_key_age: max_key_age.map(days),
                 ..RotationPolicy::default()
             },
-            sink: Some(SecretSink::File {
+            sink: Some(Box::new(SecretSink::File {
                 shown: "secrets/ci.key".to_owned(),
                 path: PathBuf::from("/tmp/secrets/ci.key"),
-            }),
+            })),
             interval_days: None,
         }
     }

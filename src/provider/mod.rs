@@ -7,6 +7,7 @@ mod execute;
 mod providers;
 mod read_only;
 mod seam;
+mod wire_instant;
 
 pub use early_stop::{ParallelReads, Reads, StopRules, in_parallel};
 pub use error::{ApiMessage, ProviderError, ResourceLabel};
@@ -14,3 +15,4 @@ pub use execute::{ActionEffect, ActionWriter, CurrentState, Executed, LiveRead, 
 pub use providers::Providers;
 pub use read_only::ReadOnlyProviders;
 pub use seam::{ConfigureProvider, Provider};
+pub use wire_instant::{BadInstant, wire_instant};

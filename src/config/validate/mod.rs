@@ -183,7 +183,7 @@ impl Checker {
 
     fn duration(&mut self, text: &Located<String>) -> Option<SignedDuration> {
         parse_duration(&text.value)
-            .map_err(|message| self.report(text, message))
+            .map_err(|error| self.report(text, error.to_string()))
             .ok()
     }
 
@@ -198,7 +198,7 @@ impl Checker {
 
     fn instant(&mut self, text: &Located<String>) -> Option<Timestamp> {
         parse_instant(&text.value)
-            .map_err(|message| self.report(text, message))
+            .map_err(|error| self.report(text, error.to_string()))
             .ok()
     }
 
@@ -210,7 +210,7 @@ impl Checker {
     ) -> RateLimit {
         let Some(text) = text else { return default };
         parse_rate_limit(&text.value)
-            .map_err(|message| self.report(text, message))
+            .map_err(|error| self.report(text, error.to_string()))
             .unwrap_or(default)
     }
 }

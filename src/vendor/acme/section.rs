@@ -77,7 +77,7 @@ impl Section for FileSection {
                     vendor: &VENDOR,
                     id: id?,
                     rotation: rotation.merged_over(&defaults),
-                    sink: Some(sink?),
+                    sink: Some(Box::new(sink?)),
                     interval_days: None,
                 })
             })

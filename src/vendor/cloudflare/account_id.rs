@@ -2,30 +2,64 @@
 
 use std::fmt;
 
+/// A text that is not a Cloudflare account ID, and what it holds instead.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "account_id `{text}` is not a Cloudflare account ID: expected 32 lowercase hexadecimal \
+     characters (found {found})"
+)]
+pub struct AccountIdError {
+    /// As given.
+    pub text: String,
+    /// What it holds instead.
+    pub found: Found,
+}
+
+/// What a text that is not an account ID holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// Another number of characters.
+    Length(usize),
+    /// Uppercase hexadecimal.
+    Uppercase,
+    /// A character that is not hexadecimal.
+    NotHexadecimal(char),
+}
+
+impl fmt::Display for Found {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        match self {
+            Self::Length(length) => write!(f, "{length} characters"),
+            Self::Uppercase => f.write_str("uppercase letters; write them in lowercase"),
+            Self::NotHexadecimal(c) => {
+                write!(f, "`{}`, which is not hexadecimal", c.escape_default())
+            }
+        }
+    }
+}
+
 /// A Cloudflare account identifier: exactly 32 lowercase hexadecimal characters.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountId(String);
 
 impl AccountId {
     /// Accepts exactly 32 lowercase hexadecimal characters.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, AccountIdError> {
         let is_lower_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
         if text.len() == 32 && text.chars().all(is_lower_hex) {
             return Ok(Self(text.to_owned()));
         }
         let length = text.chars().count();
         let found = match text.chars().find(|c| !is_lower_hex(*c)) {
-            _ if length != 32 => format!("{length} characters"),
-            Some(c) if c.is_ascii_hexdigit() => {
-                "uppercase letters; write them in lowercase".to_owned()
-            }
-            Some(c) => format!("`{}`, which is not hexadecimal", c.escape_default()),
-            None => format!("{length} characters"),
+            _ if length != 32 => Found::Length(length),
+            Some(c) if c.is_ascii_hexdigit() => Found::Uppercase,
+            Some(c) => Found::NotHexadecimal(c),
+            None => Found::Length(length),
         };
-        Err(format!(
-            "account_id `{text}` is not a Cloudflare account ID: expected 32 lowercase \
-             hexadecimal characters (found {found})"
-        ))
+        Err(AccountIdError {
+            text: text.to_owned(),
+            found,
+        })
     }
 
     /// The identifier as sent to the API.
@@ -52,12 +86,16 @@ mod tests {
     #[test]
     fn account_ids_are_32_lowercase_hex() {
         assert!(AccountId::parse("023e105f4ecef8ad9ca31a8372d0c353").is_ok());
-        let upper = AccountId::parse("023E105F4ECEF8AD9CA31A8372D0C353").unwrap_err();
+        let upper = AccountId::parse("023E105F4ECEF8AD9CA31A8372D0C353")
+            .unwrap_err()
+            .to_string();
         assert!(
             upper.ends_with("(found uppercase letters; write them in lowercase)"),
             "{upper}"
         );
-        let other = AccountId::parse("g23e105f4ecef8ad9ca31a8372d0c353").unwrap_err();
+        let other = AccountId::parse("g23e105f4ecef8ad9ca31a8372d0c353")
+            .unwrap_err()
+            .to_string();
         assert!(
             other.ends_with("(found `g`, which is not hexadecimal)"),
             "{other}"

@@ -1,6 +1,5 @@
 //! The Cloudflare Access key configuration client: GET, PUT and rotate for one account.
 
-use jiff::Timestamp;
 use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -9,7 +8,7 @@ use super::credentials::CloudflareCredentials;
 use super::wire::{Account, Envelope, KeyConfig, ResultInfo, UpdateKeyConfig};
 use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
 use crate::plan::{Observation, Schedule};
-use crate::provider::{ApiMessage, ProviderError, ResourceLabel};
+use crate::provider::{ApiMessage, BadInstant, ProviderError, ResourceLabel, wire_instant};
 use crate::vendor::cloudflare::AccountId;
 
 /// Cloudflare's API unless `CLOUDFLARE_BASE_URL` says otherwise.
@@ -62,7 +61,9 @@ impl CloudflareClient {
         settings: HttpSettings,
     ) -> Result<Self, ProviderError> {
         Ok(Self {
-            http: HttpSender::new(settings).map_err(ProviderError::Setup)?,
+            http: HttpSender::new(settings).map_err(|error| {
+                ProviderError::Setup(format!("cannot set up the HTTP client: {error}"))
+            })?,
             base_url,
             credentials,
         })
@@ -78,7 +79,7 @@ impl CloudflareClient {
             Some(text) => parse_base_url("CLOUDFLARE_BASE_URL", &text),
             None => parse_base_url("CLOUDFLARE_BASE_URL", DEFAULT_BASE_URL),
         }
-        .map_err(ProviderError::Setup)?;
+        .map_err(|error| ProviderError::Setup(error.to_string()))?;
         let credentials = CloudflareCredentials::from_env(&var)?;
         Self::new(base_url, credentials, settings)
     }
@@ -262,11 +263,11 @@ fn live(
     operation: &str,
     config: KeyConfig,
 ) -> Result<Observation, ProviderError> {
-    live_from_wire(config).map_err(|detail| ProviderError::InvalidResponse {
+    live_from_wire(config).map_err(|bad| ProviderError::InvalidResponse {
         resource: account.label(),
         operation: operation.to_owned(),
         status: 200,
-        detail,
+        detail: bad.to_string(),
     })
 }
 
@@ -311,15 +312,10 @@ fn read_response<T: DeserializeOwned>(
     }
 }
 
-fn live_from_wire(config: KeyConfig) -> Result<Observation, String> {
-    let last_key_rotation_at = match config.last_key_rotation_at.as_deref() {
-        None | Some("") => None,
-        Some(text) => Some(text.parse::<Timestamp>().map_err(|error| {
-            format!("last_key_rotation_at `{text}` is not an RFC 3339 instant: {error}")
-        })?),
-    };
+fn live_from_wire(config: KeyConfig) -> Result<Observation, BadInstant> {
+    let last_rotation = config.last_key_rotation_at.as_deref();
     Ok(Observation {
-        last_rotation: last_key_rotation_at,
+        last_rotation: wire_instant("last_key_rotation_at", last_rotation)?,
         expires_at: None,
         schedule: Some(Schedule {
             interval_days: config.key_rotation_interval_days,

@@ -68,7 +68,8 @@ async fn import(
     } else {
         let mut summaries = Vec::new();
         for id in &args.accounts {
-            let account_id = AccountId::parse(id).map_err(ImportError::Usage)?;
+            let account_id =
+                AccountId::parse(id).map_err(|error| ImportError::Usage(error.to_string()))?;
             summaries.push(client.account(&account_id).await?);
         }
         summaries
@@ -88,7 +89,7 @@ async fn import(
             Ok(interval) => found.push((summary, interval)),
             Err(reason) => skipped.push(SkippedAccount {
                 label: format!("\"{}\" ({})", summary.name, summary.id),
-                reason,
+                reason: reason.to_string(),
             }),
         }
     }
@@ -132,13 +133,24 @@ async fn import(
     Ok(Imported { text, summary })
 }
 
+/// Why an account the credentials can see is not imported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+enum Skipped {
+    /// Its ID is not one keyrot can address.
+    #[error("not a 32-character hexadecimal account ID")]
+    NotAnAccountId,
+    /// Its Access key configuration is not enabled.
+    #[error("Access key configuration is not enabled ({code})", code = CODE_NOT_ENABLED)]
+    NotEnabled,
+}
+
 /// The account's interval when keyrot can manage it, or why the account is left out.
 async fn read_interval(
     client: &CloudflareClient,
     summary: &AccountSummary,
-) -> Result<Result<Option<u16>, String>, ImportError> {
+) -> Result<Result<Option<u16>, Skipped>, ImportError> {
     let Ok(account_id) = AccountId::parse(&summary.id) else {
-        return Ok(Err("not a 32-character hexadecimal account ID".to_owned()));
+        return Ok(Err(Skipped::NotAnAccountId));
     };
     let reference = AccountRef {
         name: &summary.name,
@@ -149,9 +161,7 @@ async fn read_interval(
         Err(ProviderError::Api { errors, .. })
             if errors.iter().any(|error| error.code == CODE_NOT_ENABLED) =>
         {
-            Ok(Err(format!(
-                "Access key configuration is not enabled ({CODE_NOT_ENABLED})"
-            )))
+            Ok(Err(Skipped::NotEnabled))
         }
         Err(error) => Err(error.into()),
     }

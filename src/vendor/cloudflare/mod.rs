@@ -11,7 +11,7 @@ pub mod sandbox;
 mod section;
 mod wire;
 
-pub use account_id::AccountId;
+pub use account_id::{AccountId, AccountIdError};
 pub use client::{AccountRef, AccountSummary, CloudflareClient, DEFAULT_BASE_URL};
 pub use credentials::CloudflareCredentials;
 pub use provider::configured;

@@ -63,7 +63,7 @@ async fn read_account<'a>(
             };
             client.read(reference).await
         }
-        Err(message) => Err(ProviderError::Setup(message)),
+        Err(error) => Err(ProviderError::Setup(error.to_string())),
     };
     on_read();
     (&account.name, read)
@@ -102,7 +102,7 @@ fn refuses_credentials(error: &ProviderError) -> bool {
 }
 
 fn account_id(target: &Target) -> Result<AccountId, ProviderError> {
-    AccountId::parse(&target.id).map_err(ProviderError::Setup)
+    AccountId::parse(&target.id).map_err(|error| ProviderError::Setup(error.to_string()))
 }
 
 impl Provider for CloudflareClient {

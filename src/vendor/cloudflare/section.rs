@@ -193,7 +193,7 @@ impl Accounts<'_> {
     /// A well-formed account ID that no earlier account in the file already manages.
     fn account_id(&mut self, id: &Located<String>, name: &str) -> Option<AccountId> {
         let account_id = AccountId::parse(&id.value)
-            .map_err(|message| self.checker.report(id, message))
+            .map_err(|error| self.checker.report(id, error.to_string()))
             .ok()?;
         if let Some(first) = self.seen_ids.get(&account_id) {
             let message = format!(

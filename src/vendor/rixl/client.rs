@@ -14,7 +14,7 @@ use super::credentials::RixlCredentials;
 use super::wire::{ApiKey, ErrorBody, ExchangeRequest, ListApiKeys, RotateApiKey, TokenResponse};
 use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
 use crate::plan::Observation;
-use crate::provider::{ProviderError, ResourceLabel};
+use crate::provider::{BadInstant, ProviderError, ResourceLabel, wire_instant};
 
 /// RIXL's API unless `RIXL_BASE_URL` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://api.rixl.com";
@@ -83,7 +83,9 @@ impl RixlClient {
         settings: HttpSettings,
     ) -> Result<Self, ProviderError> {
         Ok(Self {
-            http: HttpSender::new(settings).map_err(ProviderError::Setup)?,
+            http: HttpSender::new(settings).map_err(|error| {
+                ProviderError::Setup(format!("cannot set up the HTTP client: {error}"))
+            })?,
             base_url,
             api,
             credentials,
@@ -100,7 +102,7 @@ impl RixlClient {
     ) -> Result<Self, ProviderError> {
         let text = var("RIXL_BASE_URL").filter(|url| !url.trim().is_empty());
         let base_url = parse_base_url("RIXL_BASE_URL", text.as_deref().unwrap_or(DEFAULT_BASE_URL))
-            .map_err(ProviderError::Setup)?;
+            .map_err(|error| ProviderError::Setup(error.to_string()))?;
         let credentials = RixlCredentials::from_env(&var)?;
         Self::new(base_url, api, credentials, settings)
     }
@@ -192,7 +194,7 @@ impl RixlClient {
             }
             for key in page.api_keys {
                 let live = live_from_wire(&key)
-                    .map_err(|detail| invalid(&label, &path, &response, detail))?;
+                    .map_err(|bad| invalid(&label, &path, &response, bad.to_string()))?;
                 listed.insert(key.id.clone().unwrap_or_default());
                 keys.push(ListedKey {
                     id: key.id.unwrap_or_default(),
@@ -475,20 +477,10 @@ fn invalid(
     }
 }
 
-fn live_from_wire(key: &ApiKey) -> Result<Observation, String> {
+fn live_from_wire(key: &ApiKey) -> Result<Observation, BadInstant> {
     Ok(Observation {
-        last_rotation: instant(key.created_at.as_deref(), "created_at")?,
-        expires_at: instant(key.expiring_at.as_deref(), "expiring_at")?,
+        last_rotation: wire_instant("created_at", key.created_at.as_deref())?,
+        expires_at: wire_instant("expiring_at", key.expiring_at.as_deref())?,
         schedule: None,
     })
-}
-
-fn instant(text: Option<&str>, field: &str) -> Result<Option<Timestamp>, String> {
-    match text.map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(text) => text
-            .parse()
-            .map(Some)
-            .map_err(|error| format!("{field} `{text}` is not an RFC 3339 instant: {error}")),
-    }
 }

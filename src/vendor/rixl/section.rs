@@ -215,7 +215,7 @@ impl Keys<'_> {
             vendor: &VENDOR,
             id: key_id?,
             rotation,
-            sink: Some(sink?),
+            sink: Some(Box::new(sink?)),
             interval_days: None,
         })
     }
