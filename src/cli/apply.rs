@@ -10,6 +10,7 @@ use super::args::{ApplyArgs, GlobalArgs, OutputFormat};
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
 use super::options::{ApplyCommand, ApplyFrom};
+use super::output::Printer;
 use super::planning::load_targeted_replacing;
 use super::state::{self, this_run};
 use crate::apply::{ApplyOptions, Engine, PlanSource, SavedPlan, StopSignal, recovery_dir};
@@ -17,7 +18,11 @@ use crate::config::{DesiredState, load_file};
 use crate::plan::PlanOptions;
 
 /// Runs `keyrot apply`.
-pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError> {
+pub async fn run(
+    global: &GlobalArgs,
+    printer: &Printer,
+    args: &ApplyArgs,
+) -> Result<Exit, CliError> {
     let command = ApplyCommand::new(args)?;
     let (desired, source, allow_rapid_rotation) = match &command.from {
         ApplyFrom::Fresh {
@@ -39,7 +44,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
         }
         ApplyFrom::Saved(path) => saved_source(global, &command, path)?,
     };
-    let context = RunContext::new(global, command.format == OutputFormat::Human);
+    let context = RunContext::new(global, printer, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
     let options = ApplyOptions {
         parallelism: context.parallelism,
@@ -63,7 +68,7 @@ pub async fn run(global: &GlobalArgs, args: &ApplyArgs) -> Result<Exit, CliError
     let applied = engine
         .run(&desired, source, command.approval, &options, &ui)
         .await;
-    state::warn_of_damaged_records(state.as_ref());
+    state::warn_of_damaged_records(printer, state.as_ref());
     ui.finish(&applied?)
 }
 

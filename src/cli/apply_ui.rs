@@ -11,7 +11,7 @@ use super::args::OutputFormat;
 use super::context::RunContext;
 use super::emit::{print_apply, print_plan, source};
 use super::exit::{CliError, Exit};
-use super::output::{env_var, sayln, warn};
+use super::output::{Printer, env_var};
 use super::prompt::confirm_apply;
 use crate::apply::{
     ActionReport, Applied, ApplyError, ApplyUi, DeliverError, Signal, StopReason, StopSignal,
@@ -47,7 +47,7 @@ impl<'a> TerminalUi<'a> {
             format,
             shows_plan: true,
             stop,
-            interrupts: RefCell::new(stop_before_writing()),
+            interrupts: RefCell::new(stop_before_writing(&context.printer)),
         }
     }
 
@@ -101,15 +101,16 @@ impl<'a> TerminalUi<'a> {
         };
         if plan.is_empty() && self.human() {
             unfinished()?;
-            sayln("Nothing to apply.");
+            self.context.printer.sayln("Nothing to apply.");
             left_out()?;
             return Ok(Exit::Success);
         }
         if self.human() {
             let summary = render_apply_summary(report, plan, self.context.style);
-            sayln(&format!("\n{summary}"));
+            self.context.printer.sayln(&format!("\n{summary}"));
         } else {
-            print_apply(plan, report, source(self.desired), self.format);
+            let printer = &self.context.printer;
+            print_apply(printer, plan, report, source(self.desired), self.format);
         }
         if let Some(signal) = report.stopped_by {
             return Ok(Exit::Interrupted(signal));
@@ -133,11 +134,21 @@ impl ApplyUi for TerminalUi<'_> {
     fn show_plan(&self, plan: &Plan, left_out: &[ProviderError]) {
         if self.shows_plan && self.human() {
             let from = source(self.desired);
-            print_plan(plan, from, self.format, Command::Apply, self.context.style);
+            let printer = &self.context.printer;
+            print_plan(
+                printer,
+                plan,
+                from,
+                self.format,
+                Command::Apply,
+                self.context.style,
+            );
         }
-        warn_of_file_sinks_on_ci(plan);
+        warn_of_file_sinks_on_ci(&self.context.printer, plan);
         for error in left_out {
-            warn(&format!("error: {error}; left out of this apply"));
+            self.context
+                .printer
+                .warn(&format!("error: {error}; left out of this apply"));
         }
     }
 
@@ -145,19 +156,23 @@ impl ApplyUi for TerminalUi<'_> {
     /// was changed.
     fn approve(&self, _plan: &Plan) -> Result<bool, ApplyError> {
         // The prompt's read cannot be cancelled: a signal there ends the process, saying so.
+        let printer = &self.context.printer;
         self.watch_signals_with(end_on_signal(
+            printer,
             "apply cancelled at the approval prompt; nothing was changed",
         ));
-        let approved = tokio::task::block_in_place(confirm_apply);
-        self.watch_signals_with(stop_before_writing());
+        let approved = tokio::task::block_in_place(|| confirm_apply(printer));
+        self.watch_signals_with(stop_before_writing(printer));
         approved
     }
 
     fn applying(&self) {
+        let printer = &self.context.printer;
         if self.shows_plan && self.human() {
-            sayln("");
+            printer.sayln("");
         }
-        self.watch_signals_with(Some(tokio::spawn(watch_signals(self.stop.clone()))));
+        let watch = watch_signals(printer.clone(), self.stop.clone());
+        self.watch_signals_with(Some(tokio::spawn(watch)));
     }
     fn settled(&self, entries: &[ActionReport], ticker: &dyn Ticker) {
         if self.human() {
@@ -168,15 +183,16 @@ impl ApplyUi for TerminalUi<'_> {
     }
 
     fn delivered_waiting(&self, entry: &AwaitingDelivery, result: Result<(), &DeliverError>) {
+        let printer = &self.context.printer;
         match result {
-            Ok(()) => warn(&format!(
+            Ok(()) => printer.note(&format!(
                 "{}: the new secret that waited in {} since {} was delivered to its sink; the \
                  recovery file is removed",
                 entry.resource,
                 entry.path,
                 instant_in_words(entry.since)
             )),
-            Err(error) => warn(&format!(
+            Err(error) => printer.warn(&format!(
                 "warning: {}: the new secret waiting in {} could not be delivered: {error}",
                 entry.resource, entry.path
             )),
@@ -186,7 +202,7 @@ impl ApplyUi for TerminalUi<'_> {
 
 /// On a CI runner (`CI=true`), a rotation whose secret goes to a file leaves it on a machine
 /// that is thrown away with the job: say so, once per such key.
-pub fn warn_of_file_sinks_on_ci(plan: &Plan) {
+pub fn warn_of_file_sinks_on_ci(printer: &Printer, plan: &Plan) {
     if env_var("CI").is_none_or(|ci| ci != "true") {
         return;
     }
@@ -196,7 +212,7 @@ pub fn warn_of_file_sinks_on_ci(plan: &Plan) {
         .filter(|resource| resource.rotations() > 0)
     {
         if let Some(sink @ SecretSink::File { .. }) = resource.target.sink.as_deref() {
-            warn(&format!(
+            printer.warn(&format!(
                 "warning: {}: its new secret goes to {sink} on a CI runner (CI=true), which is \
                  thrown away with the job; use a `command:` sink that stores it elsewhere (e.g. \
                  [\"gh\", \"secret\", \"set\", \"NAME\"])",
@@ -212,23 +228,27 @@ pub fn warn_of_file_sinks_on_ci(plan: &Plan) {
 /// the report names what is unknown, and the journal keeps it for the next run to settle.
 /// Before the first write (reading, settling, at the prompt's edges): a signal ends the run at
 /// once, saying so; nothing was sent that changes anything.
-fn stop_before_writing() -> Option<JoinHandle<()>> {
-    end_on_signal("apply stopped before its first write; nothing was changed")
+fn stop_before_writing(printer: &Printer) -> Option<JoinHandle<()>> {
+    end_on_signal(
+        printer,
+        "apply stopped before its first write; nothing was changed",
+    )
 }
 
 /// A signal ends the run at once, saying `what` happened (for a run that writes nothing, or
 /// has not yet); exits 128 + the signal's number. Signals are caught from when this returns.
-pub(super) fn end_on_signal(what: &'static str) -> Option<JoinHandle<()>> {
+pub(super) fn end_on_signal(printer: &Printer, what: &'static str) -> Option<JoinHandle<()>> {
     let mut signals = Signals::listen().ok()?;
+    let printer = printer.clone();
     Some(tokio::spawn(async move {
         if let Some(signal) = signals.next().await {
-            warn(&format!("\n{}: {what}", signal.name()));
+            printer.warn(&format!("\n{}: {what}", signal.name()));
             std::process::exit(i32::from(128 + signal.number()));
         }
     }))
 }
 
-async fn watch_signals(stop: StopSignal) {
+async fn watch_signals(printer: Printer, stop: StopSignal) {
     let Ok(mut signals) = Signals::listen() else {
         return;
     };
@@ -236,14 +256,14 @@ async fn watch_signals(stop: StopSignal) {
         return;
     };
     stop.stop(StopReason::Interrupted(first));
-    warn(&format!(
+    printer.warn(&format!(
         "\n{}: no new actions will start; in-flight ones are finishing. A second signal stops \
          waiting for their answers (secrets already received are still delivered).",
         first.name()
     ));
     if let Some(second) = signals.next().await {
         stop.abandon();
-        warn(&format!(
+        printer.warn(&format!(
             "\n{}: no longer waiting for answers in flight; their outcomes are unknown and left \
              in the journal for the next run to settle.",
             second.name()

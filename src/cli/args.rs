@@ -44,7 +44,8 @@ pub struct GlobalArgs {
     /// The request timeout, e.g. 30s or 2m [default: 30s].
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
-    /// No progress bar (with -v, still every retry: what a cron job wants).
+    /// No progress bar and no notes; warnings, errors and results stay (with -v, still every
+    /// retry: what a cron job wants).
     #[arg(short, long, global = true)]
     pub quiet: bool,
     /// Show every retry and every pause for the API's rate limit on stderr (no progress bar).

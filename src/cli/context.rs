@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use super::args::GlobalArgs;
 use super::clock::ApiClock;
 use super::exit::CliError;
-use super::output::{env_var, stdout_style, warn};
+use super::output::{Printer, env_var};
 use super::progress::Progress;
 use crate::config::{DesiredState, RateLimit};
 use crate::http::{EventSink, HttpSettings, ServerClock};
@@ -24,29 +24,33 @@ pub struct RunContext {
     pub http: HttpSettings,
     /// Resources worked on at once.
     pub parallelism: usize,
-    /// Whether a progress bar may be shown.
-    pub progress: bool,
+    /// Whether the output is for people (a progress bar may be shown).
+    pub human: bool,
+    /// Where everything printed goes.
+    pub printer: Printer,
 }
 
 impl RunContext {
-    /// The context the global flags describe; `human` is false for machine-readable output,
-    /// which never comes with a progress bar.
-    pub fn new(global: &GlobalArgs, human: bool) -> Self {
+    /// The context the global flags describe, printing through `printer`; `human` is false
+    /// for machine-readable output, which never comes with a progress bar.
+    pub fn new(global: &GlobalArgs, printer: &Printer, human: bool) -> Self {
         let mut http = HttpSettings::new(RateLimit::UNDOCUMENTED);
         // The answers' Date is checked against the present: `--now` when the user names it.
         http.server_clock = ServerClock::against(global.now.unwrap_or_else(Timestamp::now));
         if let Some(timeout) = global.timeout {
             http.request_timeout = timeout;
         }
-        if global.verbose {
-            http.events = EventSink::to(|event| warn(&format!("keyrot: {event}")));
+        if printer.verbose() {
+            let events = printer.clone();
+            http.events = EventSink::to(move |event| events.event(&format!("keyrot: {event}")));
         }
         Self {
-            style: stdout_style(global.color),
+            style: printer.style(),
             given_now: global.now,
             http,
             parallelism: usize::from(global.parallelism),
-            progress: human && !global.quiet && !global.verbose,
+            human,
+            printer: printer.clone(),
         }
     }
 
@@ -86,6 +90,7 @@ impl RunContext {
 
     /// A progress bar over `total` resources, if this run shows one.
     pub fn progress_bar(&self, total: usize, label: &'static str) -> Progress {
-        Progress::start(self.progress, total, label, self.http.budget.clone())
+        let budget = self.http.budget.clone();
+        Progress::start(&self.printer, self.human, total, label, budget)
     }
 }

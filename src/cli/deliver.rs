@@ -12,7 +12,7 @@ use super::args::{DeliverArgs, GlobalArgs};
 use super::clock::SystemClock;
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
-use super::output::sayln;
+use super::output::Printer;
 use super::state::{self, this_run};
 use crate::apply::{
     ApplyError, Journal, WaitingSecret, acknowledge, deliver_waiting, recovery_dir, waiting_secrets,
@@ -23,12 +23,16 @@ use crate::provider::Providers;
 use crate::state::{Ledger, LockHolder, StateBackend};
 
 /// Runs `keyrot deliver`.
-pub async fn run(global: &GlobalArgs, args: &DeliverArgs) -> Result<Exit, CliError> {
+pub async fn run(
+    global: &GlobalArgs,
+    printer: &Printer,
+    args: &DeliverArgs,
+) -> Result<Exit, CliError> {
     let whole = load_file(&global.file())?;
     let names = whole.resource_names_of(std::slice::from_ref(&args.resource), "resource")?;
     let desired = whole.only(&names)?;
     let name = names.first().cloned().unwrap_or_default();
-    let context = RunContext::new(global, false);
+    let context = RunContext::new(global, printer, false);
     let providers = context.providers(&desired)?;
     let backend = state::backend(&desired).await?;
     let holder = this_run(Timestamp::now());
@@ -38,7 +42,7 @@ pub async fn run(global: &GlobalArgs, args: &DeliverArgs) -> Result<Exit, CliErr
         .map_err(ApplyError::from)?;
     let done = deliver(backend.as_ref(), &desired, &name, args, &providers, &holder).await;
     lock.release().await;
-    sayln(&done?);
+    printer.sayln(&done?);
     Ok(Exit::Success)
 }
 

@@ -9,7 +9,7 @@ use super::apply_ui::TerminalUi;
 use super::args::{GlobalArgs, OutputFormat};
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
-use super::output::{say, sayln};
+use super::output::Printer;
 use super::planning::read_and_plan;
 use super::sandbox::start_seeded;
 use super::state::this_run;
@@ -17,7 +17,7 @@ use crate::apply::{ApplyOptions, Approval, Engine, PlanSource, StopSignal, recov
 use crate::config::{DesiredState, SecretSink, load_bytes};
 use crate::plan::{Plan, PlanOptions};
 use crate::provider::Providers;
-use crate::render::{Style, render_plan, resources_counted};
+use crate::render::{render_plan, resources_counted};
 use crate::sandbox::{Clock, Faults, Sandbox};
 use crate::state::LocalBackend;
 use crate::vendor::registry;
@@ -27,7 +27,7 @@ const EXAMPLE: &str = include_str!("../../examples/keyrot.yaml");
 const EXAMPLE_NAME: &str = "examples/keyrot.yaml";
 
 /// Runs `keyrot demo`.
-pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
+pub async fn run(global: &GlobalArgs, printer: &Printer) -> Result<Exit, CliError> {
     let workspace = tempfile::tempdir().map_err(|error| {
         CliError::Environment(format!("cannot create a temporary directory: {error}"))
     })?;
@@ -37,10 +37,9 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
     let loopback = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let sandbox = start_seeded(Some(&desired), clock, loopback, Faults::default()).await?;
-    let context = RunContext::new(global, true);
+    let context = RunContext::new(global, printer, true);
     let providers = sandbox_providers(&sandbox, &desired, &context)?;
-    let style = context.style;
-    sayln(&format!(
+    printer.sayln(&format!(
         "keyrot demo: a sandbox on {} holds {} from {}, some drifted. New secrets \
          go to a temporary directory that the demo removes when it ends.",
         sandbox.address(),
@@ -49,7 +48,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
     ));
 
     plan_step(&context, &desired, &providers, &state).await?;
-    step(style, "keyrot apply --auto-approve");
+    step(printer, "keyrot apply --auto-approve");
     apply(&context, &desired, &providers, &state, workspace.path()).await?;
     let after = plan_step(&context, &desired, &providers, &state).await?;
     converged(&after, &desired)
@@ -62,7 +61,7 @@ async fn plan_step(
     providers: &Providers,
     state: &LocalBackend,
 ) -> Result<Plan, CliError> {
-    step(context.style, "keyrot plan");
+    step(&context.printer, "keyrot plan");
     let plan = read_and_plan(
         context,
         desired,
@@ -71,7 +70,9 @@ async fn plan_step(
         PlanOptions::default(),
     )
     .await?;
-    say(&render_plan(&plan, &desired.source, context.style));
+    context
+        .printer
+        .say(&render_plan(&plan, &desired.source, context.style));
     Ok(plan)
 }
 
@@ -140,8 +141,9 @@ fn prepare_sink_directories(desired: &DesiredState, workspace: &Path) -> Result<
     Ok(())
 }
 
-fn step(style: Style, command: &str) {
-    sayln(&format!("\n{}\n", style.bold(&format!("$ {command}"))));
+fn step(printer: &Printer, command: &str) {
+    let style = printer.style();
+    printer.sayln(&format!("\n{}\n", style.bold(&format!("$ {command}"))));
 }
 
 /// The providers of `desired`, built as every command builds them (each vendor's rate limit

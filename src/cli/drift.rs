@@ -11,6 +11,7 @@ use super::context::RunContext;
 use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::DriftCommand;
+use super::output::Printer;
 use super::planning::{load_targeted, observe, partial};
 use super::preview::{Evaluation, at_evaluation, print_header};
 use super::state;
@@ -29,10 +30,15 @@ struct Found {
 }
 
 /// Runs `keyrot drift`.
-pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError> {
-    let _signals = super::apply_ui::end_on_signal("drift check stopped; it changes nothing");
+pub async fn run(
+    global: &GlobalArgs,
+    printer: &Printer,
+    args: &DriftArgs,
+) -> Result<Exit, CliError> {
+    let _signals =
+        super::apply_ui::end_on_signal(printer, "drift check stopped; it changes nothing");
     let command = DriftCommand::new(args);
-    let result = detect(global, &command).await;
+    let result = detect(global, printer, &command).await;
     if let Some(path) = &command.metrics_file {
         let metrics = match &result {
             Ok(found) => render_metrics(&found.plan, &found.unread, Timestamp::now()),
@@ -56,12 +62,16 @@ pub async fn run(global: &GlobalArgs, args: &DriftArgs) -> Result<Exit, CliError
     })
 }
 
-async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, CliError> {
+async fn detect(
+    global: &GlobalArgs,
+    printer: &Printer,
+    command: &DriftCommand,
+) -> Result<Found, CliError> {
     let desired = load_targeted(global, &command.targets)?;
-    let context = RunContext::new(global, command.format == OutputFormat::Human);
+    let context = RunContext::new(global, printer, command.format == OutputFormat::Human);
     let providers = context.read_only_providers(&desired)?;
     let options = command.plan_options();
-    let state = state::backend_for_reading(&desired).await?;
+    let state = state::backend_for_reading(printer, &desired).await?;
     let observed = observe(&context, &desired, &providers, state.as_deref()).await?;
     let unread = unread_resources(&desired, &observed.live);
     let Observed {
@@ -81,9 +91,16 @@ async fn detect(global: &GlobalArgs, command: &DriftCommand) -> Result<Found, Cl
     plan.partial = partial(&readable, unread.len());
     // What was read is reported even when some reads failed; those follow on stderr.
     if readable.resource_count() > 0 || errors.is_empty() {
-        print_header(preview.as_ref(), command.format, context.style);
+        print_header(printer, preview.as_ref(), command.format, context.style);
         let from = source(&readable);
-        print_plan(&plan, from, command.format, Command::Drift, context.style);
+        print_plan(
+            printer,
+            &plan,
+            from,
+            command.format,
+            Command::Drift,
+            context.style,
+        );
     }
     Ok(Found {
         plan,

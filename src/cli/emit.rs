@@ -1,7 +1,7 @@
 //! Prints a plan or an apply in the format the user chose.
 
 use super::args::OutputFormat;
-use super::output::{say, say_chunks, sayln};
+use super::output::Printer;
 use crate::apply::ApplyReport;
 use crate::config::DesiredState;
 use crate::plan::Plan;
@@ -20,6 +20,7 @@ pub fn source(desired: &DesiredState) -> Source<'_> {
 
 /// Prints `plan` as `format`; `command` names it in JSON and Markdown.
 pub fn print_plan(
+    printer: &Printer,
     plan: &Plan,
     from: Source<'_>,
     format: OutputFormat,
@@ -27,8 +28,8 @@ pub fn print_plan(
     style: Style,
 ) {
     match format {
-        OutputFormat::Human => say_chunks(plan_chunks(plan, from.file, style, command)),
-        OutputFormat::Json => print_json(&plan_document(plan, from, command)),
+        OutputFormat::Human => printer.say_chunks(plan_chunks(plan, from.file, style, command)),
+        OutputFormat::Json => print_json(printer, &plan_document(plan, from, command)),
         OutputFormat::Markdown => {
             let view = MarkdownView {
                 title: title(command),
@@ -37,17 +38,23 @@ pub fn print_plan(
                 report: None,
                 limit: GITHUB_COMMENT_LIMIT,
             };
-            say(&render_markdown(plan, view));
+            printer.say(&render_markdown(plan, view));
         }
     }
 }
 
 /// Prints an apply's result as a machine-readable `format` (human output is printed as it
 /// happens).
-pub fn print_apply(plan: &Plan, report: &ApplyReport, from: Source<'_>, format: OutputFormat) {
+pub fn print_apply(
+    printer: &Printer,
+    plan: &Plan,
+    report: &ApplyReport,
+    from: Source<'_>,
+    format: OutputFormat,
+) {
     match format {
         OutputFormat::Human => {}
-        OutputFormat::Json => print_json(&apply_document(plan, report, from)),
+        OutputFormat::Json => print_json(printer, &apply_document(plan, report, from)),
         OutputFormat::Markdown => {
             let view = MarkdownView {
                 title: "keyrot apply",
@@ -56,14 +63,14 @@ pub fn print_apply(plan: &Plan, report: &ApplyReport, from: Source<'_>, format: 
                 report: Some(report),
                 limit: GITHUB_COMMENT_LIMIT,
             };
-            say(&render_markdown(plan, view));
+            printer.say(&render_markdown(plan, view));
         }
     }
 }
 
 /// Prints a JSON value as one pretty document.
-pub fn print_json(value: &serde_json::Value) {
-    sayln(&serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
+pub fn print_json(printer: &Printer, value: &serde_json::Value) {
+    printer.sayln(&serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string()));
 }
 
 fn title(command: Command) -> &'static str {

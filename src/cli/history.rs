@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use super::args::{GlobalArgs, HistoryArgs, HistoryFormat};
 use super::emit::print_json;
 use super::exit::{CliError, Exit};
-use super::output::{say, stdout_style};
+use super::output::Printer;
 use super::state;
 use crate::apply::{ApplyError, kept_records, unjournaled_dir};
 use crate::config::load_file;
@@ -15,9 +15,13 @@ use crate::render::{history_document, render_history};
 use crate::state::Ledger;
 
 /// Runs `keyrot history`.
-pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliError> {
+pub async fn run(
+    global: &GlobalArgs,
+    printer: &Printer,
+    args: &HistoryArgs,
+) -> Result<Exit, CliError> {
     let desired = load_file(&global.file())?;
-    let backend = state::journal_for_reading(&desired).await?;
+    let backend = state::journal_for_reading(printer, &desired).await?;
     let mut records = match &backend {
         Some(backend) => backend.records().await.map_err(ApplyError::from)?,
         None => Vec::new(),
@@ -25,7 +29,7 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliErr
     // Outcomes kept beside the file while the journal could not take them count already.
     records.extend(kept_records(&unjournaled_dir(Path::new(&desired.source))));
     if let Some(backend) = &backend {
-        state::warn_of_damaged_records(backend.as_ref());
+        state::warn_of_damaged_records(printer, backend.as_ref());
     }
     let ledger = Ledger::new(&records);
     refuse_unknown_resources(&args.resources, &desired, &ledger)?;
@@ -44,8 +48,8 @@ pub async fn run(global: &GlobalArgs, args: &HistoryArgs) -> Result<Exit, CliErr
         .collect();
     writes.reverse();
     match args.format {
-        HistoryFormat::Human => say(&render_history(&writes, stdout_style(global.color))),
-        HistoryFormat::Json => print_json(&history_document(&writes)),
+        HistoryFormat::Human => printer.say(&render_history(&writes, printer.style())),
+        HistoryFormat::Json => print_json(printer, &history_document(&writes)),
     }
     Ok(Exit::Success)
 }

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use super::args::{GlobalArgs, ImportArgs, ImportOutput};
 use super::context::RunContext;
 use super::exit::{CliError, Exit};
-use super::output::{env_var, say, warn};
+use super::output::{Printer, env_var};
 use super::state::this_run;
 use crate::apply::{ApplyError, Ticker};
 use crate::atomic_file::write_atomically;
@@ -18,8 +18,12 @@ use crate::state::{LocalBackend, LockGuard, StateBackend};
 use crate::vendor::import::{ImportContext, ImportError};
 
 /// Runs `keyrot import`.
-pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliError> {
-    let context = RunContext::new(global, true);
+pub async fn run(
+    global: &GlobalArgs,
+    printer: &Printer,
+    args: &ImportArgs,
+) -> Result<Exit, CliError> {
+    let context = RunContext::new(global, printer, true);
     let source = &args.source;
     let output = &source.output;
     // Writing a desired-state file is a change an apply beside it must not race with.
@@ -46,8 +50,8 @@ pub async fn run(global: &GlobalArgs, args: &ImportArgs) -> Result<Exit, CliErro
         (Some(path), true) => merged_into(path, &imported.text, source.vendor.vendor.key)?,
         _ => imported.text,
     };
-    write_output(&text, output)?;
-    warn(&format!("keyrot import: {}", imported.summary));
+    write_output(printer, &text, output)?;
+    printer.note(&format!("keyrot import: {}", imported.summary));
     Ok(Exit::Success)
 }
 
@@ -120,9 +124,9 @@ fn merged_into(path: &Path, imported: &str, section: &str) -> Result<String, Cli
     Ok(merged)
 }
 
-fn write_output(text: &str, output: &ImportOutput) -> Result<(), CliError> {
+fn write_output(printer: &Printer, text: &str, output: &ImportOutput) -> Result<(), CliError> {
     let Some(path) = &output.out else {
-        say(text);
+        printer.say(text);
         return Ok(());
     };
     if path.exists() && !output.force && !output.merge {

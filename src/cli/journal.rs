@@ -7,7 +7,7 @@ use jiff::Timestamp;
 
 use super::args::{GlobalArgs, JournalAction};
 use super::exit::{CliError, Exit};
-use super::output::sayln;
+use super::output::Printer;
 use super::state::{self, this_run};
 use std::path::Path;
 
@@ -19,79 +19,87 @@ use crate::state::{Ledger, StateBackend};
 use crate::text::Printable;
 
 /// Runs `keyrot journal ACTION`.
-pub async fn run(global: &GlobalArgs, action: JournalAction) -> Result<Exit, CliError> {
+pub async fn run(
+    global: &GlobalArgs,
+    printer: &Printer,
+    action: JournalAction,
+) -> Result<Exit, CliError> {
     let desired = load_file(&global.file())?;
     let backend = state::backend(&desired).await?;
     match action {
         JournalAction::Verify => {
             let recovery = recovery_dir(Path::new(&desired.source));
-            verify(backend.as_ref(), &recovery).await
+            verify(printer, backend.as_ref(), &recovery).await
         }
-        JournalAction::Repair => repair(backend.as_ref()).await,
+        JournalAction::Repair => repair(printer, backend.as_ref()).await,
     }
 }
 
-async fn verify(backend: &dyn StateBackend, recovery_dir: &Path) -> Result<Exit, CliError> {
+async fn verify(
+    printer: &Printer,
+    backend: &dyn StateBackend,
+    recovery_dir: &Path,
+) -> Result<Exit, CliError> {
     let records = backend.records().await.map_err(ApplyError::from)?;
     let ledger = Ledger::new(&records);
     let open = ledger.open_writes(None);
     let (waiting, mut lost) = waiting_secrets(&ledger, recovery_dir);
     lost.extend(ledger.lost_secrets());
     let damaged = backend.damaged();
-    sayln(&format!(
+    printer.sayln(&format!(
         "Journal in {}: {}, {}.",
         backend.location(),
         counted(records.len(), "record"),
         counted(ledger.writes.len(), "write")
     ));
-    sayln(&format!(
+    printer.sayln(&format!(
         "Open writes: {} (the next plan, drift or apply settles each by reading its resource)",
         open.len()
     ));
     for write in open {
-        sayln(&format!(
+        printer.sayln(&format!(
             "  {}: run {} at {}",
             write.intent.resource,
             write.run_id,
             instant_in_words(write.at)
         ));
     }
-    sayln(&format!(
+    printer.sayln(&format!(
         "Lost secrets: {} (the next apply rotates each key again and delivers its secret)",
         lost.len()
     ));
     for secret in &lost {
-        sayln(&format!(
+        printer.sayln(&format!(
             "  {}: lost by run {} at {}",
             secret.resource,
             secret.run_id,
             instant_in_words(secret.at)
         ));
     }
-    sayln(&format!(
+    printer.sayln(&format!(
         "Secrets waiting in recovery files: {} (`keyrot deliver NAME` or the next apply \
          delivers each)",
         waiting.len()
     ));
     for secret in &waiting {
-        sayln(&format!(
+        printer.sayln(&format!(
             "  {}: {} since {}",
             secret.entry.resource,
             secret.file.display(),
             instant_in_words(secret.entry.since)
         ));
     }
-    sayln(&format!(
+    printer.sayln(&format!(
         "Damaged records: {} (skipped; the records around them are used)",
         damaged.len()
     ));
     for record in &damaged {
-        sayln(&format!("  {}: {}", record.place, Printable(&record.error)));
+        printer.sayln(&format!("  {}: {}", record.place, Printable(&record.error)));
     }
     if damaged.is_empty() {
         return Ok(Exit::Success);
     }
-    sayln(
+    printer.sayln(
         "`keyrot journal repair` moves them aside; it keeps every record that can be read, so \
          no lost secret is forgotten.",
     );
@@ -102,7 +110,7 @@ async fn verify(backend: &dyn StateBackend, recovery_dir: &Path) -> Result<Exit,
     )))
 }
 
-async fn repair(backend: &dyn StateBackend) -> Result<Exit, CliError> {
+async fn repair(printer: &Printer, backend: &dyn StateBackend) -> Result<Exit, CliError> {
     let holder = this_run(Timestamp::now());
     let lock = backend
         .lock(&holder, Duration::ZERO)
@@ -110,7 +118,7 @@ async fn repair(backend: &dyn StateBackend) -> Result<Exit, CliError> {
         .map_err(ApplyError::from)?;
     let repaired = move_aside(backend).await;
     lock.release().await;
-    sayln(&repaired?);
+    printer.sayln(&repaired?);
     Ok(Exit::Success)
 }
 

@@ -1,5 +1,5 @@
 //! The command line: parses arguments, runs one command, prints, and maps the end to an exit
-//! code. The only module that prints.
+//! code. Everything it prints goes through one `output::Printer`.
 
 mod apply;
 mod apply_ui;
@@ -34,6 +34,7 @@ use clap::error::ErrorKind;
 pub use args::Cli;
 use args::Command;
 pub use exit::{CliError, Exit};
+use output::Printer;
 
 /// Runs keyrot with the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
@@ -41,30 +42,35 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => return usage_error(&error),
     };
+    let printer = Printer::new(&cli.global);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {
-            output::warn(&format!("error: cannot start the async runtime: {error}"));
+            printer.warn(&format!("error: cannot start the async runtime: {error}"));
             return ExitCode::FAILURE;
         }
     };
     let json_command = cli.json_command();
-    let ended = runtime
-        .block_on(run(cli))
-        .and_then(|exit| match output::stdout_failure() {
-            Some(failure) => Err(CliError::Stdout(failure.to_owned())),
-            None => Ok(exit),
-        });
+    let ended =
+        runtime
+            .block_on(run(cli, &printer))
+            .and_then(|exit| match printer.stdout_failure() {
+                Some(failure) => Err(CliError::Stdout(failure.to_owned())),
+                None => Ok(exit),
+            });
     match ended {
         Ok(exit) => exit.into(),
         Err(error) => {
-            output::warn(&error.to_string());
+            printer.warn(&error.to_string());
             if let Some(command) = json_command {
-                emit::print_json(&serde_json::json!({
-                    "format_version": 1,
-                    "command": command,
-                    "error": {"message": error.to_string().trim_start_matches("error: ")},
-                }));
+                emit::print_json(
+                    &printer,
+                    &serde_json::json!({
+                        "format_version": 1,
+                        "command": command,
+                        "error": {"message": error.to_string().trim_start_matches("error: ")},
+                    }),
+                );
             }
             error.exit_code()
         }
@@ -72,9 +78,11 @@ pub fn main() -> ExitCode {
 }
 
 /// Prints the completion script for `shell`.
-fn completions(shell: clap_complete::Shell) {
+fn completions(printer: &Printer, shell: clap_complete::Shell) {
     let mut command = flag_scope::command();
-    clap_complete::generate(shell, &mut command, "keyrot", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut command, "keyrot", &mut script);
+    printer.say(&String::from_utf8_lossy(&script));
 }
 
 /// Help and version exit 0; every other usage error exits 1, because 2 means "changes present".
@@ -86,27 +94,27 @@ fn usage_error(error: &clap::Error) -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<Exit, CliError> {
+async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
     let global = &cli.global;
     match &cli.command {
-        Command::Plan(args) => plan::run(global, args).await,
-        Command::Apply(args) => apply::run(global, args).await,
-        Command::Drift(args) => drift::run(global, args).await,
-        Command::Show(args) => show::run(global, args),
-        Command::History(args) => history::run(global, args).await,
-        Command::Journal(args) => journal::run(global, args.action).await,
-        Command::Deliver(args) => deliver::run(global, args).await,
-        Command::Validate => validate::run(global),
-        Command::Import(args) => import::run(global, args).await,
+        Command::Plan(args) => plan::run(global, printer, args).await,
+        Command::Apply(args) => apply::run(global, printer, args).await,
+        Command::Drift(args) => drift::run(global, printer, args).await,
+        Command::Show(args) => show::run(printer, args),
+        Command::History(args) => history::run(global, printer, args).await,
+        Command::Journal(args) => journal::run(global, printer, args.action).await,
+        Command::Deliver(args) => deliver::run(global, printer, args).await,
+        Command::Validate => validate::run(global, printer),
+        Command::Import(args) => import::run(global, printer, args).await,
         Command::Schema => {
-            emit::print_json(&crate::config::desired_state_schema());
+            emit::print_json(printer, &crate::config::desired_state_schema());
             Ok(Exit::Success)
         }
         Command::Completions(args) => {
-            completions(args.shell);
+            completions(printer, args.shell);
             Ok(Exit::Success)
         }
-        Command::Sandbox(args) => sandbox::run(global, args).await,
-        Command::Demo => demo::run(global).await,
+        Command::Sandbox(args) => sandbox::run(global, printer, args).await,
+        Command::Demo => demo::run(global, printer).await,
     }
 }

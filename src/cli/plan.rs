@@ -6,7 +6,7 @@ use super::context::RunContext;
 use super::emit::{print_plan, source};
 use super::exit::{CliError, Exit};
 use super::options::PlanCommand;
-use super::output::warn;
+use super::output::Printer;
 use super::planning::{load_targeted_replacing, observe, partial};
 use super::preview::{Evaluation, Preview, at_evaluation, print_header};
 use super::state;
@@ -15,15 +15,19 @@ use crate::plan::plan;
 use crate::render::Command;
 
 /// Runs `keyrot plan`.
-pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError> {
-    let _signals = end_on_signal("plan stopped; a plan changes nothing");
+pub async fn run(
+    global: &GlobalArgs,
+    printer: &Printer,
+    args: &PlanArgs,
+) -> Result<Exit, CliError> {
+    let _signals = end_on_signal(printer, "plan stopped; a plan changes nothing");
     let mut command = PlanCommand::new(args);
     let (desired, replace) =
         load_targeted_replacing(global, &command.targets, &command.options.replace)?;
     command.options.replace = replace;
-    let context = RunContext::new(global, command.format == OutputFormat::Human);
+    let context = RunContext::new(global, printer, command.format == OutputFormat::Human);
     let providers = context.providers(&desired)?;
-    let state = state::backend_for_reading(&desired).await?;
+    let state = state::backend_for_reading(printer, &desired).await?;
     let all = desired.resource_count();
     let observed = observe(&context, &desired, &providers, state.as_deref()).await?;
     // A resource that could not be read is left out, loudly: it does not hold up the others.
@@ -52,14 +56,14 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
                 path: out.clone(),
                 reason: reason.to_string(),
             })?;
-        warn(&format!(
+        printer.note(&format!(
             "Saved the plan to {}. `keyrot show {0}` shows it; `keyrot apply {0}` applies exactly \
              it, after checking that nothing it touches changed.",
             out.display()
         ));
     }
     if let Some(trouble) = &clock_trouble {
-        warn(&format!(
+        printer.warn(&format!(
             "warning: {}; `keyrot apply` refuses every rotation by age, deadline or gap until \
              they agree",
             trouble.message
@@ -67,20 +71,21 @@ pub async fn run(global: &GlobalArgs, args: &PlanArgs) -> Result<Exit, CliError>
     }
     plan.clock_trouble = clock_trouble;
     plan.partial = partial(&desired, unread);
-    print_header(preview.as_ref(), command.format, context.style);
+    print_header(printer, preview.as_ref(), command.format, context.style);
     print_plan(
+        printer,
         &plan,
         source(&desired),
         command.format,
         Command::Plan,
         context.style,
     );
-    warn_of_file_sinks_on_ci(&plan);
-    warn_of_unusable_sinks(&plan, &desired);
+    warn_of_file_sinks_on_ci(printer, &plan);
+    warn_of_unusable_sinks(printer, &plan, &desired);
     if !errors.is_empty() {
         if let Some(out) = &command.out {
             let them = if unread == 1 { "it" } else { "them" };
-            warn(&format!(
+            printer.warn(&format!(
                 "{}: not saved: an apply of this plan would leave out what could not be read \
                  without a word; fix {them}, or leave {them} out with --target",
                 out.display()
@@ -114,11 +119,15 @@ fn refuse_to_save_a_preview(preview: Option<&Preview>) -> Result<(), CliError> {
 }
 
 /// The sinks `keyrot apply` would refuse before its first rotate, said now rather than then.
-fn warn_of_unusable_sinks(plan: &crate::plan::Plan, desired: &crate::config::DesiredState) {
+fn warn_of_unusable_sinks(
+    printer: &Printer,
+    plan: &crate::plan::Plan,
+    desired: &crate::config::DesiredState,
+) {
     let file = std::path::PathBuf::from(&desired.source);
     let protected = [(file.clone(), "the desired-state file")];
     for (resource, error) in unusable_sinks(plan, &recovery_dir(&file), &protected) {
-        warn(&format!(
+        printer.warn(&format!(
             "warning: {resource}: {error}; `keyrot apply` will refuse to rotate until this is fixed"
         ));
     }

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use super::args::GlobalArgs;
 use super::context::RunContext;
 use super::exit::CliError;
-use super::output::warn;
+use super::output::Printer;
 use super::preview::at_evaluation;
 use super::state::{this_run, warn_of_damaged_records};
 use std::path::Path;
@@ -95,7 +95,7 @@ pub async fn observe<'d>(
         parallelism: context.parallelism,
     };
     let found = match state {
-        Some(state) => settle(&observer, desired, state).await?,
+        Some(state) => settle(&context.printer, &observer, desired, state).await?,
         None => SecretsToRecover::default(),
     };
     let progress = context.progress_bar(desired.resource_count(), "reading live state");
@@ -106,7 +106,7 @@ pub async fn observe<'d>(
         .map(|waiting| waiting.entry)
         .collect();
     for waiting in &observed.live.awaiting_delivery {
-        warn(&format!(
+        context.printer.warn(&format!(
             "warning: {}: a new secret has waited in {} since {}; `keyrot apply` or `keyrot \
              deliver {0}` puts it in its sink (`--acknowledge` once you have put it there)",
             waiting.resource,
@@ -119,6 +119,7 @@ pub async fn observe<'d>(
 
 /// Settles the journal in memory, noting an apply that holds the lock.
 async fn settle(
+    printer: &Printer,
     observer: &Observer<'_, impl LiveReader>,
     desired: &DesiredState,
     state: &dyn StateBackend,
@@ -128,7 +129,7 @@ async fn settle(
         .await
         .map_err(crate::apply::ApplyError::from)?;
     if let Some(holder) = &holder {
-        warn(&format!(
+        printer.note(&format!(
             "note: an apply holds the lock in {}: {holder}; this run does not wait for it, and \
              what it is writing may not show yet",
             state.location()
@@ -142,6 +143,6 @@ async fn settle(
     };
     let running = holder.as_ref().map(|holder| holder.run_id.as_str());
     let found = observer.settle(settling, running).await?;
-    warn_of_damaged_records(state);
+    warn_of_damaged_records(printer, state);
     Ok(found)
 }

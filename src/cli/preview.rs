@@ -6,7 +6,7 @@ use jiff::Timestamp;
 
 use super::args::OutputFormat;
 use super::context::RunContext;
-use super::output::say;
+use super::output::Printer;
 use crate::apply::{Clock, PRESENT};
 use crate::config::DesiredState;
 use crate::http::ClockTrouble;
@@ -41,13 +41,18 @@ impl Preview {
 }
 
 /// Heads a plan printed as `format` with the preview's line; JSON carries `now` already.
-pub fn print_header(preview: Option<&Preview>, format: OutputFormat, style: Style) {
+pub fn print_header(
+    printer: &Printer,
+    preview: Option<&Preview>,
+    format: OutputFormat,
+    style: Style,
+) {
     let Some(preview) = preview else {
         return;
     };
     match format {
-        OutputFormat::Human => say(&format!("{}\n\n", style.yellow(&preview.header()))),
-        OutputFormat::Markdown => say(&format!("> {}\n\n", preview.header())),
+        OutputFormat::Human => printer.say(&format!("{}\n\n", style.yellow(&preview.header()))),
+        OutputFormat::Markdown => printer.say(&format!("> {}\n\n", preview.header())),
         OutputFormat::Json => {}
     }
 }

@@ -1,4 +1,5 @@
-//! A progress bar on stderr for long runs, when someone is watching a terminal.
+//! A progress bar on stderr for long runs, when someone is watching a terminal; made by the
+//! printer (`Printer::progress`), which owns the terminal.
 
 use std::io::IsTerminal;
 
@@ -6,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
-use super::output::sayln;
+use super::output::Printer;
 use crate::apply::Ticker;
 use crate::http::BudgetWatch;
 
@@ -16,8 +17,8 @@ const HANDFUL: usize = 5;
 /// How often the bar redraws while nothing finishes.
 const REDRAW: Duration = Duration::from_millis(250);
 
-/// A progress bar, or nothing.
-pub struct Progress(Option<ProgressBar>);
+/// A progress bar, or nothing, and the printer its lines go through.
+pub struct Progress(Option<ProgressBar>, Printer);
 
 impl Ticker for Progress {
     fn advance(&self, steps: usize) {
@@ -34,12 +35,21 @@ impl Ticker for Progress {
 }
 
 impl Progress {
-    /// A bar of `total` steps labelled `label`, shown only when `wanted`, stderr is a terminal
-    /// and the run is longer than a handful of resources. It redraws every quarter second, so
+    /// A bar of `total` steps labelled `label`, shown only when `wanted` (human output),
+    /// `printer` shows progress (neither `-q` nor `-v`), stderr is a terminal and the run is
+    /// longer than a handful of resources. It redraws every quarter second, so
     /// the clock runs while requests are slow, and says when `budget` holds them.
-    pub fn start(wanted: bool, total: usize, label: &'static str, budget: BudgetWatch) -> Self {
-        if !wanted || total <= HANDFUL || !std::io::stderr().is_terminal() {
-            return Self(None);
+    pub fn start(
+        printer: &Printer,
+        wanted: bool,
+        total: usize,
+        label: &'static str,
+        budget: BudgetWatch,
+    ) -> Self {
+        let printer = printer.clone();
+        let shown = wanted && printer.shows_progress() && std::io::stderr().is_terminal();
+        if !shown || total <= HANDFUL {
+            return Self(None, printer);
         }
         let bar = ProgressBar::new(total as u64);
         let template = "{msg} [{bar:40}] {pos}/{len} ({elapsed}){budget}";
@@ -56,7 +66,7 @@ impl Progress {
         }
         bar.set_message(label);
         bar.enable_steady_tick(REDRAW);
-        Self(Some(bar))
+        Self(Some(bar), printer)
     }
 
     /// One more step done.
@@ -69,8 +79,8 @@ impl Progress {
     /// Prints a line to stdout without tearing the bar.
     pub fn println(&self, line: &str) {
         match &self.0 {
-            Some(bar) => bar.suspend(|| sayln(line)),
-            None => sayln(line),
+            Some(bar) => bar.suspend(|| self.1.sayln(line)),
+            None => self.1.sayln(line),
         }
     }
 

@@ -2,22 +2,22 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use super::output::{ask, flush};
+use super::output::Printer;
 use crate::apply::ApplyError;
 
 /// Whether the user approved, asked on the terminal. Without a terminal nobody can answer, so
 /// that is an error telling how to approve instead. The question goes to stderr, so that it
 /// is seen when stdout goes to a file (`keyrot apply > apply.log`).
-pub fn confirm_apply() -> Result<bool, ApplyError> {
+pub fn confirm_apply(printer: &Printer) -> Result<bool, ApplyError> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Err(ApplyError::NoTerminal);
     }
-    flush();
+    printer.flush();
     if !std::io::stdout().is_terminal() {
-        ask("\nThe plan went to stdout, which is not this terminal: read it there first.");
+        printer.ask("\nThe plan went to stdout, which is not this terminal: read it there first.");
     }
-    ask("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
+    printer.ask("\nDo you want to perform these actions? Only 'yes' will be accepted: ");
     let mut answer = String::new();
     let read = stdin
         .lock()
@@ -25,7 +25,7 @@ pub fn confirm_apply() -> Result<bool, ApplyError> {
         .map_err(|error| ApplyError::Prompt(format!("cannot read the answer: {error}")))?;
     if read == 0 {
         // Ctrl-D: end the prompt's line, so what follows starts on its own.
-        ask("\n");
+        printer.ask("\n");
     }
     Ok(answer.trim() == "yes")
 }

@@ -4,26 +4,30 @@ use std::time::Duration;
 
 use super::args::{FaultArgs, FaultTargetArg, GlobalArgs, SandboxArgs};
 use super::exit::{CliError, Exit};
-use super::output::{say, warn};
+use super::output::Printer;
 use crate::config::{DesiredState, load_file};
 use crate::render::resources_counted;
 use crate::sandbox::{Clock, FaultTarget, Faults, Sandbox, SandboxConfig, ServerRateLimit};
 use crate::vendor::registry;
 
 /// Runs `keyrot sandbox`.
-pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliError> {
+pub async fn run(
+    global: &GlobalArgs,
+    printer: &Printer,
+    args: &SandboxArgs,
+) -> Result<Exit, CliError> {
     let clock = global.now.map_or(Clock::System, Clock::Fixed);
     let seed = args.seed.as_deref().map(load_seed).transpose()?;
     if !args.listen.ip().is_loopback() {
-        warn(&format!(
+        printer.warn(&format!(
             "# warning: listening on {} serves the sandbox (and its tokens) to other machines, and \
              keyrot accepts plain http:// only for loopback hosts: use 127.0.0.1",
             args.listen.ip()
         ));
     }
     let sandbox = start_seeded(seed.as_ref(), clock, args.listen, faults(&args.faults)).await?;
-    say(&sandbox.shell_exports());
-    warn(&format!(
+    printer.say(&sandbox.shell_exports());
+    printer.note(&format!(
         "# keyrot sandbox: serving {} on {}; Ctrl-C stops it",
         resources_counted(seed.as_ref()),
         sandbox.address()
@@ -31,7 +35,7 @@ pub async fn run(global: &GlobalArgs, args: &SandboxArgs) -> Result<Exit, CliErr
     tokio::signal::ctrl_c()
         .await
         .map_err(|error| CliError::Environment(format!("cannot wait for Ctrl-C: {error}")))?;
-    warn("# keyrot sandbox: stopped");
+    printer.note("# keyrot sandbox: stopped");
     Ok(Exit::Success)
 }
 

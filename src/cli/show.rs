@@ -1,10 +1,10 @@
 //! `keyrot show`: a saved plan, in any format, from its own contents, under a few lines saying
 //! what the file is, so that whoever approves it knows what they approve.
 
-use super::args::{GlobalArgs, OutputFormat, ShowArgs};
+use super::args::{OutputFormat, ShowArgs};
 use super::emit::{print_json, print_plan};
 use super::exit::{CliError, Exit};
-use super::output::{say, stdout_style};
+use super::output::Printer;
 use crate::apply::{SavedOptions, SavedPlan};
 use crate::render::{
     Command, GITHUB_COMMENT_LIMIT, MarkdownView, Source, plan_document, render_markdown,
@@ -12,7 +12,7 @@ use crate::render::{
 
 /// Runs `keyrot show`. The plan is shown as it was recorded; the desired-state file is not
 /// read, so a plan can be shown anywhere.
-pub fn run(global: &GlobalArgs, args: &ShowArgs) -> Result<Exit, CliError> {
+pub fn run(printer: &Printer, args: &ShowArgs) -> Result<Exit, CliError> {
     let saved = SavedPlan::read(&args.plan_file)?;
     let from = Source {
         file: &saved.desired_state.file,
@@ -22,13 +22,14 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs) -> Result<Exit, CliError> {
     let about = origin(&saved);
     match args.format {
         OutputFormat::Human => {
-            say(&format!("Saved plan {name}: {}\n\n", about.join("; ")));
+            printer.say(&format!("Saved plan {name}: {}\n\n", about.join("; ")));
             print_plan(
+                printer,
                 &saved.plan,
                 from,
                 args.format,
                 Command::Show,
-                stdout_style(global.color),
+                printer.style(),
             );
         }
         OutputFormat::Markdown => {
@@ -40,9 +41,9 @@ pub fn run(global: &GlobalArgs, args: &ShowArgs) -> Result<Exit, CliError> {
                 report: None,
                 limit: GITHUB_COMMENT_LIMIT,
             };
-            say(&render_markdown(&saved.plan, view));
+            printer.say(&render_markdown(&saved.plan, view));
         }
-        OutputFormat::Json => print_json(&plan_document(&saved.plan, from, Command::Show)),
+        OutputFormat::Json => print_json(printer, &plan_document(&saved.plan, from, Command::Show)),
     }
     Ok(Exit::Success)
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use jiff::Timestamp;
 
 use super::exit::CliError;
-use super::output::{env_var, warn};
+use super::output::{Printer, env_var};
 use crate::apply::ApplyError;
 use crate::config::{Backend, DesiredState};
 use crate::state::{
@@ -40,6 +40,7 @@ pub async fn backend(desired: &DesiredState) -> Result<Box<dyn StateBackend>, Cl
 /// stderr with what the command cannot see, when `KEYROT_DATABASE_URL` is not set or the
 /// database has no keyrot tables yet.
 pub async fn backend_for_reading(
+    printer: &Printer,
     desired: &DesiredState,
 ) -> Result<Option<Box<dyn StateBackend>>, CliError> {
     if desired.settings.backend == Backend::Local {
@@ -48,7 +49,7 @@ pub async fn backend_for_reading(
         )))));
     }
     let Some(url) = database_url() else {
-        warn(&format!(
+        printer.note(&format!(
             "note: {} keeps keyrot's journal in PostgreSQL (`settings.backend: postgres`) and \
              {DATABASE_URL} is not set, so this run does not read it: a write a killed apply \
              left open, a secret lost or waiting in a recovery file, and an apply holding the \
@@ -62,7 +63,7 @@ pub async fn backend_for_reading(
         .await
         .map_err(ApplyError::from)?;
     if backend.is_none() {
-        warn(&format!(
+        printer.note(&format!(
             "note: the database {DATABASE_URL} names has no keyrot tables yet: no apply has \
              recorded anything there (the first `keyrot apply` creates them)"
         ));
@@ -73,6 +74,7 @@ pub async fn backend_for_reading(
 /// The journal of `desired` for a command that only reads it and has nothing to show without
 /// it (history); `None` when no apply has recorded anything yet.
 pub async fn journal_for_reading(
+    printer: &Printer,
     desired: &DesiredState,
 ) -> Result<Option<Box<dyn StateBackend>>, CliError> {
     if desired.settings.backend == Backend::Postgres && database_url().is_none() {
@@ -82,7 +84,7 @@ pub async fn journal_for_reading(
             desired.source
         )));
     }
-    backend_for_reading(desired).await
+    backend_for_reading(printer, desired).await
 }
 
 /// `KEYROT_DATABASE_URL`, when set and not blank.
@@ -91,9 +93,9 @@ fn database_url() -> Option<String> {
 }
 
 /// Says on stderr which journal records the last read skipped because they were damaged.
-pub fn warn_of_damaged_records(state: &dyn StateBackend) {
+pub fn warn_of_damaged_records(printer: &Printer, state: &dyn StateBackend) {
     for damaged in state.damaged() {
-        warn(&format!(
+        printer.warn(&format!(
             "warning: the journal in {}: {} is damaged and was skipped ({}); the records around \
              it are used. `keyrot journal verify` lists what the journal holds",
             state.location(),

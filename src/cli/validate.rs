@@ -2,14 +2,14 @@
 
 use super::args::GlobalArgs;
 use super::exit::{CliError, Exit};
-use super::output::sayln;
+use super::output::Printer;
 use crate::config::load_file;
 use crate::render::resources_counted;
 
 /// Runs `keyrot validate`.
-pub fn run(global: &GlobalArgs) -> Result<Exit, CliError> {
+pub fn run(global: &GlobalArgs, printer: &Printer) -> Result<Exit, CliError> {
     let desired = load_file(&global.file())?;
-    sayln(&format!(
+    printer.sayln(&format!(
         "{} is valid: {}.",
         desired.source,
         resources_counted(Some(&desired))

@@ -666,3 +666,39 @@ fn a_limit_given_with_max_rotations_is_named_as_the_flag() {
         stderr(&apply)
     );
 }
+
+#[test]
+fn quiet_drops_notes_but_never_the_result_a_warning_or_an_error() {
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    let saved = workspace.path("plan.json");
+    let saved_arg = saved.to_str().unwrap();
+    let quiet = sandbox.run(&workspace.file(), &["-q", "plan", "--out", saved_arg]);
+    assert_eq!(quiet.status.code(), Some(0), "{}", stderr(&quiet));
+    assert!(saved.exists(), "the plan is saved");
+    assert!(
+        stdout(&quiet).contains("# cloudflare account \"production\""),
+        "the plan itself is the result: {}",
+        stdout(&quiet)
+    );
+    assert!(
+        !stderr(&quiet).contains("Saved the plan to"),
+        "-q drops the note: {}",
+        stderr(&quiet)
+    );
+    let unquiet = sandbox.run(&workspace.file(), &["plan", "--out", saved_arg]);
+    assert!(stderr(&unquiet).contains("Saved the plan to"));
+
+    let refused = sandbox
+        .keyrot(&workspace.file())
+        .env("CLOUDFLARE_API_TOKEN", "wrong-token-77aa")
+        .args(["-q", "-v", "plan"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("error:"),
+        "-q never drops an error: {}",
+        stderr(&refused)
+    );
+}
