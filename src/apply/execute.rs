@@ -223,7 +223,8 @@ async fn changed_since_plan<W: ActionWriter>(
     if let (Some(planned), Some(now)) = (expected.interval_days, current.interval_days)
         && planned != now
     {
-        changes.push(format!("key_rotation_interval_days {planned} is now {now}"));
+        let interval = resource.target.vendor.interval_name();
+        changes.push(format!("{interval} {planned} is now {now}"));
     }
     (!changes.is_empty()).then(|| Outcome::SkippedChangedSincePlan {
         changes: changes.join(", "),

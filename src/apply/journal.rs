@@ -73,7 +73,7 @@ impl<'a> Journal<'a> {
                     from: *from,
                     to: *to,
                 },
-                format!("key_rotation_interval_days {from} -> {to}"),
+                format!("{} {from} -> {to}", resource.target.vendor.interval_name()),
             ),
             Action::Rotate { reasons } => (
                 WriteAction::Rotate,

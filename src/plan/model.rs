@@ -280,7 +280,7 @@ impl ResourcePlan {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Action {
-    /// Set Cloudflare's automatic rotation interval.
+    /// Set the interval the vendor rotates the key by itself on (`Vendor::interval_attribute`).
     UpdateInterval {
         /// The live interval.
         from: f64,

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::style::Style;
 use crate::plan::instant_in_words;
 use crate::state::{Write, WriteAction, WriteOutcome};
+use crate::vendor::Vendor;
 
 /// The history as text: one block per write, newest first.
 pub fn render_history(writes: &[&Write], style: Style) -> String {
@@ -26,7 +27,7 @@ pub fn render_history(writes: &[&Write], style: Style) -> String {
             "{}  {}  {}",
             instant_in_words(write.at),
             intent.resource,
-            action_text(&intent.action)
+            action_text(&intent.action, &intent.vendor)
         );
         let _ = writeln!(
             out,
@@ -67,10 +68,12 @@ fn outcome_color(write: &Write, text: &str, style: Style) -> String {
     }
 }
 
-fn action_text(action: &WriteAction) -> String {
+/// What a write did, the interval named as the write's vendor (by key) names it.
+fn action_text(action: &WriteAction, vendor: &str) -> String {
     match action {
         WriteAction::UpdateInterval { from, to } => {
-            format!("update key_rotation_interval_days {from} -> {to}")
+            let interval = Vendor::by_key(vendor).map_or("interval_days", Vendor::interval_name);
+            format!("update {interval} {from} -> {to}")
         }
         WriteAction::Rotate => "rotate".to_owned(),
     }

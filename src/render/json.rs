@@ -173,7 +173,7 @@ fn action_json(resource: &ResourcePlan, action: &Action) -> Value {
     match action {
         Action::UpdateInterval { from, to } => json!({
             "type": "update",
-            "attribute": "key_rotation_interval_days",
+            "attribute": resource.target.vendor.interval_name(),
             "from": whole_if_possible(*from),
             "to": to,
         }),

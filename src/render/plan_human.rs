@@ -151,12 +151,14 @@ pub fn resource_header(resource: &ResourcePlan) -> String {
     resource.target.header(&resource.name)
 }
 
-/// An action in one line: `~ update key_rotation_interval_days: 90 -> 30`, or for a key with a
-/// secret, where the new secret goes: `↻ rotate api key: new secret -> file secrets/ci.key`.
+/// An action in one line: `~ update key_rotation_interval_days: 90 -> 30` (the interval as
+/// its vendor names it), or for a key with a secret, where the new secret goes:
+/// `↻ rotate api key: new secret -> file secrets/ci.key`.
 pub fn action_line(target: &Target, action: &Action, style: Style) -> String {
     match action {
         Action::UpdateInterval { from, to } => style.yellow(&format!(
-            "~ update key_rotation_interval_days: {from} -> {to}"
+            "~ update {}: {from} -> {to}",
+            target.vendor.interval_name()
         )),
         Action::Rotate { reasons } => {
             let recovery = reasons.iter().any(RotationReason::recovers_lost_secret);

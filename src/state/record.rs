@@ -92,7 +92,7 @@ pub struct Intent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum WriteAction {
-    /// Sets Cloudflare's rotation interval.
+    /// Sets the interval the vendor rotates the key by itself on (Cloudflare Access's).
     UpdateInterval {
         /// The live value.
         from: f64,

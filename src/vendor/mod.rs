@@ -59,6 +59,12 @@ impl Vendor {
         VENDORS.iter().copied().find(|vendor| vendor.key == key)
     }
 
+    /// The name of the interval the vendor rotates keys by itself on, as it spells it
+    /// (`key_rotation_interval_days`); `interval_days` for a vendor that has none.
+    pub fn interval_name(&self) -> &'static str {
+        self.interval_attribute.unwrap_or("interval_days")
+    }
+
     /// The start of every address of this vendor's resources: `cloudflare.accounts.`.
     pub fn address_prefix(&self) -> String {
         format!("{}.{}.", self.key, self.section)

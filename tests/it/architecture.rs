@@ -128,3 +128,29 @@ fn only_a_vendors_own_folder_names_its_parts() {
     }
     assert!(named.is_empty(), "{named:#?}");
 }
+
+#[test]
+fn only_a_vendors_own_folder_spells_its_attributes() {
+    let modules = modules();
+    let mut spelled = Vec::new();
+    for vendor in keyrot::vendor::VENDORS {
+        let own = format!("vendor::{}", vendor.key);
+        let attributes = [
+            Some(vendor.last_rotation_attribute),
+            vendor.interval_attribute,
+            vendor.expiry.as_ref().map(|expiry| expiry.attribute),
+        ];
+        for attribute in attributes.into_iter().flatten() {
+            let quoted = format!("\"{attribute}");
+            for (module, text) in &modules {
+                // The JSON document's own field for a warning's instant, in every vendor's
+                // warnings alike (docs/json-format.md), happens to be RIXL's word.
+                let documented = module == "render::json" && attribute == "expiring_at";
+                if !module.starts_with(&own) && !documented && text.contains(&quoted) {
+                    spelled.push(format!("{module} spells {attribute}"));
+                }
+            }
+        }
+    }
+    assert!(spelled.is_empty(), "{spelled:#?}");
+}
