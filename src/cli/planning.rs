@@ -7,12 +7,13 @@ use jiff::Timestamp;
 use super::args::GlobalArgs;
 use super::context::RunContext;
 use super::exit::CliError;
-use super::output::Printer;
 use super::preview::at_evaluation;
 use super::state::{this_run, warn_of_damaged_records};
 use std::path::Path;
 
-use crate::apply::{Observed, Observer, SecretsToRecover, Settling, recovery_dir, unjournaled_dir};
+use crate::apply::{
+    Clock, Observed, Observer, SecretsToRecover, Settling, recovery_dir, unjournaled_dir,
+};
 use crate::config::{DesiredState, load_file};
 use crate::plan::{Partial, Plan, PlanOptions, instant_in_words, plan};
 use crate::provider::LiveReader;
@@ -95,7 +96,7 @@ pub async fn observe<'d>(
         parallelism: context.parallelism,
     };
     let found = match state {
-        Some(state) => settle(&context.printer, &observer, desired, state).await?,
+        Some(state) => settle(context, &observer, desired, state).await?,
         None => SecretsToRecover::default(),
     };
     let progress = context.progress_bar(desired.resource_count(), "reading live state");
@@ -117,9 +118,10 @@ pub async fn observe<'d>(
     Ok(observed)
 }
 
-/// Settles the journal in memory, noting an apply that holds the lock.
+/// Settles the journal in memory at the API's time (the clock apply settles by), noting an
+/// apply that holds the lock.
 async fn settle(
-    printer: &Printer,
+    context: &RunContext,
     observer: &Observer<'_, impl LiveReader>,
     desired: &DesiredState,
     state: &dyn StateBackend,
@@ -128,6 +130,7 @@ async fn settle(
         .holder()
         .await
         .map_err(crate::apply::ApplyError::from)?;
+    let printer = &context.printer;
     if let Some(holder) = &holder {
         printer.note(&format!(
             "note: an apply holds the lock in {}: {holder}; this run does not wait for it, and \
@@ -139,7 +142,7 @@ async fn settle(
     let settling = Settling::Read {
         unjournaled: &unjournaled_dir(Path::new(&desired.source)),
         run_id: &run.run_id,
-        now: run.started_at,
+        now: context.api_clock(desired).now(),
     };
     let running = holder.as_ref().map(|holder| holder.run_id.as_str());
     let found = observer.settle(settling, running).await?;
