@@ -26,9 +26,10 @@ pub async fn run(
     let context = RunContext::new(global, printer, true);
     let source = &args.source;
     let output = &source.output;
-    // Writing a desired-state file is a change an apply beside it must not race with.
+    // Writing a desired-state file is a change an apply beside it must not race with; its
+    // directory must exist (keyrot makes none for a mistyped path).
     let _lock = match &output.out {
-        Some(path) => Some(lock_beside(path).await?),
+        Some(path) => Some(lock_beside(existing_directory(path)?).await?),
         None => None,
     };
     let progress =
@@ -51,7 +52,11 @@ pub async fn run(
         _ => imported.text,
     };
     write_output(printer, &text, output)?;
-    printer.note(&format!("keyrot import: {}", imported.summary));
+    let written_to = match &output.out {
+        Some(path) => format!(" (written to {})", path.display()),
+        None => String::new(),
+    };
+    printer.note(&format!("keyrot import: {}{written_to}", imported.summary));
     Ok(Exit::Success)
 }
 
@@ -75,6 +80,19 @@ fn must_load(text: &str) -> Result<(), CliError> {
                 "the imported file does not validate, so it was not written: {error}"
             ))
         })
+}
+
+/// `path`, when the directory it goes in exists.
+fn existing_directory(path: &Path) -> Result<&Path, CliError> {
+    let directory = crate::atomic_file::directory_of(path);
+    match directory.is_dir() {
+        true => Ok(path),
+        false => Err(CliError::Usage(format!(
+            "--out {}: directory {} does not exist; create it first (nothing was written)",
+            path.display(),
+            directory.display()
+        ))),
+    }
 }
 
 /// The apply lock of the local state beside `path`, as `keyrot apply` on that file takes it.

@@ -111,7 +111,9 @@ fn shown(resource: &ResourcePlan) -> bool {
 
 fn summary(plan: &Plan, view: MarkdownView<'_>) -> String {
     let counts = plan.counts();
-    let mut out = if plan.is_empty() && counts.deferred == 0 {
+    let mut out = if plan.is_empty() && counts.deferred == 0 && plan.partial.is_some() {
+        "**No changes among the resources planned.**\n\n".to_owned()
+    } else if plan.is_empty() && counts.deferred == 0 {
         format!("**No changes.** Live state matches `{}`.\n\n", view.source)
     } else {
         format!(

@@ -52,6 +52,10 @@ fn closing(plan: &Plan, source: &str, style: Style, command: Command) -> String 
              cloudflare.accounts or keys under rixl.api_keys (`keyrot import` writes them from \
              what exists)."
         ))),
+        // Resources left out were not compared: never say that everything matches.
+        _ if plan.partial.is_some() => {
+            Some(style.yellow("No changes among the resources planned."))
+        }
         _ => Some(style.green(&format!("No changes. Live state matches {source}."))),
     };
     let changes = if !plan.is_empty() {
@@ -129,6 +133,9 @@ fn drift_verdict(plan: &Plan, source: &str, style: Style) -> String {
             counted(drifted, "resource"),
             counted(waiting, "new secret")
         ));
+    }
+    if drifted == 0 && plan.partial.is_some() {
+        return style.yellow("No drift among the resources checked.");
     }
     if drifted == 0 {
         return style.green(&format!("No drift: live state matches {source}."));

@@ -400,3 +400,40 @@ fn every_vendor_has_an_import_subcommand_with_its_own_help() {
     );
     assert!(rixl.contains("--merge"), "the output flags: {rixl}");
 }
+
+#[test]
+fn an_out_file_in_a_directory_that_does_not_exist_is_refused_and_nothing_is_made() {
+    let sandbox = many_accounts(3);
+    let directory = tempfile::tempdir().unwrap();
+    let missing = directory.path().join("typo/keyrot.yaml");
+    let out = missing.to_str().unwrap();
+    let output = import(
+        &sandbox,
+        directory.path(),
+        &["cloudflare", "--all", "--out", out],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("typo does not exist; create it first (nothing was written)"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !directory.path().join("typo").exists(),
+        "no directory is made"
+    );
+
+    let written = directory.path().join("keyrot.yaml");
+    let out = written.to_str().unwrap();
+    let output = import(
+        &sandbox,
+        directory.path(),
+        &["cloudflare", "--all", "--out", out],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains(&format!("(written to {out})")),
+        "the note says where: {}",
+        stderr(&output)
+    );
+}

@@ -208,3 +208,26 @@ fn a_plan_that_left_a_resource_out_is_shown_but_not_saved() {
     );
     assert!(!saved.exists());
 }
+
+#[test]
+fn what_could_not_be_read_is_never_called_in_sync() {
+    let (_, accounts) = fleet(2, None);
+    let sandbox = TestSandbox::start(accounts);
+    let workspace = Workspace::new(WITH_A_GHOST);
+    let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(1), "{}", stderr(&apply));
+    for (command, verdict) in [
+        ("drift", "No drift among the resources checked."),
+        ("plan", "No changes among the resources planned."),
+    ] {
+        let output = sandbox.run(&workspace.file(), &[command]);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        let shown = stdout(&output);
+        assert!(shown.contains(verdict), "{command}: {shown}");
+        assert!(!shown.contains("matches"), "{command}: {shown}");
+        assert!(
+            shown.contains("covers 2 of 3 resources: 1 could not be read"),
+            "{command}: {shown}"
+        );
+    }
+}
