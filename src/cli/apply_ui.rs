@@ -84,6 +84,10 @@ impl<'a> TerminalUi<'a> {
             true => Ok(()),
             false => Err(CliError::LeftOut {
                 command: "apply",
+                rest: match plan.is_empty() {
+                    true => "read and needed no change",
+                    false => "applied",
+                },
                 left_out: (
                     self.desired.resource_count() - plan.resources.len(),
                     self.desired.resource_count(),

@@ -51,6 +51,7 @@ pub async fn run(
         let checked = found.plan.resources.len();
         return Err(CliError::LeftOut {
             command: "drift check",
+            rest: "checked",
             left_out: (found.unread.len(), checked + found.unread.len()),
             errors: found.errors,
         });

@@ -44,6 +44,8 @@ pub enum CliError {
     LeftOut {
         /// `plan`, `apply` or `drift check`.
         command: &'static str,
+        /// What became of the rest: `planned`, `applied`, `checked`.
+        rest: &'static str,
         /// How many resources were left out, of how many.
         left_out: (usize, usize),
         /// Why they could not be read.
@@ -117,6 +119,7 @@ impl fmt::Display for CliError {
             }
             Self::LeftOut {
                 command,
+                rest,
                 left_out: (left_out, total),
                 errors,
             } => {
@@ -124,15 +127,10 @@ impl fmt::Display for CliError {
                     writeln!(f, "error: {error}")?;
                 }
                 let were = if *left_out == 1 { "was" } else { "were" };
-                let covered = match *command {
-                    "plan" => "planned",
-                    "apply" => "applied",
-                    _ => "checked",
-                };
                 return write!(
                     f,
                     "error: {left_out} of {} could not be read and {were} left out of this \
-                     {command}; the rest was {covered}",
+                     {command}; the rest was {rest}",
                     crate::render::counted(*total, "resource")
                 );
             }

@@ -93,6 +93,7 @@ pub async fn run(
         }
         return Err(CliError::LeftOut {
             command: "plan",
+            rest: "planned",
             left_out: (unread, all),
             errors,
         });

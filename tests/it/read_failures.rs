@@ -231,3 +231,23 @@ fn what_could_not_be_read_is_never_called_in_sync() {
         );
     }
 }
+
+#[test]
+fn an_apply_with_nothing_to_change_in_what_it_read_does_not_say_it_applied_the_rest() {
+    let (_, accounts) = fleet(2, None);
+    let sandbox = TestSandbox::start(accounts);
+    let workspace = Workspace::new(WITH_A_GHOST);
+    let first = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert!(
+        stderr(&first).ends_with("the rest was applied\n"),
+        "{}",
+        stderr(&first)
+    );
+    let again = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    assert!(
+        stderr(&again).ends_with("the rest was read and needed no change\n"),
+        "{}",
+        stderr(&again)
+    );
+}
