@@ -14,7 +14,7 @@ use super::planning::read_and_plan;
 use super::sandbox::start_seeded;
 use super::state::this_run;
 use crate::apply::{ApplyOptions, Approval, Engine, PlanSource, StopSignal, recovery_dir};
-use crate::config::{DesiredState, SecretSink, load_bytes};
+use crate::config::{DesiredState, SecretSink, load_bytes, load_file_resolving_in};
 use crate::plan::{Plan, PlanOptions};
 use crate::provider::Providers;
 use crate::render::{render_plan, resources_counted};
@@ -116,13 +116,7 @@ async fn apply(
 /// either way, so the demo never writes a secret into the user's tree.
 fn load_demo_file(global: &GlobalArgs, workspace: &Path) -> Result<DesiredState, CliError> {
     match &global.file {
-        Some(path) => {
-            let bytes = std::fs::read(path).map_err(|error| CliError::Read {
-                path: path.clone(),
-                reason: error.to_string(),
-            })?;
-            Ok(load_bytes(&path.display().to_string(), &bytes, workspace)?)
-        }
+        Some(path) => Ok(load_file_resolving_in(path, workspace)?),
         None => Ok(load_bytes(EXAMPLE_NAME, EXAMPLE.as_bytes(), workspace)?),
     }
 }

@@ -23,12 +23,17 @@ pub const SUPPORTED_VERSION: u64 = 1;
 /// Reads and validates the desired-state file at `path`; relative sink paths resolve against
 /// its directory.
 pub fn load_file(path: &Path) -> Result<DesiredState, ConfigError> {
+    load_file_resolving_in(path, path.parent().unwrap_or(Path::new("")))
+}
+
+/// As [`load_file`], with relative sink paths resolved against `base_dir` instead (the demo
+/// keeps every secret inside its temporary workspace).
+pub fn load_file_resolving_in(path: &Path, base_dir: &Path) -> Result<DesiredState, ConfigError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|error| ConfigError::Unreadable {
         reason: read_failure(&error),
         file: file.clone(),
     })?;
-    let base_dir = path.parent().unwrap_or(Path::new(""));
     load_bytes(&file, &bytes, base_dir)
 }
 

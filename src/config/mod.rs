@@ -22,7 +22,7 @@ mod yaml_error;
 pub use duration::{DurationError, format_duration, parse_duration};
 pub use error::{ConfigError, Diagnostic};
 pub use instant::{InstantError, parse_instant};
-pub use load::{SUPPORTED_VERSION, load_bytes, load_file};
+pub use load::{SUPPORTED_VERSION, load_bytes, load_file, load_file_resolving_in};
 pub use location::sink_location;
 pub use model::{
     Backend, Connection, DEFAULT_MAX_CLOCK_SKEW, DEFAULT_MAX_ROTATIONS_PER_APPLY,

@@ -131,3 +131,19 @@ fn the_demo_converges_before_during_and_long_after_the_examples_deadline() {
         }
     }
 }
+
+#[test]
+fn a_demo_file_that_is_not_there_is_named_as_validate_names_it() {
+    let missing = std::env::temp_dir().join("keyrot-no-such-demo-file.yaml");
+    let said = |command: &str| {
+        let output = keyrot_command()
+            .args([command, "-f", missing.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{command}");
+        stderr(&output)
+    };
+    let demo = said("demo");
+    assert!(demo.contains(": no such file; create it"), "{demo}");
+    assert_eq!(demo, said("validate"));
+}
