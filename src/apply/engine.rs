@@ -99,7 +99,10 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
             .lock(&options.holder, options.lock_timeout)
             .await?;
         let check = lock.check();
-        let still_held = move || check.still_held().map_err(|lost| lost.to_string());
+        let still_held = move || {
+            let held = check.still_held();
+            held.map_err(|lost| crate::http::LockLost(lost.to_string()))
+        };
         self.write_gate.guard_with(Arc::new(still_held));
         let applied = self
             .run_locked(desired, source, approval, options, ui)

@@ -35,12 +35,12 @@ pub use engine::{Applied, Approval, Engine, PlanSource};
 pub use error::ApplyError;
 pub use journal::Journal;
 pub use observe::{Observed, Observer};
-pub use recovery::{SecretsToRecover, Settling, settle_journal};
+pub use recovery::{SecretsToRecover, Settling};
 pub use report::{
     ActionFailure, ActionReport, ApplyCounts, ApplyReport, NotStartedBecause, Outcome,
 };
 pub use saved_plan::{SAVED_PLAN_VERSION, SavedOptions, SavedPlan, SavedSource, VerifiedPlan};
-pub use sink::{SinkError, check_recovery_dir, check_sink, deliver, recover};
+pub use sink::SinkError;
 pub use stop::{Signal, StopReason, StopSignal};
 pub use ui::{ApplyUi, Ticker};
 pub use unjournaled::{kept_records, unjournaled_dir};

@@ -11,6 +11,7 @@ use super::clock::Clock;
 use super::report::{ActionFailure, Outcome};
 use super::sink::{SinkError, deliver_within, recover};
 use crate::config::SecretSink;
+use crate::http::LockLost;
 use crate::plan::ResourcePlan;
 use crate::provider::Executed;
 
@@ -26,9 +27,11 @@ pub(super) struct Delivery<'a> {
     /// The run delivering, carried by a sink command's processes.
     pub run_id: &'a str,
     /// Whether the apply lock is still held and for how long (`None`: no bound), or why not.
-    pub lock: Result<Option<Duration>, String>,
+    pub lock: Result<Option<Duration>, LockLost>,
 }
 
+/// Delivers the secret a rotation issued to its sink while the lock is held, else saves it to a
+/// recovery file, and reports the action's outcome.
 pub(super) async fn settle_secret(
     resource: &ResourcePlan,
     executed: Executed,
@@ -91,7 +94,7 @@ pub(super) fn printable(secret: &SecretString) -> bool {
 /// Where a new secret may go: its sink, while the lock is held.
 struct SinkWhileLocked<'a> {
     sink: Option<&'a SecretSink>,
-    lock: Result<Option<Duration>, String>,
+    lock: Result<Option<Duration>, LockLost>,
 }
 
 fn deliver_or_recover(
@@ -177,7 +180,7 @@ mod tests {
         let (sink, sink_path) = file_sink_in(directory.path());
         let lost = SinkWhileLocked {
             sink: Some(&sink),
-            lock: Err("the apply lock was lost".to_owned()),
+            lock: Err(LockLost("the apply lock was lost".to_owned())),
         };
         let secret: SecretString = "rxl_good".to_owned().into();
         let at = "2026-11-24T12:00:00Z".parse().unwrap();

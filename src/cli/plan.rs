@@ -110,7 +110,7 @@ pub async fn run(
 fn refuse_to_save_a_preview(preview: Option<&Preview>) -> Result<(), CliError> {
     match preview {
         Some(preview) if preview.at > preview.read_at => Err(CliError::Usage(
-            "--out: this plan is a preview of a later instant (--now), made from Cloudflare \
+            "--out: this plan is a preview of a later instant (--now), made from scheduled \
              rotations that have not happened yet, so it cannot be applied; save a plan without \
              --now"
                 .to_owned(),

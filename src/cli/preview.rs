@@ -1,5 +1,5 @@
 //! `--now` at another instant than the API's: the live state moved to that instant by
-//! Cloudflare's scheduled rotations (for a later one), and a line saying the plan is a preview,
+//! the vendors' own scheduled rotations (for a later one), and a line saying the plan is a preview,
 //! at which instant, and from which reading.
 
 use jiff::Timestamp;
@@ -28,8 +28,9 @@ impl Preview {
         let read_at = instant_in_words(self.read_at);
         if self.at > self.read_at {
             format!(
-                "Preview at {at} (--now): the live state as read at {read_at}, with Cloudflare's \
-                 scheduled rotations until then; nothing keyrot would do in between is assumed."
+                "Preview at {at} (--now): the live state as read at {read_at}, with the vendors' \
+                 own scheduled rotations until then; nothing keyrot would do in between is \
+                 assumed."
             )
         } else {
             format!(
@@ -71,7 +72,7 @@ pub struct Evaluation {
 }
 
 /// Evaluates `live` at `--now` when given, else at the API's time; a later `--now` moves the
-/// live state there by Cloudflare's scheduled rotations.
+/// live state there by the vendors' own scheduled rotations.
 pub fn at_evaluation(context: &RunContext, desired: &DesiredState, live: LiveState) -> Evaluation {
     let clock = context.api_clock(desired);
     let read_at = clock.now();

@@ -20,4 +20,4 @@ pub use sender::{
     HttpResponse, HttpSender, HttpSettings, Idempotency, REQUEST_TIMEOUT, TransportError,
 };
 pub use server_clock::{ClockTrouble, ServerClock};
-pub use write_gate::{GateCheck, WriteGate};
+pub use write_gate::{GateCheck, LockLost, WriteGate};

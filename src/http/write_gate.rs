@@ -6,9 +6,14 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Why writes may no longer leave: the apply's lock was lost, in the lock's own words.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct LockLost(pub String);
+
 /// Says whether a write may leave now: `Ok` with how long it may run at most (`None`: no
 /// bound), or why not.
-pub type GateCheck = Arc<dyn Fn() -> Result<Option<Duration>, String> + Send + Sync>;
+pub type GateCheck = Arc<dyn Fn() -> Result<Option<Duration>, LockLost> + Send + Sync>;
 
 /// Shared by every sender of a run; open until a check is installed.
 #[derive(Clone, Default)]
@@ -27,7 +32,7 @@ impl WriteGate {
     }
 
     /// Whether a write may leave now, and for how long it may run.
-    pub fn check(&self) -> Result<Option<Duration>, String> {
+    pub fn check(&self) -> Result<Option<Duration>, LockLost> {
         let check = self.lock().clone();
         check.map_or(Ok(None), |check| check())
     }
@@ -48,7 +53,7 @@ mod tests {
         let gate = WriteGate::default();
         assert_eq!(gate.check(), Ok(None));
         let shared = gate.clone();
-        shared.guard_with(Arc::new(|| Err("the lock was lost".to_owned())));
-        assert_eq!(gate.check(), Err("the lock was lost".to_owned()));
+        shared.guard_with(Arc::new(|| Err(LockLost("the lock was lost".to_owned()))));
+        assert_eq!(gate.check(), Err(LockLost("the lock was lost".to_owned())));
     }
 }

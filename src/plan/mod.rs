@@ -43,10 +43,10 @@ pub struct PlanOptions {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PlanError {
     /// A resource of the desired state has no live state.
-    #[error("no live state was read for {provider} resource `{name}`")]
+    #[error("no live state was read for {vendor} resource `{name}`")]
     MissingLive {
-        /// The provider's name.
-        provider: &'static str,
+        /// The vendor's key.
+        vendor: &'static str,
         /// The resource's name.
         name: String,
     },
@@ -65,7 +65,7 @@ pub fn plan(
             live.resources
                 .get(&resource.name)
                 .ok_or_else(|| PlanError::MissingLive {
-                    provider: resource.vendor.key,
+                    vendor: resource.vendor.key,
                     name: resource.name.clone(),
                 })?;
         let asked = Asked {

@@ -78,8 +78,8 @@ pub enum ProviderError {
     /// A rotate's answer was lost and re-reading showed the key was rotated: a new secret was
     /// issued and never received.
     #[error(
-        "{failure}; listing the keys again shows the key was rotated (created_at is now {created_at}), \
-         so a new secret was issued and never received: the old secret no longer works. The \
+        "{failure}; reading the key again shows it was rotated (its last rotation is now \
+         {created_at}), so a new secret was issued and never received: the old secret no longer works. The \
          journal records it: the next `keyrot apply` rotates the key again to recover it \
          (`keyrot plan` shows it)"
     )]
@@ -90,12 +90,16 @@ pub enum ProviderError {
         created_at: String,
     },
     /// A key named in the file is not among the keys the API listed.
-    #[error("{resource}: not found among the {listed} keys RIXL listed; check key_id")]
+    #[error("{resource}: not found among the {listed} keys {vendor} listed; check {id_field}")]
     KeyNotFound {
         /// The key.
         resource: ResourceLabel,
         /// How many keys were listed.
         listed: usize,
+        /// The vendor, as sentences name it: `RIXL`.
+        vendor: &'static str,
+        /// The file's field that names the key: `key_id`.
+        id_field: &'static str,
     },
     /// The request failed before any answer arrived (connection refused, timeout, reset).
     #[error("{resource}: {operation} failed: {}", Printable(.detail))]
@@ -122,7 +126,8 @@ pub enum ProviderError {
     /// A rotate's answer was lost, and re-reading the account failed too.
     #[error(
         "{failure}; reading the key again failed too ({read_error}), so it is unknown whether \
-         it was rotated (and, for a RIXL key, whether a new secret was issued and lost): run \
+         it was rotated (and, for a key whose rotation issues a secret, whether a new secret was \
+         issued and lost): run \
          `keyrot plan` to see its last rotation before applying again"
     )]
     RotationOutcomeUnknown {

@@ -38,9 +38,8 @@ impl Providers {
                 Err(error) => errors.push(error),
             }
         }
-        let vendors = configured;
         match errors.is_empty() {
-            true => Ok(Self::new(vendors, parallelism)),
+            true => Ok(Self::new(configured, parallelism)),
             false => Err(errors),
         }
     }

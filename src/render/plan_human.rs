@@ -11,6 +11,7 @@ use crate::plan::{
     Action, DeadlineStatus, Plan, PlanCounts, ResourcePlan, RotationReason, Target,
     instant_in_words, span_in_words,
 };
+use crate::vendor::VENDORS;
 
 /// The whole plan as text. `source` names the desired-state file in the "No changes" line.
 pub fn render_plan(plan: &Plan, source: &str, style: Style) -> String {
@@ -48,9 +49,9 @@ fn closing(plan: &Plan, source: &str, style: Style, command: Command) -> String 
         Command::Drift => None,
         _ if !plan.awaiting_delivery.is_empty() => Some(style.yellow(&waiting_headline(plan))),
         _ if plan.resources.is_empty() && plan.partial.is_none() => Some(style.yellow(&format!(
-            "No changes: {source} manages no resources yet. Add accounts under \
-             cloudflare.accounts or keys under rixl.api_keys (`keyrot import` writes them from \
-             what exists)."
+            "No changes: {source} manages no resources yet. Add {} (`keyrot import` writes them \
+             from what exists).",
+            sections_to_fill()
         ))),
         // Resources left out were not compared: never say that everything matches.
         _ if plan.partial.is_some() => {
@@ -151,6 +152,19 @@ fn drift_verdict(plan: &Plan, source: &str, style: Style) -> String {
     }
     verdict.push('.');
     style.yellow(&verdict)
+}
+
+/// Where resources go, vendor by vendor: `accounts under cloudflare.accounts or api keys under
+/// rixl.api_keys`.
+fn sections_to_fill() -> String {
+    let each: Vec<String> = VENDORS
+        .iter()
+        .map(|vendor| {
+            let prefix = vendor.address_prefix();
+            format!("{}s under {}", vendor.noun, prefix.trim_end_matches('.'))
+        })
+        .collect();
+    each.join(" or ")
 }
 
 /// The header line naming a resource: `# cloudflare account "production" (023e…c353)`.

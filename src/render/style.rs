@@ -12,8 +12,6 @@ pub struct Style {
 impl Style {
     /// No colors.
     pub const PLAIN: Self = Self { color: false };
-    /// Colors.
-    pub const COLORED: Self = Self { color: true };
 
     fn paint(self, text: &str, colorize: impl Fn(&str) -> String) -> String {
         if self.color {

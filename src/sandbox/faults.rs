@@ -111,12 +111,16 @@ struct WindowState {
 /// frees one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Budget {
+    /// Requests the window still allows.
     pub remaining: u32,
+    /// Seconds until the window frees one.
     pub reset_seconds: u64,
+    /// The limit itself.
     pub limit: ServerRateLimit,
 }
 
 impl FaultInjector {
+    /// An injector of `faults`, its randomness seeded from `faults.seed`.
     pub fn new(faults: Faults) -> Self {
         let random = Mutex::new(StdRng::seed_from_u64(faults.seed));
         Self {
@@ -152,6 +156,7 @@ impl FaultInjector {
         }
     }
 
+    /// How long every answer waits.
     pub fn latency(&self) -> Duration {
         self.current().latency
     }

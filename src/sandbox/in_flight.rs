@@ -16,6 +16,7 @@ pub(crate) struct InFlight {
 pub(crate) struct Entered<'a>(&'a InFlight);
 
 impl InFlight {
+    /// None in flight yet.
     pub fn new() -> Self {
         Self {
             now: watch::Sender::new(0),

@@ -90,6 +90,7 @@ pub struct SandboxState {
 }
 
 impl SandboxState {
+    /// A sandbox's state: `vendors` simulated on `clock`, injecting `faults`.
     pub(crate) fn new(clock: Clock, vendors: Vec<Box<dyn Simulated>>, faults: Faults) -> Self {
         Self {
             clock,
@@ -121,6 +122,7 @@ impl SandboxState {
             .or_else(|| vendors().find(|vendor| vendor.answers_unclaimed_paths()))
     }
 
+    /// Records a request and counts it by method.
     pub(crate) fn record(&self, method: &str, path: &str) {
         lock(&self.requests).push(RecordedRequest {
             method: method.to_owned(),
@@ -140,10 +142,12 @@ impl SandboxState {
             .or_default() += 1;
     }
 
+    /// Counts a 429 answer.
     pub(crate) fn count_throttled(&self) {
         lock(&self.counters).throttled += 1;
     }
 
+    /// What was counted so far.
     pub(crate) fn counters(&self) -> SandboxCounters {
         SandboxCounters {
             most_in_flight: self.in_flight.most(),
@@ -151,6 +155,7 @@ impl SandboxState {
         }
     }
 
+    /// Every request so far, in arrival order.
     pub(crate) fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.requests).clone()
     }

@@ -55,6 +55,7 @@ impl Checker {
         None
     }
 
+    /// The rotation fields of a resource (or its section's defaults) as written, checked.
     pub(crate) fn rotation_fields(&mut self, raw: RawRotation) -> RotationFields {
         RotationFields {
             max_key_age: raw

@@ -58,6 +58,8 @@ impl AcmeApi {
         let issued = keys.get(id).ok_or_else(|| ProviderError::KeyNotFound {
             resource: ResourceLabel(format!("acme key \"{name}\" ({id})")),
             listed: keys.len(),
+            vendor: VENDOR.title,
+            id_field: "key_id",
         })?;
         Ok(Observation {
             last_rotation: Some(*issued),

@@ -1,6 +1,6 @@
-//! What Cloudflare's documents say that keyrot relies on outside this folder: the range of
-//! `key_rotation_interval_days`, the error code of an account whose Access keys are not
-//! enabled, and the codes of refused credentials. Validation, the editor schema and import read them from here.
+//! What Cloudflare's documents say that this folder's section, client and importer rely on:
+//! the request budget, the range of `key_rotation_interval_days`, the error code of an account
+//! whose Access keys are not enabled, and the codes of refused credentials.
 
 use jiff::SignedDuration;
 

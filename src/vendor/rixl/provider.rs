@@ -92,6 +92,8 @@ impl Provider for RixlClient {
                         }
                         .label(),
                         listed: listed.len(),
+                        vendor: VENDOR.title,
+                        id_field: "key_id",
                     }),
                 }
             }
@@ -118,6 +120,8 @@ impl Provider for RixlClient {
                     }
                     .label(),
                     listed,
+                    vendor: VENDOR.title,
+                    id_field: "key_id",
                 }),
             }
         }
