@@ -47,21 +47,20 @@ pub async fn run(
     } = at_evaluation(&context, &desired, live);
     let mut plan = plan(&desired, &live, now, command.options.clone())?;
     // A plan that left a resource out is shown, never saved: its apply would skip it silently.
-    if let (Some(out), true) = (&command.out, errors.is_empty()) {
-        refuse_to_save_a_preview(preview.as_ref())?;
-        SavedPlan::new(&desired, command.saved_options(), live, plan.clone())
-            .write(out)
-            .map_err(|reason| CliError::Write {
-                what: "",
-                path: out.clone(),
-                reason: reason.to_string(),
-            })?;
-        printer.note(&format!(
-            "Saved the plan to {}. `keyrot show {0}` shows it; `keyrot apply {0}` applies exactly \
-             it, after checking that nothing it touches changed.",
-            out.display()
-        ));
-    }
+    let saved = match (&command.out, errors.is_empty()) {
+        (Some(out), true) => {
+            refuse_to_save_a_preview(preview.as_ref())?;
+            SavedPlan::new(&desired, command.saved_options(), live, plan.clone())
+                .write(out)
+                .map_err(|reason| CliError::Write {
+                    what: "",
+                    path: out.clone(),
+                    reason: reason.to_string(),
+                })?;
+            Some(out)
+        }
+        _ => None,
+    };
     if let Some(trouble) = &clock_trouble {
         printer.warn(&format!(
             "warning: {}; `keyrot apply` refuses every rotation by age, deadline or gap until \
@@ -82,6 +81,14 @@ pub async fn run(
     );
     warn_of_file_sinks_on_ci(printer, &plan);
     warn_of_unusable_sinks(printer, &plan, &desired);
+    // Said after the plan, which it is about.
+    if let Some(out) = saved {
+        printer.note(&format!(
+            "Saved the plan to {}. `keyrot show {0}` shows it; `keyrot apply {0}` applies exactly \
+             it, after checking that nothing it touches changed.",
+            out.display()
+        ));
+    }
     if !errors.is_empty() {
         if let Some(out) = &command.out {
             let them = if unread == 1 { "it" } else { "them" };

@@ -699,3 +699,21 @@ fn quiet_drops_notes_but_never_the_result_a_warning_or_an_error() {
         stderr(&refused)
     );
 }
+
+#[test]
+fn on_a_terminal_the_saved_plan_note_follows_the_plan_it_is_about() {
+    let sandbox = mixed_sandbox();
+    let workspace = Workspace::new(MIXED);
+    let saved = workspace.path("plan.json");
+    let args = format!("--color never plan --out {}", saved.display());
+    let shown = sandbox
+        .keyrot_on_a_terminal(&workspace.file(), &args)
+        .output()
+        .unwrap();
+    let shown = stdout(&shown);
+    let plan = shown
+        .find("# cloudflare account")
+        .expect("the plan is shown");
+    let note = shown.find("Saved the plan to").expect("the note is shown");
+    assert!(plan < note, "{shown}");
+}
