@@ -12,7 +12,7 @@ use super::model::DesiredState;
 use super::number::Number;
 use super::raw::{Located, RawFile, VersionProbe};
 use super::section::{Sections, validate_sections};
-use super::unknown_fields::{Outline, unknown_fields};
+use super::unknown_fields::{Outline, UnknownFields, unknown_fields};
 use super::validate::validate;
 use super::yaml_error;
 use crate::vendor::registry::FileSections;
@@ -69,13 +69,13 @@ pub(crate) fn load_sections<S: Sections>(
     let unknown = if raw.holds_unknown_fields() {
         unknown_fields(&outline(file, text)?, &RawFile::<S>::shape())
     } else {
-        Vec::new()
+        UnknownFields::default()
     };
     let sections = raw.sections;
     let validated = |checker: &mut _| validate_sections(sections, checker, base_dir);
     let mut desired = validate(file, raw.settings, validated)
         .map_err(|error| with_unknown_fields(error, unknown.clone()))?;
-    if !unknown.is_empty() {
+    if !unknown.diagnostics.is_empty() {
         return Err(with_unknown_fields(invalid(file, Vec::new()), unknown));
     }
     desired.digest = sha256_hex(bytes);
@@ -103,8 +103,10 @@ fn outline(file: &str, text: &str) -> Result<Outline, ConfigError> {
     serde_saphyr::from_str_with_options(text, options()).map_err(|error| yaml_failure(file, &error))
 }
 
-/// `error` with the unknown fields added, every problem in file order, each once.
-fn with_unknown_fields(error: ConfigError, unknown: Vec<Diagnostic>) -> ConfigError {
+/// `error` with the unknown fields added, every problem in file order, each once; a resource's
+/// missing field that one of its unknown fields most likely misspells is said once, by the
+/// unknown field's diagnostic (which names the field it is nearest).
+fn with_unknown_fields(error: ConfigError, unknown: UnknownFields) -> ConfigError {
     let ConfigError::Invalid {
         file,
         mut diagnostics,
@@ -112,8 +114,9 @@ fn with_unknown_fields(error: ConfigError, unknown: Vec<Diagnostic>) -> ConfigEr
     else {
         return error;
     };
+    diagnostics.retain(|diagnostic| !unknown.explain(diagnostic));
     // An unknown field comes before what it causes at the same place (a sink with no `file`).
-    let mut all = unknown;
+    let mut all = unknown.diagnostics;
     all.append(&mut diagnostics);
     all.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
     all.dedup();

@@ -8,6 +8,7 @@ use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Vis
 use super::block::Shape;
 use super::error::Diagnostic;
 use super::raw::Located;
+use super::suggest::nearest;
 use super::yaml_error::unknown_field;
 
 /// The file's mappings and their keys with locations; any other value is opaque.
@@ -18,34 +19,81 @@ pub(crate) enum Outline {
     Other,
 }
 
-/// A diagnostic for each key of `outline` that the block holding it does not know, in file
-/// order; `file` is the shape of the whole file.
-pub(crate) fn unknown_fields(outline: &Outline, file: &Shape) -> Vec<Diagnostic> {
-    let mut diagnostics = Vec::new();
-    check(file, outline, &mut diagnostics);
-    diagnostics
+/// The fields of a file that the blocks holding them do not know.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct UnknownFields {
+    /// A diagnostic for each, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The known fields they most likely misspell, by the resource whose block holds them.
+    pub misspelt: Vec<Misspelt>,
 }
 
-fn check(shape: &Shape, outline: &Outline, diagnostics: &mut Vec<Diagnostic>) {
+/// A resource's block holds an unknown field that is most likely `field`, misspelt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Misspelt {
+    /// Where the resource's name is.
+    pub line: u64,
+    /// Its column.
+    pub column: u64,
+    /// The known field nearest the unknown one.
+    pub field: &'static str,
+}
+
+impl UnknownFields {
+    /// True when a diagnostic at a resource's name says it lacks a field that one of its
+    /// unknown fields most likely misspells: the unknown field's diagnostic says it better.
+    pub fn explain(&self, diagnostic: &Diagnostic) -> bool {
+        self.misspelt.iter().any(|misspelt| {
+            (misspelt.line, misspelt.column) == (diagnostic.line, diagnostic.column)
+                && diagnostic
+                    .message
+                    .contains(&format!("has no `{}`", misspelt.field))
+        })
+    }
+}
+
+/// Every key of `outline` that the block holding it does not know; `file` is the shape of the
+/// whole file.
+pub(crate) fn unknown_fields(outline: &Outline, file: &Shape) -> UnknownFields {
+    let mut found = UnknownFields::default();
+    check(file, outline, None, &mut found);
+    found
+}
+
+/// Walks `outline` as `shape`; `resource` is the name of the resource whose own block this
+/// is, if it is one.
+fn check(
+    shape: &Shape,
+    outline: &Outline,
+    resource: Option<&Located<String>>,
+    found: &mut UnknownFields,
+) {
     let Outline::Mapping(entries) = outline else {
         return;
     };
     match shape {
         Shape::Value => {}
         Shape::Named(value) => {
-            for (_, entry) in entries {
-                check(&value(), entry, diagnostics);
+            for (name, entry) in entries {
+                check(&value(), entry, Some(name), found);
             }
         }
         Shape::Block { fields, child } => {
             for (key, value) in entries {
                 if fields.contains(&key.value.as_str()) {
-                    check(&child(&key.value), value, diagnostics);
-                } else {
-                    diagnostics.push(Diagnostic {
-                        line: key.referenced.line(),
-                        column: key.referenced.column(),
-                        message: unknown_field(&key.value, fields),
+                    check(&child(&key.value), value, None, found);
+                    continue;
+                }
+                found.diagnostics.push(Diagnostic {
+                    line: key.referenced.line(),
+                    column: key.referenced.column(),
+                    message: unknown_field(&key.value, fields),
+                });
+                if let (Some(name), Some(field)) = (resource, nearest(&key.value, fields)) {
+                    found.misspelt.push(Misspelt {
+                        line: name.referenced.line(),
+                        column: name.referenced.column(),
+                        field,
                     });
                 }
             }
@@ -130,7 +178,7 @@ mod tests {
     use crate::vendor::registry::FileSections;
 
     fn unknown(outline: &Outline) -> Vec<Diagnostic> {
-        unknown_fields(outline, &RawFile::<FileSections>::shape())
+        unknown_fields(outline, &RawFile::<FileSections>::shape()).diagnostics
     }
 
     fn outline(text: &str) -> Outline {

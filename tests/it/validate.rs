@@ -118,7 +118,16 @@ fn bytes_that_are_not_yaml_text_say_so() {
 fn an_unknown_field_suggests_the_nearest() {
     assert_error(
         "version: 1\ncloudflare:\n  accounts:\n    production:\n      acount_id: 023e105f4ecef8ad9ca31a8372d0c353\n",
-        "keyrot.yaml:4:5: account `production` has no `account_id`\nkeyrot.yaml:5:7: unknown field `acount_id`; did you mean `account_id`? (known fields: `account_id`, `key_rotation_interval_days`, `max_key_age`, `rotate_by`, `rotation_window`, `min_rotation_gap`)",
+        "keyrot.yaml:5:7: unknown field `acount_id`; did you mean `account_id`? (known fields: `account_id`, `key_rotation_interval_days`, `max_key_age`, `rotate_by`, `rotation_window`, `min_rotation_gap`)",
+    );
+    // The missing field an unknown one does not explain is still said.
+    assert_error(
+        "version: 1\ncloudflare:\n  accounts:\n    production:\n      colour: red\n",
+        "keyrot.yaml:4:5: account `production` has no `account_id`\nkeyrot.yaml:5:7: unknown field `colour` (known fields: `account_id`, `key_rotation_interval_days`, `max_key_age`, `rotate_by`, `rotation_window`, `min_rotation_gap`)",
+    );
+    assert_error(
+        "version: 1\nrixl:\n  api_keys:\n    ci:\n      key_di: K1\n      secret: {file: a}\n",
+        "keyrot.yaml:5:7: unknown field `key_di`; did you mean `key_id`? (known fields: `key_id`, `max_key_age`, `rotate_by`, `rotation_window`, `min_rotation_gap`, `secret`)",
     );
     assert_error(
         "version: 1\nrixl:\n  api_keys:\n    ci:\n      key_id: K1\n      secret:\n        fle: a\n",
