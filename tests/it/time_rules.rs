@@ -2,11 +2,14 @@
 //! the safety gap, `--now`, the rotation guardrail, and what a deferral does to exit codes.
 
 use crate::harness::{
-    NOW, TestSandbox, account, at, desired_file, id, snapshot_settings, stderr, stdout,
+    NOW, TestSandbox, account, at, days, desired_file, id, now, snapshot_settings, stderr, stdout,
 };
 
-/// Every time rule once, evaluated at 2026-11-24 12:00 UTC.
-const EVERY_TIME_RULE: &str = "\
+/// Every time rule once, evaluated at 2026-11-24 12:00 UTC (the sandbox's clock and `--now`);
+/// the deadlines still ahead of it are written as days after it.
+fn every_time_rule() -> String {
+    format!(
+        "\
 version: 1
 cloudflare:
   defaults:
@@ -30,10 +33,10 @@ cloudflare:
       rotate_by: 2026-12-01
     upcoming:                 # window opens 12-13: listed as upcoming
       account_id: 00000000000000000000000000000006
-      rotate_by: 2026-12-20
+      rotate_by: {upcoming}
     far-off:                  # window opens in 2027: not listed
       account_id: 00000000000000000000000000000007
-      rotate_by: 2027-06-01
+      rotate_by: {far_off}
     deferred-overdue:         # overdue, but rotated 4 days ago: deferred by the safety gap
       account_id: 00000000000000000000000000000008
       rotate_by: 2026-11-23
@@ -45,7 +48,18 @@ cloudflare:
       account_id: 0000000000000000000000000000000a
       max_key_age: 30d
       rotate_by: 2026-11-22
-";
+",
+        upcoming = date_after_now(26),
+        far_off = date_after_now(189),
+    )
+}
+
+/// The date `count` days after the tests' instant: `2026-12-20` for 26.
+fn date_after_now(count: i64) -> jiff::civil::Date {
+    jiff::tz::TimeZone::UTC
+        .to_datetime(now() + days(count))
+        .date()
+}
 
 fn every_time_rule_sandbox() -> TestSandbox {
     TestSandbox::start(vec![
@@ -65,7 +79,7 @@ fn every_time_rule_sandbox() -> TestSandbox {
 #[test]
 fn every_time_rule_reads_as_a_checkable_sentence() {
     let sandbox = every_time_rule_sandbox();
-    let (_dir, file) = desired_file(EVERY_TIME_RULE);
+    let (_dir, file) = desired_file(every_time_rule());
     let output = sandbox.run(&file, &["plan", "--detailed-exitcode"]);
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     snapshot_settings().bind(|| {
@@ -76,7 +90,7 @@ fn every_time_rule_reads_as_a_checkable_sentence() {
 #[test]
 fn applying_every_time_rule_converges_and_keeps_the_deferral() {
     let sandbox = every_time_rule_sandbox();
-    let (_dir, file) = desired_file(EVERY_TIME_RULE);
+    let (_dir, file) = desired_file(every_time_rule());
     let apply = sandbox.run(&file, &["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
     let rotations = sandbox
@@ -94,7 +108,7 @@ fn applying_every_time_rule_converges_and_keeps_the_deferral() {
 #[test]
 fn only_a_deadline_passed_unmet_counts_as_overdue() {
     let sandbox = every_time_rule_sandbox();
-    let (_dir, file) = desired_file(EVERY_TIME_RULE);
+    let (_dir, file) = desired_file(every_time_rule());
     let drift = sandbox.run(&file, &["drift", "--format", "json"]);
     assert_eq!(drift.status.code(), Some(2), "{}", stderr(&drift));
     let document: serde_json::Value = serde_json::from_str(&stdout(&drift)).unwrap();
@@ -116,7 +130,7 @@ fn only_a_deadline_passed_unmet_counts_as_overdue() {
 #[test]
 fn now_previews_a_later_day() {
     let sandbox = every_time_rule_sandbox();
-    let (_dir, file) = desired_file(EVERY_TIME_RULE);
+    let (_dir, file) = desired_file(every_time_rule());
     let output = sandbox
         .keyrot(&file)
         .args(["--now", "2026-12-14", "plan"])
