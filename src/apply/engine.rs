@@ -241,10 +241,10 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
         run: &ApplyOptions,
         ui: &impl ApplyUi,
     ) -> Result<Prepared, ApplyError> {
-        let lost = only_named(lost, desired);
         match source {
             PlanSource::Fresh { options, now } => {
                 let ticker = ui.progress(desired.resource_count(), "reading live state");
+                // The observer keeps the lost secrets of the resources it could read.
                 let observed = self.observer(run).read(desired, lost, &*ticker).await;
                 // A resource that could not be read is left out, loudly; the others go on.
                 let observed = observed
@@ -264,7 +264,9 @@ impl<P: LiveReader + ActionWriter> Engine<'_, P> {
                     left_out: observed.errors,
                 })
             }
-            PlanSource::Saved(verified) if verified.observed.lost_secrets != lost => {
+            PlanSource::Saved(verified)
+                if verified.observed.lost_secrets != only_named(&lost, desired) =>
+            {
                 Err(ApplyError::Stale {
                     plan_file: verified.path,
                     reasons: vec![
@@ -369,10 +371,11 @@ fn refuse_to_revoke_waiting(plan: &Plan, waiting: &[AwaitingDelivery]) -> Result
 }
 
 /// The lost secrets of resources `desired` names.
-fn only_named(lost: Vec<LostSecret>, desired: &DesiredState) -> Vec<LostSecret> {
+fn only_named(lost: &[LostSecret], desired: &DesiredState) -> Vec<LostSecret> {
     let names = desired.resource_names();
-    lost.into_iter()
+    lost.iter()
         .filter(|lost| names.contains(&lost.resource.as_str()))
+        .cloned()
         .collect()
 }
 

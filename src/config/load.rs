@@ -73,10 +73,14 @@ pub(crate) fn load_sections<S: Sections>(
     };
     let sections = raw.sections;
     let validated = |checker: &mut _| validate_sections(sections, checker, base_dir);
-    let mut desired = validate(file, raw.settings, validated)
-        .map_err(|error| with_unknown_fields(error, unknown.clone()))?;
+    let misspelt = unknown.misspelt;
+    let mut desired = validate(file, raw.settings, misspelt, validated)
+        .map_err(|error| with_unknown_fields(error, unknown.diagnostics.clone()))?;
     if !unknown.diagnostics.is_empty() {
-        return Err(with_unknown_fields(invalid(file, Vec::new()), unknown));
+        return Err(with_unknown_fields(
+            invalid(file, Vec::new()),
+            unknown.diagnostics,
+        ));
     }
     desired.digest = sha256_hex(bytes);
     Ok(desired)
@@ -91,7 +95,7 @@ fn unreadable<S: Sections>(file: &str, text: &str, error: &serde_saphyr::Error) 
     }
     match outline(file, text) {
         Ok(outline) => {
-            let unknown = unknown_fields(&outline, &RawFile::<S>::shape());
+            let unknown = unknown_fields(&outline, &RawFile::<S>::shape()).diagnostics;
             with_unknown_fields(yaml_failure(file, error), unknown)
         }
         Err(syntax) => syntax,
@@ -103,10 +107,8 @@ fn outline(file: &str, text: &str) -> Result<Outline, ConfigError> {
     serde_saphyr::from_str_with_options(text, options()).map_err(|error| yaml_failure(file, &error))
 }
 
-/// `error` with the unknown fields added, every problem in file order, each once; a resource's
-/// missing field that one of its unknown fields most likely misspells is said once, by the
-/// unknown field's diagnostic (which names the field it is nearest).
-fn with_unknown_fields(error: ConfigError, unknown: UnknownFields) -> ConfigError {
+/// `error` with the unknown fields added, every problem in file order, each once.
+fn with_unknown_fields(error: ConfigError, unknown: Vec<Diagnostic>) -> ConfigError {
     let ConfigError::Invalid {
         file,
         mut diagnostics,
@@ -114,9 +116,8 @@ fn with_unknown_fields(error: ConfigError, unknown: UnknownFields) -> ConfigErro
     else {
         return error;
     };
-    diagnostics.retain(|diagnostic| !unknown.explain(diagnostic));
     // An unknown field comes before what it causes at the same place (a sink with no `file`).
-    let mut all = unknown.diagnostics;
+    let mut all = unknown;
     all.append(&mut diagnostics);
     all.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
     all.dedup();

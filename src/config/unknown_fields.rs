@@ -39,19 +39,6 @@ pub(crate) struct Misspelt {
     pub field: &'static str,
 }
 
-impl UnknownFields {
-    /// True when a diagnostic at a resource's name says it lacks a field that one of its
-    /// unknown fields most likely misspells: the unknown field's diagnostic says it better.
-    pub fn explain(&self, diagnostic: &Diagnostic) -> bool {
-        self.misspelt.iter().any(|misspelt| {
-            (misspelt.line, misspelt.column) == (diagnostic.line, diagnostic.column)
-                && diagnostic
-                    .message
-                    .contains(&format!("has no `{}`", misspelt.field))
-        })
-    }
-}
-
 /// Every key of `outline` that the block holding it does not know; `file` is the shape of the
 /// whole file.
 pub(crate) fn unknown_fields(outline: &Outline, file: &Shape) -> UnknownFields {

@@ -22,6 +22,7 @@ use super::model::{
 use super::number::Number;
 use super::rate_limit::{RateLimit, parse_rate_limit};
 use super::raw::{Located, RawSettings};
+use super::unknown_fields::Misspelt;
 
 pub(crate) use rotation::RotationFields;
 
@@ -30,9 +31,13 @@ pub(crate) use rotation::RotationFields;
 pub(crate) fn validate(
     file: &str,
     settings: Option<RawSettings>,
+    misspelt: Vec<Misspelt>,
     sections: impl FnOnce(&mut Checker) -> (Vec<Resource>, Vec<Connection>),
 ) -> Result<DesiredState, ConfigError> {
-    let mut checker = Checker::default();
+    let mut checker = Checker {
+        misspelt,
+        ..Checker::default()
+    };
     let settings = checker.settings(settings);
     let (resources, connections) = sections(&mut checker);
     if checker.diagnostics.is_empty() {
@@ -62,6 +67,8 @@ pub(crate) struct Checker {
     names: HashMap<String, &'static str>,
     /// Secret sink files seen so far, with the resource that writes each and what it is.
     sink_files: HashMap<PathBuf, (String, String)>,
+    /// Fields resources lack because an unknown field of theirs most likely misspells them.
+    misspelt: Vec<Misspelt>,
 }
 
 impl Checker {
@@ -124,6 +131,24 @@ impl Checker {
                 self.report(name, message);
                 Backend::Local
             }
+        }
+    }
+
+    /// Reports that the resource `name` lacks its `field`, in `message`, unless one of its
+    /// unknown fields most likely misspells it: that field's "did you mean" says it already.
+    pub(crate) fn missing_field(
+        &mut self,
+        name: &Located<String>,
+        field: &'static str,
+        message: String,
+    ) {
+        let at = (name.referenced.line(), name.referenced.column());
+        let misspelt = self
+            .misspelt
+            .iter()
+            .any(|misspelt| (misspelt.line, misspelt.column) == at && misspelt.field == field);
+        if !misspelt {
+            self.report(name, message);
         }
     }
 

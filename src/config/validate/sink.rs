@@ -33,7 +33,7 @@ impl Checker {
                      somewhere (`secret: {{file: PATH}}` or `secret: {{command: [...]}}`)",
                     name.value
                 );
-                self.report(name, message);
+                self.missing_field(name, "secret", message);
                 None
             }
         }

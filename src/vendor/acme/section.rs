@@ -68,7 +68,8 @@ impl Section for FileSection {
                         None
                     }
                     None => {
-                        checker.report(&name, format!("key `{}` has no `key_id`", name.value));
+                        let message = format!("key `{}` has no `key_id`", name.value);
+                        checker.missing_field(&name, "key_id", message);
                         None
                     }
                 };

@@ -164,7 +164,7 @@ impl Accounts<'_> {
             Some(id) => self.account_id(id, &name.value),
             None => {
                 let message = format!("account `{}` has no `account_id`", name.value);
-                self.checker.report(&name, message);
+                self.checker.missing_field(&name, "account_id", message);
                 None
             }
         };

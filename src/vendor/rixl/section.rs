@@ -202,7 +202,7 @@ impl Keys<'_> {
             Some(id) => self.key_id(id, &name.value),
             None => {
                 let message = format!("API key `{}` has no `key_id`", name.value);
-                self.checker.report(&name, message);
+                self.checker.missing_field(&name, "key_id", message);
                 None
             }
         };
