@@ -9,6 +9,7 @@ pub mod plan;
 pub mod provider;
 pub mod render;
 pub mod sandbox;
+pub mod serve;
 pub mod state;
 pub mod text;
 pub mod vendor;

@@ -137,6 +137,11 @@ pub enum Command {
     ///
     /// Example: keyrot completions bash > /etc/bash_completion.d/keyrot
     Completions(CompletionsArgs),
+    /// Reconcile continuously: one leader among replicas reads and plans (and with --apply,
+    /// applies) every --every, with Prometheus metrics and health endpoints on --listen.
+    ///
+    /// Example: keyrot serve --apply --every 15m --listen 0.0.0.0:9466
+    Serve(ServeArgs),
     /// Serve the embedded API simulator on loopback until Ctrl-C.
     ///
     /// Example: keyrot sandbox --seed examples/keyrot.yaml
@@ -205,6 +210,34 @@ pub struct DriftArgs {
     /// Only this resource (repeatable).
     #[arg(long = "target", value_name = "NAME")]
     pub targets: Vec<String>,
+}
+
+/// `keyrot serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Each cycle, apply what `keyrot apply --auto-approve` would; without it, serve never
+    /// writes.
+    #[arg(long)]
+    pub apply: bool,
+    /// How often a cycle runs (with ±10% jitter), e.g. 15m or 1h; at least 1s.
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_every)]
+    pub every: Duration,
+    /// Where /metrics, /healthz, /readyz and /status listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9466")]
+    pub listen: SocketAddr,
+    /// How log lines on stderr are written.
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: LogFormatArg,
+}
+
+/// `--log-format`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormatArg {
+    /// One line of text an event.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// `keyrot import`.
@@ -502,6 +535,9 @@ pub enum FlagValueError {
     /// A timeout of zero.
     #[error("`{0}`: the timeout must be longer than zero")]
     ZeroTimeout(String),
+    /// A cycle period under a second.
+    #[error("`{0}`: cycles must be at least 1s apart")]
+    Every(String),
     /// Not a rate from 0 to 1.
     #[error("`{0}` is not a rate: expected a number from 0 to 1")]
     Rate(String),
@@ -551,6 +587,14 @@ fn parse_lock_timeout(text: &str) -> Result<Duration, FlagValueError> {
     }
     let duration = parse_duration(text)?;
     Duration::try_from(duration).map_err(|_| FlagValueError::NegativeTimeout(text.to_owned()))
+}
+
+fn parse_every(text: &str) -> Result<Duration, FlagValueError> {
+    let duration = parse_duration(text)?;
+    Duration::try_from(duration)
+        .ok()
+        .filter(|every| *every >= Duration::from_secs(1))
+        .ok_or_else(|| FlagValueError::Every(text.to_owned()))
 }
 
 fn parse_rate(text: &str) -> Result<f64, FlagValueError> {

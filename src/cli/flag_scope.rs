@@ -30,6 +30,7 @@ fn meaningful(name: &str) -> &'static [&'static str] {
         "show" => &["color"],
         "import" => &["parallelism", "timeout", "quiet", "verbose"],
         "sandbox" => &["now"],
+        "serve" => &["file", "color", "parallelism", "timeout"],
         _ => &[],
     }
 }

@@ -23,6 +23,8 @@ mod preview;
 mod progress;
 mod prompt;
 mod sandbox;
+mod serve;
+mod serve_cycle;
 mod show;
 mod state;
 mod validate;
@@ -114,6 +116,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             completions(printer, args.shell);
             Ok(Exit::Success)
         }
+        Command::Serve(args) => serve::run(global, printer, args).await,
         Command::Sandbox(args) => sandbox::run(global, printer, args).await,
         Command::Demo => demo::run(global, printer).await,
     }

@@ -156,6 +156,15 @@ fn stdout_style(choice: ColorChoice) -> Style {
     Style { color }
 }
 
+/// Whether what goes to stderr is colored, as `--color` asks.
+pub fn stderr_colored(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::io::stderr().is_terminal() && !no_color_requested(),
+    }
+}
+
 /// `NO_COLOR` set to anything but the empty string (no-color.org).
 fn no_color_requested() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())

@@ -292,6 +292,15 @@ pub enum Backend {
     Postgres,
 }
 
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(match self {
+            Self::Local => "local",
+            Self::Postgres => "postgres",
+        })
+    }
+}
+
 /// When a resource's key must be rotated, shared by every provider.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RotationPolicy {

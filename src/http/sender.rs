@@ -14,7 +14,7 @@ use super::{BudgetWatch, ServerClock, WriteGate};
 use crate::config::RateLimit;
 
 /// The least time a write must have left under the lock to be sent at all.
-const MIN_WRITE_WINDOW: Duration = Duration::from_secs(15);
+const MIN_WRITE_WINDOW: Duration = Duration::from_secs(10);
 
 /// How long to wait for a whole request unless `--timeout` says otherwise.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

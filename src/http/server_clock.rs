@@ -139,6 +139,14 @@ impl ServerClock {
         clock
     }
 
+    /// Forgets every answer so far and compares later ones with `local`, the present at this
+    /// moment: a new run in a process that runs many (`keyrot serve`'s cycles).
+    pub fn restart(&self, local: Timestamp) {
+        let mut observations = self.lock();
+        *observations = Observations::default();
+        observations.local = Some((Instant::now(), local));
+    }
+
     /// Notes the `Date` of an answer received at `received`; an answer without a readable one
     /// changes nothing.
     pub fn observe(&self, headers: &HeaderMap, received: Instant) {

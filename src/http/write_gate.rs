@@ -1,6 +1,6 @@
 //! The gate every write (any request but a GET) passes right before it leaves, after any wait
-//! for the request budget: shut once the apply's lock is lost, and bounding how long the write
-//! may run to how long the lock is still held.
+//! for the request budget: shut once the apply's lock (or `keyrot serve`'s lead) is lost, and
+//! bounding how long the write may run to how long both are still held.
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -17,7 +17,16 @@ pub type GateCheck = Arc<dyn Fn() -> Result<Option<Duration>, LockLost> + Send +
 
 /// Shared by every sender of a run; open until a check is installed.
 #[derive(Clone, Default)]
-pub struct WriteGate(Arc<Mutex<Option<GateCheck>>>);
+pub struct WriteGate(Arc<Mutex<Checks>>);
+
+/// The checks a write must pass.
+#[derive(Clone, Default)]
+struct Checks {
+    /// The apply's lock: replaced by each apply.
+    run: Option<GateCheck>,
+    /// What every apply of this process must also hold: `keyrot serve`'s lead.
+    standing: Option<GateCheck>,
+}
 
 impl fmt::Debug for WriteGate {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -26,18 +35,30 @@ impl fmt::Debug for WriteGate {
 }
 
 impl WriteGate {
-    /// From now on, every write asks `check` first.
+    /// From now on, every write asks `check` first (in place of the last apply's).
     pub fn guard_with(&self, check: GateCheck) {
-        *self.lock() = Some(check);
+        self.lock().run = Some(check);
     }
 
-    /// Whether a write may leave now, and for how long it may run.
+    /// From now on, every write of every apply also asks `check`.
+    pub fn always_require(&self, check: GateCheck) {
+        self.lock().standing = Some(check);
+    }
+
+    /// Whether a write may leave now, and for how long it may run: the shorter of what the
+    /// checks allow.
     pub fn check(&self) -> Result<Option<Duration>, LockLost> {
-        let check = self.lock().clone();
-        check.map_or(Ok(None), |check| check())
+        let checks = self.lock().clone();
+        let mut left: Option<Duration> = None;
+        for check in [checks.standing, checks.run].into_iter().flatten() {
+            if let Some(bound) = check()? {
+                left = Some(left.map_or(bound, |left| left.min(bound)));
+            }
+        }
+        Ok(left)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<GateCheck>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Checks> {
         self.0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -55,5 +76,18 @@ mod tests {
         let shared = gate.clone();
         shared.guard_with(Arc::new(|| Err(LockLost("the lock was lost".to_owned()))));
         assert_eq!(gate.check(), Err(LockLost("the lock was lost".to_owned())));
+    }
+
+    #[test]
+    fn a_standing_check_holds_across_applies_and_the_shorter_bound_wins() {
+        let gate = WriteGate::default();
+        let seconds = |n| Duration::from_secs(n);
+        gate.always_require(Arc::new(move || Ok(Some(seconds(12)))));
+        gate.guard_with(Arc::new(move || Ok(Some(seconds(20)))));
+        assert_eq!(gate.check(), Ok(Some(seconds(12))));
+        gate.guard_with(Arc::new(move || Ok(Some(seconds(5)))));
+        assert_eq!(gate.check(), Ok(Some(seconds(5))));
+        gate.always_require(Arc::new(|| Err(LockLost("no longer leading".to_owned()))));
+        assert_eq!(gate.check(), Err(LockLost("no longer leading".to_owned())));
     }
 }

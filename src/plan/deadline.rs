@@ -42,6 +42,16 @@ impl DeadlineStatus {
     pub fn is_overdue(&self) -> bool {
         matches!(self, Self::Due(due) if due.is_overdue())
     }
+
+    /// The `rotate_by` deadline itself.
+    pub fn deadline(&self) -> Timestamp {
+        match self {
+            Self::Satisfied { deadline, .. }
+            | Self::Upcoming { deadline, .. }
+            | Self::MetByScheduledRotation { deadline, .. } => *deadline,
+            Self::Due(due) => due.deadline,
+        }
+    }
 }
 
 /// A deadline whose window is open and that nothing else meets.

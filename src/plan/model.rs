@@ -117,14 +117,7 @@ impl Plan {
     pub fn lost_secrets(&self) -> usize {
         self.resources
             .iter()
-            .filter(|resource| {
-                resource.actions.iter().any(|action| match action {
-                    Action::Rotate { reasons } => {
-                        reasons.iter().any(RotationReason::recovers_lost_secret)
-                    }
-                    Action::UpdateInterval { .. } => false,
-                })
-            })
+            .filter(|resource| resource.recovers_lost_secret())
             .count()
     }
 
@@ -265,6 +258,14 @@ impl ResourcePlan {
     /// overdue (even while the rotation is deferred).
     pub fn is_drifted(&self) -> bool {
         !self.actions.is_empty() || self.is_overdue()
+    }
+
+    /// True when the plan rotates it to recover a lost secret.
+    pub fn recovers_lost_secret(&self) -> bool {
+        self.actions.iter().any(|action| match action {
+            Action::Rotate { reasons } => reasons.iter().any(RotationReason::recovers_lost_secret),
+            Action::UpdateInterval { .. } => false,
+        })
     }
 
     /// The rotations this plan performs for the resource: zero or one.

@@ -5,7 +5,7 @@ use std::fmt::Write;
 use jiff::Timestamp;
 
 use super::json::identity;
-use crate::plan::{DeadlineStatus, Plan, ResourcePlan};
+use crate::plan::{Plan, ResourcePlan};
 
 /// A resource whose live state a drift run could not read.
 pub struct UnreadResource {
@@ -78,7 +78,7 @@ pub fn render_metrics(plan: &Plan, unread: &[UnreadResource], finished: Timestam
         |r| {
             r.deadline
                 .as_ref()
-                .map(|status| deadline(status).duration_since(plan.now).as_secs())
+                .map(|status| status.deadline().duration_since(plan.now).as_secs())
         },
     );
     read_errors(&mut out, plan, unread);
@@ -159,15 +159,6 @@ fn per_resource(
             let (_, provider, _, _) = identity(resource);
             sample(out, name, &resource.name, provider, value);
         }
-    }
-}
-
-fn deadline(status: &DeadlineStatus) -> Timestamp {
-    match status {
-        DeadlineStatus::Satisfied { deadline, .. }
-        | DeadlineStatus::Upcoming { deadline, .. }
-        | DeadlineStatus::MetByScheduledRotation { deadline, .. } => *deadline,
-        DeadlineStatus::Due(due) => due.deadline,
     }
 }
 

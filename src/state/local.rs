@@ -79,7 +79,7 @@ impl LocalBackend {
             .create(&self.directory)
     }
 
-    fn open_lock_file(&self) -> io::Result<File> {
+    fn open_lock_file(&self, path: &Path) -> io::Result<File> {
         self.create_directory()?;
         OpenOptions::new()
             .read(true)
@@ -87,11 +87,19 @@ impl LocalBackend {
             .create(true)
             .truncate(false)
             .mode(0o600)
-            .open(self.lock_path())
+            .open(path)
     }
 
-    fn take_lock(&self, holder: &LockHolder, timeout: Duration) -> Result<LockGuard, StateError> {
-        let file = self.open_lock_file().map_err(|error| self.error(error))?;
+    /// Takes the lock file at `path` for `holder`, waiting up to `timeout`.
+    fn take_lock(
+        &self,
+        path: PathBuf,
+        holder: &LockHolder,
+        timeout: Duration,
+    ) -> Result<LockGuard, StateError> {
+        let file = self
+            .open_lock_file(&path)
+            .map_err(|error| self.error(error))?;
         let started = Instant::now();
         loop {
             match file.try_lock() {
@@ -116,7 +124,7 @@ impl LocalBackend {
         let file = Arc::new(file);
         let check = LockFileCheck {
             file: Arc::clone(&file),
-            path: self.lock_path(),
+            path,
             location: self.location(),
         };
         Ok(LockGuard::new(HeldLock(file), Arc::new(check), None))
@@ -373,7 +381,22 @@ impl StateBackend for LocalBackend {
             let directory = self.directory.clone();
             let holder = holder.clone();
             tokio::task::spawn_blocking(move || {
-                LocalBackend::new(directory).take_lock(&holder, timeout)
+                let backend = LocalBackend::new(directory);
+                backend.take_lock(backend.lock_path(), &holder, timeout)
+            })
+            .await
+            .map_err(|error| self.error(error))?
+        }
+        .boxed()
+    }
+
+    fn lead<'a>(&'a self, holder: &'a LockHolder) -> BoxFuture<'a, Result<LockGuard, StateError>> {
+        async move {
+            let directory = self.directory.clone();
+            let holder = holder.clone();
+            tokio::task::spawn_blocking(move || {
+                let backend = LocalBackend::new(directory);
+                backend.take_lock(backend.directory.join("leader"), &holder, Duration::ZERO)
             })
             .await
             .map_err(|error| self.error(error))?

@@ -86,6 +86,11 @@ pub trait StateBackend: Send + Sync {
         timeout: Duration,
     ) -> BoxFuture<'a, Result<LockGuard, StateError>>;
 
+    /// Takes the lead among `keyrot serve` processes sharing this state for `holder`, at once
+    /// or not at all ([`StateError::Held`] names the leader). Leading is a lock of its own,
+    /// apart from the apply lock, which the leader takes for each cycle that writes.
+    fn lead<'a>(&'a self, holder: &'a LockHolder) -> BoxFuture<'a, Result<LockGuard, StateError>>;
+
     /// Who holds the lock now, if anyone; never takes it for more than a moment.
     fn holder(&self) -> BoxFuture<'_, Result<Option<LockHolder>, StateError>>;
 

@@ -20,6 +20,8 @@ use super::{DamagedRecord, JournalRecord, LockGuard, LockHolder, StateBackend, S
 pub const DATABASE_URL: &str = "KEYROT_DATABASE_URL";
 /// The advisory lock's key: "keyr".
 const LOCK_KEY: i64 = 0x6b65_7972;
+/// The advisory lock of `keyrot serve`'s leader: "keyl".
+const LEADER_KEY: i64 = 0x6b65_796c;
 /// Serializes migrations between keyrots starting at once.
 const MIGRATION_KEY: i64 = 0x6b65_796d;
 const RETRY_EVERY: Duration = Duration::from_millis(200);
@@ -156,8 +158,10 @@ impl PostgresBackend {
         self.client.batch_execute("COMMIT").await.map_err(database)
     }
 
+    /// Takes the advisory lock `key` for `holder`, waiting up to `timeout`.
     async fn take_lock(
         &self,
+        key: i64,
         holder: &LockHolder,
         timeout: Duration,
     ) -> Result<LockGuard, StateError> {
@@ -172,18 +176,23 @@ impl PostgresBackend {
         let started = Instant::now();
         loop {
             let row = session
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
                 .await
                 .map_err(database)?;
             let still_writing = match row.get::<_, bool>(0) {
-                true => self.unreleased_lease(&session).await?,
-                false => None,
+                // Leading sends no write by itself: a cycle's writes go under the apply lock.
+                true if key == LEADER_KEY => None,
+                true => self.unreleased_lease(&session, key).await?,
+                false => {
+                    end_sessions_past_their_lease(&session, key).await;
+                    None
+                }
             };
             match (row.get::<_, bool>(0), &still_writing) {
                 (true, None) => break,
                 (true, Some(_)) => {
                     let _ = session
-                        .execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+                        .execute("SELECT pg_advisory_unlock($1)", &[&key])
                         .await;
                 }
                 (false, _) => {}
@@ -212,24 +221,21 @@ impl PostgresBackend {
                  VALUES ($1, $2::text::jsonb, now() + make_interval(secs => $3), false)
                  ON CONFLICT (lock_key) DO UPDATE SET holder = EXCLUDED.holder,
                      lease_until = EXCLUDED.lease_until, released = false",
-                &[&LOCK_KEY, &details, &LEASE.as_secs_f64()],
+                &[&key, &details, &LEASE.as_secs_f64()],
             )
             .await
             .map_err(database)?;
         let run_id = holder.run_id.clone();
-        Ok(hold(
-            session,
-            closed,
-            LOCK_KEY,
-            run_id,
-            granted,
-            self.location(),
-        ))
+        Ok(hold(session, closed, key, run_id, granted, self.location()))
     }
 
     /// The previous holder, when its session ended without releasing the lock and its lease
     /// (plus the grace for requests in flight) has not run out: it may still be writing.
-    async fn unreleased_lease(&self, session: &Client) -> Result<Option<String>, StateError> {
+    async fn unreleased_lease(
+        &self,
+        session: &Client,
+        key: i64,
+    ) -> Result<Option<String>, StateError> {
         let row = session
             .query_opt(
                 "SELECT holder::text, to_char((lease_until + make_interval(secs => $2))
@@ -237,7 +243,7 @@ impl PostgresBackend {
                  FROM keyrot_lock_holder
                  WHERE lock_key = $1 AND NOT released
                    AND lease_until + make_interval(secs => $2) > now()",
-                &[&LOCK_KEY, &GRACE.as_secs_f64()],
+                &[&key, &GRACE.as_secs_f64()],
             )
             .await
             .map_err(database)?;
@@ -326,7 +332,11 @@ impl StateBackend for PostgresBackend {
         holder: &'a LockHolder,
         timeout: Duration,
     ) -> BoxFuture<'a, Result<LockGuard, StateError>> {
-        self.take_lock(holder, timeout).boxed()
+        self.take_lock(LOCK_KEY, holder, timeout).boxed()
+    }
+
+    fn lead<'a>(&'a self, holder: &'a LockHolder) -> BoxFuture<'a, Result<LockGuard, StateError>> {
+        self.take_lock(LEADER_KEY, holder, Duration::ZERO).boxed()
     }
 
     fn holder(&self) -> BoxFuture<'_, Result<Option<LockHolder>, StateError>> {
@@ -388,8 +398,26 @@ fn newer_schema(version: usize) -> StateError {
     ))
 }
 
+/// Ends the sessions that hold the advisory lock `key` although their holder's lease, and the
+/// grace for its requests in flight, ran out: a holder cut off from the database (a lost
+/// network) writes nothing after its lease, but the server keeps its lock until TCP gives up
+/// on it, which may take hours. Best effort: a role that may not end them waits as before.
+async fn end_sessions_past_their_lease(session: &Client, key: i64) {
+    let _ = session
+        .execute(
+            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l, keyrot_lock_holder h
+             WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0
+               AND l.objid::bigint = $1 AND l.objsubid = 1
+               AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND h.lock_key = $1 AND NOT h.released
+               AND h.lease_until + make_interval(secs => $2) < now()",
+            &[&key, &GRACE.as_secs_f64()],
+        )
+        .await;
+}
+
 /// The lock session's settings: TCP keepalives that notice a dead peer while the session idles
-/// (a renewal the server does not answer within 10 s counts as a lost lock).
+/// (a renewal the server does not answer within 5 s counts as a lost lock).
 fn lock_session_config(config: &Config) -> Config {
     let mut config = config.clone();
     config

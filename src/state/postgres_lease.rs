@@ -14,10 +14,12 @@ use tokio_postgres::Client;
 
 use super::{LockCheck, LockGuard, StateError};
 
-/// How long a lease runs from its last renewal.
-pub const LEASE: Duration = Duration::from_secs(60);
-/// How often the holder renews it.
-const RENEW_EVERY: Duration = Duration::from_secs(10);
+/// How long a lease runs from its last renewal. With [`GRACE`], how long after its holder
+/// dies a lock stays taken: short enough that a standby `keyrot serve` leads within 30 s.
+pub const LEASE: Duration = Duration::from_secs(20);
+/// How often the holder renews it; a renewal the server does not answer within this long
+/// counts as a lost lock.
+const RENEW_EVERY: Duration = Duration::from_secs(5);
 /// How long after a lease ends a request sent under it may still reach the server and act.
 pub const GRACE: Duration = Duration::from_secs(10);
 

@@ -26,6 +26,7 @@ mod resilience;
 mod rixl;
 mod safety_gaps;
 mod schema;
+mod serve;
 mod sink_commands;
 mod state;
 mod time_rules;

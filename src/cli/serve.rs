@@ -1,0 +1,93 @@
+//! `keyrot serve`: the command line's side of the continuous reconciler: the file loaded (an
+//! invalid one stops it at start; on SIGHUP it only stops the reload), the state backend, the
+//! endpoints bound, the log set up, then `serve::Reconciler` runs until a signal stops it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio::net::TcpListener;
+
+use super::args::{GlobalArgs, LogFormatArg, ServeArgs};
+use super::exit::{CliError, Exit};
+use super::output::{Printer, stderr_colored};
+use super::serve_cycle::ServeCycle;
+use super::state::{self, this_run};
+use crate::config::{DesiredState, format_duration, load_file};
+use crate::serve::{LogFormat, Reconciler, Shared, Status};
+
+/// Runs `keyrot serve`.
+pub async fn run(
+    global: &GlobalArgs,
+    printer: &Printer,
+    args: &ServeArgs,
+) -> Result<Exit, CliError> {
+    let file = global.file();
+    let desired = load_file(&file)?;
+    let state = state::backend(&desired).await?;
+    let listener = TcpListener::bind(args.listen).await.map_err(|error| {
+        CliError::Environment(format!(
+            "cannot listen on {} (--listen): {error}",
+            args.listen
+        ))
+    })?;
+    let controls = crate::serve::listen_for_signals()
+        .map_err(|error| CliError::Environment(format!("cannot listen for signals: {error}")))?;
+    crate::serve::init_log(log_format(args.log_format), stderr_colored(global.color));
+    let mode = if args.apply { "apply" } else { "read-only" };
+    let status = Status::starting(mode, file.display().to_string(), Timestamp::now());
+    let shared = Shared::new(status);
+    let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
+    let http = tokio::spawn(crate::serve::serve_http(
+        listener,
+        Arc::clone(&shared),
+        async move {
+            let _ = http_stopped.await;
+        },
+    ));
+    let every = jiff::SignedDuration::try_from(args.every).map(format_duration);
+    tracing::info!(
+        file = %file.display(),
+        mode,
+        every = every.as_deref().unwrap_or("?"),
+        listen = %args.listen,
+        state = %state.location(),
+        "serving"
+    );
+    let cycle = ServeCycle::new(global, printer, args.apply, state.as_ref());
+    let backend = desired.settings.backend;
+    let reload = move || reload(&file, backend);
+    let reconciler = Reconciler {
+        cycle: &cycle,
+        state: state.as_ref(),
+        shared,
+        every: args.every,
+        holder: this_run(Timestamp::now()),
+        reload: &reload,
+    };
+    reconciler.run(desired, controls).await;
+    let _ = stop_http.send(());
+    let _ = http.await;
+    Ok(Exit::Success)
+}
+
+/// The file at `path` again, on the same state `backend` as the one it replaces.
+fn reload(path: &Path, backend: crate::config::Backend) -> Result<DesiredState, String> {
+    let desired = load_file(path).map_err(|error| error.to_string())?;
+    if desired.settings.backend != backend {
+        return Err(format!(
+            "{}: settings.backend changed from {backend} to {}; restart keyrot serve to move \
+             its state",
+            path.display(),
+            desired.settings.backend
+        ));
+    }
+    Ok(desired)
+}
+
+fn log_format(format: LogFormatArg) -> LogFormat {
+    match format {
+        LogFormatArg::Text => LogFormat::Text,
+        LogFormatArg::Json => LogFormat::Json,
+    }
+}

@@ -1,0 +1,152 @@
+//! What `keyrot serve` tells of each cycle, one event at a time: rotations and updates,
+//! failures, lost and recovered secrets, guardrail refusals and new drift. The log writes each
+//! as a line; none ever carries a secret (only names, actions and the APIs' error messages).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::apply::Outcome;
+use crate::plan::Action;
+
+use super::cycle::{CycleFailure, CycleReport};
+use super::status::ResourceState;
+
+/// One thing worth telling.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum ServeEvent {
+    /// A key was rotated and its new secret delivered.
+    Rotated {
+        /// The resource's name.
+        resource: String,
+    },
+    /// The interval a vendor rotates a key on by itself was set.
+    IntervalUpdated {
+        /// The resource's name.
+        resource: String,
+        /// The new interval in days.
+        to: u16,
+    },
+    /// An action failed.
+    ActionFailed {
+        /// The resource's name.
+        resource: String,
+        /// Why, in the API's or the sink's words.
+        error: String,
+    },
+    /// A resource drifted that had not in the cycle before.
+    Drift {
+        /// The resource's name.
+        resource: String,
+    },
+    /// A resource's secret was found lost (the journal says).
+    LostSecret {
+        /// The resource's name.
+        resource: String,
+    },
+    /// A resource whose secret was lost has a delivered one again.
+    SecretRecovered {
+        /// The resource's name.
+        resource: String,
+    },
+    /// A resource's live state could not be read.
+    ReadFailed {
+        /// The resource's name.
+        resource: String,
+    },
+    /// The guardrail refused the cycle's plan; nothing was written.
+    GuardrailRefused {
+        /// The refusal.
+        error: String,
+    },
+    /// The cycle could not run.
+    CycleFailed {
+        /// Why.
+        error: String,
+    },
+}
+
+impl ServeEvent {
+    /// Whether it needs a person: a failure, a refusal or a lost secret.
+    pub fn is_alarm(&self) -> bool {
+        matches!(
+            self,
+            Self::ActionFailed { .. }
+                | Self::LostSecret { .. }
+                | Self::ReadFailed { .. }
+                | Self::GuardrailRefused { .. }
+                | Self::CycleFailed { .. }
+        )
+    }
+}
+
+/// The events of a cycle that left the resources as `after`, from `before`.
+pub fn of_cycle(
+    before: &BTreeMap<String, ResourceState>,
+    after: &BTreeMap<String, ResourceState>,
+    report: &CycleReport,
+) -> Vec<ServeEvent> {
+    let mut events = Vec::new();
+    match &report.failure {
+        Some(CycleFailure::Refused(error)) => events.push(ServeEvent::GuardrailRefused {
+            error: error.clone(),
+        }),
+        Some(CycleFailure::Failed(error)) => events.push(ServeEvent::CycleFailed {
+            error: error.clone(),
+        }),
+        None => {}
+    }
+    for (name, state) in after {
+        let earlier = before.get(name);
+        let was = |flag: fn(&ResourceState) -> bool| earlier.is_some_and(flag);
+        let resource = name.clone();
+        if report.unread.contains(name) {
+            events.push(ServeEvent::ReadFailed {
+                resource: resource.clone(),
+            });
+        }
+        if state.drift && !was(|s| s.drift) {
+            events.push(ServeEvent::Drift {
+                resource: resource.clone(),
+            });
+        }
+        if state.lost_secret && !was(|s| s.lost_secret) {
+            events.push(ServeEvent::LostSecret {
+                resource: resource.clone(),
+            });
+        }
+        if recovered(report, name) {
+            events.push(ServeEvent::SecretRecovered { resource });
+        }
+    }
+    events.extend(report.actions.iter().filter_map(|action| {
+        let resource = action.resource.clone();
+        match (&action.outcome, &action.action) {
+            (Outcome::Done(_), Action::Rotate { .. }) => Some(ServeEvent::Rotated { resource }),
+            (Outcome::Done(_), Action::UpdateInterval { to, .. }) => {
+                Some(ServeEvent::IntervalUpdated { resource, to: *to })
+            }
+            (Outcome::Failed(failure), _) => Some(ServeEvent::ActionFailed {
+                resource,
+                error: failure.to_string(),
+            }),
+            _ => None,
+        }
+    }));
+    events
+}
+
+/// Whether the cycle rotated `name` to recover its lost secret.
+fn recovered(report: &CycleReport, name: &str) -> bool {
+    let planned = report
+        .plan
+        .as_ref()
+        .and_then(|plan| plan.resources.iter().find(|resource| resource.name == name));
+    planned.is_some_and(|planned| planned.recovers_lost_secret())
+        && report.actions.iter().any(|action| {
+            action.resource == name
+                && matches!(action.action, Action::Rotate { .. })
+                && matches!(action.outcome, Outcome::Done(_))
+        })
+}

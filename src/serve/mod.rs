@@ -1,0 +1,25 @@
+//! `keyrot serve`, the continuous reconciler: one leader among the replicas sharing a state
+//! runs a cycle (read, plan and, with `--apply`, apply) every `--every`; every replica answers
+//! `/metrics`, `/healthz`, `/readyz` and `/status`, logs each event, and answers SIGTERM,
+//! SIGINT and SIGHUP. What a cycle does is the command line's ([`Cycle`]).
+
+mod cycle;
+mod events;
+mod http;
+mod log;
+mod metrics;
+mod reconciler;
+mod resources;
+mod schedule;
+mod shared;
+mod signals;
+mod status;
+
+pub use cycle::{Cycle, CycleFailure, CycleReport};
+pub use events::ServeEvent;
+pub use http::{router, serve as serve_http};
+pub use log::{LogFormat, init as init_log};
+pub use reconciler::{Reconciler, Reload};
+pub use shared::Shared;
+pub use signals::{Control, listen as listen_for_signals};
+pub use status::{CycleOutcome, Role, Status};

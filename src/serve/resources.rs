@@ -1,0 +1,84 @@
+//! Each resource's state after a cycle: from the plan of what was read, the actions' outcomes
+//! and the resources that could not be read, carrying over how many cycles in a row each one
+//! has failed.
+
+use std::collections::BTreeMap;
+
+use crate::apply::Outcome;
+use crate::config::DesiredState;
+use crate::plan::ResourcePlan;
+
+use super::cycle::CycleReport;
+use super::status::ResourceState;
+
+/// The state of every resource of `desired` after `report`, given the states before it.
+pub fn after_cycle(
+    before: &BTreeMap<String, ResourceState>,
+    desired: &DesiredState,
+    report: &CycleReport,
+) -> BTreeMap<String, ResourceState> {
+    desired
+        .resources
+        .iter()
+        .map(|resource| {
+            let earlier = before.get(&resource.name);
+            let mut state = match report_of(report, &resource.name) {
+                Some(planned) => planned_state(report, planned),
+                None if report.unread.contains(&resource.name) => ResourceState {
+                    last_error: Some("its live state could not be read".to_owned()),
+                    ..ResourceState::default()
+                },
+                // Not planned and not unread: the cycle ended before it; as it was.
+                None => earlier.cloned().unwrap_or_default(),
+            };
+            state.vendor = resource.vendor.key;
+            let failure = action_failure(report, &resource.name).or(state.last_error.clone());
+            state.failing_cycles = match &failure {
+                Some(_) => earlier.map_or(0, |e| e.failing_cycles).saturating_add(1),
+                None => 0,
+            };
+            state.last_error = failure;
+            (resource.name.clone(), state)
+        })
+        .collect()
+}
+
+fn report_of<'r>(report: &'r CycleReport, name: &str) -> Option<&'r ResourcePlan> {
+    let plan = report.plan.as_ref()?;
+    plan.resources.iter().find(|resource| resource.name == name)
+}
+
+fn planned_state(report: &CycleReport, planned: &ResourcePlan) -> ResourceState {
+    let awaiting = report.plan.as_ref().is_some_and(|plan| {
+        plan.awaiting_delivery
+            .iter()
+            .any(|waiting| waiting.resource == planned.name)
+    });
+    let acted = report.actions.iter().any(|action| {
+        action.resource == planned.name && matches!(action.outcome, Outcome::Done(_))
+    });
+    ResourceState {
+        vendor: planned.target.vendor.key,
+        read: true,
+        // What a cycle did is no longer drift.
+        drift: planned.is_drifted() && !acted,
+        overdue: planned.is_overdue() && !acted,
+        last_rotation: planned.last_rotation,
+        deadline: planned.deadline.as_ref().map(|status| status.deadline()),
+        lost_secret: planned.recovers_lost_secret() && !acted,
+        awaiting_delivery: awaiting,
+        failing_cycles: 0,
+        last_error: None,
+    }
+}
+
+/// The first failed action of `name` in `report`, in one line.
+fn action_failure(report: &CycleReport, name: &str) -> Option<String> {
+    report
+        .actions
+        .iter()
+        .find_map(|action| match &action.outcome {
+            Outcome::Failed(failure) if action.resource == name => Some(failure.to_string()),
+            _ => None,
+        })
+}

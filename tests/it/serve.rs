@@ -1,0 +1,341 @@
+//! `keyrot serve` against the sandbox: cycles that rotate due keys once, its endpoints
+//! (`/metrics` checked by promtool), SIGHUP with a broken file, SIGTERM, one leader among
+//! replicas on one state (local and PostgreSQL), and a guardrail refusal as an alert. The
+//! sandbox's clock runs with the system's and the keys are aged from it, so nothing depends on
+//! the date.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use jiff::{SignedDuration, Timestamp};
+use keyrot::sandbox::{Clock, Faults};
+use keyrot::vendor::rixl::sandbox::SandboxKey;
+
+use crate::harness::{
+    TestPostgres, TestSandbox, Workspace, account, exit_within_30s, free_port, id, mode, rixl_key,
+    wait_until,
+};
+
+/// A file with one due Cloudflare account and two due RIXL keys with file sinks.
+fn due_file(settings: &str) -> String {
+    format!(
+        "version: 1\n{settings}cloudflare:\n  defaults:\n    max_key_age: 30d\n  accounts:\n    \
+         production:\n      account_id: {}\nrixl:\n  defaults:\n    max_key_age: 30d\n  \
+         api_keys:\n    k1:\n      key_id: K1\n      secret:\n        file: secrets/k1.key\n    \
+         k2:\n      key_id: K2\n      secret:\n        file: secrets/k2.key\n",
+        id(1)
+    )
+}
+
+/// A key `id` created 40 days before the system's clock.
+fn key_aged_40_days(id: &str) -> SandboxKey {
+    let now = Timestamp::now();
+    SandboxKey {
+        created_at: now - SignedDuration::from_hours(40 * 24),
+        expiring_at: Some(now + SignedDuration::from_hours(300 * 24)),
+        ..rixl_key(id, 0, 0)
+    }
+}
+
+/// The sandbox [`due_file`] is due against, on the system's clock.
+fn due_sandbox() -> TestSandbox {
+    let sixty_days_ago = Timestamp::now() - SignedDuration::from_hours(60 * 24);
+    TestSandbox::on(
+        Clock::System,
+        vec![account(&id(1), 90, sixty_days_ago)],
+        vec![key_aged_40_days("K1"), key_aged_40_days("K2")],
+        Faults::default(),
+    )
+}
+
+/// A running `keyrot serve`.
+struct Served {
+    child: Child,
+    port: u16,
+}
+
+impl Served {
+    /// `keyrot serve -f file` against `sandbox` with `args`, once its endpoints answer.
+    fn start(sandbox: &TestSandbox, file: &Path, args: &[&str]) -> Self {
+        Self::start_with(sandbox.keyrot(file), args)
+    }
+
+    fn start_with(mut command: Command, args: &[&str]) -> Self {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = command
+            .args(["serve", "--listen", &listen])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let served = Self { child, port };
+        wait_until("the endpoints answer", || {
+            TcpStream::connect(("127.0.0.1", served.port)).is_ok()
+        });
+        served
+    }
+
+    /// `GET path`: the status code and the body.
+    fn get(&self, path: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        let request = format!("GET {path} HTTP/1.1\r\nHost: keyrot\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer).unwrap();
+        let code = answer[9..12].parse().unwrap();
+        let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+        (code, body.to_owned())
+    }
+
+    /// `/status` as JSON.
+    fn status(&self) -> serde_json::Value {
+        serde_json::from_str(&self.get("/status").1).unwrap()
+    }
+
+    /// The value of the sample `name` (with its labels, if any) in `/metrics`.
+    fn metric(&self, name: &str) -> Option<f64> {
+        let (_, text) = self.get("/metrics");
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    /// Cycles that ended as `outcome`.
+    fn cycles(&self, outcome: &str) -> f64 {
+        self.metric(&format!("keyrot_cycles_total{{outcome=\"{outcome}\"}}"))
+            .unwrap_or(0.0)
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: kill has no preconditions; the pid is our child's.
+        let sent = unsafe { libc::kill(self.child.id() as i32, signal) };
+        assert_eq!(sent, 0);
+    }
+
+    /// SIGTERM, then the exit code and what it logged.
+    fn stop(mut self) -> (Option<i32>, String) {
+        self.signal(libc::SIGTERM);
+        let status = exit_within_30s(&mut self.child, "serve stops on SIGTERM");
+        let mut log = String::new();
+        self.child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        (status.code(), log)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_apply_rotates_each_due_key_once_over_several_cycles_and_stops_on_sigterm() {
+    let sandbox = due_sandbox();
+    let workspace = Workspace::new(&due_file(""));
+    let served = Served::start(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
+    wait_until("three cycles succeed", || served.cycles("success") >= 3.0);
+    let status = served.status();
+    assert_eq!(status["role"]["state"], "leader", "{status}");
+    assert_eq!(status["mode"], "apply");
+    assert_eq!(status["resources"]["k1"]["drift"], false, "{status}");
+    assert_eq!(served.get("/healthz").0, 200);
+    assert_eq!(served.get("/readyz"), (200, "ready\n".to_owned()));
+    let (code, log) = served.stop();
+    assert_eq!(code, Some(0), "{log}");
+
+    let rotations = sandbox.sandbox.counters().rotations;
+    for key in ["K1", "K2", id(1).as_str()] {
+        assert_eq!(rotations.get(key), Some(&1), "{key}: {rotations:?}");
+    }
+    for key in ["K1", "K2"] {
+        let secret = sandbox.rixl_key(key).unwrap().secret;
+        let sink = workspace.path(&format!("secrets/{}.key", key.to_lowercase()));
+        assert_eq!(std::fs::read_to_string(&sink).unwrap().trim_end(), secret);
+        assert_eq!(mode(&sink), 0o600);
+        assert!(!log.contains(&secret), "a secret was logged: {log}");
+    }
+    assert!(log.contains("rotated resource=\"k1\""), "{log}");
+    assert!(log.contains("stopped; the lead is released"), "{log}");
+}
+
+#[test]
+fn read_only_serve_never_writes_and_its_metrics_pass_promtool() {
+    let sandbox = due_sandbox();
+    let workspace = Workspace::new(&due_file(""));
+    let served = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    wait_until("two cycles succeed", || served.cycles("success") >= 2.0);
+    assert_eq!(served.metric("keyrot_leader"), Some(1.0));
+    assert_eq!(
+        served.metric("keyrot_resource_drift{resource=\"k1\",provider=\"rixl\"}"),
+        Some(1.0)
+    );
+    let (_, metrics) = served.get("/metrics");
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("promtool (Debian's `prometheus` package) checks /metrics; .ci/run installs it");
+    promtool
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(metrics.as_bytes())
+        .unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(
+        checked.status.success(),
+        "promtool: {}{}\n{metrics}",
+        String::from_utf8_lossy(&checked.stdout),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let (code, log) = served.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(sandbox.writes().is_empty(), "{:?}", sandbox.writes());
+    assert!(log.contains("drift resource=\"k1\""), "{log}");
+}
+
+#[test]
+fn sighup_with_a_broken_file_keeps_serving_the_old_one_and_readyz_says_why() {
+    let sandbox = due_sandbox();
+    let workspace = Workspace::new(&due_file(""));
+    let served = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    wait_until("ready", || served.get("/readyz").0 == 200);
+    let good = std::fs::read_to_string(workspace.file()).unwrap();
+    std::fs::write(workspace.file(), format!("{good}  extra: [\n")).unwrap();
+    served.signal(libc::SIGHUP);
+    wait_until("readyz says the file is broken", || {
+        served.get("/readyz").0 == 503
+    });
+    let (_, why) = served.get("/readyz");
+    assert!(why.contains("keyrot.yaml:"), "{why}");
+    assert_eq!(served.metric("keyrot_desired_state_valid"), Some(0.0));
+    assert_eq!(
+        served.metric("keyrot_desired_state_reload_failures_total"),
+        Some(1.0)
+    );
+    let cycles = served.cycles("success");
+    wait_until("the old file still runs", || {
+        served.cycles("success") >= cycles + 2.0
+    });
+    assert_eq!(served.get("/healthz").0, 200);
+
+    std::fs::write(workspace.file(), &good).unwrap();
+    served.signal(libc::SIGHUP);
+    wait_until("the fixed file is ready", || served.get("/readyz").0 == 200);
+    assert_eq!(served.metric("keyrot_desired_state_valid"), Some(1.0));
+    let (code, log) = served.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("did not reload"), "{log}");
+}
+
+#[test]
+fn a_second_serve_on_the_same_state_stands_by_until_the_first_stops() {
+    let sandbox = due_sandbox();
+    let workspace = Workspace::new(&due_file(""));
+    let first = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    wait_until("the first leads", || {
+        first.metric("keyrot_leader") == Some(1.0)
+    });
+    let second = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    wait_until("the second stands by", || {
+        second.status()["role"]["state"] == "standby"
+    });
+    assert_eq!(second.metric("keyrot_leader"), Some(0.0));
+    assert_eq!(second.get("/readyz").0, 200, "a standby is ready to lead");
+    let (code, _) = first.stop();
+    assert_eq!(code, Some(0));
+    wait_until("the second leads", || {
+        second.metric("keyrot_leader") == Some(1.0)
+    });
+    wait_until("the second runs a cycle", || {
+        second.cycles("success") >= 1.0
+    });
+    let (code, log) = second.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("standing by"), "{log}");
+}
+
+#[test]
+fn a_guardrail_refusal_is_an_alert_that_writes_nothing_and_json_logs_hold_no_secret() {
+    let sandbox = due_sandbox();
+    let workspace = Workspace::new(&due_file("settings:\n  max_rotations_per_apply: 1\n"));
+    let served = Served::start(
+        &sandbox,
+        &workspace.file(),
+        &["--apply", "--every", "1s", "--log-format", "json"],
+    );
+    wait_until("two cycles are refused", || served.cycles("refused") >= 2.0);
+    assert_eq!(served.cycles("failed"), 0.0);
+    let status = served.status();
+    assert_eq!(status["last_cycle"]["outcome"], "refused", "{status}");
+    let (code, log) = served.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(sandbox.writes().is_empty(), "{:?}", sandbox.writes());
+    for line in log.lines() {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(
+            event["level"].is_string() && event["message"].is_string(),
+            "{line}"
+        );
+    }
+    assert!(log.contains("\"message\":\"guardrail refused\""), "{log}");
+    for key in ["K1", "K2"] {
+        let secret = sandbox.rixl_key(key).unwrap().secret;
+        assert!(!log.contains(&secret), "{log}");
+    }
+}
+
+#[test]
+fn two_replicas_on_postgres_rotate_once_and_the_standby_leads_after_kill_9() {
+    let Some(server) = TestPostgres::start() else {
+        return;
+    };
+    let url = server.url("serve_replicas");
+    let sandbox = due_sandbox();
+    let workspace = Workspace::new(&due_file("settings:\n  backend: postgres\n"));
+    let replica = || {
+        let mut command = sandbox.keyrot(&workspace.file());
+        command.env("KEYROT_DATABASE_URL", &url);
+        Served::start_with(command, &["--apply", "--every", "1s"])
+    };
+    let (a, b) = (replica(), replica());
+    wait_until("one of them leads", || {
+        a.metric("keyrot_leader") == Some(1.0) || b.metric("keyrot_leader") == Some(1.0)
+    });
+    let (mut leader, standby) = match a.metric("keyrot_leader") == Some(1.0) {
+        true => (a, b),
+        false => (b, a),
+    };
+    wait_until("the leader runs three cycles", || {
+        leader.cycles("success") >= 3.0
+    });
+    assert_eq!(standby.metric("keyrot_leader"), Some(0.0));
+    assert_eq!(standby.cycles("success"), 0.0);
+
+    leader.child.kill().unwrap();
+    leader.child.wait().unwrap();
+    wait_until("the standby leads (within 30 s of kill -9)", || {
+        standby.metric("keyrot_leader") == Some(1.0)
+    });
+    wait_until("the new leader runs two cycles", || {
+        standby.cycles("success") >= 2.0
+    });
+    let (code, log) = standby.stop();
+    assert_eq!(code, Some(0), "{log}");
+    let rotations = sandbox.sandbox.counters().rotations;
+    for key in ["K1", "K2", id(1).as_str()] {
+        assert_eq!(rotations.get(key), Some(&1), "{key}: {rotations:?}");
+    }
+}
