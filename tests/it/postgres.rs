@@ -480,3 +480,70 @@ fn plan_and_drift_with_a_read_only_role_see_the_journal_and_write_nothing() {
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
     assert_eq!(records(), before);
 }
+
+/// A session that holds the apply lock for a holder whose lease ended `ended_ago_seconds` ago,
+/// as a keyrot cut off from the database (a lost network) leaves it: the server keeps the
+/// session, and its lock, until TCP gives up on it.
+fn stranded_lock(
+    runtime: &tokio::runtime::Runtime,
+    url: &str,
+    ended_ago_seconds: u32,
+) -> tokio_postgres::Client {
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!(
+                "SELECT pg_advisory_lock({lock});
+                 INSERT INTO keyrot_lock_holder (lock_key, holder, lease_until, released)
+                 VALUES ({lock}, '{{\"run_id\":\"gone\",\"user\":\"ci\",\"host\":\"runner-7\",\
+                 \"command\":\"keyrot apply\",\"started_at\":\"2026-11-24T11:00:00Z\"}}',
+                         now() - interval '{ended_ago_seconds} seconds', false)
+                 ON CONFLICT (lock_key) DO UPDATE SET holder = EXCLUDED.holder,
+                     lease_until = EXCLUDED.lease_until, released = false",
+                lock = 0x6b65_7972_i64
+            ))
+            .await
+            .unwrap();
+        client
+    })
+}
+
+#[test]
+fn a_lock_whose_holder_is_cut_off_past_its_lease_and_grace_is_taken_over() {
+    let Some(server) = TestPostgres::start() else {
+        return;
+    };
+    let url = server.url("stranded");
+    let sandbox = fleet_sandbox(1, 0);
+    let workspace = Workspace::new(&fleet_file(1, 0));
+    // Tables first: an apply creates them.
+    let first = keyrot(&sandbox, &workspace.file(), &url)
+        .args(["apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+
+    // Within the grace the holder may still be writing: the lock stays its own.
+    let _within_grace = stranded_lock(&runtime, &url, 5);
+    let refused = keyrot(&sandbox, &workspace.file(), &url)
+        .args(["apply", "--auto-approve"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
+    assert!(stderr(&refused).contains("runner-7"), "{}", stderr(&refused));
+    drop(_within_grace);
+
+    // Past its lease and grace it writes nothing more: its session is ended, the lock taken.
+    let stranded = stranded_lock(&runtime, &url, 15);
+    let apply = keyrot(&sandbox, &workspace.file(), &url)
+        .args(["apply", "--auto-approve", "--lock-timeout", "30s"])
+        .output()
+        .unwrap();
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    assert!(stdout(&apply).contains("Nothing to apply."), "{}", stdout(&apply));
+    assert!(stranded.is_closed(), "the stranded session was not ended");
+}
