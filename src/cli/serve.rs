@@ -10,11 +10,14 @@ use tokio::net::TcpListener;
 
 use super::args::{GlobalArgs, LogFormatArg, ServeArgs};
 use super::exit::{CliError, Exit};
-use super::output::{Printer, stderr_colored};
+use super::output::{Printer, env_var, stderr_colored};
 use super::serve_cycle::ServeCycle;
 use super::state::{self, this_run};
 use crate::config::{DesiredState, format_duration, load_file};
-use crate::serve::{LogFormat, Reconciler, Shared, Status};
+use crate::serve::{LogFormat, Reconciler, Shared, Status, Webhook};
+
+/// How long a stopping `keyrot serve` waits for the alert webhook to take what is queued.
+const ALERTS_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Runs `keyrot serve`.
 pub async fn run(
@@ -54,21 +57,57 @@ pub async fn run(
         state = %state.location(),
         "serving"
     );
+    let holder = this_run(Timestamp::now());
+    let webhook = Webhook::new(
+        format!("{}@{}", holder.user, holder.host),
+        file.display().to_string(),
+    );
+    webhook.point_at(webhook_url(&desired).map_err(CliError::Usage)?);
     let cycle = ServeCycle::new(global, printer, args.apply, state.as_ref());
     let backend = desired.settings.backend;
-    let reload = move || reload(&file, backend);
+    let reload = || {
+        let desired = reload(&file, backend)?;
+        webhook.point_at(webhook_url(&desired)?);
+        Ok(desired)
+    };
     let reconciler = Reconciler {
         cycle: &cycle,
         state: state.as_ref(),
         shared,
         every: args.every,
-        holder: this_run(Timestamp::now()),
+        holder,
         reload: &reload,
+        webhook: &webhook,
     };
     reconciler.run(desired, controls).await;
+    webhook.flush(ALERTS_FLUSH).await;
     let _ = stop_http.send(());
     let _ = http.await;
     Ok(Exit::Success)
+}
+
+/// The URL alerts go to: the environment variable `settings.alert_webhook_env` names, which
+/// must hold an http(s) URL. Messages name the variable, never its value.
+fn webhook_url(desired: &DesiredState) -> Result<Option<reqwest::Url>, String> {
+    let Some(name) = &desired.settings.alert_webhook_env else {
+        return Ok(None);
+    };
+    let Some(text) = env_var(name) else {
+        return Err(format!(
+            "{}: settings.alert_webhook_env names {name}, which is not set; set it to the \
+             webhook's URL",
+            desired.source
+        ));
+    };
+    let url = reqwest::Url::parse(&text)
+        .ok()
+        .filter(|url| matches!(url.scheme(), "http" | "https"));
+    match url {
+        Some(url) => Ok(Some(url)),
+        None => Err(format!(
+            "{name} (settings.alert_webhook_env) does not hold an http:// or https:// URL"
+        )),
+    }
 }
 
 /// The file at `path` again, on the same state `backend` as the one it replaces.

@@ -68,6 +68,7 @@ impl DesiredState {
                 max_rotations_per_apply: DEFAULT_MAX_ROTATIONS_PER_APPLY,
                 backend: Backend::Local,
                 max_clock_skew: DEFAULT_MAX_CLOCK_SKEW,
+                alert_webhook_env: None,
             },
             resources: Vec::new(),
             connections: Vec::new(),
@@ -276,6 +277,8 @@ pub struct Settings {
     /// How far the API's clock may be from this machine's before keyrot refuses every
     /// rotation that depends on the time.
     pub max_clock_skew: SignedDuration,
+    /// The environment variable holding the URL `keyrot serve` posts its alerts to.
+    pub alert_webhook_env: Option<String>,
 }
 
 /// `settings.max_clock_skew` unless set: NTP keeps real clocks well within it.

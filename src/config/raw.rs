@@ -98,6 +98,7 @@ block! {
         pub max_rotations_per_apply: Option<Located<Number>>,
         pub backend: Option<Located<String>>,
         pub max_clock_skew: Option<Located<String>>,
+        pub alert_webhook_env: Option<Located<String>>,
     }
 }
 

@@ -54,6 +54,10 @@ fn file_schema() -> Value {
                         "type": "string", "pattern": DURATION, "default": "5m",
                         "description": "At most 1h. How far the API's clock (the Date of its answers) may be from this machine's, or jump within a run, before keyrot refuses every rotation that depends on the time (age, deadline, gap) and plan and drift report it."
                     },
+                    "alert_webhook_env": {
+                        "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                        "description": "The environment variable holding the URL keyrot serve posts a JSON event to for each rotation, failure, lost or recovered secret, guardrail refusal and new drift (docs/alerts.md). The URL is a secret of its own: it never lives in this file."
+                    },
                     "backend": {
                         "enum": ["local", "postgres"], "default": "local",
                         "description": "Where the lock and the journal live: local (.keyrot/ beside this file, for one machine) or postgres (the database KEYROT_DATABASE_URL names, for CI runners, CronJobs and people applying from several places)."

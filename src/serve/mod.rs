@@ -1,6 +1,7 @@
 //! `keyrot serve`, the continuous reconciler: one leader among the replicas sharing a state
 //! runs a cycle (read, plan and, with `--apply`, apply) every `--every`; every replica answers
-//! `/metrics`, `/healthz`, `/readyz` and `/status`, logs each event, and answers SIGTERM,
+//! `/metrics`, `/healthz`, `/readyz` and `/status`, logs each event (and posts it to the alert
+//! webhook), and answers SIGTERM,
 //! SIGINT and SIGHUP. What a cycle does is the command line's ([`Cycle`]).
 
 mod cycle;
@@ -14,6 +15,7 @@ mod schedule;
 mod shared;
 mod signals;
 mod status;
+mod webhook;
 
 pub use cycle::{Cycle, CycleFailure, CycleReport};
 pub use events::ServeEvent;
@@ -23,3 +25,4 @@ pub use reconciler::{Reconciler, Reload};
 pub use shared::Shared;
 pub use signals::{Control, listen as listen_for_signals};
 pub use status::{CycleOutcome, Role, Status};
+pub use webhook::{ALERT_FORMAT_VERSION, Alert, Webhook};

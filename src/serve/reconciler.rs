@@ -22,6 +22,7 @@ use super::schedule::{delay_after, next_start};
 use super::shared::Shared;
 use super::signals::Control;
 use super::status::{CycleOutcome, CycleRecord, Role};
+use super::webhook::Webhook;
 
 /// How often a standby tries to lead, and a leader checks its lead while it waits.
 const TICK: Duration = Duration::from_secs(1);
@@ -43,6 +44,8 @@ pub struct Reconciler<'a, C> {
     pub holder: LockHolder,
     /// Re-reads the desired-state file.
     pub reload: &'a Reload<'a>,
+    /// Where each event is posted.
+    pub webhook: &'a Webhook,
 }
 
 /// What ended a stretch of leading.
@@ -238,6 +241,7 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
         for event in &events {
             log::event(event);
         }
+        self.webhook.send(&events);
         let drifted = report
             .plan
             .as_ref()

@@ -534,7 +534,11 @@ fn a_lock_whose_holder_is_cut_off_past_its_lease_and_grace_is_taken_over() {
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(1), "{}", stdout(&refused));
-    assert!(stderr(&refused).contains("runner-7"), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("runner-7"),
+        "{}",
+        stderr(&refused)
+    );
     drop(_within_grace);
 
     // Past its lease and grace it writes nothing more: its session is ended, the lock taken.
@@ -544,6 +548,10 @@ fn a_lock_whose_holder_is_cut_off_past_its_lease_and_grace_is_taken_over() {
         .output()
         .unwrap();
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
-    assert!(stdout(&apply).contains("Nothing to apply."), "{}", stdout(&apply));
+    assert!(
+        stdout(&apply).contains("Nothing to apply."),
+        "{}",
+        stdout(&apply)
+    );
     assert!(stranded.is_closed(), "the stranded session was not ended");
 }

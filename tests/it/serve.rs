@@ -339,3 +339,140 @@ fn two_replicas_on_postgres_rotate_once_and_the_standby_leads_after_kill_9() {
         assert_eq!(rotations.get(key), Some(&1), "{key}: {rotations:?}");
     }
 }
+
+/// A webhook receiver on loopback: the first request gets HTTP 500, every later one 204; it
+/// keeps each body.
+struct Receiver {
+    port: u16,
+    bodies: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl Receiver {
+    fn start() -> Self {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = std::sync::Arc::clone(&bodies);
+        std::thread::spawn(move || {
+            for (n, stream) in listener.incoming().enumerate() {
+                let Ok(mut stream) = stream else { return };
+                let body = read_request_body(&mut stream);
+                kept.lock().unwrap().push(body);
+                let status = if n == 0 {
+                    "500 Internal Server Error"
+                } else {
+                    "204 No Content"
+                };
+                let answer =
+                    format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        Self { port, bodies }
+    }
+
+    fn bodies(&self) -> Vec<String> {
+        self.bodies.lock().unwrap().clone()
+    }
+}
+
+/// The body of the one HTTP request on `stream`.
+fn read_request_body(stream: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let read = stream.read(&mut buffer).unwrap();
+        received.extend_from_slice(&buffer[..read]);
+        let text = String::from_utf8_lossy(&received).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= length || read == 0 {
+                return body.to_owned();
+            }
+        }
+        if read == 0 {
+            return String::new();
+        }
+    }
+}
+
+#[test]
+fn the_alert_webhook_gets_each_rotation_retried_after_a_failure_and_never_a_secret() {
+    let sandbox = due_sandbox();
+    let receiver = Receiver::start();
+    let settings = "settings:\n  alert_webhook_env: KEYROT_TEST_WEBHOOK\n";
+    let workspace = Workspace::new(&due_file(settings));
+    let mut command = sandbox.keyrot(&workspace.file());
+    let url = format!("http://127.0.0.1:{}/hooks/keyrot", receiver.port);
+    command.env("KEYROT_TEST_WEBHOOK", &url);
+    let served = Served::start_with(command, &["--apply", "--every", "1s"]);
+    let rotated = |bodies: &[String]| {
+        bodies
+            .iter()
+            .filter(|body| body.contains("\"event\":\"rotated\""))
+            .count()
+    };
+    // The first rotation's alert was refused once and sent again.
+    wait_until("three rotations are alerted", || {
+        rotated(&receiver.bodies()) >= 4
+    });
+    let (code, log) = served.stop();
+    assert_eq!(code, Some(0), "{log}");
+    let bodies = receiver.bodies();
+    let events: Vec<serde_json::Value> = bodies
+        .iter()
+        .map(|body| serde_json::from_str(body).unwrap())
+        .collect();
+    assert_eq!(events[0], events[1], "the refused alert is sent again");
+    let mut alerted: Vec<&str> = events
+        .iter()
+        .skip(1)
+        .filter(|event| event["event"] == "rotated")
+        .map(|event| event["resource"].as_str().unwrap())
+        .collect();
+    alerted.sort_unstable();
+    assert_eq!(alerted, ["k1", "k2", "production"], "{bodies:?}");
+    for event in &events {
+        assert_eq!(event["format_version"], 1, "{event}");
+        assert!(
+            event["at"].is_string() && event["replica"].is_string(),
+            "{event}"
+        );
+    }
+    for key in ["K1", "K2"] {
+        let secret = sandbox.rixl_key(key).unwrap().secret;
+        assert!(
+            bodies.iter().all(|body| !body.contains(&secret)),
+            "{bodies:?}"
+        );
+    }
+    assert!(
+        !log.contains("/hooks/keyrot"),
+        "the webhook's URL was logged: {log}"
+    );
+}
+
+#[test]
+fn a_webhook_variable_that_is_not_set_stops_serve_at_start_naming_it() {
+    let sandbox = due_sandbox();
+    let settings = "settings:\n  alert_webhook_env: KEYROT_UNSET_WEBHOOK\n";
+    let workspace = Workspace::new(&due_file(settings));
+    let output = sandbox
+        .keyrot(&workspace.file())
+        .args(["serve", "--listen", &format!("127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        error.contains("settings.alert_webhook_env names KEYROT_UNSET_WEBHOOK, which is not set"),
+        "{error}"
+    );
+}

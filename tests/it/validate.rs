@@ -450,6 +450,15 @@ fn a_max_clock_skew_that_would_switch_the_clock_check_off_is_refused() {
 }
 
 #[test]
+fn an_alert_webhook_env_that_cannot_name_a_variable_is_refused() {
+    assert_error(
+        "version: 1\nsettings:\n  alert_webhook_env: \"https://hooks.example.com/x\"\n",
+        "keyrot.yaml:3:22: `alert_webhook_env` names an environment variable (letters, digits \
+         and `_`), found \"https://hooks.example.com/x\"",
+    );
+}
+
+#[test]
 fn every_bad_name_in_a_sinks_env_is_named() {
     assert_error(
         "version: 1\nrixl:\n  api_keys:\n    ci:\n      key_id: K1\n      secret:\n        \

@@ -58,6 +58,15 @@ pub(crate) fn validate(
     })
 }
 
+/// Whether `name` can name an environment variable: letters, digits and `_`, not starting
+/// with a digit.
+fn is_env_name(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Collects diagnostics while parsing values; remembers every resource name seen. Every
 /// vendor's section validates with it, so that names are unique across the file.
 #[derive(Default)]
@@ -82,13 +91,15 @@ impl Checker {
     }
 
     fn settings(&mut self, raw: Option<RawSettings>) -> Settings {
-        let (max, backend, skew) = raw.map_or((None, None, None), |settings| {
+        let (max, backend, skew, webhook) = raw.map_or((None, None, None, None), |settings| {
             (
                 settings.max_rotations_per_apply,
                 settings.backend,
                 settings.max_clock_skew,
+                settings.alert_webhook_env,
             )
         });
+        let alert_webhook_env = webhook.and_then(|name| self.env_name(&name, "alert_webhook_env"));
         let max_clock_skew = skew
             .and_then(|text| self.clock_skew(&text))
             .unwrap_or(DEFAULT_MAX_CLOCK_SKEW);
@@ -102,7 +113,21 @@ impl Checker {
             max_rotations_per_apply,
             backend,
             max_clock_skew,
+            alert_webhook_env,
         }
+    }
+
+    /// `field`: the name of an environment variable.
+    fn env_name(&mut self, name: &Located<String>, field: &str) -> Option<String> {
+        if is_env_name(&name.value) {
+            return Some(name.value.clone());
+        }
+        let message = format!(
+            "`{field}` names an environment variable (letters, digits and `_`), found {:?}",
+            name.value
+        );
+        self.report(name, message);
+        None
     }
 
     /// `max_clock_skew`: longer than zero and at most an hour; a longer one would switch the

@@ -111,16 +111,10 @@ impl Checker {
         let Some(env) = env else {
             return Some(Vec::new());
         };
-        let valid = |name: &String| {
-            name.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        };
         let bad: Vec<String> = env
             .value
             .iter()
-            .filter(|name| !valid(name))
+            .filter(|name| !super::is_env_name(name))
             .map(|name| format!("{name:?}"))
             .collect();
         if !bad.is_empty() {
