@@ -48,11 +48,14 @@ pub async fn run(
             let _ = http_stopped.await;
         },
     ));
-    let every = jiff::SignedDuration::try_from(args.every).map(format_duration);
+    let words = |span| {
+        jiff::SignedDuration::try_from(span).map_or_else(|_| "?".to_owned(), format_duration)
+    };
     tracing::info!(
         file = %file.display(),
         mode,
-        every = every.as_deref().unwrap_or("?"),
+        every = words(args.every),
+        full_every = words(args.full_every),
         listen = %args.listen,
         state = %state.location(),
         "serving"
@@ -75,6 +78,7 @@ pub async fn run(
         state: state.as_ref(),
         shared,
         every: args.every,
+        full_every: args.full_every,
         holder,
         reload: &reload,
         webhook: &webhook,

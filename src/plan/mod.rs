@@ -4,6 +4,7 @@ mod deadline;
 mod live;
 mod lost_secret;
 mod model;
+mod next_change;
 mod projection;
 mod reason;
 mod resource;
@@ -20,6 +21,7 @@ pub use model::{
     Action, Attribute, AttributeValue, ClockWarning, Partial, Plan, PlanCounts, PlanWarning,
     ResourcePlan, UpcomingDeadline,
 };
+pub use next_change::next_change;
 pub use projection::project_scheduled_rotations;
 pub use reason::{Deferral, RotationReason};
 pub use target::Target;

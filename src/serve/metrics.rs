@@ -76,6 +76,14 @@ impl Metrics {
         self.duration.observe(duration.as_secs_f64());
     }
 
+    /// A cycle found nothing due and read nothing.
+    pub fn cycle_idle(&self) {
+        let labels = OutcomeLabels {
+            outcome: CycleOutcome::Idle.name(),
+        };
+        self.cycles.get_or_create(&labels).inc();
+    }
+
     /// A cycle ran past the next cycle's start.
     pub fn cycle_overran(&self) {
         self.overruns.inc();
@@ -112,7 +120,8 @@ impl Metrics {
         registry.register(
             "keyrot_cycles",
             "Cycles run, by outcome: success, partial (some resources unread or actions failed), \
-             failed (nothing read), refused (the guardrail refused the plan)",
+             failed (nothing read), refused (the guardrail refused the plan), idle (nothing was \
+             due, nothing was read)",
             self.cycles.clone(),
         );
         registry.register_with_unit(

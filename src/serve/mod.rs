@@ -9,6 +9,7 @@ mod events;
 mod http;
 mod log;
 mod metrics;
+mod reads;
 mod reconciler;
 mod resources;
 mod schedule;

@@ -17,6 +17,7 @@ use crate::state::{LockGuard, LockHolder, StateBackend, StateError};
 use super::cycle::{Cycle, CycleReport};
 use super::events;
 use super::log;
+use super::reads::{ReadSchedule, Reading};
 use super::resources;
 use super::schedule::{delay_after, next_start};
 use super::shared::Shared;
@@ -40,6 +41,8 @@ pub struct Reconciler<'a, C> {
     pub shared: Arc<Shared>,
     /// `--every`.
     pub every: Duration,
+    /// `--full-every`.
+    pub full_every: Duration,
     /// Who this replica is, as the lead records it.
     pub holder: LockHolder,
     /// Re-reads the desired-state file.
@@ -133,11 +136,36 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
         });
         let mut failures = 0u32;
         let mut reload_pending = false;
+        // A new leader knows nothing yet: its first cycle reads everything.
+        let mut reads = ReadSchedule::new(self.every, self.full_every);
         loop {
             let started = Instant::now();
             let started_at = Timestamp::now();
+            let reading = reads.reading(desired, started_at);
+            let subset;
+            let cycle_desired = match &reading {
+                Reading::Full => &*desired,
+                Reading::Due(names) => match desired.clone().only(names) {
+                    Ok(due) => {
+                        subset = due;
+                        &subset
+                    }
+                    Err(_) => &*desired,
+                },
+                Reading::Nothing => {
+                    self.shared.metrics.cycle_idle();
+                    let delay = delay_after(self.every, 0, rand::random::<f64>());
+                    if let Some(ended) = self
+                        .wait_until(started + delay, lead, desired, controls)
+                        .await
+                    {
+                        return ended;
+                    }
+                    continue;
+                }
+            };
             let report = {
-                let cycle = self.cycle.run(desired, Arc::clone(&gate), stop, self);
+                let cycle = self.cycle.run(cycle_desired, Arc::clone(&gate), stop, self);
                 tokio::pin!(cycle);
                 loop {
                     tokio::select! {
@@ -150,7 +178,14 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
                     }
                 }
             };
+            reads.after_cycle(
+                desired,
+                (&reading, &report),
+                started_at,
+                rand::random::<f64>,
+            );
             let outcome = self.record(desired, &report, started_at, started.elapsed());
+            self.shared.update(|status| reads.show_in(status));
             failures = match outcome {
                 CycleOutcome::Failed => failures.saturating_add(1),
                 _ => 0,

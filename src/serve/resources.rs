@@ -69,6 +69,7 @@ fn planned_state(report: &CycleReport, planned: &ResourcePlan) -> ResourceState 
         awaiting_delivery: awaiting,
         failing_cycles: 0,
         last_error: None,
+        next_read_at: None,
     }
 }
 

@@ -52,11 +52,19 @@ pub enum CycleOutcome {
     Failed,
     /// The guardrail (`max_rotations_per_apply`) refused the plan: nothing was written.
     Refused,
+    /// Nothing was due: the cycle read nothing (`--full-every`).
+    Idle,
 }
 
 impl CycleOutcome {
     /// Every outcome, for metrics that list each.
-    pub const ALL: [Self; 4] = [Self::Success, Self::Partial, Self::Failed, Self::Refused];
+    pub const ALL: [Self; 5] = [
+        Self::Success,
+        Self::Partial,
+        Self::Failed,
+        Self::Refused,
+        Self::Idle,
+    ];
 
     /// Its name in metrics, logs and `/status`.
     pub fn name(self) -> &'static str {
@@ -65,6 +73,7 @@ impl CycleOutcome {
             Self::Partial => "partial",
             Self::Failed => "failed",
             Self::Refused => "refused",
+            Self::Idle => "idle",
         }
     }
 }
@@ -114,6 +123,8 @@ pub struct ResourceState {
     pub failing_cycles: u32,
     /// The last failure, while it keeps failing.
     pub last_error: Option<String>,
+    /// When it is read next, if before the next full read.
+    pub next_read_at: Option<Timestamp>,
 }
 
 /// Everything `/status` shows.
@@ -131,6 +142,8 @@ pub struct Status {
     pub last_successful_cycle_at: Option<Timestamp>,
     /// When the next cycle is to start, while one is planned.
     pub next_cycle_at: Option<Timestamp>,
+    /// When the next cycle that reads every resource is due.
+    pub next_full_read_at: Option<Timestamp>,
     /// Each resource of the file in use, by name.
     pub resources: BTreeMap<String, ResourceState>,
     /// The last error of a cycle or a reload, until a cycle succeeds.
@@ -155,6 +168,7 @@ impl Status {
             last_cycle: None,
             last_successful_cycle_at: None,
             next_cycle_at: None,
+            next_full_read_at: None,
             resources: BTreeMap::new(),
             last_error: None,
             heartbeat: Instant::now(),

@@ -142,8 +142,22 @@ fn serve_apply_rotates_each_due_key_once_over_several_cycles_and_stops_on_sigter
     let sandbox = due_sandbox();
     let workspace = Workspace::new(&due_file(""));
     let served = Served::start(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
-    wait_until("three cycles succeed", || served.cycles("success") >= 3.0);
+    // The first cycle reads everything and rotates; the second reads again what it rotated;
+    // then nothing can change before the next full read (--full-every, 24h): cycles read nothing.
+    wait_until("two cycles succeed", || served.cycles("success") >= 2.0);
+    wait_until("a cycle finds nothing due", || served.cycles("idle") >= 1.0);
+    let requests = sandbox.requests().len();
+    wait_until("two more cycles find nothing due", || {
+        served.cycles("idle") >= 3.0
+    });
+    assert_eq!(
+        sandbox.requests().len(),
+        requests,
+        "an idle cycle sent a request"
+    );
+    assert_eq!(served.cycles("success"), 2.0);
     let status = served.status();
+    assert!(status["next_full_read_at"].is_string(), "{status}");
     assert_eq!(status["role"]["state"], "leader", "{status}");
     assert_eq!(status["mode"], "apply");
     assert_eq!(status["resources"]["k1"]["drift"], false, "{status}");
@@ -308,7 +322,8 @@ fn two_replicas_on_postgres_rotate_once_and_the_standby_leads_after_kill_9() {
     let replica = || {
         let mut command = sandbox.keyrot(&workspace.file());
         command.env("KEYROT_DATABASE_URL", &url);
-        Served::start_with(command, &["--apply", "--every", "1s"])
+        // Every cycle reads everything, so that the standby's cycles would show.
+        Served::start_with(command, &["--apply", "--every", "1s", "--full-every", "1s"])
     };
     let (a, b) = (replica(), replica());
     wait_until("one of them leads", || {
