@@ -150,3 +150,52 @@ fn recovered(report: &CycleReport, name: &str) -> bool {
                 && matches!(action.outcome, Outcome::Done(_))
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::fixtures::{desired, now, read_at};
+    use crate::serve::resources::after_cycle;
+
+    #[test]
+    fn drift_is_told_once_when_it_starts_and_a_read_failure_each_time() {
+        let desired = desired();
+        let report = read_at(&desired, now(), &[("fresh", 10), ("stale", 70)]);
+        let first = after_cycle(&BTreeMap::new(), &desired, &report);
+        assert_eq!(
+            of_cycle(&BTreeMap::new(), &first, &report),
+            [ServeEvent::Drift {
+                resource: "stale".to_owned()
+            }]
+        );
+        let second = after_cycle(&first, &desired, &report);
+        assert_eq!(of_cycle(&first, &second, &report), []);
+
+        let mut unread = read_at(&desired, now(), &[("fresh", 10)]);
+        unread.unread = vec!["stale".to_owned()];
+        let third = after_cycle(&second, &desired, &unread);
+        let events = of_cycle(&second, &third, &unread);
+        assert_eq!(
+            events,
+            [ServeEvent::ReadFailed {
+                resource: "stale".to_owned()
+            }]
+        );
+        assert!(events[0].is_alarm());
+    }
+
+    #[test]
+    fn a_refused_plan_is_one_alarm() {
+        let desired = desired();
+        let mut report = read_at(&desired, now(), &[("fresh", 10)]);
+        report.failure = Some(CycleFailure::Refused("over the limit".to_owned()));
+        let states = after_cycle(&BTreeMap::new(), &desired, &report);
+        let events = of_cycle(&states, &states, &report);
+        assert_eq!(
+            events,
+            [ServeEvent::GuardrailRefused {
+                error: "over the limit".to_owned()
+            }]
+        );
+    }
+}

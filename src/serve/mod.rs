@@ -6,6 +6,8 @@
 
 mod cycle;
 mod events;
+#[cfg(test)]
+mod fixtures;
 mod http;
 mod log;
 mod metrics;

@@ -137,58 +137,11 @@ fn later(at: Timestamp, span: Duration) -> Timestamp {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
-    use crate::config::load_bytes;
-    use crate::plan::{LiveState, Observation, PlanOptions, plan};
+    use crate::serve::fixtures::{days, desired, now, read_at};
 
     const MINUTE: Duration = Duration::from_secs(60);
     const DAY: Duration = Duration::from_secs(86_400);
-
-    fn now() -> Timestamp {
-        "2026-11-24T12:00:00Z".parse().unwrap()
-    }
-
-    fn days(n: i64) -> SignedDuration {
-        SignedDuration::from_hours(24 * n)
-    }
-
-    /// Two RIXL keys with `max_key_age: 60d`: `fresh`, rotated 10 days ago, and `stale`, 70.
-    fn desired() -> DesiredState {
-        let file = "version: 1\nrixl:\n  defaults:\n    max_key_age: 60d\n  api_keys:\n    \
-                    fresh:\n      key_id: K1\n      secret: {file: k1.key}\n    stale:\n      \
-                    key_id: K2\n      secret: {file: k2.key}\n";
-        load_bytes("keyrot.yaml", file.as_bytes(), Path::new("/tmp")).unwrap()
-    }
-
-    fn read_at(desired: &DesiredState, at: Timestamp, ages: &[(&str, i64)]) -> CycleReport {
-        let observed = |age: i64| Observation {
-            last_rotation: Some(at - days(age)),
-            expires_at: None,
-            schedule: None,
-        };
-        let live = LiveState {
-            resources: ages
-                .iter()
-                .map(|(name, age)| ((*name).to_owned(), observed(*age)))
-                .collect(),
-            ..LiveState::default()
-        };
-        let readable = desired
-            .clone()
-            .only(
-                &ages
-                    .iter()
-                    .map(|(n, _)| (*n).to_owned())
-                    .collect::<Vec<_>>(),
-            )
-            .unwrap();
-        CycleReport {
-            plan: Some(plan(&readable, &live, at, PlanOptions::default()).unwrap()),
-            ..CycleReport::default()
-        }
-    }
 
     #[test]
     fn the_first_cycle_reads_everything_then_only_what_can_change() {

@@ -83,3 +83,39 @@ fn action_failure(report: &CycleReport, name: &str) -> Option<String> {
             _ => None,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::serve::fixtures::{desired, now, read_at};
+
+    #[test]
+    fn a_resource_keeps_its_state_until_a_cycle_reads_it_and_counts_its_failures_in_a_row() {
+        let desired = desired();
+        let first = read_at(&desired, now(), &[("fresh", 10), ("stale", 70)]);
+        let states = after_cycle(&BTreeMap::new(), &desired, &first);
+        assert!(
+            states["stale"].drift && !states["fresh"].drift,
+            "{states:?}"
+        );
+        assert_eq!(states["fresh"].vendor, "rixl");
+
+        // A cycle that read only `fresh` leaves `stale` as it was.
+        let partial = read_at(&desired, now(), &[("fresh", 10)]);
+        let states = after_cycle(&states, &desired, &partial);
+        assert!(states["stale"].drift && states["stale"].read, "{states:?}");
+
+        let mut unread = read_at(&desired, now(), &[("fresh", 10)]);
+        unread.unread = vec!["stale".to_owned()];
+        let once = after_cycle(&states, &desired, &unread);
+        let twice = after_cycle(&once, &desired, &unread);
+        assert_eq!(
+            (once["stale"].failing_cycles, twice["stale"].failing_cycles),
+            (1, 2)
+        );
+        assert!(!twice["stale"].read && twice["stale"].last_error.is_some());
+        let read_again = after_cycle(&twice, &desired, &first);
+        assert_eq!(read_again["stale"].failing_cycles, 0);
+        assert_eq!(read_again["stale"].last_error, None);
+    }
+}
