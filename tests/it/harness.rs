@@ -677,6 +677,19 @@ pub fn exit_within_30s(child: &mut std::process::Child, what: &str) -> std::proc
     }
 }
 
+/// `GET path` on loopback `port` (HTTP/1.1, one request a connection): the status code and
+/// the body.
+pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: keyrot\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let code = answer[9..12].parse().unwrap();
+    let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    (code, body.to_owned())
+}
+
 /// Polls `done` until it holds; fails the test after 30 seconds that it never did.
 pub fn wait_until(what: &str, done: impl Fn() -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);

@@ -12,6 +12,7 @@ mod config_fuzz;
 mod demo;
 mod examples;
 mod hostile;
+mod image;
 mod import;
 mod markdown_limit;
 mod plan_apply;

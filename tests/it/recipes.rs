@@ -1,8 +1,9 @@
 //! Every recipe in `examples/` runs as its CI system would run it: the shell of each workflow
 //! step that runs keyrot, with the step's environment (secrets filled in), in the checkout,
-//! with `CI=true`, and the CronJob's arguments, against the sandbox and a throwaway
-//! PostgreSQL: a PR check without the database, a plan job with a read-only role, the gated
-//! apply of exactly that plan, the nightly drift check and the CronJob.
+//! with `CI=true`, and the Kubernetes containers' arguments, against the sandbox and a
+//! throwaway PostgreSQL: a PR check without the database, a plan job with a read-only role, the
+//! gated apply of exactly that plan, the nightly drift check, the CronJob, and the Deployment's
+//! `keyrot serve` with its probes and scrape path.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,8 @@ use keyrot::vendor::rixl::sandbox::seed_rixl_keys;
 use serde_json::Value;
 
 use crate::harness::{
-    EXAMPLE_FILE, TestPostgres, TestSandbox, Workspace, clean_environment, stderr, stdout,
+    EXAMPLE_FILE, TestPostgres, TestSandbox, Workspace, clean_environment, exit_within_30s,
+    http_get, stderr, stdout, wait_until,
 };
 
 /// A recipe file of `examples/`, read as its CI system reads it.
@@ -199,27 +201,11 @@ fn every_recipe_runs_against_the_sandbox_and_a_shared_database() {
             .unwrap();
     assert_eq!(report["command"], "drift", "{report:#}");
 
-    // The CronJob's container, its files where its volumes would put them.
+    // The CronJob's container, its file where its volume would put it: in sync, exit 0.
     let cronjob = recipe("kubernetes/drift-cronjob.yaml");
     let container = &cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0];
-    let metrics = runner.checkout.path("keyrot.prom");
-    let args: Vec<String> = container["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|arg| {
-            arg.as_str()
-                .unwrap()
-                .replace(
-                    "/etc/keyrot/keyrot.yaml",
-                    &runner.checkout.file().display().to_string(),
-                )
-                .replace(
-                    "/var/lib/node_exporter/textfile/keyrot.prom",
-                    &metrics.display().to_string(),
-                )
-        })
-        .collect();
+    let file = runner.checkout.file().display().to_string();
+    let args = container_args(container, &[("/etc/keyrot/keyrot.yaml", &file)]);
     let mut keyrot = Command::new("keyrot");
     runner.environment(&mut keyrot);
     let secrets =
@@ -232,9 +218,75 @@ fn every_recipe_runs_against_the_sandbox_and_a_shared_database() {
         .output()
         .unwrap();
     assert_eq!(drift.status.code(), Some(0), "{}", stderr(&drift));
-    let exposed = std::fs::read_to_string(&metrics).unwrap();
-    assert!(
-        exposed.contains("\nkeyrot_drift_resources 0\n"),
-        "{exposed}"
+    let report: Value = serde_json::from_str(&stdout(&drift)).unwrap();
+    assert_eq!(report["command"], "drift", "{report:#}");
+
+    serve_deployment(&runner);
+}
+
+/// The arguments of a Kubernetes `container`, with each `(from, to)` replaced.
+fn container_args(container: &Value, replace: &[(&str, &str)]) -> Vec<String> {
+    container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|arg| {
+            let arg = arg.as_str().unwrap();
+            replace
+                .iter()
+                .fold(arg.to_owned(), |arg, (from, to)| arg.replace(from, to))
+        })
+        .collect()
+}
+
+/// The Deployment's container, its file where its volumes would put it and its port free:
+/// it leads, its probes and its scrape path answer, and SIGTERM ends it with 0.
+fn serve_deployment(runner: &Runner) {
+    let deployment = recipe("kubernetes/serve-deployment.yaml");
+    let pod = &deployment["spec"]["template"];
+    let container = &pod["spec"]["containers"][0];
+    let port = crate::harness::free_port();
+    let file = runner.checkout.file().display().to_string();
+    let listen = format!("127.0.0.1:{port}");
+    let args = container_args(
+        container,
+        &[
+            ("/var/lib/keyrot/keyrot.yaml", &file),
+            ("0.0.0.0:9466", &listen),
+        ],
     );
+    let mut keyrot = Command::new("keyrot");
+    runner.environment(&mut keyrot);
+    let secrets = [
+        "CLOUDFLARE_API_TOKEN",
+        "RIXL_API_TOKEN",
+        "KEYROT_DATABASE_URL",
+    ]
+    .map(|name| (name, &runner.secrets[name]));
+    let mut served = keyrot
+        .args(&args)
+        .envs(secrets)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let get = |path: &Value| {
+        let path = path.as_str().unwrap();
+        std::net::TcpStream::connect(("127.0.0.1", port))
+            .ok()
+            .map(|_| http_get(port, path))
+    };
+    let probe = |name: &str| get(&container[name]["httpGet"]["path"]);
+    wait_until("the readiness probe passes", || {
+        probe("readinessProbe").is_some_and(|(code, _)| code == 200)
+    });
+    assert_eq!(probe("livenessProbe").map(|(code, _)| code), Some(200));
+    let scrape = &pod["metadata"]["annotations"]["prometheus.io/path"];
+    let (code, metrics) = get(scrape).unwrap();
+    assert_eq!(code, 200);
+    assert!(metrics.contains("\nkeyrot_leader 1\n"), "{metrics}");
+    // SAFETY: kill has no preconditions; the pid is our child's.
+    assert_eq!(unsafe { libc::kill(served.id() as i32, libc::SIGTERM) }, 0);
+    let ended = exit_within_30s(&mut served, "serve stops on SIGTERM");
+    assert_eq!(ended.code(), Some(0));
 }

@@ -14,8 +14,8 @@ use keyrot::sandbox::{Clock, Faults};
 use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 use crate::harness::{
-    TestPostgres, TestSandbox, Workspace, account, exit_within_30s, free_port, id, mode, rixl_key,
-    wait_until,
+    TestPostgres, TestSandbox, Workspace, account, exit_within_30s, free_port, http_get, id, mode,
+    rixl_key, wait_until,
 };
 
 /// A file with one due Cloudflare account and two due RIXL keys with file sinks.
@@ -81,14 +81,7 @@ impl Served {
 
     /// `GET path`: the status code and the body.
     fn get(&self, path: &str) -> (u16, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        let request = format!("GET {path} HTTP/1.1\r\nHost: keyrot\r\nConnection: close\r\n\r\n");
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut answer = String::new();
-        stream.read_to_string(&mut answer).unwrap();
-        let code = answer[9..12].parse().unwrap();
-        let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
-        (code, body.to_owned())
+        http_get(self.port, path)
     }
 
     /// `/status` as JSON.
