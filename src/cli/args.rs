@@ -219,7 +219,7 @@ pub struct ServeArgs {
     /// writes.
     #[arg(long)]
     pub apply: bool,
-    /// How often a cycle runs (with ±10% jitter), e.g. 15m or 1h; at least 1s.
+    /// How often a cycle runs (with ±10% jitter), e.g. 15m or 1h; at least 0.1s (PT0.1S).
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_every)]
     pub every: Duration,
     /// How often a cycle reads every resource, to see changes others made; in between, a
@@ -540,7 +540,7 @@ pub enum FlagValueError {
     #[error("`{0}`: the timeout must be longer than zero")]
     ZeroTimeout(String),
     /// A cycle period under a second.
-    #[error("`{0}`: cycles must be at least 1s apart")]
+    #[error("`{0}`: cycles must be at least 0.1s (PT0.1S) apart")]
     Every(String),
     /// Not a rate from 0 to 1.
     #[error("`{0}` is not a rate: expected a number from 0 to 1")]
@@ -597,7 +597,7 @@ fn parse_every(text: &str) -> Result<Duration, FlagValueError> {
     let duration = parse_duration(text)?;
     Duration::try_from(duration)
         .ok()
-        .filter(|every| *every >= Duration::from_secs(1))
+        .filter(|every| *every >= Duration::from_millis(100))
         .ok_or_else(|| FlagValueError::Every(text.to_owned()))
 }
 

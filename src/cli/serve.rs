@@ -13,8 +13,8 @@ use super::exit::{CliError, Exit};
 use super::output::{Printer, env_var, stderr_colored};
 use super::serve_cycle::ServeCycle;
 use super::state::{self, this_run};
-use crate::config::{DesiredState, format_duration, load_file};
-use crate::serve::{LogFormat, Reconciler, Shared, Status, Webhook};
+use crate::config::{Backend, ConfigError, DesiredState, format_duration, load_file};
+use crate::serve::{LogFormat, Reconciler, ReloadError, Shared, Status, Webhook};
 
 /// How long a stopping `keyrot serve` waits for the alert webhook to take what is queued.
 const ALERTS_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
@@ -65,10 +65,11 @@ pub async fn run(
         format!("{}@{}", holder.user, holder.host),
         file.display().to_string(),
     );
-    webhook.point_at(webhook_url(&desired).map_err(CliError::Usage)?);
+    let url = webhook_url(&desired).map_err(|error| CliError::Usage(error.to_string()))?;
+    webhook.point_at(url);
     let cycle = ServeCycle::new(global, printer, args.apply, state.as_ref());
     let backend = desired.settings.backend;
-    let reload = || {
+    let reload = || -> Result<DesiredState, ReloadError> {
         let desired = reload(&file, backend)?;
         webhook.point_at(webhook_url(&desired)?);
         Ok(desired)
@@ -90,40 +91,61 @@ pub async fn run(
     Ok(Exit::Success)
 }
 
+/// Why the file `keyrot serve` loaded (or reloaded) cannot run.
+#[derive(Debug, thiserror::Error)]
+enum ServeFileError {
+    /// The file itself.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A reload moved the state elsewhere.
+    #[error(
+        "{file}: settings.backend changed from {from} to {to}; restart keyrot serve to move its \
+         state"
+    )]
+    BackendChanged {
+        file: String,
+        from: Backend,
+        to: Backend,
+    },
+    /// The webhook's variable is not set.
+    #[error(
+        "{file}: settings.alert_webhook_env names {name}, which is not set; set it to the \
+         webhook's URL"
+    )]
+    WebhookUnset { file: String, name: String },
+    /// The webhook's variable holds no http(s) URL (its value is never shown).
+    #[error("{name} (settings.alert_webhook_env) does not hold an http:// or https:// URL")]
+    WebhookNotUrl { name: String },
+}
+
 /// The URL alerts go to: the environment variable `settings.alert_webhook_env` names, which
-/// must hold an http(s) URL. Messages name the variable, never its value.
-fn webhook_url(desired: &DesiredState) -> Result<Option<reqwest::Url>, String> {
+/// must hold an http(s) URL.
+fn webhook_url(desired: &DesiredState) -> Result<Option<reqwest::Url>, ServeFileError> {
     let Some(name) = &desired.settings.alert_webhook_env else {
         return Ok(None);
     };
     let Some(text) = env_var(name) else {
-        return Err(format!(
-            "{}: settings.alert_webhook_env names {name}, which is not set; set it to the \
-             webhook's URL",
-            desired.source
-        ));
+        return Err(ServeFileError::WebhookUnset {
+            file: desired.source.clone(),
+            name: name.clone(),
+        });
     };
-    let url = reqwest::Url::parse(&text)
+    reqwest::Url::parse(&text)
         .ok()
-        .filter(|url| matches!(url.scheme(), "http" | "https"));
-    match url {
-        Some(url) => Ok(Some(url)),
-        None => Err(format!(
-            "{name} (settings.alert_webhook_env) does not hold an http:// or https:// URL"
-        )),
-    }
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .map(Some)
+        .ok_or_else(|| ServeFileError::WebhookNotUrl { name: name.clone() })
 }
 
 /// The file at `path` again, on the same state `backend` as the one it replaces.
-fn reload(path: &Path, backend: crate::config::Backend) -> Result<DesiredState, String> {
-    let desired = load_file(path).map_err(|error| error.to_string())?;
+fn reload(path: &Path, backend: Backend) -> Result<DesiredState, ServeFileError> {
+    let desired = load_file(path)?;
     if desired.settings.backend != backend {
-        return Err(format!(
-            "{}: settings.backend changed from {backend} to {}; restart keyrot serve to move \
-             its state",
-            path.display(),
-            desired.settings.backend
-        ));
+        return Err(ServeFileError::BackendChanged {
+            file: path.display().to_string(),
+            from: backend,
+            to: desired.settings.backend,
+        });
     }
     Ok(desired)
 }

@@ -24,7 +24,7 @@ pub use cycle::{Cycle, CycleFailure, CycleReport};
 pub use events::ServeEvent;
 pub use http::{router, serve as serve_http};
 pub use log::{LogFormat, init as init_log};
-pub use reconciler::{Reconciler, Reload};
+pub use reconciler::{Reconciler, Reload, ReloadError};
 pub use shared::Shared;
 pub use signals::{Control, listen as listen_for_signals};
 pub use status::{CycleOutcome, Role, Status};

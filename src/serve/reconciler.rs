@@ -28,8 +28,11 @@ use super::webhook::Webhook;
 /// How often a standby tries to lead, and a leader checks its lead while it waits.
 const TICK: Duration = Duration::from_secs(1);
 
+/// Why a file loaded again cannot run: its own error, whatever it is.
+pub type ReloadError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Loads the desired-state file again (SIGHUP): the file, or why it cannot run.
-pub type Reload<'a> = dyn Fn() -> Result<DesiredState, String> + Sync + 'a;
+pub type Reload<'a> = dyn Fn() -> Result<DesiredState, ReloadError> + Sync + 'a;
 
 /// Everything the loop uses.
 pub struct Reconciler<'a, C> {
@@ -311,6 +314,7 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
                 });
             }
             Err(error) => {
+                let error = error.to_string();
                 tracing::error!(
                     error,
                     "the desired-state file did not reload; the one loaded before runs on"
