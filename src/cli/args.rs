@@ -140,6 +140,11 @@ pub enum Command {
     /// Reconcile continuously: one leader among replicas reads and plans (and with --apply,
     /// applies) every --every, with Prometheus metrics and health endpoints on --listen.
     ///
+    /// Endpoints: /metrics, /healthz (the loop is alive), /readyz (the file is valid and the
+    /// last cycle read), /status (JSON). SIGTERM or SIGINT: the cycle in flight settles, the
+    /// lead is released, exit 0. SIGHUP: the file is read again; a broken one is reported and
+    /// the one before runs on. Exit 1 when it cannot start.
+    ///
     /// Example: keyrot serve --apply --every 15m --listen 0.0.0.0:9466
     Serve(ServeArgs),
     /// Serve the embedded API simulator on loopback until Ctrl-C.
@@ -237,10 +242,10 @@ pub struct ServeArgs {
 /// `--log-format`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum LogFormatArg {
-    /// One line of text an event.
+    /// One line of text per event.
     #[default]
     Text,
-    /// One JSON object a line.
+    /// One JSON object per line.
     Json,
 }
 

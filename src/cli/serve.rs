@@ -15,6 +15,7 @@ use super::serve_cycle::ServeCycle;
 use super::state::{self, this_run};
 use crate::config::{Backend, ConfigError, DesiredState, format_duration, load_file};
 use crate::serve::{LogFormat, Reconciler, ReloadError, Shared, Status, Webhook};
+use crate::state::Lead;
 
 /// How long a stopping `keyrot serve` waits for the alert webhook to take what is queued.
 const ALERTS_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
@@ -27,6 +28,7 @@ pub async fn run(
 ) -> Result<Exit, CliError> {
     let file = global.file();
     let desired = load_file(&file)?;
+    let url = webhook_url(&desired).map_err(|error| CliError::Usage(error.to_string()))?;
     let state = state::backend(&desired).await?;
     let listener = TcpListener::bind(args.listen).await.map_err(|error| {
         CliError::Environment(format!(
@@ -34,6 +36,8 @@ pub async fn run(
             args.listen
         ))
     })?;
+    let cycle = ServeCycle::new(global, printer, args.apply, state.as_ref());
+    cycle.connect(&desired)?;
     let controls = crate::serve::listen_for_signals()
         .map_err(|error| CliError::Environment(format!("cannot listen for signals: {error}")))?;
     crate::serve::init_log(log_format(args.log_format), stderr_colored(global.color));
@@ -48,26 +52,13 @@ pub async fn run(
             let _ = http_stopped.await;
         },
     ));
-    let words = |span| {
-        jiff::SignedDuration::try_from(span).map_or_else(|_| "?".to_owned(), format_duration)
-    };
-    tracing::info!(
-        file = %file.display(),
-        mode,
-        every = words(args.every),
-        full_every = words(args.full_every),
-        listen = %args.listen,
-        state = %state.location(),
-        "serving"
-    );
+    log_start(&file, mode, args, &state.location());
     let holder = this_run(Timestamp::now());
     let webhook = Webhook::new(
         format!("{}@{}", holder.user, holder.host),
         file.display().to_string(),
     );
-    let url = webhook_url(&desired).map_err(|error| CliError::Usage(error.to_string()))?;
     webhook.point_at(url);
-    let cycle = ServeCycle::new(global, printer, args.apply, state.as_ref());
     let backend = desired.settings.backend;
     let reload = || -> Result<DesiredState, ReloadError> {
         let desired = reload(&file, backend)?;
@@ -81,14 +72,36 @@ pub async fn run(
         every: args.every,
         full_every: args.full_every,
         holder,
+        lead: match args.apply {
+            true => Lead::Apply,
+            false => Lead::ReadOnly,
+        },
         reload: &reload,
         webhook: &webhook,
+        reloaded: Default::default(),
     };
     reconciler.run(desired, controls).await;
     webhook.flush(ALERTS_FLUSH).await;
     let _ = stop_http.send(());
     let _ = http.await;
     Ok(Exit::Success)
+}
+
+/// The line that says what this replica serves.
+fn log_start(file: &Path, mode: &str, args: &ServeArgs, state: &str) {
+    let words = |span: std::time::Duration| match span.as_secs() {
+        0 => format!("{}ms", span.as_millis()),
+        _ => jiff::SignedDuration::try_from(span).map_or_else(|_| "?".to_owned(), format_duration),
+    };
+    tracing::info!(
+        file = %file.display(),
+        mode,
+        every = words(args.every),
+        full_every = words(args.full_every),
+        listen = %args.listen,
+        state,
+        "serving"
+    );
 }
 
 /// Why the file `keyrot serve` loaded (or reloaded) cannot run.

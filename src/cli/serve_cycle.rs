@@ -74,6 +74,12 @@ impl<'a> ServeCycle<'a> {
         }
     }
 
+    /// Makes the clients for `desired` now: credentials that are missing or malformed stop
+    /// `keyrot serve` at start rather than fail every cycle.
+    pub fn connect(&self, desired: &DesiredState) -> Result<(), CliError> {
+        self.connected(desired).map(drop)
+    }
+
     /// The context and clients for `desired`, made anew when the file changed.
     fn connected(&self, desired: &DesiredState) -> Result<Arc<Connected>, CliError> {
         let mut kept = self.connected.lock().unwrap_or_else(|p| p.into_inner());
@@ -227,7 +233,10 @@ impl Cycle for ServeCycle<'_> {
     ) -> CycleReport {
         let connected = match self.connected(desired) {
             Ok(connected) => connected,
-            Err(error) => return failed(error.to_string()),
+            Err(error) => {
+                let error = error.to_string();
+                return failed(error.trim_start_matches("error: ").to_owned());
+            }
         };
         let context = &connected.context;
         context.http.server_clock.restart(Timestamp::now());

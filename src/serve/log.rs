@@ -14,8 +14,12 @@ pub enum LogFormat {
 
 /// Sends this process's log lines to stderr in `format`, colored when `color`.
 pub fn init(format: LogFormat, color: bool) {
+    // A log reader that went away (a closed pipe, a restarting shipper) must not stop the
+    // reconciler: a line that cannot be written is dropped, never reported on stderr (which
+    // would panic on the same closed pipe).
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .log_internal_errors(false)
         .with_target(false);
     // Another subscriber may already be installed (tests in one process): keep it.
     let _ = match format {

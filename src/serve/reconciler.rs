@@ -3,6 +3,7 @@
 //! still leads; answer signals in between; release the lead on the way out.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -12,7 +13,7 @@ use tokio::time::Instant;
 use crate::apply::{StopReason, StopSignal, Ticker};
 use crate::config::DesiredState;
 use crate::http::{GateCheck, LockLost};
-use crate::state::{LockGuard, LockHolder, StateBackend, StateError};
+use crate::state::{Lead, LockGuard, LockHolder, StateBackend, StateError};
 
 use super::cycle::{Cycle, CycleReport};
 use super::events;
@@ -48,10 +49,14 @@ pub struct Reconciler<'a, C> {
     pub full_every: Duration,
     /// Who this replica is, as the lead records it.
     pub holder: LockHolder,
+    /// The lead it takes: `--apply` replicas and read-only ones elect their leaders apart.
+    pub lead: Lead,
     /// Re-reads the desired-state file.
     pub reload: &'a Reload<'a>,
     /// Where each event is posted.
     pub webhook: &'a Webhook,
+    /// Set when a reload brought a new file: the next cycle reads everything.
+    pub reloaded: std::sync::atomic::AtomicBool,
 }
 
 /// What ended a stretch of leading.
@@ -68,7 +73,8 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
         let stop = StopSignal::new();
         loop {
             let Some(lead) = self.stand_by(&mut desired, &mut controls).await else {
-                break;
+                tracing::info!("stopped while standing by");
+                return;
             };
             let ended = self.lead(&lead, &mut desired, &mut controls, &stop).await;
             self.shared.update(|status| status.next_cycle_at = None);
@@ -88,7 +94,7 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
         controls: &mut UnboundedReceiver<Control>,
     ) -> Option<LockGuard> {
         loop {
-            match self.state.lead(&self.holder).await {
+            match self.state.lead(self.lead, &self.holder).await {
                 Ok(lead) => {
                     tracing::info!(state = %self.state.location(), "leading");
                     self.shared.update(|status| status.role = Role::Leader);
@@ -142,6 +148,10 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
         // A new leader knows nothing yet: its first cycle reads everything.
         let mut reads = ReadSchedule::new(self.every, self.full_every);
         loop {
+            if self.reloaded.swap(false, Ordering::SeqCst) {
+                // Resources the new file adds or changes are read now, not at the next full read.
+                reads = ReadSchedule::new(self.every, self.full_every);
+            }
             let started = Instant::now();
             let started_at = Timestamp::now();
             let reading = reads.reading(desired, started_at);
@@ -286,12 +296,13 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
             .map_or(0, |plan| plan.drifted_resources());
         tracing::info!(
             outcome = outcome.name(),
-            seconds = format!("{:.3}", took.as_secs_f64()),
+            seconds = took.as_millis() as f64 / 1000.0,
             drifted,
             rotated = record.rotated,
             updated = record.updated,
             failed = record.failed_actions,
             unread = report.unread.len(),
+            error = record.error.as_deref(),
             "cycle finished"
         );
         outcome
@@ -307,7 +318,12 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
                     "desired-state file reloaded"
                 );
                 *desired = fresh;
+                self.reloaded.store(true, Ordering::SeqCst);
                 self.shared.update(|status| {
+                    // A resource the file no longer has leaves the status and the metrics now.
+                    status
+                        .resources
+                        .retain(|name, _| desired.resource(name).is_some());
                     status.desired_state.valid = true;
                     status.desired_state.error = None;
                     status.desired_state.loaded_at = Timestamp::now();

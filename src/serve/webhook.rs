@@ -140,8 +140,8 @@ async fn post(client: &reqwest::Client, url: &reqwest::Url, alert: &Alert) {
         let failure = match client.post(url.clone()).json(alert).send().await {
             Ok(answer) if answer.status().is_success() => return,
             Ok(answer) => format!("HTTP {}", answer.status().as_u16()),
-            // Without the URL, which reqwest's errors carry.
-            Err(error) => error.without_url().to_string(),
+            // Without the URL, which reqwest's errors carry, and with their causes.
+            Err(error) => with_causes(&error.without_url()),
         };
         let Some(delay) = delays.next() else {
             tracing::error!(
@@ -157,4 +157,16 @@ async fn post(client: &reqwest::Client, url: &reqwest::Url, alert: &Alert) {
         );
         tokio::time::sleep(delay).await;
     }
+}
+
+/// `error` and each error that caused it, in one line.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        line.push_str(": ");
+        line.push_str(&error.to_string());
+        cause = error.source();
+    }
+    line
 }

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::atomic_file::write_atomically;
 
 use super::{
-    DamagedRecord, JournalRecord, LockCheck, LockGuard, LockHolder, StateBackend, StateError,
+    DamagedRecord, JournalRecord, Lead, LockCheck, LockGuard, LockHolder, StateBackend, StateError,
 };
 
 /// How long a lock attempt retries even with no timeout: a `plan` or `drift` checking who holds
@@ -390,13 +390,21 @@ impl StateBackend for LocalBackend {
         .boxed()
     }
 
-    fn lead<'a>(&'a self, holder: &'a LockHolder) -> BoxFuture<'a, Result<LockGuard, StateError>> {
+    fn lead<'a>(
+        &'a self,
+        lead: Lead,
+        holder: &'a LockHolder,
+    ) -> BoxFuture<'a, Result<LockGuard, StateError>> {
         async move {
             let directory = self.directory.clone();
             let holder = holder.clone();
+            let name = match lead {
+                Lead::Apply => "leader",
+                Lead::ReadOnly => "leader-read-only",
+            };
             tokio::task::spawn_blocking(move || {
                 let backend = LocalBackend::new(directory);
-                backend.take_lock(backend.directory.join("leader"), &holder, Duration::ZERO)
+                backend.take_lock(backend.directory.join(name), &holder, Duration::ZERO)
             })
             .await
             .map_err(|error| self.error(error))?

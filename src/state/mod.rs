@@ -86,10 +86,14 @@ pub trait StateBackend: Send + Sync {
         timeout: Duration,
     ) -> BoxFuture<'a, Result<LockGuard, StateError>>;
 
-    /// Takes the lead among `keyrot serve` processes sharing this state for `holder`, at once
-    /// or not at all ([`StateError::Held`] names the leader). Leading is a lock of its own,
-    /// apart from the apply lock, which the leader takes for each cycle that writes.
-    fn lead<'a>(&'a self, holder: &'a LockHolder) -> BoxFuture<'a, Result<LockGuard, StateError>>;
+    /// Takes the lead `lead` among `keyrot serve` processes sharing this state for `holder`,
+    /// at once or not at all ([`StateError::Held`] names the leader). Leading is a lock of its
+    /// own, apart from the apply lock, which the leader takes for each cycle that writes.
+    fn lead<'a>(
+        &'a self,
+        lead: Lead,
+        holder: &'a LockHolder,
+    ) -> BoxFuture<'a, Result<LockGuard, StateError>>;
 
     /// Who holds the lock now, if anyone; never takes it for more than a moment.
     fn holder(&self) -> BoxFuture<'_, Result<Option<LockHolder>, StateError>>;
@@ -121,6 +125,16 @@ pub trait StateBackend: Send + Sync {
     /// Moves the damaged records out of the journal, keeping them elsewhere, and every record
     /// that can be read in it; called with the lock held. Returns where they went.
     fn set_damaged_aside(&self) -> BoxFuture<'_, Result<String, StateError>>;
+}
+
+/// Which lead a `keyrot serve` takes: replicas that apply and replicas that only read elect
+/// their leaders apart, so a read-only replica never keeps one that applies from leading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lead {
+    /// Among `keyrot serve --apply` replicas.
+    Apply,
+    /// Among read-only `keyrot serve` replicas.
+    ReadOnly,
 }
 
 /// What a run that found the lock held says: who holds it, and how to wait for it.

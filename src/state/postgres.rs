@@ -14,14 +14,16 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::{Client, Config, NoTls};
 
 use super::postgres_lease::{GRACE, LEASE, hold};
-use super::{DamagedRecord, JournalRecord, LockGuard, LockHolder, StateBackend, StateError};
+use super::{DamagedRecord, JournalRecord, Lead, LockGuard, LockHolder, StateBackend, StateError};
 
 /// The environment variable naming the server.
 pub const DATABASE_URL: &str = "KEYROT_DATABASE_URL";
 /// The advisory lock's key: "keyr".
 const LOCK_KEY: i64 = 0x6b65_7972;
-/// The advisory lock of `keyrot serve`'s leader: "keyl".
+/// The advisory lock of the leader of `keyrot serve --apply` replicas: "keyl".
 const LEADER_KEY: i64 = 0x6b65_796c;
+/// The advisory lock of the leader of read-only `keyrot serve` replicas: "keyo".
+const READ_ONLY_LEADER_KEY: i64 = 0x6b65_796f;
 /// Serializes migrations between keyrots starting at once.
 const MIGRATION_KEY: i64 = 0x6b65_796d;
 const RETRY_EVERY: Duration = Duration::from_millis(200);
@@ -181,7 +183,7 @@ impl PostgresBackend {
                 .map_err(database)?;
             let still_writing = match row.get::<_, bool>(0) {
                 // Leading sends no write by itself: a cycle's writes go under the apply lock.
-                true if key == LEADER_KEY => None,
+                true if key != LOCK_KEY => None,
                 true => self.unreleased_lease(&session, key).await?,
                 false => {
                     end_sessions_past_their_lease(&session, key).await;
@@ -335,8 +337,16 @@ impl StateBackend for PostgresBackend {
         self.take_lock(LOCK_KEY, holder, timeout).boxed()
     }
 
-    fn lead<'a>(&'a self, holder: &'a LockHolder) -> BoxFuture<'a, Result<LockGuard, StateError>> {
-        self.take_lock(LEADER_KEY, holder, Duration::ZERO).boxed()
+    fn lead<'a>(
+        &'a self,
+        lead: Lead,
+        holder: &'a LockHolder,
+    ) -> BoxFuture<'a, Result<LockGuard, StateError>> {
+        let key = match lead {
+            Lead::Apply => LEADER_KEY,
+            Lead::ReadOnly => READ_ONLY_LEADER_KEY,
+        };
+        self.take_lock(key, holder, Duration::ZERO).boxed()
     }
 
     fn holder(&self) -> BoxFuture<'_, Result<Option<LockHolder>, StateError>> {

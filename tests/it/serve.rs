@@ -484,3 +484,65 @@ fn a_webhook_variable_that_is_not_set_stops_serve_at_start_naming_it() {
         "{error}"
     );
 }
+
+#[test]
+fn a_reload_that_adds_a_resource_reads_and_rotates_it_at_the_next_cycle_and_drops_a_removed_one() {
+    let sandbox = due_sandbox();
+    let whole = due_file("");
+    let start = whole.split("    k2:\n").next().unwrap().to_owned();
+    let workspace = Workspace::new(&start);
+    let served = Served::start(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
+    wait_until("a cycle finds nothing due", || served.cycles("idle") >= 1.0);
+    assert_eq!(sandbox.sandbox.counters().rotations.get("K2"), None);
+
+    // k2 added, production removed: the next cycle reads everything again.
+    let without_production = whole.replace(
+        &format!("cloudflare:\n  defaults:\n    max_key_age: 30d\n  accounts:\n    production:\n      account_id: {}\n", id(1)),
+        "",
+    );
+    std::fs::write(workspace.file(), without_production).unwrap();
+    served.signal(libc::SIGHUP);
+    wait_until("k2 is rotated", || {
+        sandbox.sandbox.counters().rotations.get("K2") == Some(&1)
+    });
+    let status = served.status();
+    assert!(status["resources"]["production"].is_null(), "{status}");
+    let (_, metrics) = served.get("/metrics");
+    assert!(!metrics.contains("resource=\"production\""), "{metrics}");
+    let (code, log) = served.stop();
+    assert_eq!(code, Some(0), "{log}");
+}
+
+#[test]
+fn read_only_and_applying_replicas_elect_their_leaders_apart() {
+    let sandbox = due_sandbox();
+    let workspace = Workspace::new(&due_file(""));
+    let watcher = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    wait_until("the read-only replica leads", || {
+        watcher.metric("keyrot_leader") == Some(1.0)
+    });
+    let applier = Served::start(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
+    wait_until("the applying replica leads too, and rotates", || {
+        sandbox.sandbox.counters().rotations.get("K1") == Some(&1)
+    });
+    assert_eq!(applier.metric("keyrot_leader"), Some(1.0));
+    for served in [applier, watcher] {
+        let (code, log) = served.stop();
+        assert_eq!(code, Some(0), "{log}");
+    }
+}
+
+#[test]
+fn a_log_reader_that_goes_away_does_not_stop_serve() {
+    let sandbox = due_sandbox();
+    let workspace = Workspace::new(&due_file(""));
+    let mut served = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    drop(served.child.stderr.take());
+    let cycles = served.cycles("success");
+    wait_until("two more cycles log into the closed pipe", || {
+        served.cycles("success") >= cycles + 2.0
+    });
+    served.signal(libc::SIGTERM);
+    let ended = exit_within_30s(&mut served.child, "serve stops on SIGTERM");
+    assert_eq!(ended.code(), Some(0));
+}
