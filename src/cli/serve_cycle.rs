@@ -214,7 +214,10 @@ impl<'a> ServeCycle<'a> {
             Err(error) => CycleReport {
                 plan: shown,
                 failure: Some(match error.is_guardrail() {
-                    true => CycleFailure::Refused(error.to_string()),
+                    true => CycleFailure::Refused(format!(
+                        "{error} keyrot serve writes nothing while the plan is over the limit: \
+                         run that apply by hand, or raise settings.max_rotations_per_apply"
+                    )),
                     false => CycleFailure::Failed(error.to_string()),
                 }),
                 ..CycleReport::default()

@@ -81,6 +81,17 @@ impl ServeEvent {
     }
 }
 
+impl ServeEvent {
+    /// Whether it tells of the cycle as a whole (a refusal, a failure), which the next cycle
+    /// may tell again in the same words.
+    pub fn repeats_its_cycle(&self) -> bool {
+        matches!(
+            self,
+            Self::GuardrailRefused { .. } | Self::CycleFailed { .. }
+        )
+    }
+}
+
 /// The events of a cycle that left the resources as `after`, from `before`.
 pub fn of_cycle(
     before: &BTreeMap<String, ResourceState>,

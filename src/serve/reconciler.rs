@@ -277,7 +277,15 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
         };
         let events = self.shared.update(|status| {
             let after = resources::after_cycle(&status.resources, desired, report);
-            let events = events::of_cycle(&status.resources, &after, report);
+            let mut events = events::of_cycle(&status.resources, &after, report);
+            // A refusal or a failure the cycle before told in the same words is not told again.
+            let same_as_before = status
+                .last_cycle
+                .as_ref()
+                .is_some_and(|last| last.outcome == record.outcome && last.error == record.error);
+            if same_as_before {
+                events.retain(|event| !event.repeats_its_cycle());
+            }
             status.resources = after;
             status.last_error = record.error.clone();
             if outcome == CycleOutcome::Success {
