@@ -96,6 +96,7 @@ impl Drop for Served {
     }
 }
 
+/// Runs scenario h: the busy replica's memory over 1,000 cycles, then the idle one's CPU.
 pub fn many_cycles(scenario: &Scenario) -> Row {
     let count = scenario.resources;
     let since = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 10);

@@ -544,8 +544,8 @@ pub enum FlagValueError {
     /// A timeout of zero.
     #[error("`{0}`: the timeout must be longer than zero")]
     ZeroTimeout(String),
-    /// A cycle period under a second.
-    #[error("`{0}`: cycles must be at least 0.1s (PT0.1S) apart")]
+    /// A period of `keyrot serve` under 0.1 s.
+    #[error("`{0}`: the period must be at least 0.1s (PT0.1S)")]
     Every(String),
     /// Not a rate from 0 to 1.
     #[error("`{0}` is not a rate: expected a number from 0 to 1")]

@@ -78,7 +78,6 @@ pub async fn run(
         },
         reload: &reload,
         webhook: &webhook,
-        reloaded: Default::default(),
     };
     reconciler.run(desired, controls).await;
     webhook.flush(ALERTS_FLUSH).await;

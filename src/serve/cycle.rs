@@ -55,7 +55,9 @@ impl CycleReport {
             Some(CycleFailure::Refused(_)) => CycleOutcome::Refused,
             Some(CycleFailure::Failed(_)) => CycleOutcome::Failed,
             None if self.plan.is_none() => CycleOutcome::Failed,
-            None if !self.unread.is_empty() || self.failed_actions() > 0 => CycleOutcome::Partial,
+            None if !self.unread.is_empty() || self.failed_actions() > 0 || self.waiting() => {
+                CycleOutcome::Partial
+            }
             None => CycleOutcome::Success,
         }
     }
@@ -67,6 +69,13 @@ impl CycleReport {
             None if self.errors.is_empty() => None,
             None => Some(self.errors.join("; ")),
         }
+    }
+
+    /// Whether a new secret still waits in a recovery file for its sink.
+    fn waiting(&self) -> bool {
+        self.plan
+            .as_ref()
+            .is_some_and(|plan| !plan.awaiting_delivery.is_empty())
     }
 
     /// Actions that failed.

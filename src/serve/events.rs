@@ -68,20 +68,6 @@ pub enum ServeEvent {
 }
 
 impl ServeEvent {
-    /// Whether it needs a person: a failure, a refusal or a lost secret.
-    pub fn is_alarm(&self) -> bool {
-        matches!(
-            self,
-            Self::ActionFailed { .. }
-                | Self::LostSecret { .. }
-                | Self::ReadFailed { .. }
-                | Self::GuardrailRefused { .. }
-                | Self::CycleFailed { .. }
-        )
-    }
-}
-
-impl ServeEvent {
     /// Whether it tells of the cycle as a whole (a refusal, a failure), which the next cycle
     /// may tell again in the same words.
     pub fn repeats_its_cycle(&self) -> bool {
@@ -192,7 +178,6 @@ mod tests {
                 resource: "stale".to_owned()
             }]
         );
-        assert!(events[0].is_alarm());
     }
 
     #[test]

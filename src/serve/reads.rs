@@ -1,8 +1,10 @@
 //! What each cycle of `keyrot serve` reads: everything on the first cycle and every
 //! `--full-every` after it (drift made by others), and in between only the resources whose
-//! plan can change by then: one that drifted, failed or was just acted on (read again next
-//! cycle), or whose [`next_change`] has come, each moved by jitter so that resources due at
-//! the same instant spread over a cycle's period. Pure: instants and randomness come in.
+//! plan can change by then: one that drifted, failed, was just acted on, or whose secret is
+//! lost or waits for its sink (read again next cycle), or whose [`next_change`] has come.
+//! Resources due at the same instant are read in the same cycle, never spread over several:
+//! the guardrail (`max_rotations_per_apply`) sees them together, as it would in one `keyrot
+//! apply`. Pure: instants and randomness come in.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -31,8 +33,6 @@ pub enum Reading {
 pub struct ReadSchedule {
     /// `--full-every`.
     full_every: Duration,
-    /// `--every`: the spread of the jitter on a resource's next read.
-    every: Duration,
     /// When the next full read is due; `None` before the first.
     next_full: Option<Timestamp>,
     /// When each resource is next read, between full reads; absent: at the next full read.
@@ -41,10 +41,9 @@ pub struct ReadSchedule {
 
 impl ReadSchedule {
     /// A schedule whose first cycle reads everything.
-    pub fn new(every: Duration, full_every: Duration) -> Self {
+    pub fn new(full_every: Duration) -> Self {
         Self {
             full_every,
-            every,
             next_full: None,
             next: BTreeMap::new(),
         }
@@ -80,14 +79,14 @@ impl ReadSchedule {
         }
     }
 
-    /// Takes in a cycle that started at `now` and read as `reading`, from which `report` came;
-    /// `unit` gives the jitter, a number in `[0, 1)` for each resource.
+    /// Takes in a cycle that started at `now` (this machine's clock) and read as `reading`, from
+    /// which `report` came; `unit` gives the full read's jitter, a number in `[0, 1)`.
     pub fn after_cycle(
         &mut self,
         desired: &DesiredState,
         (reading, report): (&Reading, &CycleReport),
         now: Timestamp,
-        mut unit: impl FnMut() -> f64,
+        unit: impl FnOnce() -> f64,
     ) {
         if *reading == Reading::Full && report.plan.is_some() {
             self.next_full = Some(later(now, self.full_every.mul_f64(0.9 + 0.2 * unit())));
@@ -96,15 +95,18 @@ impl ReadSchedule {
             return;
         };
         self.next.retain(|name, _| desired.resource(name).is_some());
+        // next_change speaks the API's clock (the plan's); the schedule, this machine's.
+        let to_local = now.duration_since(plan.now);
         for resource in &desired.resources {
             let name = &resource.name;
             let read = plan.resources.iter().find(|planned| planned.name == *name);
             let failed = report.unread.contains(name) || acted(report, name, false);
+            let waiting = plan.awaiting_delivery.iter().any(|w| w.resource == *name);
             let next = match read {
-                _ if failed => Some(now),
-                Some(planned) if planned.is_drifted() || acted(report, name, true) => Some(now),
+                _ if failed || waiting => Some(now),
+                Some(planned) if needs_another_look(report, planned) => Some(now),
                 Some(planned) => next_change(resource, planned, plan.now)
-                    .map(|at| later(at, self.every.mul_f64(unit()))),
+                    .and_then(|at| at.checked_add(to_local).ok()),
                 None => continue,
             };
             match next {
@@ -113,6 +115,12 @@ impl ReadSchedule {
             };
         }
     }
+}
+
+/// Whether `planned` must be read again next cycle: it drifted, its secret is lost, or the
+/// cycle acted on it (the next read confirms it).
+fn needs_another_look(report: &CycleReport, planned: &crate::plan::ResourcePlan) -> bool {
+    planned.is_drifted() || planned.recovers_lost_secret() || acted(report, &planned.name, true)
 }
 
 /// Whether an action of `name` in `report` succeeded (`done`) or failed.
@@ -140,13 +148,12 @@ mod tests {
     use super::*;
     use crate::serve::fixtures::{days, desired, now, read_at};
 
-    const MINUTE: Duration = Duration::from_secs(60);
     const DAY: Duration = Duration::from_secs(86_400);
 
     #[test]
     fn the_first_cycle_reads_everything_then_only_what_can_change() {
         let desired = desired();
-        let mut schedule = ReadSchedule::new(15 * MINUTE, DAY);
+        let mut schedule = ReadSchedule::new(DAY);
         assert_eq!(schedule.reading(&desired, now()), Reading::Full);
         let report = read_at(&desired, now(), &[("fresh", 10), ("stale", 70)]);
         schedule.after_cycle(&desired, (&Reading::Full, &report), now(), || 0.5);
@@ -157,14 +164,13 @@ mod tests {
             schedule.reading(&desired, soon),
             Reading::Due(vec!["stale".to_owned()])
         );
-        let fresh_due = now() + days(50) + SignedDuration::from_secs(450);
-        assert_eq!(schedule.next_read("fresh"), Some(fresh_due));
+        assert_eq!(schedule.next_read("fresh"), Some(now() + days(50)));
     }
 
     #[test]
     fn a_resource_with_nothing_to_change_waits_for_the_full_read_and_a_quiet_cycle_reads_nothing() {
         let desired = desired();
-        let mut schedule = ReadSchedule::new(15 * MINUTE, DAY);
+        let mut schedule = ReadSchedule::new(DAY);
         let report = read_at(&desired, now(), &[("fresh", 10), ("stale", 20)]);
         schedule.after_cycle(&desired, (&Reading::Full, &report), now(), || 0.0);
         let hour = now() + SignedDuration::from_hours(1);
@@ -179,7 +185,7 @@ mod tests {
     fn a_resource_that_could_not_be_read_is_read_again_next_cycle_and_a_failed_full_read_is_retried()
      {
         let desired = desired();
-        let mut schedule = ReadSchedule::new(15 * MINUTE, DAY);
+        let mut schedule = ReadSchedule::new(DAY);
         schedule.after_cycle(
             &desired,
             (&Reading::Full, &CycleReport::default()),

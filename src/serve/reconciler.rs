@@ -3,7 +3,6 @@
 //! still leads; answer signals in between; release the lead on the way out.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -55,8 +54,16 @@ pub struct Reconciler<'a, C> {
     pub reload: &'a Reload<'a>,
     /// Where each event is posted.
     pub webhook: &'a Webhook,
-    /// Set when a reload brought a new file: the next cycle reads everything.
-    pub reloaded: std::sync::atomic::AtomicBool,
+}
+
+/// How a wait between cycles ended.
+enum Waited {
+    /// At the next cycle's start.
+    Elapsed,
+    /// At the next cycle's start, with a new file loaded meanwhile.
+    Reloaded,
+    /// Early: the lead was lost, or a signal stops the process.
+    Ended(LeadEnded),
 }
 
 /// What ended a stretch of leading.
@@ -110,7 +117,9 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
             let waited = tokio::time::timeout(TICK, controls.recv()).await;
             match waited {
                 Ok(Some(Control::Stop(_)) | None) => return None,
-                Ok(Some(Control::Reload)) => self.reload(desired),
+                Ok(Some(Control::Reload)) => {
+                    self.reload(desired);
+                }
                 Err(_elapsed) => {}
             }
         }
@@ -144,114 +153,125 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
                 .map_err(|lost| LockLost(lost.to_string()))
         });
         let mut failures = 0u32;
-        let mut reload_pending = false;
         // A new leader knows nothing yet: its first cycle reads everything.
-        let mut reads = ReadSchedule::new(self.every, self.full_every);
+        let mut reads = ReadSchedule::new(self.full_every);
         loop {
-            if self.reloaded.swap(false, Ordering::SeqCst) {
-                // Resources the new file adds or changes are read now, not at the next full read.
-                reads = ReadSchedule::new(self.every, self.full_every);
+            if let Err(lost) = lead.check().still_held() {
+                tracing::error!(error = %lost, "the lead was lost; standing by");
+                return LeadEnded::Lost;
             }
             let started = Instant::now();
             let started_at = Timestamp::now();
             let reading = reads.reading(desired, started_at);
-            let subset;
-            let cycle_desired = match &reading {
-                Reading::Full => &*desired,
-                Reading::Due(names) => match desired.clone().only(names) {
-                    Ok(due) => {
-                        subset = due;
-                        &subset
-                    }
-                    Err(_) => &*desired,
-                },
+            let delay = match reading {
                 Reading::Nothing => {
                     self.shared.metrics.cycle_idle();
-                    let delay = delay_after(self.every, 0, rand::random::<f64>());
-                    if let Some(ended) = self
-                        .wait_until(started + delay, lead, desired, controls)
-                        .await
-                    {
-                        return ended;
+                    delay_after(self.every, 0, rand::random::<f64>())
+                }
+                _ => {
+                    let (report, reload) =
+                        self.cycle(desired, &reading, (&gate, controls, stop)).await;
+                    reads.after_cycle(desired, (&reading, &report), started_at, rand::random);
+                    let outcome = self.record(desired, &report, started_at, started.elapsed());
+                    self.shared.update(|status| reads.show_in(status));
+                    failures = match outcome {
+                        CycleOutcome::Failed => failures.saturating_add(1),
+                        _ => 0,
+                    };
+                    if stop.reason().is_some() {
+                        return LeadEnded::Stopped;
                     }
-                    continue;
+                    if reload && self.reload(desired) {
+                        reads = ReadSchedule::new(self.full_every);
+                    }
+                    delay_after(self.every, failures, rand::random::<f64>())
                 }
             };
-            let report = {
-                let cycle = self.cycle.run(cycle_desired, Arc::clone(&gate), stop, self);
-                tokio::pin!(cycle);
-                loop {
-                    tokio::select! {
-                        report = &mut cycle => break report,
-                        control = controls.recv() => match control {
-                            Some(Control::Reload) => reload_pending = true,
-                            Some(Control::Stop(signal)) => stop_or_abandon(stop, signal),
-                            None => stop_or_abandon(stop, crate::apply::Signal::Terminate),
-                        },
-                    }
-                }
-            };
-            reads.after_cycle(
-                desired,
-                (&reading, &report),
-                started_at,
-                rand::random::<f64>,
-            );
-            let outcome = self.record(desired, &report, started_at, started.elapsed());
-            self.shared.update(|status| reads.show_in(status));
-            failures = match outcome {
-                CycleOutcome::Failed => failures.saturating_add(1),
-                _ => 0,
-            };
-            if stop.reason().is_some() {
-                return LeadEnded::Stopped;
-            }
-            if std::mem::take(&mut reload_pending) {
-                self.reload(desired);
-            }
-            let delay = delay_after(self.every, failures, rand::random::<f64>());
-            let (next, overran) = next_start(Duration::ZERO, started.elapsed(), delay);
-            if overran {
-                self.shared.metrics.cycle_overran();
-                tracing::warn!(
-                    every = %humantime(self.every),
-                    "the cycle ran past the next one's start; the next starts now"
-                );
-            }
-            let next = started + next;
-            if let Some(ended) = self.wait_until(next, lead, desired, controls).await {
-                return ended;
+            let next = self.next_start(started, delay);
+            match self.wait_until(next, lead, desired, controls).await {
+                Waited::Elapsed => {}
+                // Resources the new file adds or changes are read now, not at the next full read.
+                Waited::Reloaded => reads = ReadSchedule::new(self.full_every),
+                Waited::Ended(ended) => return ended,
             }
         }
     }
 
-    /// Waits until `next`, checking the lead each second and answering signals; `Some` when
-    /// the lead was lost or a signal stops the process.
+    /// Runs one cycle over what `reading` picks of `desired`, answering signals meanwhile: a
+    /// stop stops new actions (a second stops waiting for answers); a reload waits for the
+    /// cycle's end, and `true` says one was asked for.
+    async fn cycle(
+        &self,
+        desired: &DesiredState,
+        reading: &Reading,
+        (gate, controls, stop): (&GateCheck, &mut UnboundedReceiver<Control>, &StopSignal),
+    ) -> (CycleReport, bool) {
+        let due = match reading {
+            Reading::Due(names) => desired.clone().only(names).ok(),
+            Reading::Full | Reading::Nothing => None,
+        };
+        let cycle = self.cycle.run(
+            due.as_ref().unwrap_or(desired),
+            Arc::clone(gate),
+            stop,
+            self,
+        );
+        tokio::pin!(cycle);
+        let mut reload = false;
+        loop {
+            tokio::select! {
+                report = &mut cycle => return (report, reload),
+                control = controls.recv() => match control {
+                    Some(Control::Reload) => reload = true,
+                    Some(Control::Stop(signal)) => stop_or_abandon(stop, signal),
+                    None => stop_or_abandon(stop, crate::apply::Signal::Terminate),
+                },
+            }
+        }
+    }
+
+    /// When the next cycle starts, for one that started at `started` and waits `delay`: at
+    /// once, and reported, when this one ran past it.
+    fn next_start(&self, started: Instant, delay: Duration) -> Instant {
+        let (next, overran) = next_start(Duration::ZERO, started.elapsed(), delay);
+        if overran {
+            self.shared.metrics.cycle_overran();
+            tracing::warn!(
+                every = %humantime(self.every),
+                "the cycle ran past the next one's start; the next starts now"
+            );
+        }
+        started + next
+    }
+
+    /// Waits until `next`, checking the lead each second and answering signals.
     async fn wait_until(
         &self,
         next: Instant,
         lead: &LockGuard,
         desired: &mut DesiredState,
         controls: &mut UnboundedReceiver<Control>,
-    ) -> Option<LeadEnded> {
+    ) -> Waited {
         let wait = next.saturating_duration_since(Instant::now());
         let at = jiff::SignedDuration::try_from(wait)
             .ok()
             .and_then(|wait| Timestamp::now().checked_add(wait).ok());
         self.shared.update(|status| status.next_cycle_at = at);
+        let mut waited = Waited::Elapsed;
         while Instant::now() < next {
             if let Err(lost) = lead.check().still_held() {
                 tracing::error!(error = %lost, "the lead was lost; standing by");
-                return Some(LeadEnded::Lost);
+                return Waited::Ended(LeadEnded::Lost);
             }
             let tick = (Instant::now() + TICK).min(next);
             match tokio::time::timeout_at(tick, controls.recv()).await {
-                Ok(Some(Control::Stop(_)) | None) => return Some(LeadEnded::Stopped),
-                Ok(Some(Control::Reload)) => self.reload(desired),
+                Ok(Some(Control::Stop(_)) | None) => return Waited::Ended(LeadEnded::Stopped),
+                Ok(Some(Control::Reload)) if self.reload(desired) => waited = Waited::Reloaded,
+                Ok(Some(Control::Reload)) => {}
                 Err(_elapsed) => self.shared.beat(),
             }
         }
-        None
+        waited
     }
 
     /// Records a cycle that started at `started_at` and ran for `took`: status, metrics,
@@ -316,9 +336,9 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
         outcome
     }
 
-    /// Re-reads the desired-state file: a valid one runs from the next cycle; an invalid one
-    /// is reported, and the file before it runs on.
-    fn reload(&self, desired: &mut DesiredState) {
+    /// Re-reads the desired-state file: a valid one runs from the next cycle (`true`); an
+    /// invalid one is reported, and the file before it runs on (`false`).
+    fn reload(&self, desired: &mut DesiredState) -> bool {
         match (self.reload)() {
             Ok(fresh) => {
                 tracing::info!(
@@ -326,7 +346,6 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
                     "desired-state file reloaded"
                 );
                 *desired = fresh;
-                self.reloaded.store(true, Ordering::SeqCst);
                 self.shared.update(|status| {
                     // A resource the file no longer has leaves the status and the metrics now.
                     status
@@ -336,6 +355,7 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
                     status.desired_state.error = None;
                     status.desired_state.loaded_at = Timestamp::now();
                 });
+                true
             }
             Err(error) => {
                 let error = error.to_string();
@@ -349,6 +369,7 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
                     status.desired_state.error = Some(error.clone());
                     status.last_error = Some(error);
                 });
+                false
             }
         }
     }

@@ -127,6 +127,23 @@ pub struct ResourceState {
     pub next_read_at: Option<Timestamp>,
 }
 
+/// Why a replica is not ready (`/readyz` 503).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotReady {
+    /// The last (re)load of the desired-state file failed.
+    #[error("the desired-state file is not valid: {0}")]
+    InvalidFile(String),
+    /// The first attempt to lead has not answered.
+    #[error("not yet known whether it leads")]
+    Starting,
+    /// It leads, and no cycle has finished.
+    #[error("no cycle has finished yet")]
+    NoCycleYet,
+    /// It leads, and its last cycle read nothing.
+    #[error("the last cycle could not read the live state: {0}")]
+    LastCycleUnread(String),
+}
+
 /// Everything `/status` shows.
 #[derive(Clone, Debug, Serialize)]
 pub struct Status {
@@ -177,17 +194,19 @@ impl Status {
 
     /// `Ok` when this replica is ready: its file is valid, and (as leader) its last cycle read
     /// the live state; why not, otherwise.
-    pub fn ready(&self) -> Result<(), String> {
+    pub fn ready(&self) -> Result<(), NotReady> {
         if let Some(error) = &self.desired_state.error {
-            return Err(format!("the desired-state file is not valid: {error}"));
+            return Err(NotReady::InvalidFile(error.clone()));
         }
         match (&self.role, &self.last_cycle) {
-            (Role::Starting, _) => Err("not yet known whether it leads".to_owned()),
+            (Role::Starting, _) => Err(NotReady::Starting),
             (Role::Standby { .. }, _) => Ok(()),
-            (Role::Leader, None) => Err("no cycle has finished yet".to_owned()),
-            (Role::Leader, Some(cycle)) if !cycle.read => Err(format!(
-                "the last cycle could not read the live state: {}",
-                cycle.error.as_deref().unwrap_or("no reason was recorded")
+            (Role::Leader, None) => Err(NotReady::NoCycleYet),
+            (Role::Leader, Some(cycle)) if !cycle.read => Err(NotReady::LastCycleUnread(
+                cycle
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "no reason was recorded".to_owned()),
             )),
             (Role::Leader, Some(_)) => Ok(()),
         }
@@ -229,16 +248,23 @@ mod tests {
         let mut status = status();
         assert!(status.ready().is_err());
         status.role = Role::Leader;
-        assert_eq!(status.ready(), Err("no cycle has finished yet".to_owned()));
+        assert_eq!(status.ready(), Err(NotReady::NoCycleYet));
         status.last_cycle = Some(cycle(CycleOutcome::Failed));
+        let unread = status.ready().unwrap_err().to_string();
         assert_eq!(
-            status.ready(),
-            Err("the last cycle could not read the live state: the API did not answer".to_owned())
+            unread,
+            "the last cycle could not read the live state: the API did not answer"
         );
         status.last_cycle = Some(cycle(CycleOutcome::Partial));
         assert_eq!(status.ready(), Ok(()));
         status.desired_state.error = Some("keyrot.yaml:3:5: unknown field".to_owned());
-        assert!(status.ready().unwrap_err().contains("keyrot.yaml:3:5"));
+        assert!(
+            status
+                .ready()
+                .unwrap_err()
+                .to_string()
+                .contains("keyrot.yaml:3:5")
+        );
     }
 
     #[test]

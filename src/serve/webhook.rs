@@ -58,6 +58,7 @@ pub struct Webhook {
 
 /// The queue into one URL's delivery task.
 struct Delivery {
+    url: reqwest::Url,
     queue: mpsc::Sender<Alert>,
     task: JoinHandle<()>,
 }
@@ -72,15 +73,18 @@ impl Webhook {
         }
     }
 
-    /// From now on alerts go to `url` (none: nowhere); those queued for the URL before are
-    /// still delivered there.
+    /// From now on alerts go to `url` (none: nowhere); those queued for another URL before
+    /// are still delivered there. The same URL keeps its queue, so alerts stay in order.
     pub fn point_at(&self, url: Option<reqwest::Url>) {
-        let delivery = url.map(|url| {
+        let mut delivery = self.lock();
+        if delivery.as_ref().map(|d| &d.url) == url.as_ref() {
+            return;
+        }
+        *delivery = url.map(|url| {
             let (queue, waiting) = mpsc::channel(QUEUE);
-            let task = tokio::spawn(deliver(url, waiting));
-            Delivery { queue, task }
+            let task = tokio::spawn(deliver(url.clone(), waiting));
+            Delivery { url, queue, task }
         });
-        *self.lock() = delivery;
     }
 
     /// Queues `events`.
@@ -106,7 +110,7 @@ impl Webhook {
     /// Waits up to `limit` for the queued alerts to be delivered.
     pub async fn flush(&self, limit: Duration) {
         let delivery = self.lock().take();
-        if let Some(Delivery { queue, task }) = delivery {
+        if let Some(Delivery { queue, task, .. }) = delivery {
             drop(queue);
             if tokio::time::timeout(limit, task).await.is_err() {
                 tracing::error!("alerts still queued for the webhook were not delivered");

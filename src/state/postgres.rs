@@ -45,6 +45,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE keyrot_lock_holder
          ADD COLUMN lease_until timestamptz,
          ADD COLUMN released boolean NOT NULL DEFAULT true;",
+    // The holder's session, so that only a stranded holder's own session is ever ended.
+    "ALTER TABLE keyrot_lock_holder ADD COLUMN pid integer;",
 ];
 
 /// State in a PostgreSQL database.
@@ -202,7 +204,7 @@ impl PostgresBackend {
             if started.elapsed() >= timeout {
                 let holder = match still_writing {
                     Some(lease) => lease,
-                    None => self.who_holds().await?.map_or_else(
+                    None => self.who_holds(key).await?.map_or_else(
                         || "a keyrot that recorded no details".to_owned(),
                         |holder| holder.to_string(),
                     ),
@@ -219,10 +221,12 @@ impl PostgresBackend {
         let granted = std::time::Instant::now();
         session
             .execute(
-                "INSERT INTO keyrot_lock_holder (lock_key, holder, lease_until, released)
-                 VALUES ($1, $2::text::jsonb, now() + make_interval(secs => $3), false)
+                "INSERT INTO keyrot_lock_holder (lock_key, holder, lease_until, released, pid)
+                 VALUES ($1, $2::text::jsonb, now() + make_interval(secs => $3), false,
+                         pg_backend_pid())
                  ON CONFLICT (lock_key) DO UPDATE SET holder = EXCLUDED.holder,
-                     lease_until = EXCLUDED.lease_until, released = false",
+                     lease_until = EXCLUDED.lease_until, released = false,
+                     pid = EXCLUDED.pid",
                 &[&key, &details, &LEASE.as_secs_f64()],
             )
             .await
@@ -263,7 +267,7 @@ impl PostgresBackend {
     /// The recorded holder, if the lock is held now, or was by a holder whose session ended
     /// while its lease (and the grace for its requests in flight) still runs: it may still be
     /// writing. A holder that released its lock, or whose lease ran out, is no holder.
-    async fn who_holds(&self) -> Result<Option<LockHolder>, StateError> {
+    async fn who_holds(&self, key: i64) -> Result<Option<LockHolder>, StateError> {
         let row = self
             .client
             .query_opt(
@@ -276,7 +280,7 @@ impl PostgresBackend {
                                          WHERE datname = current_database()))
                    OR (NOT h.released
                        AND h.lease_until + make_interval(secs => $2) > now()))",
-                &[&LOCK_KEY, &GRACE.as_secs_f64()],
+                &[&key, &GRACE.as_secs_f64()],
             )
             .await
             .map_err(database)?;
@@ -350,7 +354,7 @@ impl StateBackend for PostgresBackend {
     }
 
     fn holder(&self) -> BoxFuture<'_, Result<Option<LockHolder>, StateError>> {
-        self.who_holds().boxed()
+        self.who_holds(LOCK_KEY).boxed()
     }
 
     fn append<'a>(&'a self, records: &'a [JournalRecord]) -> BoxFuture<'a, Result<(), StateError>> {
@@ -408,10 +412,12 @@ fn newer_schema(version: usize) -> StateError {
     ))
 }
 
-/// Ends the sessions that hold the advisory lock `key` although their holder's lease, and the
-/// grace for its requests in flight, ran out: a holder cut off from the database (a lost
-/// network) writes nothing after its lease, but the server keeps its lock until TCP gives up
-/// on it, which may take hours. Best effort: a role that may not end them waits as before.
+/// Ends the session of the holder of the advisory lock `key` whose lease, and the grace for
+/// its requests in flight, ran out while it still holds the lock: a holder cut off from the
+/// database (a lost network) writes nothing after its lease, but the server keeps its lock
+/// until TCP gives up on it, which may take hours. Only the session the holder recorded is
+/// ended (a newer holder that has not recorded itself yet is not). Best effort: a role that may
+/// not end it (neither the same role nor a member of pg_signal_backend) waits as before.
 async fn end_sessions_past_their_lease(session: &Client, key: i64) {
     let _ = session
         .execute(
@@ -419,7 +425,7 @@ async fn end_sessions_past_their_lease(session: &Client, key: i64) {
              WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0
                AND l.objid::bigint = $1 AND l.objsubid = 1
                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-               AND h.lock_key = $1 AND NOT h.released
+               AND h.lock_key = $1 AND NOT h.released AND l.pid = h.pid
                AND h.lease_until + make_interval(secs => $2) < now()",
             &[&key, &GRACE.as_secs_f64()],
         )

@@ -692,7 +692,12 @@ pub fn http_get(port: u16, path: &str) -> (u16, String) {
 
 /// Polls `done` until it holds; fails the test after 30 seconds that it never did.
 pub fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    wait_until_within(std::time::Duration::from_secs(30), what, done);
+}
+
+/// Polls `done` until it holds; fails the test after `limit` that it never did.
+pub fn wait_until_within(limit: std::time::Duration, what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
     while !done() {
         assert!(
             std::time::Instant::now() < deadline,

@@ -497,12 +497,13 @@ fn stranded_lock(
         client
             .batch_execute(&format!(
                 "SELECT pg_advisory_lock({lock});
-                 INSERT INTO keyrot_lock_holder (lock_key, holder, lease_until, released)
+                 INSERT INTO keyrot_lock_holder (lock_key, holder, lease_until, released, pid)
                  VALUES ({lock}, '{{\"run_id\":\"gone\",\"user\":\"ci\",\"host\":\"runner-7\",\
                  \"command\":\"keyrot apply\",\"started_at\":\"2026-11-24T11:00:00Z\"}}',
-                         now() - interval '{ended_ago_seconds} seconds', false)
+                         now() - interval '{ended_ago_seconds} seconds', false, pg_backend_pid())
                  ON CONFLICT (lock_key) DO UPDATE SET holder = EXCLUDED.holder,
-                     lease_until = EXCLUDED.lease_until, released = false",
+                     lease_until = EXCLUDED.lease_until, released = false,
+                     pid = EXCLUDED.pid",
                 lock = 0x6b65_7972_i64
             ))
             .await

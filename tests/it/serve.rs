@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use keyrot::sandbox::{Clock, Faults};
@@ -15,7 +16,7 @@ use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 use crate::harness::{
     TestPostgres, TestSandbox, Workspace, account, exit_within_30s, free_port, http_get, id, mode,
-    rixl_key, wait_until,
+    rixl_key, wait_until, wait_until_within,
 };
 
 /// A file with one due Cloudflare account and two due RIXL keys with file sinks.
@@ -337,15 +338,21 @@ fn two_replicas_on_postgres_rotate_once_and_the_standby_leads_after_kill_9() {
     });
     assert_eq!(standby.metric("keyrot_leader"), Some(0.0));
     assert_eq!(standby.cycles("success"), 0.0);
+    let status = standby.status();
+    let named = status["role"]["leader"].as_str().unwrap_or_default();
+    assert!(named.contains(" serve --listen "), "{status}");
 
     leader.child.kill().unwrap();
     leader.child.wait().unwrap();
     wait_until("the standby leads (within 30 s of kill -9)", || {
         standby.metric("keyrot_leader") == Some(1.0)
     });
-    wait_until("the new leader runs two cycles", || {
-        standby.cycles("success") >= 2.0
-    });
+    // Its first cycle may wait for the dead leader's apply lock: lease and grace, 30 s.
+    wait_until_within(
+        Duration::from_secs(60),
+        "the new leader runs two cycles",
+        || standby.cycles("success") >= 2.0,
+    );
     let (code, log) = standby.stop();
     assert_eq!(code, Some(0), "{log}");
     let rotations = sandbox.sandbox.counters().rotations;
