@@ -119,9 +119,9 @@ impl Metrics {
     fn register_counters(&self, registry: &mut Registry) {
         registry.register(
             "keyrot_cycles",
-            "Cycles run, by outcome: success, partial (some resources unread or actions failed), \
-             failed (nothing read), refused (the guardrail refused the plan), idle (nothing was \
-             due, nothing was read)",
+            "Cycles run, by outcome: success, partial (some resources unread, actions failed or \
+             a secret still waiting for its sink), failed (nothing read), refused (the guardrail \
+             refused the plan), idle (nothing was due, nothing was read)",
             self.cycles.clone(),
         );
         registry.register_with_unit(
