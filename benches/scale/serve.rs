@@ -3,14 +3,13 @@
 //! and after 1,000 must not differ by more than 1 MB. Then a replica with nothing due, for a
 //! minute: the CPU it spends, as seconds per idle hour.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use keyrot::sandbox::{Clock, Faults};
 
-use super::harness::{TestSandbox, account, desired_file, free_port, http_get, id};
+use super::harness::{Served, TestSandbox, account, desired_file, id, wait_until_within};
 use super::{Row, Scenario, accounts_file};
 
 /// Cycles before memory is first measured.
@@ -22,78 +21,40 @@ const GROWTH_KIB: u64 = 1024;
 /// How long the idle replica is watched.
 const IDLE: Duration = Duration::from_secs(60);
 
-/// A running `keyrot serve` and its port.
-struct Served {
-    child: Child,
-    port: u16,
+/// `keyrot serve -f file` against `sandbox` with `args`, its log discarded.
+fn serve(sandbox: &TestSandbox, file: &Path, args: &[&str]) -> Served {
+    let mut command = sandbox.keyrot(file);
+    command.stdout(Stdio::null()).stderr(Stdio::null());
+    Served::start(command, args)
 }
 
-impl Served {
-    fn start(sandbox: &TestSandbox, file: &Path, args: &[&str]) -> Self {
-        let port = free_port();
-        let child = sandbox
-            .keyrot(file)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Self { child, port }
-    }
-
-    /// Cycles that read everything and succeeded.
-    fn cycles(&self) -> f64 {
-        let Ok(_) = std::net::TcpStream::connect(("127.0.0.1", self.port)) else {
-            return 0.0;
-        };
-        let (_, text) = http_get(self.port, "/metrics");
-        text.lines()
-            .find_map(|line| line.strip_prefix("keyrot_cycles_total{outcome=\"success\"} "))
-            .and_then(|count| count.parse().ok())
-            .unwrap_or(0.0)
-    }
-
-    fn wait_for_cycles(&self, count: f64) {
-        let deadline = Instant::now() + Duration::from_secs(1200);
-        while self.cycles() < count {
-            assert!(Instant::now() < deadline, "never reached {count} cycles");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// A field of /proc/PID/status, in KiB.
-    fn status_kib(&self, field: &str) -> u64 {
-        let mut text = String::new();
-        std::fs::File::open(format!("/proc/{}/status", self.child.id()))
-            .unwrap()
-            .read_to_string(&mut text)
-            .unwrap();
-        text.lines()
-            .find_map(|line| line.strip_prefix(field)?.trim().strip_suffix(" kB"))
-            .and_then(|kib| kib.trim().parse().ok())
-            .unwrap()
-    }
-
-    /// User and system CPU time so far.
-    fn cpu(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
-        let after_name = &stat[stat.rfind(')').unwrap() + 2..];
-        let fields: Vec<&str> = after_name.split(' ').collect();
-        // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
-        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-        // SAFETY: sysconf has no preconditions.
-        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-        Duration::from_secs_f64(ticks as f64 / per_second)
-    }
+/// Waits until `served` has run `count` cycles that succeeded.
+fn wait_for_cycles(served: &Served, count: f64) {
+    let what = format!("{count} cycles");
+    wait_until_within(Duration::from_secs(1200), &what, || {
+        served.cycles("success") >= count
+    });
 }
 
-impl Drop for Served {
-    fn drop(&mut self) {
-        // SAFETY: kill has no preconditions; the pid is our child's.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let _ = self.child.wait();
-    }
+/// A field of /proc/PID/status of `served`, in KiB.
+fn status_kib(served: &Served, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{}/status", served.child.id())).unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix(field)?.trim().strip_suffix(" kB"))
+        .and_then(|kib| kib.trim().parse().ok())
+        .unwrap()
+}
+
+/// The user and system CPU time `served` has used so far.
+fn cpu(served: &Served) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", served.child.id())).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after_name.split(' ').collect();
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Duration::from_secs_f64(ticks as f64 / per_second)
 }
 
 /// Runs scenario h: the busy replica's memory over 1,000 cycles, then the idle one's CPU.
@@ -105,20 +66,20 @@ pub fn many_cycles(scenario: &Scenario) -> Row {
     let (_dir, file) = desired_file(accounts_file(count, "100000000/1s", ""));
 
     let every = ["--every", "PT0.1S", "--full-every", "PT0.1S"];
-    let busy = Served::start(&sandbox, &file, &every);
-    busy.wait_for_cycles(WARM_UP);
-    let (warm, started) = (busy.status_kib("VmRSS:"), Instant::now());
-    busy.wait_for_cycles(CYCLES);
-    let (last, wall) = (busy.status_kib("VmRSS:"), started.elapsed());
-    let peak = busy.status_kib("VmHWM:");
+    let busy = serve(&sandbox, &file, &every);
+    wait_for_cycles(&busy, WARM_UP);
+    let (warm, started) = (status_kib(&busy, "VmRSS:"), Instant::now());
+    wait_for_cycles(&busy, CYCLES);
+    let (last, wall) = (status_kib(&busy, "VmRSS:"), started.elapsed());
+    let peak = status_kib(&busy, "VmHWM:");
     drop(busy);
     let growth = last.saturating_sub(warm);
 
-    let idle = Served::start(&sandbox, &file, &[]);
-    idle.wait_for_cycles(1.0);
-    let before = idle.cpu();
+    let idle = serve(&sandbox, &file, &[]);
+    wait_for_cycles(&idle, 1.0);
+    let before = cpu(&idle);
     std::thread::sleep(IDLE);
-    let per_hour = (idle.cpu() - before).as_secs_f64() * 3600.0 / IDLE.as_secs_f64();
+    let per_hour = (cpu(&idle) - before).as_secs_f64() * 3600.0 / IDLE.as_secs_f64();
     drop(idle);
 
     let mut row = Row::measured(scenario, wall, peak);

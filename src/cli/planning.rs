@@ -1,5 +1,5 @@
-//! The terminal's side of the read-then-plan step that plan, drift and demo share (the step
-//! itself is `apply::Observer`, which apply takes too): the files loaded with `--target` and
+//! The terminal's side of the read-then-plan step that plan, drift, demo and serve share (the
+//! step itself is `apply::Observer`, which apply takes too): the files loaded with `--target` and
 //! `--replace`, notes on stderr, and a progress bar.
 
 use jiff::Timestamp;
@@ -138,14 +138,25 @@ async fn settle(
             state.location()
         ));
     }
+    let running = holder.as_ref().map(|holder| holder.run_id.as_str());
+    let found = settle_in_memory(context, observer, desired, running).await?;
+    warn_of_damaged_records(printer, state);
+    Ok(found)
+}
+
+/// Settles the journal in memory at the API's time (the clock apply settles by), never the
+/// writes of the run `running`, which holds the lock: what a run that only reads does.
+pub async fn settle_in_memory(
+    context: &RunContext,
+    observer: &Observer<'_, impl LiveReader>,
+    desired: &DesiredState,
+    running: Option<&str>,
+) -> Result<SecretsToRecover, crate::apply::ApplyError> {
     let run = this_run(Timestamp::now());
     let settling = Settling::Read {
         unjournaled: &unjournaled_dir(Path::new(&desired.source)),
         run_id: &run.run_id,
         now: context.api_clock(desired).now(),
     };
-    let running = holder.as_ref().map(|holder| holder.run_id.as_str());
-    let found = observer.settle(settling, running).await?;
-    warn_of_damaged_records(printer, state);
-    Ok(found)
+    observer.settle(settling, running).await
 }

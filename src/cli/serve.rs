@@ -13,8 +13,10 @@ use super::exit::{CliError, Exit};
 use super::output::{Printer, env_var, stderr_colored};
 use super::serve_cycle::ServeCycle;
 use super::state::{self, this_run};
-use crate::config::{Backend, ConfigError, DesiredState, format_duration, load_file};
-use crate::serve::{LogFormat, Reconciler, ReloadError, Shared, Status, Webhook};
+use crate::config::{Backend, ConfigError, DesiredState, load_file};
+use crate::serve::{
+    LogFormat, Reconciler, ReloadError, Shared, Status, Webhook, duration_in_words,
+};
 use crate::state::Lead;
 
 /// How long a stopping `keyrot serve` waits for the alert webhook to take what is queued.
@@ -88,15 +90,11 @@ pub async fn run(
 
 /// The line that says what this replica serves.
 fn log_start(file: &Path, mode: &str, args: &ServeArgs, state: &str) {
-    let words = |span: std::time::Duration| match span.as_secs() {
-        0 => format!("{}ms", span.as_millis()),
-        _ => jiff::SignedDuration::try_from(span).map_or_else(|_| "?".to_owned(), format_duration),
-    };
     tracing::info!(
         file = %file.display(),
         mode,
-        every = words(args.every),
-        full_every = words(args.full_every),
+        every = duration_in_words(args.every),
+        full_every = duration_in_words(args.full_every),
         listen = %args.listen,
         state,
         "serving"

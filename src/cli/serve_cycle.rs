@@ -14,10 +14,11 @@ use super::args::GlobalArgs;
 use super::context::RunContext;
 use super::exit::CliError;
 use super::output::Printer;
+use super::planning::settle_in_memory;
 use super::state::this_run;
 use crate::apply::{
     ActionReport, ApplyError, ApplyOptions, ApplyUi, Approval, Clock, DeliverError, Engine,
-    Observer, PlanSource, Settling, StopSignal, Ticker, recovery_dir, unjournaled_dir,
+    Observer, PlanSource, StopSignal, Ticker, recovery_dir,
 };
 use crate::config::DesiredState;
 use crate::http::GateCheck;
@@ -122,14 +123,8 @@ impl<'a> ServeCycle<'a> {
             Ok(holder) => holder,
             Err(error) => return failed(error.to_string()),
         };
-        let run = this_run(Timestamp::now());
-        let settling = Settling::Read {
-            unjournaled: &unjournaled_dir(Path::new(&desired.source)),
-            run_id: &run.run_id,
-            now: clock.now(),
-        };
         let running = holder.as_ref().map(|holder| holder.run_id.as_str());
-        let found = match observer.settle(settling, running).await {
+        let found = match settle_in_memory(context, &observer, desired, running).await {
             Ok(found) => found,
             Err(error) => return failed(error.to_string()),
         };

@@ -3,10 +3,10 @@
 
 use std::future::Future;
 
-use crate::apply::{ActionReport, Outcome, StopSignal, Ticker};
+use crate::apply::{ActionFailure, ActionReport, Outcome, StopSignal, Ticker};
 use crate::config::DesiredState;
 use crate::http::GateCheck;
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, Plan, ResourcePlan};
 
 use super::status::CycleOutcome;
 
@@ -76,6 +76,40 @@ impl CycleReport {
         self.plan
             .as_ref()
             .is_some_and(|plan| !plan.awaiting_delivery.is_empty())
+    }
+
+    /// The plan of resource `name`, if the cycle read it.
+    pub fn planned(&self, name: &str) -> Option<&ResourcePlan> {
+        let plan = self.plan.as_ref()?;
+        plan.resources.iter().find(|resource| resource.name == name)
+    }
+
+    /// Whether a new secret of `name` still waits in a recovery file for its sink.
+    pub fn awaits_delivery(&self, name: &str) -> bool {
+        self.plan.as_ref().is_some_and(|plan| {
+            plan.awaiting_delivery
+                .iter()
+                .any(|waiting| waiting.resource == name)
+        })
+    }
+
+    /// Whether an action on `name` was confirmed (only a rotation, when `rotation_only`).
+    pub fn acted_on(&self, name: &str, rotation_only: bool) -> bool {
+        self.actions.iter().any(|action| {
+            action.resource == name
+                && matches!(action.outcome, Outcome::Done(_))
+                && (!rotation_only || matches!(action.action, Action::Rotate { .. }))
+        })
+    }
+
+    /// The first failed action on `name`, and why.
+    pub fn failure_of(&self, name: &str) -> Option<&ActionFailure> {
+        self.actions
+            .iter()
+            .find_map(|action| match &action.outcome {
+                Outcome::Failed(failure) if action.resource == name => Some(failure),
+                _ => None,
+            })
     }
 
     /// Actions that failed.

@@ -113,7 +113,10 @@ pub fn of_cycle(
                 resource: resource.clone(),
             });
         }
-        if recovered(report, name) {
+        let recovered = report
+            .planned(name)
+            .is_some_and(|planned| planned.recovers_lost_secret());
+        if recovered && report.acted_on(name, true) {
             events.push(ServeEvent::SecretRecovered { resource });
         }
     }
@@ -132,20 +135,6 @@ pub fn of_cycle(
         }
     }));
     events
-}
-
-/// Whether the cycle rotated `name` to recover its lost secret.
-fn recovered(report: &CycleReport, name: &str) -> bool {
-    let planned = report
-        .plan
-        .as_ref()
-        .and_then(|plan| plan.resources.iter().find(|resource| resource.name == name));
-    planned.is_some_and(|planned| planned.recovers_lost_secret())
-        && report.actions.iter().any(|action| {
-            action.resource == name
-                && matches!(action.action, Action::Rotate { .. })
-                && matches!(action.outcome, Outcome::Done(_))
-        })
 }
 
 #[cfg(test)]

@@ -1,7 +1,12 @@
 //! `keyrot serve`'s log: one line per event on stderr, as text or as JSON (`--log-format`),
 //! through `tracing`. Lines carry names, outcomes and error messages, never a secret.
 
+use std::time::Duration;
+
+use jiff::SignedDuration;
+
 use super::events::ServeEvent;
+use crate::config::format_duration;
 
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +35,16 @@ pub fn init(format: LogFormat, color: bool) {
             .with_current_span(false)
             .try_init(),
     };
+}
+
+/// A period in the log's words: `15m`, `1d`, `100ms`.
+pub fn duration_in_words(span: Duration) -> String {
+    match span.as_secs() {
+        0 => format!("{}ms", span.as_millis()),
+        seconds => SignedDuration::try_from(span)
+            .map(format_duration)
+            .unwrap_or_else(|_| format!("{seconds}s")),
+    }
 }
 
 /// Writes `event` as one line.

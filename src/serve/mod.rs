@@ -23,7 +23,7 @@ mod webhook;
 pub use cycle::{Cycle, CycleFailure, CycleReport};
 pub use events::ServeEvent;
 pub use http::{router, serve as serve_http};
-pub use log::{LogFormat, init as init_log};
+pub use log::{LogFormat, duration_in_words, init as init_log};
 pub use reconciler::{Reconciler, Reload, ReloadError};
 pub use shared::Shared;
 pub use signals::{Control, listen as listen_for_signals};

@@ -13,7 +13,6 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::cycle::CycleReport;
 use super::status::Status;
-use crate::apply::Outcome;
 use crate::config::DesiredState;
 use crate::plan::next_change;
 
@@ -99,10 +98,9 @@ impl ReadSchedule {
         let to_local = now.duration_since(plan.now);
         for resource in &desired.resources {
             let name = &resource.name;
-            let read = plan.resources.iter().find(|planned| planned.name == *name);
-            let failed = report.unread.contains(name) || acted(report, name, false);
-            let waiting = plan.awaiting_delivery.iter().any(|w| w.resource == *name);
-            let next = match read {
+            let failed = report.unread.contains(name) || report.failure_of(name).is_some();
+            let waiting = report.awaits_delivery(name);
+            let next = match report.planned(name) {
                 _ if failed || waiting => Some(now),
                 Some(planned) if needs_another_look(report, planned) => Some(now),
                 Some(planned) => next_change(resource, planned, plan.now)
@@ -120,19 +118,7 @@ impl ReadSchedule {
 /// Whether `planned` must be read again next cycle: it drifted, its secret is lost, or the
 /// cycle acted on it (the next read confirms it).
 fn needs_another_look(report: &CycleReport, planned: &crate::plan::ResourcePlan) -> bool {
-    planned.is_drifted() || planned.recovers_lost_secret() || acted(report, &planned.name, true)
-}
-
-/// Whether an action of `name` in `report` succeeded (`done`) or failed.
-fn acted(report: &CycleReport, name: &str, done: bool) -> bool {
-    report.actions.iter().any(|action| {
-        action.resource == name
-            && match action.outcome {
-                Outcome::Done(_) => done,
-                Outcome::Failed(_) => !done,
-                _ => false,
-            }
-    })
+    planned.is_drifted() || planned.recovers_lost_secret() || report.acted_on(&planned.name, false)
 }
 
 /// `at` plus `span`, saturating.

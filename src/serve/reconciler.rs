@@ -16,7 +16,7 @@ use crate::state::{Lead, LockGuard, LockHolder, StateBackend, StateError};
 
 use super::cycle::{Cycle, CycleReport};
 use super::events;
-use super::log;
+use super::log::{self, duration_in_words};
 use super::reads::{ReadSchedule, Reading};
 use super::resources;
 use super::schedule::{delay_after, next_start};
@@ -237,7 +237,7 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
         if overran {
             self.shared.metrics.cycle_overran();
             tracing::warn!(
-                every = %humantime(self.every),
+                every = duration_in_words(self.every),
                 "the cycle ran past the next one's start; the next starts now"
             );
         }
@@ -397,11 +397,4 @@ fn stop_or_abandon(stop: &StopSignal, signal: crate::apply::Signal) {
             stop.stop(StopReason::Interrupted(signal));
         }
     }
-}
-
-/// A duration in words: `15m`.
-fn humantime(duration: Duration) -> String {
-    jiff::SignedDuration::try_from(duration)
-        .map(crate::config::format_duration)
-        .unwrap_or_else(|_| format!("{}s", duration.as_secs()))
 }

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::apply::Outcome;
 use crate::config::DesiredState;
 use crate::plan::ResourcePlan;
 
@@ -22,7 +21,7 @@ pub fn after_cycle(
         .iter()
         .map(|resource| {
             let earlier = before.get(&resource.name);
-            let mut state = match report_of(report, &resource.name) {
+            let mut state = match report.planned(&resource.name) {
                 Some(planned) => planned_state(report, planned),
                 None if report.unread.contains(&resource.name) => ResourceState {
                     last_error: Some("its live state could not be read".to_owned()),
@@ -32,7 +31,10 @@ pub fn after_cycle(
                 None => earlier.cloned().unwrap_or_default(),
             };
             state.vendor = resource.vendor.key;
-            let failure = action_failure(report, &resource.name).or(state.last_error.clone());
+            let failure = report
+                .failure_of(&resource.name)
+                .map(ToString::to_string)
+                .or(state.last_error.clone());
             state.failing_cycles = match &failure {
                 Some(_) => earlier.map_or(0, |e| e.failing_cycles).saturating_add(1),
                 None => 0,
@@ -43,20 +45,8 @@ pub fn after_cycle(
         .collect()
 }
 
-fn report_of<'r>(report: &'r CycleReport, name: &str) -> Option<&'r ResourcePlan> {
-    let plan = report.plan.as_ref()?;
-    plan.resources.iter().find(|resource| resource.name == name)
-}
-
 fn planned_state(report: &CycleReport, planned: &ResourcePlan) -> ResourceState {
-    let awaiting = report.plan.as_ref().is_some_and(|plan| {
-        plan.awaiting_delivery
-            .iter()
-            .any(|waiting| waiting.resource == planned.name)
-    });
-    let acted = report.actions.iter().any(|action| {
-        action.resource == planned.name && matches!(action.outcome, Outcome::Done(_))
-    });
+    let acted = report.acted_on(&planned.name, false);
     ResourceState {
         vendor: planned.target.vendor.key,
         read: true,
@@ -66,22 +56,11 @@ fn planned_state(report: &CycleReport, planned: &ResourcePlan) -> ResourceState 
         last_rotation: planned.last_rotation,
         deadline: planned.deadline.as_ref().map(|status| status.deadline()),
         lost_secret: planned.recovers_lost_secret() && !acted,
-        awaiting_delivery: awaiting,
+        awaiting_delivery: report.awaits_delivery(&planned.name),
         failing_cycles: 0,
         last_error: None,
         next_read_at: None,
     }
-}
-
-/// The first failed action of `name` in `report`, in one line.
-fn action_failure(report: &CycleReport, name: &str) -> Option<String> {
-    report
-        .actions
-        .iter()
-        .find_map(|action| match &action.outcome {
-            Outcome::Failed(failure) if action.resource == name => Some(failure.to_string()),
-            _ => None,
-        })
 }
 
 #[cfg(test)]

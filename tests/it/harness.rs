@@ -677,6 +677,79 @@ pub fn exit_within_30s(child: &mut std::process::Child, what: &str) -> std::proc
     }
 }
 
+/// A running `keyrot serve`, killed when dropped.
+pub struct Served {
+    pub child: std::process::Child,
+    pub port: u16,
+}
+
+impl Served {
+    /// `command` running `keyrot serve` with `args` on a free loopback port (its output where
+    /// `command` sends it), once its endpoints answer.
+    pub fn start(mut command: Command, args: &[&str]) -> Self {
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let child = command
+            .args(["serve", "--listen", &listen])
+            .args(args)
+            .spawn()
+            .unwrap();
+        let served = Self { child, port };
+        wait_until("the endpoints answer", || {
+            std::net::TcpStream::connect(("127.0.0.1", served.port)).is_ok()
+        });
+        served
+    }
+
+    /// `GET path`: the status code and the body.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        http_get(self.port, path)
+    }
+
+    /// `/status` as JSON.
+    pub fn status(&self) -> serde_json::Value {
+        serde_json::from_str(&self.get("/status").1).unwrap()
+    }
+
+    /// The value of the sample `name` (with its labels, if any) in `/metrics`.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        let (_, text) = self.get("/metrics");
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+    }
+
+    /// Cycles that ended as `outcome`.
+    pub fn cycles(&self, outcome: &str) -> f64 {
+        self.metric(&format!("keyrot_cycles_total{{outcome=\"{outcome}\"}}"))
+            .unwrap_or(0.0)
+    }
+
+    /// Sends `signal` to it.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill has no preconditions; the pid is our child's.
+        let sent = unsafe { libc::kill(self.child.id() as i32, signal) };
+        assert_eq!(sent, 0);
+    }
+
+    /// SIGTERM, then the exit code and what it logged (its stderr, when piped).
+    pub fn stop(mut self) -> (Option<i32>, String) {
+        self.signal(libc::SIGTERM);
+        let status = exit_within_30s(&mut self.child, "serve stops on SIGTERM");
+        let mut log = String::new();
+        if let Some(mut stderr) = self.child.stderr.take() {
+            stderr.read_to_string(&mut log).unwrap();
+        }
+        (status.code(), log)
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// `GET path` on loopback `port` (HTTP/1.1, one request a connection): the status code and
 /// the body.
 pub fn http_get(port: u16, path: &str) -> (u16, String) {

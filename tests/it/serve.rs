@@ -7,7 +7,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
@@ -15,7 +15,7 @@ use keyrot::sandbox::{Clock, Faults};
 use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 use crate::harness::{
-    TestPostgres, TestSandbox, Workspace, account, exit_within_30s, free_port, http_get, id, mode,
+    Served, TestPostgres, TestSandbox, Workspace, account, exit_within_30s, free_port, id, mode,
     rixl_key, wait_until, wait_until_within,
 };
 
@@ -51,91 +51,23 @@ fn due_sandbox() -> TestSandbox {
     )
 }
 
-/// A running `keyrot serve`.
-struct Served {
-    child: Child,
-    port: u16,
+/// `keyrot serve -f file` against `sandbox` with `args`, its output kept, once its endpoints
+/// answer.
+fn serve(sandbox: &TestSandbox, file: &Path, args: &[&str]) -> Served {
+    serve_with(sandbox.keyrot(file), args)
 }
 
-impl Served {
-    /// `keyrot serve -f file` against `sandbox` with `args`, once its endpoints answer.
-    fn start(sandbox: &TestSandbox, file: &Path, args: &[&str]) -> Self {
-        Self::start_with(sandbox.keyrot(file), args)
-    }
-
-    fn start_with(mut command: Command, args: &[&str]) -> Self {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let child = command
-            .args(["serve", "--listen", &listen])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let served = Self { child, port };
-        wait_until("the endpoints answer", || {
-            TcpStream::connect(("127.0.0.1", served.port)).is_ok()
-        });
-        served
-    }
-
-    /// `GET path`: the status code and the body.
-    fn get(&self, path: &str) -> (u16, String) {
-        http_get(self.port, path)
-    }
-
-    /// `/status` as JSON.
-    fn status(&self) -> serde_json::Value {
-        serde_json::from_str(&self.get("/status").1).unwrap()
-    }
-
-    /// The value of the sample `name` (with its labels, if any) in `/metrics`.
-    fn metric(&self, name: &str) -> Option<f64> {
-        let (_, text) = self.get("/metrics");
-        text.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-    }
-
-    /// Cycles that ended as `outcome`.
-    fn cycles(&self, outcome: &str) -> f64 {
-        self.metric(&format!("keyrot_cycles_total{{outcome=\"{outcome}\"}}"))
-            .unwrap_or(0.0)
-    }
-
-    fn signal(&self, signal: i32) {
-        // SAFETY: kill has no preconditions; the pid is our child's.
-        let sent = unsafe { libc::kill(self.child.id() as i32, signal) };
-        assert_eq!(sent, 0);
-    }
-
-    /// SIGTERM, then the exit code and what it logged.
-    fn stop(mut self) -> (Option<i32>, String) {
-        self.signal(libc::SIGTERM);
-        let status = exit_within_30s(&mut self.child, "serve stops on SIGTERM");
-        let mut log = String::new();
-        self.child
-            .stderr
-            .take()
-            .unwrap()
-            .read_to_string(&mut log)
-            .unwrap();
-        (status.code(), log)
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// `command` running `keyrot serve` with `args`, its output kept.
+fn serve_with(mut command: Command, args: &[&str]) -> Served {
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    Served::start(command, args)
 }
 
 #[test]
 fn serve_apply_rotates_each_due_key_once_over_several_cycles_and_stops_on_sigterm() {
     let sandbox = due_sandbox();
     let workspace = Workspace::new(&due_file(""));
-    let served = Served::start(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
+    let served = serve(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
     // The first cycle reads everything and rotates; the second reads again what it rotated;
     // then nothing can change before the next full read (--full-every, 24h): cycles read nothing.
     wait_until("two cycles succeed", || served.cycles("success") >= 2.0);
@@ -179,7 +111,7 @@ fn serve_apply_rotates_each_due_key_once_over_several_cycles_and_stops_on_sigter
 fn read_only_serve_never_writes_and_its_metrics_pass_promtool() {
     let sandbox = due_sandbox();
     let workspace = Workspace::new(&due_file(""));
-    let served = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    let served = serve(&sandbox, &workspace.file(), &["--every", "1s"]);
     wait_until("two cycles succeed", || served.cycles("success") >= 2.0);
     assert_eq!(served.metric("keyrot_leader"), Some(1.0));
     assert_eq!(
@@ -217,7 +149,7 @@ fn read_only_serve_never_writes_and_its_metrics_pass_promtool() {
 fn sighup_with_a_broken_file_keeps_serving_the_old_one_and_readyz_says_why() {
     let sandbox = due_sandbox();
     let workspace = Workspace::new(&due_file(""));
-    let served = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    let served = serve(&sandbox, &workspace.file(), &["--every", "1s"]);
     wait_until("ready", || served.get("/readyz").0 == 200);
     let good = std::fs::read_to_string(workspace.file()).unwrap();
     std::fs::write(workspace.file(), format!("{good}  extra: [\n")).unwrap();
@@ -251,11 +183,11 @@ fn sighup_with_a_broken_file_keeps_serving_the_old_one_and_readyz_says_why() {
 fn a_second_serve_on_the_same_state_stands_by_until_the_first_stops() {
     let sandbox = due_sandbox();
     let workspace = Workspace::new(&due_file(""));
-    let first = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    let first = serve(&sandbox, &workspace.file(), &["--every", "1s"]);
     wait_until("the first leads", || {
         first.metric("keyrot_leader") == Some(1.0)
     });
-    let second = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    let second = serve(&sandbox, &workspace.file(), &["--every", "1s"]);
     wait_until("the second stands by", || {
         second.status()["role"]["state"] == "standby"
     });
@@ -278,7 +210,7 @@ fn a_second_serve_on_the_same_state_stands_by_until_the_first_stops() {
 fn a_guardrail_refusal_is_an_alert_that_writes_nothing_and_json_logs_hold_no_secret() {
     let sandbox = due_sandbox();
     let workspace = Workspace::new(&due_file("settings:\n  max_rotations_per_apply: 1\n"));
-    let served = Served::start(
+    let served = serve(
         &sandbox,
         &workspace.file(),
         &["--apply", "--every", "1s", "--log-format", "json"],
@@ -323,7 +255,7 @@ fn two_replicas_on_postgres_rotate_once_and_the_standby_leads_after_kill_9() {
         let mut command = sandbox.keyrot(&workspace.file());
         command.env("KEYROT_DATABASE_URL", &url);
         // Every cycle reads everything, so that the standby's cycles would show.
-        Served::start_with(command, &["--apply", "--every", "1s", "--full-every", "1s"])
+        serve_with(command, &["--apply", "--every", "1s", "--full-every", "1s"])
     };
     let (a, b) = (replica(), replica());
     wait_until("one of them leads", || {
@@ -433,7 +365,7 @@ fn the_alert_webhook_gets_each_rotation_retried_after_a_failure_and_never_a_secr
     let mut command = sandbox.keyrot(&workspace.file());
     let url = format!("http://127.0.0.1:{}/hooks/keyrot", receiver.port);
     command.env("KEYROT_TEST_WEBHOOK", &url);
-    let served = Served::start_with(command, &["--apply", "--every", "1s"]);
+    let served = serve_with(command, &["--apply", "--every", "1s"]);
     let rotated = |bodies: &[String]| {
         bodies
             .iter()
@@ -504,7 +436,7 @@ fn a_reload_that_adds_a_resource_reads_and_rotates_it_at_the_next_cycle_and_drop
     let whole = due_file("");
     let start = whole.split("    k2:\n").next().unwrap().to_owned();
     let workspace = Workspace::new(&start);
-    let served = Served::start(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
+    let served = serve(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
     wait_until("a cycle finds nothing due", || served.cycles("idle") >= 1.0);
     assert_eq!(sandbox.sandbox.counters().rotations.get("K2"), None);
 
@@ -530,11 +462,11 @@ fn a_reload_that_adds_a_resource_reads_and_rotates_it_at_the_next_cycle_and_drop
 fn read_only_and_applying_replicas_elect_their_leaders_apart() {
     let sandbox = due_sandbox();
     let workspace = Workspace::new(&due_file(""));
-    let watcher = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    let watcher = serve(&sandbox, &workspace.file(), &["--every", "1s"]);
     wait_until("the read-only replica leads", || {
         watcher.metric("keyrot_leader") == Some(1.0)
     });
-    let applier = Served::start(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
+    let applier = serve(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
     wait_until("the applying replica leads too, and rotates", || {
         sandbox.sandbox.counters().rotations.get("K1") == Some(&1)
     });
@@ -549,7 +481,7 @@ fn read_only_and_applying_replicas_elect_their_leaders_apart() {
 fn a_log_reader_that_goes_away_does_not_stop_serve() {
     let sandbox = due_sandbox();
     let workspace = Workspace::new(&due_file(""));
-    let mut served = Served::start(&sandbox, &workspace.file(), &["--every", "1s"]);
+    let mut served = serve(&sandbox, &workspace.file(), &["--every", "1s"]);
     drop(served.child.stderr.take());
     let cycles = served.cycles("success");
     wait_until("two more cycles log into the closed pipe", || {
