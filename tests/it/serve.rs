@@ -491,3 +491,43 @@ fn a_log_reader_that_goes_away_does_not_stop_serve() {
     let ended = exit_within_30s(&mut served.child, "serve stops on SIGTERM");
     assert_eq!(ended.code(), Some(0));
 }
+
+#[test]
+fn a_standby_that_takes_over_from_a_leader_killed_mid_delivery_recovers_the_lost_secret() {
+    let sandbox = due_sandbox();
+    let workspace = Workspace::new("version: 1\n");
+    let root = workspace.directory().display().to_string();
+    // k1's sink stops (touching `started`) until `release` exists.
+    let file = format!(
+        "version: 1\nrixl:\n  defaults:\n    max_key_age: 30d\n  api_keys:\n    k1:\n      \
+         key_id: K1\n      secret:\n        command: [\"sh\", \"-c\", \"touch {root}/started; \
+         while [ ! -e {root}/release ]; do sleep 0.05; done; cat > {root}/secrets/k1.key\"]\n"
+    );
+    std::fs::write(workspace.file(), file).unwrap();
+    let mut leader = serve(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
+    wait_until("the leader delivers k1's new secret", || {
+        workspace.path("started").exists()
+    });
+    let standby = serve(&sandbox, &workspace.file(), &["--apply", "--every", "1s"]);
+    wait_until("the other stands by", || {
+        standby.status()["role"]["state"] == "standby"
+    });
+
+    // The leader dies holding the only copy of k1's new secret.
+    leader.child.kill().unwrap();
+    leader.child.wait().unwrap();
+    std::fs::write(workspace.path("release"), "").unwrap();
+    wait_until("the standby leads", || {
+        standby.metric("keyrot_leader") == Some(1.0)
+    });
+    wait_until("the new leader rotates k1 again to recover it", || {
+        sandbox.sandbox.counters().rotations.get("K1") == Some(&2)
+    });
+    wait_until("the recovered secret is in the sink", || {
+        std::fs::read_to_string(workspace.path("secrets/k1.key"))
+            .is_ok_and(|text| text.trim_end() == sandbox.rixl_key("K1").unwrap().secret)
+    });
+    let (code, log) = standby.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("secret recovered resource=\"k1\""), "{log}");
+}
