@@ -31,6 +31,9 @@ use harness::{
 #[path = "scale/serve.rs"]
 mod serve;
 
+#[path = "scale/simulated_day.rs"]
+mod simulated_day;
+
 /// The environment variable that makes this program run scenario d in a child process.
 const CHILD: &str = "KEYROT_BENCH_PLAN_ONLY";
 
@@ -115,6 +118,12 @@ const SCENARIOS: &[Scenario] = &[
         what: "serve, 1,000 cycles each reading every account; then idle",
         resources: 100,
         run: serve::many_cycles,
+    },
+    Scenario {
+        name: "i",
+        what: "serve --apply, a simulated day, server and keyrot 1200/5m",
+        resources: 10_000,
+        run: simulated_day::a_day_of_serve,
     },
 ];
 

@@ -227,8 +227,9 @@ pub struct ServeArgs {
     /// How often a cycle runs (with ±10% jitter), e.g. 15m or 1h; at least 0.1s (PT0.1S).
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_every)]
     pub every: Duration,
-    /// How often a cycle reads every resource, to see changes others made; in between, a
-    /// cycle reads only the resources whose plan can change by then.
+    /// How often a cycle reads every resource, to see changes others made (never sooner, up
+    /// to 10% later); in between, a cycle reads only the resources whose plan can change by
+    /// then.
     #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = parse_every)]
     pub full_every: Duration,
     /// Where /metrics, /healthz, /readyz and /status listen.

@@ -31,7 +31,7 @@ pub struct ApiClock {
 impl Clock for ApiClock {
     fn now(&self) -> Timestamp {
         self.server
-            .at(std::time::Instant::now())
+            .at(tokio::time::Instant::now())
             .unwrap_or_else(Timestamp::now)
     }
 

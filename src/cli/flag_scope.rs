@@ -63,8 +63,17 @@ pub fn command() -> clap::Command {
 /// Parses the process's arguments; a global flag given to a command it means nothing to is a
 /// usage error.
 pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// As [`parse`], from `arguments` (the program's name first).
+pub fn parse_from<I, T>(arguments: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     let mut command = command();
-    let matches = command.try_get_matches_from_mut(std::env::args_os())?;
+    let matches = command.try_get_matches_from_mut(arguments)?;
     if let Some((name, sub)) = matches.subcommand() {
         let used = meaningful(name);
         if let Some(flag) = given_unused(sub, used) {

@@ -37,6 +37,7 @@ pub use args::Cli;
 use args::Command;
 pub use exit::{CliError, Exit};
 use output::Printer;
+pub use serve::Host as ServeHost;
 
 /// Runs keyrot with the process's arguments and returns its exit code.
 pub fn main() -> ExitCode {
@@ -79,6 +80,21 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Runs `keyrot serve` with `arguments` (those after `keyrot serve` on a command line) on
+/// `host`'s clock and controls, in the caller's runtime: how a simulation runs it (benchmark i
+/// runs a day on tokio's paused clock).
+pub async fn serve_on(arguments: &[&str], host: &dyn ServeHost) -> Result<Exit, CliError> {
+    let command_line = ["keyrot", "serve"].iter().chain(arguments);
+    let cli = flag_scope::parse_from(command_line).map_err(|e| CliError::Usage(e.to_string()))?;
+    let printer = Printer::new(&cli.global);
+    match &cli.command {
+        Command::Serve(args) => serve::run(&cli.global, &printer, args, host).await,
+        _ => Err(CliError::Usage(format!(
+            "{arguments:?} are not the arguments of keyrot serve"
+        ))),
+    }
+}
+
 /// Prints the completion script for `shell`.
 fn completions(printer: &Printer, shell: clap_complete::Shell) {
     let mut command = flag_scope::command();
@@ -116,7 +132,7 @@ async fn run(cli: Cli, printer: &Printer) -> Result<Exit, CliError> {
             completions(printer, args.shell);
             Ok(Exit::Success)
         }
-        Command::Serve(args) => serve::run(global, printer, args).await,
+        Command::Serve(args) => serve::run(global, printer, args, &serve::ProcessHost).await,
         Command::Sandbox(args) => sandbox::run(global, printer, args).await,
         Command::Demo => demo::run(global, printer).await,
     }

@@ -1,33 +1,70 @@
 //! `keyrot serve`: the command line's side of the continuous reconciler: the file loaded (an
 //! invalid one stops it at start; on SIGHUP it only stops the reload), the state backend, the
-//! endpoints bound, the log set up, then `serve::Reconciler` runs until a signal stops it.
+//! endpoints bound, the log set up, then `serve::Reconciler` runs until a signal stops it. The
+//! clock, the signals and the log come from a [`Host`]: the process's, or a simulation's.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use jiff::Timestamp;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::args::{GlobalArgs, LogFormatArg, ServeArgs};
+use super::clock::SystemClock;
 use super::exit::{CliError, Exit};
 use super::output::{Printer, env_var, stderr_colored};
 use super::serve_cycle::ServeCycle;
 use super::state::{self, this_run};
+use crate::apply::Clock;
 use crate::config::{Backend, ConfigError, DesiredState, load_file};
 use crate::serve::{
-    LogFormat, Reconciler, ReloadError, Shared, Status, Webhook, duration_in_words,
+    Control, LogFormat, Reconciler, ReloadError, Shared, Status, Webhook, duration_in_words,
 };
 use crate::state::Lead;
 
 /// How long a stopping `keyrot serve` waits for the alert webhook to take what is queued.
 const ALERTS_FLUSH: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Runs `keyrot serve`.
+/// What `keyrot serve` takes from where it runs: this machine's clock, the stop and reload
+/// requests, the log. The process gives its own ([`ProcessHost`]); a simulation gives a clock
+/// of its own and asks for stop and reload itself (benchmark i runs a day on tokio's paused
+/// clock).
+pub trait Host {
+    /// This machine's clock.
+    fn clock(&self) -> &dyn Clock;
+
+    /// Starts taking stop and reload requests, once the file and the state are ready.
+    fn controls(&self) -> std::io::Result<UnboundedReceiver<Control>>;
+
+    /// Sets up the log in `format`, colored when `colored`.
+    fn start_log(&self, format: LogFormat, colored: bool);
+}
+
+/// The process's clock, signals (SIGTERM, SIGINT, SIGHUP) and stderr.
+pub struct ProcessHost;
+
+impl Host for ProcessHost {
+    fn clock(&self) -> &dyn Clock {
+        &SystemClock
+    }
+
+    fn controls(&self) -> std::io::Result<UnboundedReceiver<Control>> {
+        crate::serve::listen_for_signals()
+    }
+
+    fn start_log(&self, format: LogFormat, colored: bool) {
+        crate::serve::init_log(format, colored);
+    }
+}
+
+/// Runs `keyrot serve` on `host`.
 pub async fn run(
     global: &GlobalArgs,
     printer: &Printer,
     args: &ServeArgs,
+    host: &dyn Host,
 ) -> Result<Exit, CliError> {
+    let clock = host.clock();
     let file = global.file();
     let desired = load_file(&file)?;
     let url = webhook_url(&desired).map_err(|error| CliError::Usage(error.to_string()))?;
@@ -38,13 +75,14 @@ pub async fn run(
             args.listen
         ))
     })?;
-    let cycle = ServeCycle::new(global, printer, args.apply, state.as_ref());
+    let cycle = ServeCycle::new(global, printer, args.apply, (state.as_ref(), clock));
     cycle.connect(&desired)?;
-    let controls = crate::serve::listen_for_signals()
+    let controls = host
+        .controls()
         .map_err(|error| CliError::Environment(format!("cannot listen for signals: {error}")))?;
-    crate::serve::init_log(log_format(args.log_format), stderr_colored(global.color));
+    host.start_log(log_format(args.log_format), stderr_colored(global.color));
     let mode = if args.apply { "apply" } else { "read-only" };
-    let status = Status::starting(mode, file.display().to_string(), Timestamp::now());
+    let status = Status::starting(mode, file.display().to_string(), clock.now());
     let shared = Shared::new(status);
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
     let http = tokio::spawn(crate::serve::serve_http(
@@ -55,7 +93,7 @@ pub async fn run(
         },
     ));
     log_start(&file, mode, args, &state.location());
-    let holder = this_run(Timestamp::now());
+    let holder = this_run(clock.now());
     let webhook = Webhook::new(
         format!("{}@{}", holder.user, holder.host),
         file.display().to_string(),
@@ -69,6 +107,7 @@ pub async fn run(
     };
     let reconciler = Reconciler {
         cycle: &cycle,
+        clock,
         state: state.as_ref(),
         shared,
         every: args.every,

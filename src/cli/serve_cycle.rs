@@ -7,8 +7,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jiff::Timestamp;
-
 use super::apply::desired_state_file;
 use super::args::GlobalArgs;
 use super::context::RunContext;
@@ -54,23 +52,26 @@ pub struct ServeCycle<'a> {
     pub apply: bool,
     /// The journal and the apply lock.
     pub state: &'a dyn StateBackend,
+    /// This machine's clock, which each cycle's answers are checked against.
+    pub clock: &'a dyn Clock,
     /// The context and clients of the file last run, by its digest.
     connected: Mutex<Option<Arc<Connected>>>,
 }
 
 impl<'a> ServeCycle<'a> {
-    /// A cycle that applies when `apply`, else only reads.
+    /// A cycle that applies when `apply`, else only reads, on this machine's `clock`.
     pub fn new(
         global: &'a GlobalArgs,
         printer: &'a Printer,
         apply: bool,
-        state: &'a dyn StateBackend,
+        (state, clock): (&'a dyn StateBackend, &'a dyn Clock),
     ) -> Self {
         Self {
             global,
             printer,
             apply,
             state,
+            clock,
             connected: Mutex::new(None),
         }
     }
@@ -172,7 +173,7 @@ impl<'a> ServeCycle<'a> {
             fail_fast: false,
             recovery_dir: recovery_dir(Path::new(&desired.source)),
             allow_rapid_rotation: false,
-            holder: this_run(Timestamp::now()),
+            holder: this_run(self.clock.now()),
             lock_timeout: LOCK_WAIT,
             protected_files: vec![desired_state_file(desired)],
         };
@@ -203,7 +204,7 @@ impl<'a> ServeCycle<'a> {
                     errors: applied.left_out.iter().map(ToString::to_string).collect(),
                     plan: Some(applied.plan),
                     actions: applied.report.actions,
-                    failure: None,
+                    ..CycleReport::default()
                 }
             }
             Err(error) => CycleReport {
@@ -237,14 +238,17 @@ impl Cycle for ServeCycle<'_> {
             }
         };
         let context = &connected.context;
-        context.http.server_clock.restart(Timestamp::now());
-        match &connected.clients {
+        context.http.server_clock.restart(self.clock.now());
+        let mut report = match &connected.clients {
             Clients::ReadOnly(providers) => self.read_only(context, providers, desired, beat).await,
             Clients::Apply(providers) => {
                 self.apply(context, providers, desired, (lead, stop, beat))
                     .await
             }
-        }
+        };
+        let api_now = context.api_clock(desired).now();
+        report.local_ahead_of_api = self.clock.now().duration_since(api_now);
+        report
     }
 }
 

@@ -204,7 +204,7 @@ impl HttpSender {
         let status = response.status().as_u16();
         let server_wait = retry_after(response.headers());
         self.server_clock
-            .observe(response.headers(), std::time::Instant::now());
+            .observe(response.headers(), Instant::now());
         self.observe_budget(response.headers(), status, server_wait);
         match read_capped(response).await {
             Ok(body) => Attempt::Answered(HttpResponse { status, body }, server_wait),

@@ -4,15 +4,16 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use jiff::fmt::rfc2822::DateTimeParser;
 use jiff::{SignedDuration, Timestamp};
 use reqwest::header::{DATE, HeaderMap};
+use tokio::time::Instant;
 
 use crate::plan::{ClockWarning, instant_in_words, span_in_words};
 
-/// Shared by the senders of a run; cloning shares it.
+/// Shared by the senders of a run; cloning shares it. Local instants are tokio's: the
+/// machine's monotonic clock, or a paused runtime's in a simulation.
 #[derive(Clone, Debug, Default)]
 pub struct ServerClock(Arc<Mutex<Observations>>);
 

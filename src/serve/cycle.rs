@@ -3,6 +3,8 @@
 
 use std::future::Future;
 
+use jiff::SignedDuration;
+
 use crate::apply::{ActionFailure, ActionReport, Outcome, StopSignal, Ticker};
 use crate::config::DesiredState;
 use crate::http::GateCheck;
@@ -46,6 +48,9 @@ pub struct CycleReport {
     pub errors: Vec<String>,
     /// Why the cycle did not run to its end.
     pub failure: Option<CycleFailure>,
+    /// How far this machine's clock is ahead of the API's (negative: behind), both read at the
+    /// cycle's end: what moves the plan's instants, by the API's clock, onto this machine's.
+    pub local_ahead_of_api: SignedDuration,
 }
 
 impl CycleReport {

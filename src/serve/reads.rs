@@ -87,15 +87,17 @@ impl ReadSchedule {
         now: Timestamp,
         unit: impl FnOnce() -> f64,
     ) {
+        // Never sooner than `--full-every`, so a request budget planned for one full read per
+        // period holds; up to 10% later, so replicas and restarts do not fall into step.
         if *reading == Reading::Full && report.plan.is_some() {
-            self.next_full = Some(later(now, self.full_every.mul_f64(0.9 + 0.2 * unit())));
+            self.next_full = Some(later(now, self.full_every.mul_f64(1.0 + 0.1 * unit())));
         }
         let Some(plan) = &report.plan else {
             return;
         };
         self.next.retain(|name, _| desired.resource(name).is_some());
         // next_change speaks the API's clock (the plan's); the schedule, this machine's.
-        let to_local = now.duration_since(plan.now);
+        let to_local = report.local_ahead_of_api;
         for resource in &desired.resources {
             let name = &resource.name;
             let failed = report.unread.contains(name) || report.failure_of(name).is_some();
@@ -143,7 +145,10 @@ mod tests {
         assert_eq!(schedule.reading(&desired, now()), Reading::Full);
         let report = read_at(&desired, now(), &[("fresh", 10), ("stale", 70)]);
         schedule.after_cycle(&desired, (&Reading::Full, &report), now(), || 0.5);
-        assert_eq!(schedule.next_full, Some(now() + days(1)));
+        assert_eq!(
+            schedule.next_full,
+            Some(now() + SignedDuration::from_secs(90_720))
+        );
         // The stale key drifted: read again next cycle. The fresh one when it reaches 60 days.
         let soon = now() + SignedDuration::from_mins(15);
         assert_eq!(
@@ -154,6 +159,24 @@ mod tests {
     }
 
     #[test]
+    fn a_long_read_schedules_from_the_plans_instant_and_a_clock_offset_moves_it_onto_this_machine()
+    {
+        let desired = desired();
+        let mut schedule = ReadSchedule::new(DAY);
+        // A full read that took 40 minutes: the plan's instant is its end, not the cycle's start.
+        let planned_at = now() + SignedDuration::from_mins(40);
+        let report = read_at(&desired, planned_at, &[("fresh", 10), ("stale", 10)]);
+        schedule.after_cycle(&desired, (&Reading::Full, &report), now(), || 0.5);
+        assert_eq!(schedule.next_read("fresh"), Some(planned_at + days(50)));
+        // This machine's clock 5 minutes ahead of the API's: its reads come 5 minutes later by it.
+        let mut report = read_at(&desired, planned_at, &[("fresh", 10)]);
+        report.local_ahead_of_api = SignedDuration::from_mins(5);
+        schedule.after_cycle(&desired, (&Reading::Full, &report), now(), || 0.5);
+        let local = planned_at + days(50) + SignedDuration::from_mins(5);
+        assert_eq!(schedule.next_read("fresh"), Some(local));
+    }
+
+    #[test]
     fn a_resource_with_nothing_to_change_waits_for_the_full_read_and_a_quiet_cycle_reads_nothing() {
         let desired = desired();
         let mut schedule = ReadSchedule::new(DAY);
@@ -161,8 +184,8 @@ mod tests {
         schedule.after_cycle(&desired, (&Reading::Full, &report), now(), || 0.0);
         let hour = now() + SignedDuration::from_hours(1);
         assert_eq!(schedule.reading(&desired, hour), Reading::Nothing);
-        // The full read comes 0.9 days later with this jitter, whatever is due.
-        let full = now() + SignedDuration::from_secs(77_760);
+        // The full read comes a day later with this jitter (never sooner), whatever is due.
+        let full = now() + days(1);
         assert_eq!(schedule.next_full, Some(full));
         assert_eq!(schedule.reading(&desired, full), Reading::Full);
     }

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::Instant;
 
-use crate::apply::{StopReason, StopSignal, Ticker};
+use crate::apply::{Clock, StopReason, StopSignal, Ticker};
 use crate::config::DesiredState;
 use crate::http::{GateCheck, LockLost};
 use crate::state::{Lead, LockGuard, LockHolder, StateBackend, StateError};
@@ -38,6 +38,9 @@ pub type Reload<'a> = dyn Fn() -> Result<DesiredState, ReloadError> + Sync + 'a;
 pub struct Reconciler<'a, C> {
     /// Runs one cycle.
     pub cycle: &'a C,
+    /// This machine's clock: the system's, or a simulation's (tokio's paused clock, on which
+    /// benchmark i runs a day in seconds).
+    pub clock: &'a dyn Clock,
     /// Where the lead (and the journal) live.
     pub state: &'a dyn StateBackend,
     /// The status and metrics the endpoints show.
@@ -161,7 +164,7 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
                 return LeadEnded::Lost;
             }
             let started = Instant::now();
-            let started_at = Timestamp::now();
+            let started_at = self.clock.now();
             let reading = reads.reading(desired, started_at);
             let delay = match reading {
                 Reading::Nothing => {
@@ -255,7 +258,7 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
         let wait = next.saturating_duration_since(Instant::now());
         let at = jiff::SignedDuration::try_from(wait)
             .ok()
-            .and_then(|wait| Timestamp::now().checked_add(wait).ok());
+            .and_then(|wait| self.clock.now().checked_add(wait).ok());
         self.shared.update(|status| status.next_cycle_at = at);
         let mut waited = Waited::Elapsed;
         while Instant::now() < next {
@@ -353,7 +356,7 @@ impl<C: Cycle + Sync> Reconciler<'_, C> {
                         .retain(|name, _| desired.resource(name).is_some());
                     status.desired_state.valid = true;
                     status.desired_state.error = None;
-                    status.desired_state.loaded_at = Timestamp::now();
+                    status.desired_state.loaded_at = self.clock.now();
                 });
                 true
             }

@@ -110,25 +110,8 @@ impl TestSandbox {
         faults: Faults,
     ) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let cloudflare = SandboxCloudflareCredentials {
-            api_token: CREDENTIALS.api_token.to_owned(),
-            email: CREDENTIALS.email.to_owned(),
-            api_key: CREDENTIALS.api_key.to_owned(),
-        };
-        let rixl = SandboxRixlCredentials {
-            token: CREDENTIALS.rixl_token.to_owned(),
-            api_key: CREDENTIALS.rixl_api_key.to_owned(),
-        };
-        let config = SandboxConfig {
-            clock,
-            vendors: vec![
-                Box::new(SimulatedCloudflare::new(clock, cloudflare, accounts)),
-                Box::new(SimulatedRixl::new(clock, rixl, rixl_keys)),
-            ],
-            faults,
-        };
-        let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
-        let sandbox = runtime.block_on(Sandbox::start(listen, config)).unwrap();
+        let config = sandbox_config(clock, accounts, rixl_keys, faults);
+        let sandbox = runtime.block_on(start_sandbox(config));
         Self {
             sandbox,
             _runtime: runtime,
@@ -333,6 +316,39 @@ pub fn run_with_env(env: &[(&str, &str)], file: &Path, args: &[&str]) -> Output 
         .args(args)
         .output()
         .unwrap()
+}
+
+/// A sandbox of Cloudflare `accounts` and RIXL `rixl_keys` on `clock`, with `faults`, that
+/// takes the test credentials.
+pub fn sandbox_config(
+    clock: Clock,
+    accounts: Vec<SandboxAccount>,
+    rixl_keys: Vec<SandboxKey>,
+    faults: Faults,
+) -> SandboxConfig {
+    let cloudflare = SandboxCloudflareCredentials {
+        api_token: CREDENTIALS.api_token.to_owned(),
+        email: CREDENTIALS.email.to_owned(),
+        api_key: CREDENTIALS.api_key.to_owned(),
+    };
+    let rixl = SandboxRixlCredentials {
+        token: CREDENTIALS.rixl_token.to_owned(),
+        api_key: CREDENTIALS.rixl_api_key.to_owned(),
+    };
+    SandboxConfig {
+        clock,
+        vendors: vec![
+            Box::new(SimulatedCloudflare::new(clock, cloudflare, accounts)),
+            Box::new(SimulatedRixl::new(clock, rixl, rixl_keys)),
+        ],
+        faults,
+    }
+}
+
+/// Starts the sandbox `config` describes on a free port of 127.0.0.1, in the current runtime.
+pub async fn start_sandbox(config: SandboxConfig) -> Sandbox {
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    Sandbox::start(listen, config).await.unwrap()
 }
 
 pub fn account(account_id: &str, interval: u32, last_rotation: Timestamp) -> SandboxAccount {
