@@ -576,6 +576,7 @@ fn plan_and_render_only(count: usize) {
                     interval_days: if n % 4 == 1 { 30.0 } else { 90.0 },
                     days_until_next: None,
                 }),
+                ..Observation::default()
             },
         );
     }

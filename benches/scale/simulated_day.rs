@@ -122,7 +122,8 @@ async fn serve_a_day(count: usize) -> SandboxCounters {
         }),
         ..Faults::default()
     };
-    let sandbox = start_sandbox(sandbox_config(clock, accounts, Vec::new(), faults)).await;
+    let seeds = (accounts, Vec::new(), Vec::new());
+    let sandbox = start_sandbox(sandbox_config(clock, seeds, faults)).await;
     for (variable, value) in sandbox.environment() {
         // SAFETY: this runtime has one thread, and nothing else in the process reads the
         // environment meanwhile: the scenarios before this one have ended.

@@ -430,6 +430,7 @@ mod tests {
                     interval_days: 90.0,
                     days_until_next: None,
                 }),
+                ..Observation::default()
             },
         );
         live
@@ -479,6 +480,7 @@ mod tests {
             Ok(CurrentState {
                 last_rotation: live.last_rotation,
                 interval_days: live.interval_days(),
+                changed_at: None,
             })
         }
     }

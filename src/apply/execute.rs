@@ -62,6 +62,8 @@ pub async fn execute<W: ActionWriter>(
 struct Expected {
     last_rotation: Option<Timestamp>,
     interval_days: Option<f64>,
+    /// For vendors whose API does not show the last rotation: when it last changed.
+    changed_at: Option<Timestamp>,
     /// True when it comes from an answer this run just received, so reading it again right
     /// before the next write would tell nothing new.
     fresh: bool,
@@ -80,6 +82,7 @@ async fn apply_resource<W: ActionWriter>(
     let mut expected = Expected {
         last_rotation: resource.last_rotation,
         interval_days: resource.interval_days,
+        changed_at: resource.changed_at,
         fresh: false,
     };
     let mut changed: Option<String> = None;
@@ -213,12 +216,21 @@ async fn changed_since_plan<W: ActionWriter>(
         Err(error) => return Some(Outcome::Failed(ActionFailure::Provider(error))),
     };
     let mut changes = Vec::new();
-    if current.last_rotation != expected.last_rotation {
-        changes.push(format!(
+    match resource.target.vendor.changed_attribute {
+        // Its last rotation counts from the journal too: what the API shows of a change since
+        // the plan (a roll by someone else included) is when the key last changed.
+        Some(attribute) if current.changed_at != expected.changed_at => changes.push(format!(
+            "{attribute} {} is now {}",
+            shown(expected.changed_at),
+            shown(current.changed_at)
+        )),
+        Some(_) => {}
+        None if current.last_rotation != expected.last_rotation => changes.push(format!(
             "last rotation {} is now {}",
             shown(expected.last_rotation),
             shown(current.last_rotation)
-        ));
+        )),
+        None => {}
     }
     if let (Some(planned), Some(now)) = (expected.interval_days, current.interval_days)
         && planned != now
@@ -395,6 +407,8 @@ mod tests {
         rotation_on_read: Option<Timestamp>,
         changed_before_write: Option<Timestamp>,
         rotate_answer: Option<Timestamp>,
+        /// What a read says of when the resource last changed at all (`modified_on`).
+        changed_on_read: Option<Timestamp>,
     }
 
     impl FakeWriter {
@@ -408,6 +422,7 @@ mod tests {
                 rotation_on_read: Some(at("2026-10-01T00:00:00Z")),
                 changed_before_write: None,
                 rotate_answer: Some(at(NOW)),
+                changed_on_read: None,
             }
         }
     }
@@ -436,6 +451,7 @@ mod tests {
             Ok(CurrentState {
                 last_rotation,
                 interval_days: None,
+                changed_at: self.changed_on_read,
             })
         }
     }
@@ -487,6 +503,7 @@ mod tests {
             },
             last_rotation: Some(at("2026-10-01T00:00:00Z")),
             interval_days: None,
+            changed_at: None,
             min_rotation_gap: SignedDuration::from_hours(7 * 24),
             before: Vec::new(),
             after: Vec::new(),
@@ -786,6 +803,42 @@ mod tests {
         }
     }
 
+    /// A plan rotating one Cloudflare API token, `t`, whose plan saw it last change at
+    /// `changed_at` and last rolled (by the journal) later than the API's `issued_on`.
+    fn token_plan(changed_at: Timestamp) -> Plan {
+        let mut plan = plan(&["t"]);
+        let token = &mut plan.resources[0];
+        token.target.vendor = &crate::vendor::cloudflare_tokens::VENDOR;
+        token
+            .actions
+            .retain(|action| matches!(action, Action::Rotate { .. }));
+        token.last_rotation = Some(at("2026-10-05T00:00:00Z"));
+        token.changed_at = Some(changed_at);
+        plan
+    }
+
+    #[test]
+    fn a_key_whose_api_hides_rotations_is_compared_by_when_it_last_changed() {
+        // Its last rotation is the journal's, not the API's: only a change since counts.
+        let unchanged = FakeWriter {
+            changed_on_read: Some(at("2026-10-02T00:00:00Z")),
+            ..FakeWriter::new()
+        };
+        run(&token_plan(at("2026-10-02T00:00:00Z")), &unchanged);
+        assert_eq!(writes(&unchanged), ["t rotate"]);
+        let edited = FakeWriter {
+            changed_on_read: Some(at("2026-11-20T00:00:00Z")),
+            ..FakeWriter::new()
+        };
+        let report = run(&token_plan(at("2026-10-02T00:00:00Z")), &edited);
+        assert!(writes(&edited).is_empty());
+        assert!(matches!(
+            &report.actions[0].outcome,
+            Outcome::SkippedChangedSincePlan { changes }
+                if changes == "modified_on 2026-10-02T00:00:00Z is now 2026-11-20T00:00:00Z"
+        ));
+    }
+
     #[test]
     fn the_rotate_after_an_update_trusts_the_updates_answer_instead_of_reading_again() {
         let writer = FakeWriter::new();
@@ -855,6 +908,7 @@ mod tests {
                 Ok(CurrentState {
                     last_rotation: Some(at("2026-10-01T00:00:00Z")),
                     interval_days: None,
+                    changed_at: None,
                 })
             }
         }

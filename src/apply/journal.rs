@@ -203,10 +203,12 @@ fn provider_outcome(error: &ProviderError) -> WriteOutcome {
             last_rotation: created_at.parse().ok(),
             reason: error.to_string(),
         },
-        ProviderError::SecretMissing { .. } => WriteOutcome::SecretLost {
-            last_rotation: None,
-            reason: error.to_string(),
-        },
+        ProviderError::SecretMissing { .. } | ProviderError::AnswerLost { .. } => {
+            WriteOutcome::SecretLost {
+                last_rotation: None,
+                reason: error.to_string(),
+            }
+        }
         ProviderError::RotationOutcomeUnknown { .. } => WriteOutcome::Unknown {
             error: error.to_string(),
         },

@@ -8,10 +8,11 @@ use std::path::Path;
 use super::ApplyError;
 use super::recovery::{SecretsToRecover, Settling, settle_journal};
 use super::ui::Ticker;
+use super::unjournaled::{kept_records, unjournaled_dir};
 use crate::config::DesiredState;
 use crate::plan::{LiveState, LostSecret};
 use crate::provider::{LiveReader, ProviderError};
-use crate::state::StateBackend;
+use crate::state::{Ledger, StateBackend};
 
 /// How a run observes: through `reader`, settling the journal of `state` (none: nothing to
 /// settle) with the secrets that reached no sink in `recovery_dir`, at most `parallelism`
@@ -75,7 +76,10 @@ impl<R: LiveReader> Observer<'_, R> {
         let read = self.reader.read_live(desired, &|| ticker.advance(1)).await;
         ticker.finish();
         let mut live = read.live;
-        let readable = match read.errors.is_empty() {
+        let mut errors = read.errors;
+        self.add_journaled_rotations(desired, &mut live, &mut errors)
+            .await;
+        let readable = match errors.is_empty() {
             true => Cow::Borrowed(desired),
             false => Cow::Owned(live.read_part_of(desired.clone())),
         };
@@ -88,7 +92,53 @@ impl<R: LiveReader> Observer<'_, R> {
             unread: desired.resource_count() - readable.resource_count(),
             readable,
             live,
-            errors: read.errors,
+            errors,
+        }
+    }
+
+    /// For vendors whose API does not show when a key was rotated, moves each key's last
+    /// rotation to keyrot's own record of its latest one when that is later (the journal, and
+    /// the records kept beside the file when it could not be written). When the journal cannot
+    /// be read, those keys are left unread: their age is unknown.
+    async fn add_journaled_rotations(
+        &self,
+        desired: &DesiredState,
+        live: &mut LiveState,
+        errors: &mut Vec<ProviderError>,
+    ) {
+        let unseen: Vec<&str> = desired
+            .resources
+            .iter()
+            .filter(|resource| resource.vendor.changed_attribute.is_some())
+            .map(|resource| resource.name.as_str())
+            .filter(|name| live.resources.contains_key(*name))
+            .collect();
+        let Some(state) = self.state.filter(|_| !unseen.is_empty()) else {
+            return;
+        };
+        let mut records = match state.records().await {
+            Ok(records) => records,
+            Err(error) => {
+                for name in unseen {
+                    live.resources.remove(name);
+                    errors.push(ProviderError::Setup(format!(
+                        "{name}: its API does not show when it was last rotated and keyrot's \
+                         journal, which does, cannot be read: {error}"
+                    )));
+                }
+                return;
+            }
+        };
+        records.extend(kept_records(&unjournaled_dir(Path::new(&desired.source))));
+        let ledger = Ledger::new(&records);
+        let journaled = ledger.last_rotations();
+        for name in unseen {
+            if let (Some(observed), Some(at)) = (live.resources.get_mut(name), journaled.get(name))
+            {
+                // To the second, as the APIs tell times.
+                let at = jiff::Timestamp::from_second(at.as_second()).unwrap_or(*at);
+                observed.last_rotation = observed.last_rotation.max(Some(at));
+            }
         }
     }
 }

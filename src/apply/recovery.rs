@@ -128,6 +128,28 @@ async fn settle_write<'w>(
     Some((write, settled(write, current)))
 }
 
+/// An open rotate of a key whose API does not show its rotations: its secret is lost, for only
+/// the answer the run never recorded held it. `attribute` (`modified_on`) at or after the
+/// second the intent was recorded is evidence that it went through; an unmoved one proves
+/// nothing, since the vendor does not document that a rotation moves it.
+fn answer_lost(write: &Write, current: CurrentState, attribute: &str) -> WriteOutcome {
+    let sent = Timestamp::from_second(write.at.as_second()).unwrap_or(write.at);
+    let reason = match current.changed_at {
+        Some(changed) if changed >= sent => format!(
+            "the run ended before the journal recorded where the rotation's new secret went; \
+             {attribute} moved to {changed}: the rotation went through"
+        ),
+        _ => format!(
+            "the run ended before the journal recorded where the rotation's new secret went; \
+             {attribute} did not move, which proves nothing: the secret is taken for lost"
+        ),
+    };
+    WriteOutcome::SecretLost {
+        last_rotation: None,
+        reason,
+    }
+}
+
 /// The outcome record run `run_id` would journal for `write` at `now`.
 fn settlement_record(
     write: &Write,
@@ -179,6 +201,12 @@ pub async fn end_sink_survivors_of(
 
 /// What the resource as it is now says about an open write.
 fn settled(write: &Write, current: CurrentState) -> WriteOutcome {
+    let vendor = Vendor::by_key(&write.intent.vendor);
+    if let Some(attribute) = vendor.and_then(|vendor| vendor.changed_attribute)
+        && write.intent.action == WriteAction::Rotate
+    {
+        return answer_lost(write, current, attribute);
+    }
     match write.intent.action {
         WriteAction::Rotate => {
             let rotated = match (write.intent.observed_last_rotation, current.last_rotation) {
@@ -250,6 +278,7 @@ mod tests {
         CurrentState {
             last_rotation: Some(at(text)),
             interval_days: None,
+            changed_at: None,
         }
     }
 
@@ -272,6 +301,7 @@ mod tests {
         let interval = |days: f64| CurrentState {
             last_rotation: None,
             interval_days: Some(days),
+            changed_at: None,
         };
         assert!(matches!(
             settled(&write, interval(30.0)),

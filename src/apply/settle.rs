@@ -26,6 +26,9 @@ pub(super) async fn settle_rotation(
     last_rotation: Option<Timestamp>,
     failure: ProviderError,
 ) -> Result<Executed, ProviderError> {
+    if let Some(attribute) = resource.target.vendor.changed_attribute {
+        return Err(answer_lost(writer, resource, attribute, failure).await);
+    }
     let after = writer
         .read_current(&resource.name, &resource.target)
         .await
@@ -53,6 +56,33 @@ pub(super) async fn settle_rotation(
             failure: Box::new(failure),
             read_error,
         }),
+    }
+}
+
+/// A rotate of `resource`, whose API does not show its rotations, that lost its answer: the
+/// secret is lost whatever a read shows, for only the answer held it. A read says whether
+/// `attribute` moved past the plan's (evidence that the rotate went through); Cloudflare does
+/// not document that a roll moves it, so an unmoved one proves nothing.
+async fn answer_lost(
+    writer: &impl ActionWriter,
+    resource: &ResourcePlan,
+    attribute: &str,
+    failure: ProviderError,
+) -> ProviderError {
+    let read = writer
+        .read_current(&resource.name, &resource.target)
+        .await
+        .map(|current| current.changed_at);
+    let evidence = match read {
+        Ok(Some(now)) if resource.changed_at.is_none_or(|then| now > then) => {
+            format!("its {attribute} moved to {now}: the rotate went through")
+        }
+        Ok(_) => format!("its {attribute} did not move, which proves nothing"),
+        Err(error) => format!("reading it again failed: {error}"),
+    };
+    ProviderError::AnswerLost {
+        failure: Box::new(failure),
+        evidence,
     }
 }
 

@@ -281,10 +281,7 @@ impl clap::FromArgMatches for ImportSource {
     fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
         let missing = || clap::Error::new(clap::error::ErrorKind::MissingSubcommand);
         let (name, matches) = matches.subcommand().ok_or_else(missing)?;
-        let vendor = REGISTERED
-            .iter()
-            .copied()
-            .find(|registration| registration.vendor.key == name)
+        let vendor = importer_named(name)
             .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidSubcommand))?;
         Ok(Self {
             vendor,
@@ -318,10 +315,16 @@ impl clap::Subcommand for ImportSource {
     }
 
     fn has_subcommand(name: &str) -> bool {
-        REGISTERED
-            .iter()
-            .any(|registration| registration.vendor.key == name)
+        importer_named(name).is_some()
     }
+}
+
+/// The vendor whose import subcommand is `name` (`cloudflare-tokens`).
+fn importer_named(name: &str) -> Option<&'static Registration> {
+    REGISTERED
+        .iter()
+        .copied()
+        .find(|registration| (registration.import.command)().get_name() == name)
 }
 
 /// Where `keyrot import` writes.

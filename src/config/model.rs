@@ -95,6 +95,24 @@ impl DesiredState {
             .find(|connection| connection.vendor == vendor)
     }
 
+    /// The request budget `vendor`'s client keeps: its section's `rate_limit` (`default` when
+    /// the file has no section for it), or for a budget it shares with other sections
+    /// ([`Vendor::shared_budget`]), the stricter of those sections' that name resources.
+    pub fn rate_limit_of(&self, vendor: &Vendor, default: RateLimit) -> RateLimit {
+        let own = |vendor: &Vendor| self.connection(vendor).map_or(default, |c| c.rate_limit);
+        let Some(budget) = vendor.shared_budget else {
+            return own(vendor);
+        };
+        let per_second = |rate: &RateLimit| f64::from(rate.requests) / rate.per.as_secs_f64();
+        crate::vendor::VENDORS
+            .iter()
+            .filter(|other| other.shared_budget == Some(budget))
+            .filter(|other| self.resources_of(other).next().is_some())
+            .map(|other| own(other))
+            .min_by(|a, b| per_second(a).total_cmp(&per_second(b)))
+            .unwrap_or_else(|| own(vendor))
+    }
+
     /// The resource named `name`.
     pub fn resource(&self, name: &str) -> Option<&Resource> {
         self.resources.iter().find(|resource| resource.name == name)
@@ -342,5 +360,40 @@ mod tests {
             env: Vec::new(),
         };
         assert_eq!(sink.to_string(), r#"command gh secret set 'A B' 'it'\''s'"#);
+    }
+
+    #[test]
+    fn sections_sharing_a_budget_keep_the_stricter_rate_of_those_in_use() {
+        use crate::vendor::{cloudflare, cloudflare_tokens, rixl};
+        let load = |text: &str| {
+            super::super::load_bytes("k.yaml", text.as_bytes(), std::path::Path::new("/tmp"))
+                .unwrap()
+        };
+        let account = "  accounts:\n    a:\n      account_id: 023e105f4ecef8ad9ca31a8372d0c353\n";
+        let token = "  tokens:\n    t:\n      token_id: ed17574386854bf78a67040be0a770b0\n      \
+                     secret: {file: t.token}\n";
+        let both = load(&format!(
+            "version: 1\ncloudflare:\n  rate_limit: 100/1m\n{account}cloudflare_tokens:\n  \
+             rate_limit: 1200/5m\n{token}"
+        ));
+        let default = cloudflare::facts::RATE_LIMIT;
+        let stricter = crate::config::parse_rate_limit("100/1m").unwrap();
+        assert_eq!(
+            both.rate_limit_of(&cloudflare_tokens::VENDOR, default),
+            stricter
+        );
+        assert_eq!(both.rate_limit_of(&cloudflare::VENDOR, default), stricter);
+        // A section without resources spends nothing, so its limit does not count.
+        let tokens_only = load(&format!(
+            "version: 1\ncloudflare:\n  rate_limit: 100/1m\n  accounts: {{}}\ncloudflare_tokens:\n{token}"
+        ));
+        assert_eq!(
+            tokens_only.rate_limit_of(&cloudflare_tokens::VENDOR, default),
+            default
+        );
+        assert_eq!(
+            both.rate_limit_of(&rixl::VENDOR, rixl::RATE_LIMIT),
+            rixl::RATE_LIMIT
+        );
     }
 }

@@ -8,6 +8,7 @@ mod rate_limit;
 mod retry;
 mod sender;
 mod server_clock;
+mod shared_budget;
 mod write_gate;
 
 pub use base_url::{BaseUrlError, endpoint, parse_base_url};
@@ -20,4 +21,5 @@ pub use sender::{
     HttpResponse, HttpSender, HttpSettings, Idempotency, REQUEST_TIMEOUT, TransportError,
 };
 pub use server_clock::{ClockTrouble, ServerClock};
+pub use shared_budget::SharedBudgets;
 pub use write_gate::{GateCheck, LockLost, WriteGate};

@@ -1,6 +1,7 @@
 //! Sends one provider's requests: through the shared rate limiter, with timeouts, retrying
 //! what is safe to retry and nothing else.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Client, RequestBuilder, Response};
@@ -10,7 +11,7 @@ use super::client::{CONNECT_TIMEOUT, describe_transport_error};
 use super::events::{EventSink, HttpEvent};
 use super::rate_limit::SlidingWindowLimiter;
 use super::retry::{RetryPolicy, is_retryable_status, remaining_budget, retry_after};
-use super::{BudgetWatch, ServerClock, WriteGate};
+use super::{BudgetWatch, ServerClock, SharedBudgets, WriteGate};
 use crate::config::RateLimit;
 
 /// The least time a write must have left under the lock to be sent at all.
@@ -36,6 +37,10 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// The provider's request budget.
     pub rate_limit: RateLimit,
+    /// The name of a budget the provider spends with others (`cloudflare`); none: its own.
+    pub shared_budget: Option<&'static str>,
+    /// The run's shared budgets.
+    pub budgets: SharedBudgets,
     /// How hard to retry.
     pub retry: RetryPolicy,
     /// Where retries and throttling are reported.
@@ -54,6 +59,8 @@ impl HttpSettings {
         Self {
             request_timeout: REQUEST_TIMEOUT,
             rate_limit,
+            shared_budget: None,
+            budgets: SharedBudgets::default(),
             retry: RetryPolicy::default(),
             events: EventSink::none(),
             budget: BudgetWatch::default(),
@@ -86,7 +93,7 @@ pub struct TransportError {
 /// One provider's client: a connection pool, a rate limiter and a retry policy.
 pub struct HttpSender {
     client: Client,
-    limiter: SlidingWindowLimiter,
+    limiter: Arc<SlidingWindowLimiter>,
     retry: RetryPolicy,
     events: EventSink,
     /// Where a retry's wait is shown, beside the limiter's.
@@ -115,7 +122,15 @@ impl HttpSender {
             .build()?;
         Ok(Self {
             client,
-            limiter: SlidingWindowLimiter::new(settings.rate_limit, settings.budget.clone()),
+            limiter: match settings.shared_budget {
+                Some(name) => settings
+                    .budgets
+                    .limiter(name, settings.rate_limit, &settings.budget),
+                None => Arc::new(SlidingWindowLimiter::new(
+                    settings.rate_limit,
+                    settings.budget.clone(),
+                )),
+            },
             budget: settings.budget,
             retry: settings.retry,
             events: settings.events,

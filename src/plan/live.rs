@@ -34,6 +34,40 @@ pub struct Observation {
     /// The vendor's own rotation schedule, for vendors that rotate keys by themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
+    /// Whether the key works, for vendors that say (a Cloudflare API token's `status`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<KeyStatus>,
+    /// When the API last recorded any change to the key, for vendors whose last rotation it
+    /// does not show (a Cloudflare API token's `modified_on`, see [`Vendor::changed_attribute`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<Timestamp>,
+    /// True for the key keyrot itself authenticates with: rotating it would cut keyrot off
+    /// mid-run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub authenticates_keyrot: bool,
+}
+
+/// Whether a key works, as its vendor reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyStatus {
+    /// It works.
+    Active,
+    /// Someone turned it off.
+    Disabled,
+    /// Its expiry passed.
+    Expired,
+}
+
+impl KeyStatus {
+    /// The vendor's word for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+            Self::Expired => "expired",
+        }
+    }
 }
 
 /// A vendor's own rotation schedule for one key, as its API reports it.
@@ -113,6 +147,23 @@ fn change(name: &str, vendor: &Vendor, then: &Observation, now: &Observation) ->
             shown(now.expires_at)
         ));
     }
+    if then.status != now.status {
+        let word = |status: Option<KeyStatus>| status.map_or("(unknown)", KeyStatus::word);
+        changes.push(format!(
+            "status {} is now {}",
+            word(then.status),
+            word(now.status)
+        ));
+    }
+    if let Some(attribute) = vendor.changed_attribute
+        && then.changed_at != now.changed_at
+    {
+        changes.push(format!(
+            "{attribute} {} is now {}",
+            shown(then.changed_at),
+            shown(now.changed_at)
+        ));
+    }
     format!("{name}: {}", changes.join(", "))
 }
 
@@ -127,6 +178,8 @@ impl Observation {
         self.last_rotation == other.last_rotation
             && self.expires_at == other.expires_at
             && self.interval_days() == other.interval_days()
+            && self.status == other.status
+            && self.changed_at == other.changed_at
     }
 
     /// The vendor's own rotation interval in days, for vendors that rotate by themselves.

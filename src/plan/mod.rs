@@ -15,7 +15,7 @@ mod words;
 use jiff::Timestamp;
 
 pub use deadline::{DeadlineStatus, DueDeadline};
-pub use live::{LiveState, Observation, Schedule};
+pub use live::{KeyStatus, LiveState, Observation, Schedule};
 pub use lost_secret::{AwaitingDelivery, LostSecret};
 pub use model::{
     Action, Attribute, AttributeValue, ClockWarning, Partial, Plan, PlanCounts, PlanWarning,
@@ -41,7 +41,8 @@ pub struct PlanOptions {
     pub replace: Vec<String>,
 }
 
-/// The planner was given a desired state and a live state that do not belong together.
+/// The planner was given a desired state and a live state that do not belong together, or a
+/// key it must rotate cannot be rotated.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PlanError {
     /// A resource of the desired state has no live state.
@@ -51,6 +52,38 @@ pub enum PlanError {
         vendor: &'static str,
         /// The resource's name.
         name: String,
+    },
+    /// The file names the key keyrot authenticates with: rotating it would cut keyrot off
+    /// mid-run, so it cannot be managed with itself.
+    #[error(
+        "{address}: this {noun} is the one keyrot authenticates with, and rolling it would cut \
+         keyrot off mid-run; nothing was rotated. Manage it with a separate managing {noun} \
+         (for Cloudflare, one with the \"API Tokens Write\" permission), or take it out of the file"
+    )]
+    AuthenticatesKeyrot {
+        /// The resource's address.
+        address: String,
+        /// What it is: `token`.
+        noun: &'static str,
+    },
+    /// A key the plan would rotate is disabled or expired: its vendor cannot rotate it into a
+    /// working one, so nothing is rotated.
+    #[error(
+        "{address}: the {noun} is {status} and due for rotation ({why}), and a {status} {noun} \
+         cannot be rotated into a working one; nothing was rotated. Enable or replace it at \
+         {title}, or take it out of the file"
+    )]
+    CannotRotate {
+        /// The resource's address: `cloudflare_tokens.tokens.ci-deploy`.
+        address: String,
+        /// What it is: `token`.
+        noun: &'static str,
+        /// Its vendor, in sentences.
+        title: &'static str,
+        /// `disabled`, `expired`.
+        status: &'static str,
+        /// Why it is due, in words.
+        why: String,
     },
 }
 
@@ -78,7 +111,9 @@ pub fn plan(
             .lost_secrets
             .iter()
             .find(|lost| lost.resource == resource.name);
-        resources.push(plan_resource(resource, observation, now, asked, lost));
+        let planned = plan_resource(resource, observation, now, asked, lost);
+        refuse_to_rotate_unusable(&planned, observation)?;
+        resources.push(planned);
     }
     Ok(Plan {
         now,
@@ -100,4 +135,100 @@ pub fn plan(
             .cloned()
             .collect(),
     })
+}
+
+/// A plan cannot hold the key keyrot authenticates with, nor rotate one its vendor reports
+/// disabled or expired.
+fn refuse_to_rotate_unusable(planned: &ResourcePlan, live: &Observation) -> Result<(), PlanError> {
+    let vendor = planned.target.vendor;
+    if live.authenticates_keyrot {
+        return Err(PlanError::AuthenticatesKeyrot {
+            address: format!("{}{}", vendor.address_prefix(), planned.name),
+            noun: vendor.noun,
+        });
+    }
+    let status = match live.status {
+        Some(status @ (KeyStatus::Disabled | KeyStatus::Expired)) => status,
+        Some(KeyStatus::Active) | None => return Ok(()),
+    };
+    let reasons = planned.actions.iter().find_map(|action| match action {
+        Action::Rotate { reasons } => Some(reasons),
+        Action::UpdateInterval { .. } => None,
+    });
+    let Some(reasons) = reasons else {
+        return Ok(());
+    };
+    let why: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+    Err(PlanError::CannotRotate {
+        address: format!("{}{}", vendor.address_prefix(), planned.name),
+        noun: vendor.noun,
+        title: vendor.title,
+        status: status.word(),
+        why: why.join("; "),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use jiff::SignedDuration;
+
+    use super::*;
+    use crate::config::load_bytes;
+
+    fn now() -> Timestamp {
+        "2026-11-24T12:00:00Z".parse().unwrap()
+    }
+
+    /// One Cloudflare API token, `ci`, under max_key_age 90d.
+    fn desired() -> DesiredState {
+        let file = "version: 1\ncloudflare_tokens:\n  tokens:\n    ci:\n      token_id: \
+                    ed17574386854bf78a67040be0a770b0\n      max_key_age: 90d\n      secret: \
+                    {file: ci.token}\n";
+        load_bytes("keyrot.yaml", file.as_bytes(), Path::new("/tmp")).unwrap()
+    }
+
+    /// `ci` as live, `age_days` old.
+    fn live(age_days: i64, change: impl FnOnce(&mut Observation)) -> LiveState {
+        let mut observation = Observation {
+            last_rotation: Some(now() - SignedDuration::from_hours(24 * age_days)),
+            status: Some(KeyStatus::Active),
+            ..Observation::default()
+        };
+        change(&mut observation);
+        LiveState {
+            resources: [("ci".to_owned(), observation)].into(),
+            ..LiveState::default()
+        }
+    }
+
+    fn planned(live: &LiveState) -> Result<Plan, PlanError> {
+        plan(&desired(), live, now(), PlanOptions::default())
+    }
+
+    #[test]
+    fn a_disabled_or_expired_key_is_refused_only_when_it_is_due() {
+        for status in [KeyStatus::Disabled, KeyStatus::Expired] {
+            let due = planned(&live(100, |live| live.status = Some(status)));
+            let Err(PlanError::CannotRotate { address, why, .. }) = due else {
+                panic!("{status:?} and due was planned: {due:?}");
+            };
+            assert_eq!(address, "cloudflare_tokens.tokens.ci");
+            assert!(why.contains("max_key_age 90d"), "{why}");
+            assert!(planned(&live(10, |live| live.status = Some(status))).is_ok());
+        }
+        assert!(planned(&live(100, |_| {})).is_ok());
+    }
+
+    #[test]
+    fn the_key_keyrot_authenticates_with_is_refused_due_or_not() {
+        let own = planned(&live(10, |live| live.authenticates_keyrot = true));
+        assert!(
+            matches!(own, Err(PlanError::AuthenticatesKeyrot { .. })),
+            "{own:?}"
+        );
+        let message = own.unwrap_err().to_string();
+        assert!(message.contains("API Tokens Write"), "{message}");
+    }
 }

@@ -194,6 +194,10 @@ pub struct ResourcePlan {
     /// rotate by themselves.
     #[serde(default)]
     pub interval_days: Option<f64>,
+    /// When the API last recorded a change to it, as the live read reported it, for vendors
+    /// whose API does not show the last rotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_at: Option<Timestamp>,
     /// Its attributes as they are live.
     pub before: Vec<Attribute>,
     /// Its attributes as they will be once the actions are done.
@@ -219,6 +223,20 @@ pub enum PlanWarning {
         /// `expiring_at - now`: negative once expired.
         remaining: SignedDuration,
     },
+    /// The key expires before its next rotation is due, and a rotation may not extend it.
+    KeyExpiresBeforeRotation {
+        /// When it expires.
+        expiring_at: Timestamp,
+        /// When its next rotation is due (its age, or a deadline's window opening).
+        next_rotation: Timestamp,
+    },
+}
+
+impl PlanWarning {
+    /// True for a key that has expired: drift, whatever the plan does.
+    pub fn is_expired(&self) -> bool {
+        matches!(self, Self::KeyExpiresSoon { remaining, .. } if remaining.is_negative())
+    }
 }
 
 impl fmt::Display for PlanWarning {
@@ -242,6 +260,16 @@ impl fmt::Display for PlanWarning {
                 instant_in_words(*expiring_at),
                 span_in_words(*remaining)
             ),
+            Self::KeyExpiresBeforeRotation {
+                expiring_at,
+                next_rotation,
+            } => write!(
+                f,
+                "the key expires on {}, before its next rotation is due on {}, and rotating \
+                 does not extend it: extend its expiry",
+                instant_in_words(*expiring_at),
+                instant_in_words(*next_rotation)
+            ),
         }
     }
 }
@@ -257,7 +285,9 @@ impl ResourcePlan {
     /// True when drift should alarm for it: an action would be planned, or its deadline is
     /// overdue (even while the rotation is deferred).
     pub fn is_drifted(&self) -> bool {
-        !self.actions.is_empty() || self.is_overdue()
+        !self.actions.is_empty()
+            || self.is_overdue()
+            || self.warnings.iter().any(PlanWarning::is_expired)
     }
 
     /// True when the plan rotates it to recover a lost secret.
@@ -312,6 +342,8 @@ pub enum AttributeValue {
     Known(String),
     /// The API did not report a value.
     Unknown,
+    /// The key has none: an expiry the API leaves out, for a key that never expires.
+    Never,
     /// The value is set by the apply (a rotation's timestamp).
     KnownAfterApply,
 }
@@ -321,6 +353,7 @@ impl fmt::Display for AttributeValue {
         match self {
             Self::Known(value) => f.write_str(value),
             Self::Unknown => f.write_str("(unknown)"),
+            Self::Never => f.write_str("(never)"),
             Self::KnownAfterApply => f.write_str("(known after apply)"),
         }
     }

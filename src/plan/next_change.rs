@@ -105,6 +105,7 @@ mod tests {
             last_rotation: Some(now() - days(age)),
             expires_at: None,
             schedule: None,
+            ..Observation::default()
         }
     }
 

@@ -91,6 +91,7 @@ mod tests {
                     interval_days: interval,
                     days_until_next: days_until,
                 }),
+                ..Observation::default()
             },
         );
         live

@@ -10,7 +10,7 @@ use super::model::{Action, Attribute, AttributeValue, PlanWarning, ResourcePlan}
 use super::reason::RotationReason;
 use super::rotation::{KeyFacts, RotationDecision, decide};
 use super::target::Target;
-use crate::config::Resource;
+use crate::config::{Resource, RotationPolicy};
 use crate::vendor::Vendor;
 
 /// What the user asked of this one resource's plan.
@@ -55,6 +55,7 @@ pub(crate) fn plan_resource(
         None => decision,
     };
     let mut deferral = None;
+    let rotates = matches!(decision, RotationDecision::Rotate(_));
     match decision {
         RotationDecision::Keep => {}
         RotationDecision::Rotate(reasons) => actions.push(Action::Rotate { reasons }),
@@ -71,12 +72,15 @@ pub(crate) fn plan_resource(
         min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.last_rotation,
         interval_days: live.interval_days(),
+        changed_at: live.changed_at,
         after: attributes_after(vendor, &before, &actions),
         before,
         actions,
         deferral,
         deadline,
-        warnings: expiry_warning(vendor, live, now).into_iter().collect(),
+        warnings: expiry_warning(desired, live, now, rotates)
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -121,7 +125,10 @@ fn attributes(vendor: &Vendor, live: &Observation) -> Vec<Attribute> {
     });
     let expiry = vendor.expiry.as_ref().map(|expiry| Attribute {
         name: expiry.attribute.into(),
-        value: instant(live.expires_at),
+        value: match live.expires_at {
+            Some(at) => AttributeValue::Known(at.to_string()),
+            None => AttributeValue::Never,
+        },
     });
     // Exactly as many as there are: a plan holds two lists of them per resource.
     let present = [interval, last_rotation, expiry];
@@ -152,14 +159,40 @@ fn attributes_after(vendor: &Vendor, before: &[Attribute], actions: &[Action]) -
     after
 }
 
-fn expiry_warning(vendor: &Vendor, live: &Observation, now: Timestamp) -> Option<PlanWarning> {
-    let warn_within = vendor.expiry.as_ref()?.warn_within;
+fn expiry_warning(
+    desired: &Resource,
+    live: &Observation,
+    now: Timestamp,
+    rotates: bool,
+) -> Option<PlanWarning> {
+    let warn_within = desired.vendor.expiry.as_ref()?.warn_within;
     let expiring_at = live.expires_at?;
     let remaining = expiring_at.duration_since(now);
-    (remaining <= warn_within).then_some(PlanWarning::KeyExpiresSoon {
+    if remaining <= warn_within {
+        return Some(PlanWarning::KeyExpiresSoon {
+            expiring_at,
+            remaining,
+        });
+    }
+    let next_rotation = next_rotation(&desired.rotation, live.last_rotation)?;
+    (!rotates && expiring_at < next_rotation).then_some(PlanWarning::KeyExpiresBeforeRotation {
         expiring_at,
-        remaining,
+        next_rotation,
     })
+}
+
+/// When the rules next want the key rotated: at `max_key_age`, or when a deadline's window
+/// opens (unless the last rotation already counts towards it); `None` when neither applies.
+fn next_rotation(policy: &RotationPolicy, last: Option<Timestamp>) -> Option<Timestamp> {
+    let last = last?;
+    let by_age = policy
+        .max_key_age
+        .and_then(|age| last.checked_add(age).ok());
+    let by_deadline = policy
+        .rotate_by
+        .and_then(|deadline| deadline.checked_sub(policy.rotation_window).ok())
+        .filter(|opens| last < *opens);
+    by_age.into_iter().chain(by_deadline).min()
 }
 
 #[cfg(test)]
@@ -205,6 +238,7 @@ mod tests {
                 interval_days: interval,
                 days_until_next: None,
             }),
+            ..Observation::default()
         }
     }
 
@@ -230,6 +264,7 @@ mod tests {
             last_rotation: Some(now() - days(age_days)),
             expires_at: Some(now() + days(expires_in_days)),
             schedule: None,
+            ..Observation::default()
         }
     }
 
@@ -403,6 +438,33 @@ mod tests {
         };
         assert!(reasons[0].recovers_lost_secret());
         assert!(reasons[0].to_string().contains("run a1b2c3"));
+    }
+
+    #[test]
+    fn a_key_expiring_before_its_next_rotation_is_warned_about_unless_rotated_now() {
+        // 30 days old under max_key_age 60d: its next rotation is in 30 days, and it expires in
+        // 20, outside RIXL's 14-day warning: only the next rotation makes that news.
+        let before = plan(&key(Some(60)), &key_live(30, 20));
+        let expected = PlanWarning::KeyExpiresBeforeRotation {
+            expiring_at: now() + days(20),
+            next_rotation: now() + days(30),
+        };
+        assert_eq!(before.warnings, [expected]);
+        assert!(!before.is_drifted(), "a warning alone is not drift");
+        // Expiring after the next rotation: nothing to say.
+        assert!(plan(&key(Some(60)), &key_live(30, 40)).warnings.is_empty());
+        // Rotated now: the rotation is the next one.
+        let due = plan(&key(Some(60)), &key_live(70, 20));
+        assert_eq!(due.rotations(), 1);
+        assert!(due.warnings.is_empty());
+    }
+
+    #[test]
+    fn an_expired_key_is_drift_even_when_nothing_is_due() {
+        let expired = plan(&key(Some(60)), &key_live(10, -1));
+        assert!(expired.actions.is_empty());
+        assert!(expired.warnings[0].is_expired());
+        assert!(expired.is_drifted());
     }
 
     #[test]

@@ -30,7 +30,7 @@ impl Target {
     pub fn header(&self, name: &str) -> String {
         format!(
             "# {} {} \"{name}\" ({})",
-            self.vendor.key,
+            self.vendor.title.to_lowercase(),
             self.vendor.noun,
             (self.vendor.short_id)(&self.id)
         )
@@ -40,7 +40,9 @@ impl Target {
     pub fn label(&self, name: &str) -> String {
         format!(
             "{} {} \"{name}\" ({})",
-            self.vendor.key, self.vendor.noun, self.id
+            self.vendor.title.to_lowercase(),
+            self.vendor.noun,
+            self.id
         )
     }
 

@@ -89,6 +89,19 @@ pub enum ProviderError {
         /// The key's new creation time.
         created_at: String,
     },
+    /// A rotate's answer was lost for a key whose API does not show its rotations: the new
+    /// secret existed only in that answer, so it is taken for lost whatever a read shows.
+    #[error(
+        "{failure}; the new secret existed only in that answer, so keyrot takes it for lost \
+         and the old one for dead ({evidence}). The journal records it: the next `keyrot apply` \
+         rotates the key again to recover it (`keyrot plan` shows it)"
+    )]
+    AnswerLost {
+        /// What happened to the rotate.
+        failure: Box<ProviderError>,
+        /// What a read of the key showed, in words.
+        evidence: String,
+    },
     /// A key named in the file is not among the keys the API listed.
     #[error("{resource}: not found among the {listed} keys {vendor} listed; check {id_field}")]
     KeyNotFound {
@@ -285,6 +298,7 @@ impl ProviderError {
             | Self::RotationNotConfirmed { .. }
             | Self::SecretMissing { .. }
             | Self::SecretLost { .. }
+            | Self::AnswerLost { .. }
             | Self::KeyNotFound { .. }
             | Self::ReadsStopped { .. } => false,
             Self::RotationOutcomeUnknown { .. } => true,

@@ -34,14 +34,18 @@ impl ActionEffect {
     }
 }
 
-/// What apply compares before each write: a resource's last rotation and, for vendors that
-/// rotate by themselves, their interval.
+/// What apply compares before each write: a resource's last rotation (or, for vendors whose
+/// API does not show it, when it last changed) and, for vendors that rotate by themselves,
+/// their interval.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct CurrentState {
     /// The last rotation (`None`: the API does not say).
     pub last_rotation: Option<Timestamp>,
     /// The automatic rotation interval in days, for vendors that have one.
     pub interval_days: Option<f64>,
+    /// When the API last recorded any change to it, for vendors with a
+    /// [`changed_attribute`](crate::vendor::Vendor::changed_attribute).
+    pub changed_at: Option<Timestamp>,
 }
 
 /// A completed action: its effect, and the new secret a rotation issued, if any.

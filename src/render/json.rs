@@ -134,7 +134,9 @@ fn resource_json(resource: &ResourcePlan, now: Timestamp) -> Value {
         for attribute in list {
             let value = match &attribute.value {
                 AttributeValue::Known(text) => known_value(text),
-                AttributeValue::Unknown | AttributeValue::KnownAfterApply => Value::Null,
+                AttributeValue::Unknown
+                | AttributeValue::Never
+                | AttributeValue::KnownAfterApply => Value::Null,
             };
             map.insert(attribute.name.to_string(), value);
         }
@@ -241,6 +243,15 @@ fn warning_json(warning: &PlanWarning) -> Value {
         PlanWarning::KeyExpiresSoon { expiring_at, .. } => json!({
             "kind": "key_expires_soon",
             "expiring_at": expiring_at,
+            "text": warning.to_string(),
+        }),
+        PlanWarning::KeyExpiresBeforeRotation {
+            expiring_at,
+            next_rotation,
+        } => json!({
+            "kind": "key_expires_before_rotation",
+            "expiring_at": expiring_at,
+            "next_rotation": next_rotation,
             "text": warning.to_string(),
         }),
     }

@@ -81,6 +81,13 @@ pub fn render_metrics(plan: &Plan, unread: &[UnreadResource], finished: Timestam
                 .map(|status| status.deadline().duration_since(plan.now).as_secs())
         },
     );
+    per_resource(
+        &mut out,
+        plan,
+        "keyrot_key_expiry_warning",
+        "1 when the plan warns that the key expires: soon, before its next rotation is due, or already; else 0.",
+        |r| Some(i64::from(!r.warnings.is_empty())),
+    );
     read_errors(&mut out, plan, unread);
     out.push_str(&run_metrics(finished, unread.is_empty()));
     out

@@ -44,7 +44,7 @@ mod tests {
     fn every_vendor_is_counted_even_when_it_has_none() {
         assert_eq!(
             resources_counted(None),
-            "0 Cloudflare accounts and 0 RIXL API keys"
+            "0 Cloudflare accounts, 0 RIXL API keys and 0 Cloudflare API tokens"
         );
     }
 }

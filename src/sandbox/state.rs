@@ -30,6 +30,8 @@ pub struct RecordedRequest {
     pub method: String,
     /// Request path.
     pub path: String,
+    /// Its query, without the `?`; empty when it has none.
+    pub query: String,
 }
 
 /// Counts of what the sandbox saw, for tests and benchmarks to assert on.
@@ -123,10 +125,11 @@ impl SandboxState {
     }
 
     /// Records a request and counts it by method.
-    pub(crate) fn record(&self, method: &str, path: &str) {
+    pub(crate) fn record(&self, method: &str, uri: &axum::http::Uri) {
         lock(&self.requests).push(RecordedRequest {
             method: method.to_owned(),
-            path: path.to_owned(),
+            path: uri.path().to_owned(),
+            query: uri.query().unwrap_or_default().to_owned(),
         });
         *lock(&self.counters)
             .by_method

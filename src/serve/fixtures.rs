@@ -32,6 +32,7 @@ pub fn read_at(desired: &DesiredState, at: Timestamp, ages: &[(&str, i64)]) -> C
         last_rotation: Some(at - days(age)),
         expires_at: None,
         schedule: None,
+        ..Observation::default()
     };
     let live = LiveState {
         resources: ages

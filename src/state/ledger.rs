@@ -1,6 +1,8 @@
 //! Reading the journal: each intent with its latest outcome, the intents a crash left open, the
 //! lost secrets still waiting for a recovery rotation, and the history. Pure.
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 
 use super::record::{Intent, JournalEntry, JournalRecord, WriteAction, WriteOutcome};
@@ -140,6 +142,35 @@ impl Ledger {
         }
         lost
     }
+
+    /// When each resource was last rotated, as this journal knows it: its latest rotate that
+    /// went through (done, its secret delivered, saved or lost), at the instant the outcome
+    /// records or, when it records none, when the intent was recorded (just before the
+    /// request). For vendors whose API does not show rotations, this is the only record.
+    pub fn last_rotations(&self) -> BTreeMap<&str, Timestamp> {
+        let mut last = BTreeMap::new();
+        for write in &self.writes {
+            if write.intent.action != WriteAction::Rotate {
+                continue;
+            }
+            let at = match write.outcome.as_ref().map(|(outcome, _, _)| outcome) {
+                Some(
+                    WriteOutcome::Done { last_rotation }
+                    | WriteOutcome::SecretDelivered { last_rotation, .. }
+                    | WriteOutcome::SecretRecovered { last_rotation, .. }
+                    | WriteOutcome::SecretLost { last_rotation, .. },
+                ) => last_rotation.unwrap_or(write.at),
+                Some(WriteOutcome::Failed { .. } | WriteOutcome::Unknown { .. }) | None => {
+                    continue;
+                }
+            };
+            let resource = write.intent.resource.as_str();
+            if last.get(resource).is_none_or(|seen| *seen < at) {
+                last.insert(resource, at);
+            }
+        }
+        last
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +225,30 @@ mod tests {
             last_rotation: None,
             sink: "file k".to_owned(),
         }
+    }
+
+    #[test]
+    fn a_resources_last_rotation_is_its_latest_rotate_that_went_through() {
+        let failed = WriteOutcome::Failed {
+            error: "refused".to_owned(),
+        };
+        let done_at = WriteOutcome::Done {
+            last_rotation: Some(at(3)),
+        };
+        let ledger = Ledger::new(&[
+            intent("a", 1, 0, "k1"),
+            outcome("a", ("a", 1), 1, delivered()),
+            intent("b", 1, 5, "k1"),
+            outcome("b", ("b", 1), 6, failed),
+            intent("c", 1, 2, "j"),
+            outcome("c", ("c", 1), 4, done_at),
+            intent("d", 1, 7, "open"),
+        ]);
+        let last = ledger.last_rotations();
+        // Without a time in its outcome, the intent's (the failed later one does not count).
+        assert_eq!(last.get("k1"), Some(&at(0)));
+        assert_eq!(last.get("j"), Some(&at(3)));
+        assert_eq!(last.get("open"), None);
     }
 
     #[test]

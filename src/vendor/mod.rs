@@ -4,6 +4,7 @@
 #[cfg(test)]
 mod acme;
 pub mod cloudflare;
+pub mod cloudflare_tokens;
 pub mod import;
 pub mod registry;
 pub mod rixl;
@@ -42,6 +43,17 @@ pub struct Vendor {
     /// For vendors whose keys expire: the attribute holding the expiry, and how long before
     /// it the plan warns.
     pub expiry: Option<Expiry>,
+    /// For vendors whose API does not show when a key was last rotated (a Cloudflare API
+    /// token keeps its `issued_on` when rolled): the attribute that moves on any change to the
+    /// key (`modified_on`). Such a key's age counts from the later of its
+    /// `last_rotation_attribute` and keyrot's journal of its own rotations; a change since the
+    /// plan holds a rotation back; and a rotation whose answer was lost went through when
+    /// this attribute moved past the plan's.
+    pub changed_attribute: Option<&'static str>,
+    /// The request budget the vendor's API counts its requests against together with other
+    /// vendors' (`cloudflare`: Access keys and API tokens spend one user's 1200 per 5 minutes);
+    /// `None`: its own.
+    pub shared_budget: Option<&'static str>,
 }
 
 /// Where a vendor reports a key's expiry, and how soon before it a plan warns.

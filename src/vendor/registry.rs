@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use super::import::Importer;
-use super::{Vendor, cloudflare, rixl};
+use super::{Vendor, cloudflare, cloudflare_tokens, rixl};
 use crate::config::DesiredState;
 use crate::config::block::block;
 use crate::config::section::{Section, SectionSchema, Sections, ValidatedSection};
@@ -63,7 +63,7 @@ macro_rules! registered {
     };
 }
 
-registered!(cloudflare, rixl);
+registered!(cloudflare, rixl, cloudflare_tokens);
 
 #[cfg(test)]
 pub(crate) use registered;

@@ -120,6 +120,8 @@ fn only_a_vendors_own_folder_names_its_parts() {
     let mut named = Vec::new();
     for (module, text) in &modules {
         for vendor in keyrot::vendor::VENDORS.iter().map(|vendor| vendor.key) {
+            // A vendor's folder, or the folder of another vendor of its API, named after it
+            // (`cloudflare_tokens` speaks Cloudflare's envelope and credentials).
             let own = module.starts_with(&format!("vendor::{vendor}"));
             let registry = module == "vendor::registry";
             let listed = text.match_indices("vendor::{").any(|(at, _)| {

@@ -89,7 +89,7 @@ fn sandbox_prints_exports_that_keyrot_can_use() {
         .output()
         .unwrap();
     assert_eq!(plan.status.code(), Some(2), "{}", stderr(&plan));
-    assert!(stdout(&plan).contains("Plan: 1 to update, 2 to rotate, 1 unchanged."));
+    assert!(stdout(&plan).contains("Plan: 1 to update, 3 to rotate, 1 unchanged."));
 }
 
 /// The example's deadline is a date that passes: the demo must converge before its window

@@ -14,6 +14,7 @@ use keyrot::sandbox::{Clock, Faults, RecordedRequest, Sandbox, SandboxConfig};
 use keyrot::vendor::cloudflare::sandbox::{
     SandboxAccount, SandboxCloudflareCredentials, SimulatedCloudflare,
 };
+use keyrot::vendor::cloudflare_tokens::sandbox::{SandboxToken, SimulatedTokens};
 use keyrot::vendor::rixl::sandbox::{SandboxKey, SandboxRixlCredentials, SimulatedRixl};
 
 /// The instant every test's sandbox clock and `--now` agree on.
@@ -109,8 +110,46 @@ impl TestSandbox {
         rixl_keys: Vec<SandboxKey>,
         faults: Faults,
     ) -> Self {
+        let config = sandbox_config(clock, (accounts, rixl_keys, Vec::new()), faults);
+        Self::of(config)
+    }
+
+    /// A sandbox at [`NOW`] whose Cloudflare has `accounts` and API `tokens` (and the
+    /// managing token), with `faults`.
+    pub fn with_tokens(
+        accounts: Vec<SandboxAccount>,
+        tokens: Vec<SandboxToken>,
+        faults: Faults,
+    ) -> Self {
+        Self::holding(Clock::Fixed(now()), (accounts, Vec::new(), tokens), faults)
+    }
+
+    /// A sandbox on `clock` holding Cloudflare accounts, RIXL keys and Cloudflare API tokens
+    /// (and the managing token), with `faults`.
+    pub fn holding(
+        clock: Clock,
+        seeds: (Vec<SandboxAccount>, Vec<SandboxKey>, Vec<SandboxToken>),
+        faults: Faults,
+    ) -> Self {
+        Self::of(sandbox_config(clock, seeds, faults))
+    }
+
+    /// A sandbox on `clock` holding every resource of `desired`, as `keyrot sandbox --seed`
+    /// makes them, with `faults`.
+    pub fn seeded(clock: Clock, desired: &keyrot::config::DesiredState, faults: Faults) -> Self {
+        use keyrot::vendor::{cloudflare, cloudflare_tokens, rixl};
+        let now = clock.now();
+        let seeds = (
+            cloudflare::sandbox::seed_accounts(desired, now),
+            rixl::sandbox::seed_rixl_keys(desired, now),
+            cloudflare_tokens::sandbox::seed_tokens(desired, now),
+        );
+        Self::holding(clock, seeds, faults)
+    }
+
+    /// The sandbox `config` describes, on a runtime of its own.
+    fn of(config: SandboxConfig) -> Self {
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let config = sandbox_config(clock, accounts, rixl_keys, faults);
         let sandbox = runtime.block_on(start_sandbox(config));
         Self {
             sandbox,
@@ -133,6 +172,11 @@ impl TestSandbox {
 
     /// The simulated RIXL.
     pub fn rixl(&self) -> &SimulatedRixl {
+        self.sandbox.simulated().unwrap()
+    }
+
+    /// The simulated Cloudflare API tokens.
+    pub fn tokens(&self) -> &SimulatedTokens {
         self.sandbox.simulated().unwrap()
     }
 
@@ -318,12 +362,11 @@ pub fn run_with_env(env: &[(&str, &str)], file: &Path, args: &[&str]) -> Output 
         .unwrap()
 }
 
-/// A sandbox of Cloudflare `accounts` and RIXL `rixl_keys` on `clock`, with `faults`, that
-/// takes the test credentials.
+/// A sandbox of Cloudflare `accounts`, RIXL `rixl_keys` and Cloudflare API `tokens` (with the
+/// managing token) on `clock`, with `faults`, that takes the test credentials.
 pub fn sandbox_config(
     clock: Clock,
-    accounts: Vec<SandboxAccount>,
-    rixl_keys: Vec<SandboxKey>,
+    (accounts, rixl_keys, tokens): (Vec<SandboxAccount>, Vec<SandboxKey>, Vec<SandboxToken>),
     faults: Faults,
 ) -> SandboxConfig {
     let cloudflare = SandboxCloudflareCredentials {
@@ -340,6 +383,7 @@ pub fn sandbox_config(
         vendors: vec![
             Box::new(SimulatedCloudflare::new(clock, cloudflare, accounts)),
             Box::new(SimulatedRixl::new(clock, rixl, rixl_keys)),
+            Box::new(SimulatedTokens::new(clock, tokens)),
         ],
         faults,
     }

@@ -384,8 +384,9 @@ fn every_vendor_has_an_import_subcommand_with_its_own_help() {
         .unwrap();
     let help = stdout(&help);
     for line in [
-        "cloudflare  Cloudflare accounts' Access key configuration",
-        "rixl        RIXL API keys (each needs a secret sink before the first plan)",
+        "cloudflare         Cloudflare accounts' Access key configuration",
+        "rixl               RIXL API keys (each needs a secret sink before the first plan)",
+        "cloudflare-tokens  Cloudflare API tokens (each needs a secret sink before the first plan)",
     ] {
         assert!(help.contains(line), "{help}");
     }

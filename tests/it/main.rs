@@ -8,6 +8,7 @@ mod architecture;
 mod automation;
 mod clock_checks;
 mod cloudflare_client;
+mod cloudflare_tokens;
 mod config_fuzz;
 mod demo;
 mod examples;

@@ -31,6 +31,7 @@ fn big_plan(count: usize) -> Plan {
                     interval_days: 90.0,
                     days_until_next: None,
                 }),
+                ..Observation::default()
             },
         );
     }

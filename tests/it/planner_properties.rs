@@ -57,6 +57,7 @@ fn account_live(interval_days: f64, last: Option<Timestamp>) -> Observation {
             interval_days,
             days_until_next: None,
         }),
+        ..Observation::default()
     }
 }
 

@@ -6,7 +6,8 @@ use std::process::{Command, Output};
 
 use jiff::Timestamp;
 use keyrot::config::SINK_PLACEHOLDER;
-use keyrot::sandbox::Faults;
+use keyrot::sandbox::{Clock, Faults};
+use keyrot::vendor::cloudflare_tokens::sandbox::SandboxToken;
 use keyrot::vendor::rixl::sandbox::SandboxKey;
 
 use crate::harness::{TestSandbox, account, answer_on_a_terminal, days, id, stderr, stdout};
@@ -57,8 +58,31 @@ fn tour_commands() -> Vec<TourCommand> {
     commands
 }
 
-/// Live accounts and a key, all 70 days old by the sandbox's clock, which stands at the real
-/// time so the tour's commands (which take no --now) judge them as the sandbox does.
+/// The tour's account that owns an API token.
+const TOKEN_ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+
+/// A token of `account_id` (the user's when `None`) named `name`, issued at `issued_on`.
+fn tour_token(
+    id: &str,
+    name: &str,
+    account_id: Option<&str>,
+    issued_on: Timestamp,
+) -> SandboxToken {
+    SandboxToken {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        account_id: account_id.map(str::to_owned),
+        status: "active".to_owned(),
+        issued_on,
+        modified_on: issued_on,
+        expires_on: None,
+        value: Some(format!("cfut_tour-value-of-{name}")),
+    }
+}
+
+/// Live accounts, a key and two API tokens (the user's and an account's), all 70 days old by
+/// the sandbox's clock, which stands at the real time so the tour's commands (which take no
+/// --now) judge them as the sandbox does.
 fn tour_sandbox() -> TestSandbox {
     let now = Timestamp::from_second(Timestamp::now().as_second()).unwrap();
     let accounts = (1..=3)
@@ -75,7 +99,22 @@ fn tour_sandbox() -> TestSandbox {
         last_used: None,
         secret: "rxl_tour-secret".to_owned(),
     };
-    TestSandbox::at(now, accounts, vec![key], Faults::default())
+    let tokens = vec![
+        tour_token(
+            "ed17574386854bf78a67040be0a770b0",
+            "ci-deploy",
+            None,
+            now - days(70),
+        ),
+        tour_token(
+            "4f2a0c6b8e1d4a7f9b3c5e7d9f1a3b5c",
+            "billing-export",
+            Some(TOKEN_ACCOUNT),
+            now - days(70),
+        ),
+    ];
+    let seeds = (accounts, vec![key], tokens);
+    TestSandbox::holding(Clock::Fixed(now), seeds, Faults::default())
 }
 
 /// What the prose asks for between commands: a sink for every imported RIXL key once they are
@@ -85,17 +124,30 @@ fn edit_as_the_prose_says(directory: &Path, section: &str, after: Option<&[Strin
     let Ok(text) = std::fs::read_to_string(&file) else {
         return;
     };
-    let imported_rixl =
-        after.is_some_and(|words| words.starts_with(&["import".into(), "rixl".into()]));
-    let edited = if imported_rixl {
+    let imported = |vendor: &str| {
+        after.is_some_and(|words| words.starts_with(&["import".into(), vendor.into()]))
+    };
+    let edited = if imported("rixl") {
         text.replace(
             &format!("file: {SINK_PLACEHOLDER}"),
             "file: secrets/ci-uploader.key",
         )
+    } else if imported("cloudflare-tokens") {
+        // Each token its own file: two entries may not share one.
+        ["ci-deploy", "billing-export"]
+            .iter()
+            .fold(text, |text, name| {
+                let sink = format!("file: secrets/{name}.token");
+                text.replacen(&format!("file: {SINK_PLACEHOLDER}"), &sink, 1)
+            })
     } else if section.starts_with("2.") && !text.contains("max_key_age: 60d") {
         let rule = "  defaults:\n    max_key_age: 60d\n";
-        text.replacen("\ncloudflare:\n", &format!("\ncloudflare:\n{rule}"), 1)
-            .replacen("\nrixl:\n", &format!("\nrixl:\n{rule}"), 1)
+        ["cloudflare", "rixl", "cloudflare_tokens"]
+            .iter()
+            .fold(text, |text, section| {
+                let heading = format!("\n{section}:\n");
+                text.replacen(&heading, &format!("{heading}{rule}"), 1)
+            })
     } else {
         return;
     };
@@ -184,9 +236,21 @@ fn the_readme_tour_runs_as_written() {
     assert!(rotations_seen, "the tour's rules never made a rotation due");
     let rotations = sandbox.sandbox.counters().rotations;
     assert!(
-        rotations.len() == 4 && rotations.values().all(|count| *count == 1),
-        "each account and the key rotated once: {rotations:?}"
+        rotations.len() == 6 && rotations.values().all(|count| *count == 1),
+        "each account, the key and each token rotated once: {rotations:?}"
     );
     let secret = std::fs::read_to_string(directory.join("secrets/ci-uploader.key")).unwrap();
     assert_eq!(secret.trim_end(), sandbox.rixl_key("K1").unwrap().secret);
+    for (name, id) in [
+        ("ci-deploy", "ed17574386854bf78a67040be0a770b0"),
+        ("billing-export", "4f2a0c6b8e1d4a7f9b3c5e7d9f1a3b5c"),
+    ] {
+        let value = std::fs::read_to_string(directory.join(format!("secrets/{name}.token")));
+        let live = sandbox.tokens().token(id).unwrap().value.unwrap();
+        assert_eq!(
+            value.unwrap().trim_end(),
+            live,
+            "{name}'s new value is in its sink"
+        );
+    }
 }

@@ -11,8 +11,6 @@ use std::process::{Command, Output};
 
 use keyrot::config::load_file;
 use keyrot::sandbox::{Clock, Faults};
-use keyrot::vendor::cloudflare::sandbox::seed_accounts;
-use keyrot::vendor::rixl::sandbox::seed_rixl_keys;
 use serde_json::Value;
 
 use crate::harness::{
@@ -118,13 +116,7 @@ fn runner(server: &TestPostgres) -> Runner {
     assert_ne!(on_postgres, example, "the example has a settings block");
     let checkout = Workspace::new(&on_postgres);
     let desired = load_file(&checkout.file()).unwrap();
-    let now = jiff::Timestamp::now();
-    let sandbox = TestSandbox::on(
-        Clock::System,
-        seed_accounts(&desired, now),
-        seed_rixl_keys(&desired, now),
-        Faults::default(),
-    );
+    let sandbox = TestSandbox::seeded(Clock::System, &desired, Faults::default());
     let writer = server.url("recipes");
     server.sql(
         "recipes",

@@ -52,7 +52,9 @@ fn a_good_file_is_valid() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(stdout(&output).ends_with("is valid: 1 Cloudflare account and 0 RIXL API keys.\n"));
+    assert!(stdout(&output).ends_with(
+        "is valid: 1 Cloudflare account, 0 RIXL API keys and 0 Cloudflare API tokens.\n"
+    ));
 }
 
 #[test]
@@ -135,7 +137,7 @@ fn an_unknown_field_suggests_the_nearest() {
     );
     assert_error(
         "version: 1\nsetings: {}\n",
-        "keyrot.yaml:2:1: unknown field `setings`; did you mean `settings`? (known fields: `version`, `settings`, `cloudflare`, `rixl`)",
+        "keyrot.yaml:2:1: unknown field `setings`; did you mean `settings`? (known fields: `version`, `settings`, `cloudflare`, `rixl`, `cloudflare_tokens`)",
     );
 }
 

@@ -27,6 +27,8 @@ pub const VENDOR: Vendor = Vendor {
     last_rotation_attribute: "issued_at",
     interval_attribute: None,
     expiry: None,
+    changed_attribute: None,
+    shared_budget: None,
 };
 
 /// What keyrot takes from this folder.

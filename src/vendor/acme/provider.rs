@@ -65,6 +65,7 @@ impl AcmeApi {
             last_rotation: Some(*issued),
             expires_at: None,
             schedule: None,
+            ..Observation::default()
         })
     }
 }
@@ -110,6 +111,7 @@ impl Provider for AcmeApi {
             Ok(CurrentState {
                 last_rotation: observation.last_rotation,
                 interval_days: None,
+                changed_at: None,
             })
         }
         .boxed()

@@ -271,11 +271,14 @@ fn live(
     })
 }
 
-fn read_response<T: DeserializeOwned>(
+/// The `result` of a Cloudflare answer and its paging (`I`), or the answer's errors with
+/// their codes and messages. Not for an answer that can hold a secret: an unreadable one is
+/// quoted.
+pub(crate) fn read_response<T: DeserializeOwned, I: DeserializeOwned>(
     response: HttpResponse,
     resource: ResourceLabel,
     operation: String,
-) -> Result<(T, Option<ResultInfo>), ProviderError> {
+) -> Result<(T, Option<I>), ProviderError> {
     let status = response.status;
     let invalid = |detail: String| ProviderError::InvalidResponse {
         resource: resource.clone(),
@@ -284,7 +287,7 @@ fn read_response<T: DeserializeOwned>(
         detail,
     };
     let success = (200..300).contains(&status);
-    let envelope: Envelope<T> = match serde_json::from_slice(&response.body) {
+    let envelope: Envelope<T, I> = match serde_json::from_slice(&response.body) {
         Ok(envelope) => envelope,
         Err(error) => {
             let excerpt = excerpt(&response.body);
@@ -321,6 +324,7 @@ fn live_from_wire(config: KeyConfig) -> Result<Observation, BadInstant> {
             interval_days: config.key_rotation_interval_days,
             days_until_next: config.days_until_next_rotation,
         }),
+        ..Observation::default()
     })
 }
 

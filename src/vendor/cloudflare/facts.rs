@@ -12,6 +12,10 @@ pub const RATE_LIMIT: RateLimit = RateLimit {
     per: SignedDuration::from_secs(300),
 };
 
+/// The budget every Cloudflare section spends: one user's requests, whichever section (Access
+/// keys, API tokens) sends them.
+pub const BUDGET: &str = "cloudflare";
+
 /// The shortest automatic rotation interval Cloudflare accepts, in days.
 pub const MIN_INTERVAL_DAYS: u16 = 21;
 /// The longest automatic rotation interval Cloudflare accepts, in days.

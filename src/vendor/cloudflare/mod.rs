@@ -12,6 +12,7 @@ mod section;
 mod wire;
 
 pub use account_id::{AccountId, AccountIdError};
+pub(crate) use client::read_response;
 pub use client::{AccountRef, AccountSummary, CloudflareClient, DEFAULT_BASE_URL};
 pub use credentials::CloudflareCredentials;
 pub use provider::configured;
@@ -43,6 +44,8 @@ pub const VENDOR: Vendor = Vendor {
     last_rotation_attribute: "last_key_rotation_at",
     interval_attribute: Some("key_rotation_interval_days"),
     expiry: None,
+    changed_attribute: None,
+    shared_budget: Some(facts::BUDGET),
 };
 
 /// An account ID shortened as in `023e…c353`; anything else as it is.

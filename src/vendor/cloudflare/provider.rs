@@ -25,9 +25,8 @@ pub fn configured(
         return Ok(None);
     }
     let settings = HttpSettings {
-        rate_limit: desired
-            .connection(&VENDOR)
-            .map_or(facts::RATE_LIMIT, |connection| connection.rate_limit),
+        rate_limit: desired.rate_limit_of(&VENDOR, facts::RATE_LIMIT),
+        shared_budget: VENDOR.shared_budget,
         ..settings.clone()
     };
     let client = CloudflareClient::from_env(var, settings)?;
@@ -152,6 +151,7 @@ impl Provider for CloudflareClient {
             Ok(CurrentState {
                 last_rotation: live.last_rotation,
                 interval_days: live.interval_days(),
+                changed_at: None,
             })
         }
         .boxed()

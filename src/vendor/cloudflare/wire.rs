@@ -2,14 +2,15 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Every Cloudflare v4 response: `{success, errors, messages, result}`.
+/// Every Cloudflare v4 response: `{success, errors, messages, result}`, with a list's paging
+/// as `I` (each list documents its own).
 #[derive(Deserialize)]
-pub(super) struct Envelope<T> {
+pub(super) struct Envelope<T, I> {
     pub success: bool,
     #[serde(default)]
     pub errors: Vec<Item>,
     pub result: Option<T>,
-    pub result_info: Option<ResultInfo>,
+    pub result_info: Option<I>,
 }
 
 /// Paging of list answers.

@@ -250,6 +250,7 @@ impl RixlClient {
             last_rotation: instant(&api_key.created_at),
             expires_at: instant(&api_key.expiring_at),
             schedule: None,
+            ..Observation::default()
         };
         match api_key.secret {
             Some(secret) if !secret.expose_secret().is_empty() => Ok(RotatedKey { live, secret }),
@@ -482,5 +483,6 @@ fn live_from_wire(key: &ApiKey) -> Result<Observation, BadInstant> {
         last_rotation: wire_instant("created_at", key.created_at.as_deref())?,
         expires_at: wire_instant("expiring_at", key.expiring_at.as_deref())?,
         schedule: None,
+        ..Observation::default()
     })
 }

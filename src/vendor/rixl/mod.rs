@@ -46,6 +46,8 @@ pub const VENDOR: Vendor = Vendor {
         attribute: "expiring_at",
         warn_within: EXPIRY_WARNING,
     }),
+    changed_attribute: None,
+    shared_budget: None,
 };
 
 /// RIXL documents no number ("limits vary by plan").

@@ -112,6 +112,7 @@ impl Provider for RixlClient {
                 (Some(key), _) => Ok(CurrentState {
                     last_rotation: key.last_rotation,
                     interval_days: None,
+                    changed_at: None,
                 }),
                 (None, listed) => Err(ProviderError::KeyNotFound {
                     resource: KeyRef {

@@ -18,6 +18,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::config::DesiredState;
 use crate::sandbox::{SandboxState, Simulated, lock, random_token};
 
+pub(crate) use routes::failure;
 pub use seed::seed_accounts;
 
 /// One simulated account's Access key configuration.

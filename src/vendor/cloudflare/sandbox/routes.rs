@@ -251,7 +251,7 @@ fn success(account: &SandboxAccount, now: Timestamp) -> Response {
 }
 
 /// An error in Cloudflare's envelope.
-pub(super) fn failure(status: StatusCode, code: i64, message: &str) -> Response {
+pub(crate) fn failure(status: StatusCode, code: i64, message: &str) -> Response {
     let body = json!({
         "success": false,
         "errors": [{"code": code, "message": message}],
