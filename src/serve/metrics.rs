@@ -240,7 +240,7 @@ fn register_resources(registry: &mut Registry, status: &Status) {
     fn read(state: &ResourceState, value: Option<i64>) -> Option<i64> {
         value.filter(|_| state.read)
     }
-    let families: [(&str, &str, &ResourceValue); 8] = [
+    let families: [(&str, &str, &ResourceValue); 9] = [
         (
             "keyrot_resource_drift",
             "1 when an action is planned for the resource or its deadline is overdue, else 0",
@@ -260,6 +260,11 @@ fn register_resources(registry: &mut Registry, status: &Status) {
             "keyrot_rotation_deadline_timestamp_seconds",
             "The resource's rotate_by deadline (Unix time)",
             &|s| read(s, s.deadline.map(seconds)),
+        ),
+        (
+            "keyrot_key_expiry_warning",
+            "1 when the plan warns that the key expires: soon, before its next rotation, or already",
+            &|s| read(s, flag(s.expiry_warning)),
         ),
         (
             "keyrot_lost_secret",
@@ -306,6 +311,7 @@ mod tests {
                 vendor: "rixl",
                 read: true,
                 drift: true,
+                expiry_warning: true,
                 failing_cycles: 2,
                 ..ResourceState::default()
             },
@@ -329,6 +335,7 @@ mod tests {
             "keyrot_cycle_duration_seconds_count 2",
             "keyrot_resource_drift{resource=\"ci-uploader\",provider=\"rixl\"} 1",
             "keyrot_resource_failing_cycles{resource=\"ci-uploader\",provider=\"rixl\"} 2",
+            "keyrot_key_expiry_warning{resource=\"ci-uploader\",provider=\"rixl\"} 1",
             "keyrot_desired_state_valid 1",
         ] {
             assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");

@@ -55,6 +55,7 @@ fn planned_state(report: &CycleReport, planned: &ResourcePlan) -> ResourceState 
         overdue: planned.is_overdue() && !acted,
         last_rotation: planned.last_rotation,
         deadline: planned.deadline.as_ref().map(|status| status.deadline()),
+        expiry_warning: !planned.warnings.is_empty(),
         lost_secret: planned.recovers_lost_secret() && !acted,
         awaiting_delivery: report.awaits_delivery(&planned.name),
         failing_cycles: 0,

@@ -115,6 +115,8 @@ pub struct ResourceState {
     pub last_rotation: Option<Timestamp>,
     /// Its `rotate_by`, if it has one.
     pub deadline: Option<Timestamp>,
+    /// The plan warns that its key expires: soon, before its next rotation, or already.
+    pub expiry_warning: bool,
     /// Its current secret reached neither a sink nor a recovery file (the journal says).
     pub lost_secret: bool,
     /// A new secret of it waits in a recovery file for its sink.

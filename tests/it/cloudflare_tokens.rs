@@ -11,7 +11,8 @@ use keyrot::vendor::cloudflare_tokens::sandbox::{MANAGING_TOKEN_ID, SandboxToken
 use serde_json::Value;
 
 use crate::harness::{
-    TestSandbox, Workspace, account, days_ago, id, mode, now, run_with_env, stderr, stdout,
+    TestSandbox, Workspace, account, days_ago, id, mode, now, run_with_env, snapshot_settings,
+    stderr, stdout,
 };
 
 const ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
@@ -109,6 +110,29 @@ fn due_user_and_account_tokens_are_rolled_once_into_their_sinks_and_a_second_app
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
     assert_eq!(rolls(&sandbox).len(), 2, "the second apply rolled nothing");
     assert!(rolls(&sandbox).iter().all(|(_, count)| *count == 1));
+}
+
+#[test]
+fn a_plan_of_tokens_in_every_format() {
+    let mut ci = token(CI, None, 100);
+    ci.expires_on = Some(now() + SignedDuration::from_hours(24 * 20));
+    let tokens = vec![
+        ci,
+        token(BILLING, Some(ACCOUNT), 120),
+        token(FRESH, None, 10),
+    ];
+    let sandbox = TestSandbox::with_tokens(Vec::new(), tokens, Faults::default());
+    let workspace = Workspace::new(&tokens_file());
+    let settings = snapshot_settings();
+    for (format, name) in [
+        ("human", "tokens_plan_human"),
+        ("json", "tokens_plan_json"),
+        ("markdown", "tokens_plan_markdown"),
+    ] {
+        let plan = sandbox.run(&workspace.file(), &["plan", "--format", format]);
+        assert_eq!(plan.status.code(), Some(0), "{}", stderr(&plan));
+        settings.bind(|| insta::assert_snapshot!(name, stdout(&plan)));
+    }
 }
 
 #[test]
