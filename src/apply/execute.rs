@@ -69,6 +69,17 @@ struct Expected {
     fresh: bool,
 }
 
+impl Expected {
+    /// Where the safety gap counts from at the real clock: the last rotation, or for a vendor
+    /// whose API does not show rotations, a later change.
+    fn gap_from(&self, resource: &ResourcePlan) -> Option<Timestamp> {
+        match resource.target.vendor.changed_attribute {
+            Some(_) => self.last_rotation.max(self.changed_at),
+            None => self.last_rotation,
+        }
+    }
+}
+
 /// One resource's actions in order. An action is not started after an earlier one of the
 /// resource failed or once the run was told to stop; a rotate is not sent when the API reports
 /// a rotation newer than the one the plan was made from; no action is sent when the resource
@@ -82,7 +93,7 @@ async fn apply_resource<W: ActionWriter>(
     let mut expected = Expected {
         last_rotation: resource.last_rotation,
         interval_days: resource.interval_days,
-        changed_at: resource.changed_at,
+        changed_at: resource.changed_at.as_deref().copied(),
         fresh: false,
     };
     let mut changed: Option<String> = None;
@@ -91,7 +102,7 @@ async fn apply_resource<W: ActionWriter>(
             Some(changes) => Some(Outcome::SkippedChangedSincePlan {
                 changes: changes.clone(),
             }),
-            None => skipped(action, resource, held_back, expected.last_rotation, run),
+            None => skipped(action, resource, held_back, &expected, run),
         };
         let sent = skip.is_none();
         let outcome = match skip {
@@ -253,9 +264,10 @@ fn skipped<W>(
     action: &Action,
     resource: &ResourcePlan,
     held_back: Option<NotStartedBecause>,
-    last_rotation: Option<Timestamp>,
+    expected: &Expected,
     run: &Run<'_, W>,
 ) -> Option<Outcome> {
+    let last_rotation = expected.last_rotation;
     if let Some(because) = held_back.or(run.stop.reason().map(NotStartedBecause::Stopped)) {
         return Some(Outcome::NotStarted(because));
     }
@@ -265,9 +277,10 @@ fn skipped<W>(
     if run.options.allow_rapid_rotation {
         return None;
     }
-    let allowed_from = too_soon(action, resource, last_rotation, run.clock.now())?;
+    let gap_from = expected.gap_from(resource);
+    let allowed_from = too_soon(action, resource, gap_from, run.clock.now())?;
     Some(Outcome::SkippedTooSoon {
-        last_rotation: last_rotation.unwrap_or(allowed_from),
+        last_rotation: gap_from.unwrap_or(allowed_from),
         allowed_from,
     })
 }
@@ -813,7 +826,7 @@ mod tests {
             .actions
             .retain(|action| matches!(action, Action::Rotate { .. }));
         token.last_rotation = Some(at("2026-10-05T00:00:00Z"));
-        token.changed_at = Some(changed_at);
+        token.changed_at = Some(Box::new(changed_at));
         plan
     }
 

@@ -74,7 +74,12 @@ async fn answer_lost(
         .await
         .map(|current| current.changed_at);
     let evidence = match read {
-        Ok(Some(now)) if resource.changed_at.is_none_or(|then| now > then) => {
+        Ok(Some(now))
+            if resource
+                .changed_at
+                .as_deref()
+                .is_none_or(|then| now > *then) =>
+        {
             format!("its {attribute} moved to {now}: the rotate went through")
         }
         Ok(_) => format!("its {attribute} did not move, which proves nothing"),

@@ -80,13 +80,15 @@ fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), Sink
     let mut command = Command::new(program);
     command.args(&argv[1..]).process_group(0);
     sink.set_environment(&mut command, std::env::vars_os());
-    // SAFETY: prctl is async-signal-safe; it asks the kernel to kill the command if keyrot dies
-    // (kill -9), so a command left behind can never deliver a secret the journal calls lost.
+    // SAFETY: prctl and umask are async-signal-safe. prctl asks the kernel to kill the command
+    // if keyrot dies (kill -9), so a command left behind can never deliver a secret the journal
+    // calls lost; the umask makes the files it creates (`cat > out.token`) its user's alone.
     unsafe {
         command.pre_exec(|| {
             if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
                 return Err(io::Error::last_os_error());
             }
+            libc::umask(0o077);
             Ok(())
         });
     }
@@ -129,11 +131,46 @@ fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), Sink
     if status.success() {
         return Ok(());
     }
-    let stderr = String::from_utf8_lossy(&stderr)
-        .replace(secret.expose_secret(), "[secret]")
-        .trim()
-        .to_owned();
-    Err(SinkProblem::Failed { exit, stderr })
+    let stderr = blanked(&String::from_utf8_lossy(&stderr), secret.expose_secret());
+    Err(SinkProblem::Failed {
+        exit,
+        stderr: stderr.trim().to_owned(),
+    })
+}
+
+/// The shortest run of a secret's characters that is blanked out of a command's stderr: long
+/// enough that a coincidence is unlikely, short enough that a truncated echo is caught.
+const BLANKED_RUN: usize = 12;
+
+/// `text` with every run of at least [`BLANKED_RUN`] characters of `secret` (the whole secret,
+/// or a part a command quoted in an error) replaced by `[secret]`.
+fn blanked(text: &str, secret: &str) -> String {
+    let text: Vec<char> = text.chars().collect();
+    let secret: Vec<char> = secret.chars().collect();
+    let longest_at = |at: usize| {
+        (0..secret.len())
+            .map(|from| {
+                let same = text[at..].iter().zip(&secret[from..]);
+                same.take_while(|(a, b)| a == b).count()
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while at < text.len() {
+        match longest_at(at) {
+            run if run >= BLANKED_RUN => {
+                out.push_str("[secret]");
+                at += run;
+            }
+            _ => {
+                out.push(text[at]);
+                at += 1;
+            }
+        }
+    }
+    out
 }
 
 /// The first 64 KiB a command writes to stderr, for the message; the rest is read and dropped,
@@ -271,6 +308,21 @@ mod tests {
             env,
             run_id,
         }
+    }
+
+    #[test]
+    fn a_secret_quoted_whole_or_in_part_is_blanked_out_and_a_coincidence_is_not() {
+        let secret = "cfat_acc5a8431b7e75b1e07aff35eaa5b6ca697cfc45d43573a5";
+        let truncated = format!("bad token prefix {} (len 52)", &secret[..40]);
+        assert_eq!(
+            blanked(&truncated, secret),
+            "bad token prefix [secret] (len 52)"
+        );
+        let whole = format!("rejected {secret}, {secret}");
+        assert_eq!(blanked(&whole, secret), "rejected [secret], [secret]");
+        // Eleven characters in a row, or a common word, stay.
+        let short = format!("got {} and cfat_ tokens", &secret[5..16]);
+        assert_eq!(blanked(&short, secret), short);
     }
 
     #[test]

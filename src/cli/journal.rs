@@ -64,10 +64,12 @@ async fn verify(
             instant_in_words(write.at)
         ));
     }
-    printer.sayln(&format!(
-        "Lost secrets: {} (the next apply rotates each key again and delivers its secret)",
-        lost.len()
-    ));
+    printer.sayln(&match lost.len() {
+        0 => "Lost secrets: 0".to_owned(),
+        count => format!(
+            "Lost secrets: {count} (the next apply rotates each key again and delivers its secret)"
+        ),
+    });
     for secret in &lost {
         printer.sayln(&format!(
             "  {}: lost by run {} at {}",

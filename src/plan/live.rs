@@ -34,6 +34,15 @@ pub struct Observation {
     /// The vendor's own rotation schedule, for vendors that rotate keys by themselves.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
+    /// What only some vendors report; boxed, since a plan holds one observation per resource
+    /// and most have none of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Box<KeyState>>,
+}
+
+/// What some vendors report of a key beside its rotation.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyState {
     /// Whether the key works, for vendors that say (a Cloudflare API token's `status`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<KeyStatus>,
@@ -147,21 +156,21 @@ fn change(name: &str, vendor: &Vendor, then: &Observation, now: &Observation) ->
             shown(now.expires_at)
         ));
     }
-    if then.status != now.status {
+    if then.status() != now.status() {
         let word = |status: Option<KeyStatus>| status.map_or("(unknown)", KeyStatus::word);
         changes.push(format!(
             "status {} is now {}",
-            word(then.status),
-            word(now.status)
+            word(then.status()),
+            word(now.status())
         ));
     }
     if let Some(attribute) = vendor.changed_attribute
-        && then.changed_at != now.changed_at
+        && then.changed_at() != now.changed_at()
     {
         changes.push(format!(
             "{attribute} {} is now {}",
-            shown(then.changed_at),
-            shown(now.changed_at)
+            shown(then.changed_at()),
+            shown(now.changed_at())
         ));
     }
     format!("{name}: {}", changes.join(", "))
@@ -178,8 +187,24 @@ impl Observation {
         self.last_rotation == other.last_rotation
             && self.expires_at == other.expires_at
             && self.interval_days() == other.interval_days()
-            && self.status == other.status
-            && self.changed_at == other.changed_at
+            && self.key == other.key
+    }
+
+    /// Whether the key works, for vendors that say.
+    pub fn status(&self) -> Option<KeyStatus> {
+        self.key.as_ref()?.status
+    }
+
+    /// When the key last changed at all, for vendors whose API does not show rotations.
+    pub fn changed_at(&self) -> Option<Timestamp> {
+        self.key.as_ref()?.changed_at
+    }
+
+    /// True for the key keyrot itself authenticates with.
+    pub fn authenticates_keyrot(&self) -> bool {
+        self.key
+            .as_ref()
+            .is_some_and(|key| key.authenticates_keyrot)
     }
 
     /// The vendor's own rotation interval in days, for vendors that rotate by themselves.

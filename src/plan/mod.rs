@@ -15,7 +15,7 @@ mod words;
 use jiff::Timestamp;
 
 pub use deadline::{DeadlineStatus, DueDeadline};
-pub use live::{KeyStatus, LiveState, Observation, Schedule};
+pub use live::{KeyState, KeyStatus, LiveState, Observation, Schedule};
 pub use lost_secret::{AwaitingDelivery, LostSecret};
 pub use model::{
     Action, Attribute, AttributeValue, ClockWarning, Partial, Plan, PlanCounts, PlanWarning,
@@ -23,7 +23,7 @@ pub use model::{
 };
 pub use next_change::next_change;
 pub use projection::project_scheduled_rotations;
-pub use reason::{Deferral, RotationReason};
+pub use reason::{Deferral, GapStart, RotationReason};
 pub use target::Target;
 pub use words::{instant_in_words, span_in_words};
 
@@ -57,7 +57,8 @@ pub enum PlanError {
     /// mid-run, so it cannot be managed with itself.
     #[error(
         "{address}: this {noun} is the one keyrot authenticates with, and rolling it would cut \
-         keyrot off mid-run; nothing was rotated. Manage it with a separate managing {noun} \
+         keyrot off mid-run: keyrot rotates nothing while the file names it. Manage it with a \
+         separate managing {noun} \
          (for Cloudflare, one with the \"API Tokens Write\" permission), or take it out of the file"
     )]
     AuthenticatesKeyrot {
@@ -70,8 +71,8 @@ pub enum PlanError {
     /// working one, so nothing is rotated.
     #[error(
         "{address}: the {noun} is {status} and due for rotation ({why}), and a {status} {noun} \
-         cannot be rotated into a working one; nothing was rotated. Enable or replace it at \
-         {title}, or take it out of the file"
+         cannot be rotated into a working one: keyrot rotates nothing while it is. Enable or \
+         replace it at {title}, or take it out of the file"
     )]
     CannotRotate {
         /// The resource's address: `cloudflare_tokens.tokens.ci-deploy`.
@@ -141,13 +142,13 @@ pub fn plan(
 /// disabled or expired.
 fn refuse_to_rotate_unusable(planned: &ResourcePlan, live: &Observation) -> Result<(), PlanError> {
     let vendor = planned.target.vendor;
-    if live.authenticates_keyrot {
+    if live.authenticates_keyrot() {
         return Err(PlanError::AuthenticatesKeyrot {
             address: format!("{}{}", vendor.address_prefix(), planned.name),
             noun: vendor.noun,
         });
     }
-    let status = match live.status {
+    let status = match live.status() {
         Some(status @ (KeyStatus::Disabled | KeyStatus::Expired)) => status,
         Some(KeyStatus::Active) | None => return Ok(()),
     };
@@ -190,13 +191,17 @@ mod tests {
     }
 
     /// `ci` as live, `age_days` old.
-    fn live(age_days: i64, change: impl FnOnce(&mut Observation)) -> LiveState {
-        let mut observation = Observation {
-            last_rotation: Some(now() - SignedDuration::from_hours(24 * age_days)),
+    fn live(age_days: i64, change: impl FnOnce(&mut KeyState)) -> LiveState {
+        let mut key = KeyState {
             status: Some(KeyStatus::Active),
+            ..KeyState::default()
+        };
+        change(&mut key);
+        let observation = Observation {
+            last_rotation: Some(now() - SignedDuration::from_hours(24 * age_days)),
+            key: Some(Box::new(key)),
             ..Observation::default()
         };
-        change(&mut observation);
         LiveState {
             resources: [("ci".to_owned(), observation)].into(),
             ..LiveState::default()

@@ -195,9 +195,10 @@ pub struct ResourcePlan {
     #[serde(default)]
     pub interval_days: Option<f64>,
     /// When the API last recorded a change to it, as the live read reported it, for vendors
-    /// whose API does not show the last rotation.
+    /// whose API does not show the last rotation; boxed, since a plan holds one per resource
+    /// and most have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub changed_at: Option<Timestamp>,
+    pub changed_at: Option<Box<Timestamp>>,
     /// Its attributes as they are live.
     pub before: Vec<Attribute>,
     /// Its attributes as they will be once the actions are done.

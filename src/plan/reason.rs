@@ -92,6 +92,28 @@ pub struct Deferral {
     /// What rotating again now would break, as the vendor has it.
     #[serde(default = "default_gap_risk")]
     pub risk: Cow<'static, str>,
+    /// What the gap counts from.
+    #[serde(default, skip_serializing_if = "GapStart::is_last_rotation")]
+    pub counted_from: GapStart,
+}
+
+/// What the safety gap counts from.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GapStart {
+    /// The key's last rotation.
+    #[default]
+    LastRotation,
+    /// A later change of a key whose API does not show rotations, by the attribute that says
+    /// so (`modified_on`): perhaps a rotation keyrot's journal does not know of.
+    LastChange(Cow<'static, str>),
+}
+
+impl GapStart {
+    /// True for the usual start, the last rotation.
+    pub fn is_last_rotation(&self) -> bool {
+        *self == Self::LastRotation
+    }
 }
 
 /// What a second rotation within the gap breaks, for a vendor that does not say.
@@ -104,10 +126,18 @@ fn default_gap_risk() -> Cow<'static, str> {
 
 impl fmt::Display for Deferral {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        let since = span_in_words(self.since_last_rotation);
+        match &self.counted_from {
+            GapStart::LastRotation => write!(f, "deferred: last rotated {since} ago")?,
+            GapStart::LastChange(attribute) => write!(
+                f,
+                "deferred: {attribute} moved {since} ago, after the last rotation keyrot \
+                 knows of (a rotation by hand or by a keyrot with another journal?)"
+            )?,
+        }
         write!(
             f,
-            "deferred: last rotated {} ago; a second rotation within {} {}; allowed from {}",
-            span_in_words(self.since_last_rotation),
+            "; a second rotation within {} {}; allowed from {}",
             span_in_words(self.min_rotation_gap),
             self.risk,
             instant_in_words(self.allowed_from)
@@ -131,6 +161,7 @@ mod tests {
             min_rotation_gap: SignedDuration::from_hours(7 * 24),
             allowed_from: Timestamp::UNIX_EPOCH,
             risk: Cow::Borrowed(DEFAULT_GAP_RISK),
+            counted_from: GapStart::LastRotation,
         }
     }
 

@@ -48,6 +48,9 @@ pub(crate) fn plan_resource(
         automatic_interval: interval_after_plan.and_then(days_to_duration),
         replace: asked.replace,
         gap_risk: vendor.gap_risk,
+        last_change: vendor
+            .changed_attribute
+            .and_then(|attribute| Some((live.changed_at()?, attribute))),
     };
     let (decision, deadline) = decide(key, now, asked.allow_rapid_rotation);
     let decision = match lost {
@@ -72,7 +75,7 @@ pub(crate) fn plan_resource(
         min_rotation_gap: desired.rotation.min_rotation_gap,
         last_rotation: live.last_rotation,
         interval_days: live.interval_days(),
-        changed_at: live.changed_at,
+        changed_at: live.changed_at().map(Box::new),
         after: attributes_after(vendor, &before, &actions),
         before,
         actions,

@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::deadline::{DeadlineStatus, deadline_status};
-use super::reason::{DEFAULT_GAP_RISK, Deferral, RotationReason};
+use super::reason::{DEFAULT_GAP_RISK, Deferral, GapStart, RotationReason};
 use crate::config::RotationPolicy;
 
 /// What the rules see of one resource's key.
@@ -20,6 +20,11 @@ pub(crate) struct KeyFacts<'a> {
     pub replace: bool,
     /// What a second rotation within the gap would break, for the deferral's reason.
     pub gap_risk: &'static str,
+    /// For vendors whose API does not show rotations: when the key last changed at all, and
+    /// the attribute that says so (`modified_on`). The gap counts from it when it is later
+    /// than the last rotation keyrot knows of: the change may be a rotation made by someone
+    /// else, or by a keyrot with another journal.
+    pub last_change: Option<(Timestamp, &'static str)>,
 }
 
 /// What the rules decide for one resource's key.
@@ -53,7 +58,8 @@ pub(crate) fn decide(
     let decision = if wanted.is_empty() {
         RotationDecision::Keep
     } else {
-        let decision = gap_check(key.policy, last_rotation, now, allow_rapid_rotation, wanted);
+        let gap_from = gap_start(last_rotation, key.last_change, now);
+        let decision = gap_check(key.policy, gap_from, now, allow_rapid_rotation, wanted);
         with_risk(decision, key.gap_risk)
     };
     (decision, deadline)
@@ -84,15 +90,34 @@ fn with_risk(decision: RotationDecision, risk: &'static str) -> RotationDecision
     }
 }
 
-/// The safety gap: a wanted rotation within `min_rotation_gap` of the last one waits.
+/// A change recorded this soon after the last rotation keyrot knows of is that rotation: the
+/// journal notes it just before the request, the API when it processes it.
+const SAME_CHANGE: SignedDuration = SignedDuration::from_mins(2);
+
+/// Where the safety gap counts from: the last rotation, or a later change of a key whose API
+/// does not show its rotations.
+fn gap_start(
+    last_rotation: Option<Timestamp>,
+    last_change: Option<(Timestamp, &'static str)>,
+    now: Timestamp,
+) -> Option<(Timestamp, GapStart)> {
+    let rotated = last_rotation.map(|at| (at, GapStart::LastRotation));
+    let changed = last_change
+        .map(|(at, attribute)| (at.min(now), GapStart::LastChange(attribute.into())))
+        .filter(|(at, _)| last_rotation.is_none_or(|rotated| *at > rotated + SAME_CHANGE));
+    changed.or(rotated)
+}
+
+/// The safety gap: a wanted rotation within `min_rotation_gap` of the last one (or of the
+/// key's last change, `gap_from`) waits.
 fn gap_check(
     policy: &RotationPolicy,
-    last_rotation: Option<Timestamp>,
+    gap_from: Option<(Timestamp, GapStart)>,
     now: Timestamp,
     allow_rapid_rotation: bool,
     wanted: Vec<RotationReason>,
 ) -> RotationDecision {
-    let Some(last) = last_rotation else {
+    let Some((last, counted_from)) = gap_from else {
         return RotationDecision::Rotate(wanted);
     };
     let since_last_rotation = now.duration_since(last);
@@ -105,6 +130,7 @@ fn gap_check(
         min_rotation_gap: policy.min_rotation_gap,
         allowed_from: last.saturating_add(policy.min_rotation_gap).unwrap_or(last),
         risk: DEFAULT_GAP_RISK.into(),
+        counted_from,
     })
 }
 
@@ -174,6 +200,7 @@ mod tests {
             automatic_interval: case.automatic_interval,
             replace: false,
             gap_risk: DEFAULT_GAP_RISK,
+            last_change: None,
         };
         decide(key, at(case.now), allow_rapid_rotation)
     }
@@ -415,6 +442,46 @@ mod tests {
     }
 
     #[test]
+    fn a_change_the_journal_does_not_know_of_holds_a_rotation_back_for_the_gap() {
+        let policy = RotationPolicy {
+            max_key_age: Some(days(90)),
+            ..RotationPolicy::default()
+        };
+        let now = at("2026-11-24T12:00:00Z");
+        // 100 days old by its last known rotation, but it changed a minute ago: perhaps a
+        // roll by another keyrot. The gap counts from the change.
+        let changed = KeyFacts {
+            policy: &policy,
+            last_rotation: Some(at("2026-08-16T12:00:00Z")),
+            automatic_interval: None,
+            replace: false,
+            gap_risk: DEFAULT_GAP_RISK,
+            last_change: Some((at("2026-11-24T11:59:00Z"), "modified_on")),
+        };
+        let (held, _) = decide(changed, now, false);
+        let RotationDecision::Defer(deferral) = held else {
+            panic!("not held back: {held:?}");
+        };
+        assert_eq!(deferral.allowed_from, at("2026-12-01T11:59:00Z"));
+        let text = deferral.to_string();
+        assert!(
+            text.starts_with("deferred: modified_on moved 1 minute ago"),
+            "{text}"
+        );
+        // A change long ago, or the last rotation's own (within two minutes), does not.
+        for change in ["2026-11-01T00:00:00Z", "2026-08-16T12:01:30Z"] {
+            let old = KeyFacts {
+                last_change: Some((at(change), "modified_on")),
+                ..changed
+            };
+            assert!(matches!(
+                decide(old, now, false).0,
+                RotationDecision::Rotate(_)
+            ));
+        }
+    }
+
+    #[test]
     fn a_replace_is_wanted_whatever_the_age_and_the_gap_still_holds_it() {
         let policy = RotationPolicy::default();
         let young = KeyFacts {
@@ -423,6 +490,7 @@ mod tests {
             automatic_interval: None,
             replace: true,
             gap_risk: DEFAULT_GAP_RISK,
+            last_change: None,
         };
         let now = at("2026-11-24T12:00:00Z");
         let (held, _) = decide(young, now, false);

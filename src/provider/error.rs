@@ -103,12 +103,17 @@ pub enum ProviderError {
         evidence: String,
     },
     /// A key named in the file is not among the keys the API listed.
-    #[error("{resource}: not found among the {listed} keys {vendor} listed; check {id_field}")]
+    #[error(
+        "{resource}: not found among the {} {vendor} listed; check {id_field}",
+        Count(*.listed, .listed_as)
+    )]
     KeyNotFound {
         /// The key.
         resource: ResourceLabel,
         /// How many keys were listed.
         listed: usize,
+        /// What was listed, one of them: `key`, `token`.
+        listed_as: &'static str,
         /// The vendor, as sentences name it: `RIXL`.
         vendor: &'static str,
         /// The file's field that names the key: `key_id`.

@@ -45,11 +45,11 @@ fn tokens_file() -> String {
     )
 }
 
-/// A sandbox holding the three tokens: `ci` 100 days old (its policies edited yesterday, which
-/// does not make it younger), `billing` 120 days old, `fresh` 10 days old.
+/// A sandbox holding the three tokens: `ci` 100 days old (its policies edited 10 days ago,
+/// which does not make it younger), `billing` 120 days old, `fresh` 10 days old.
 fn sandbox(faults: Faults) -> TestSandbox {
     let mut ci = token(CI, None, 100);
-    ci.modified_on = days_ago(1);
+    ci.modified_on = days_ago(10);
     let tokens = vec![
         ci,
         token(BILLING, Some(ACCOUNT), 120),
@@ -136,6 +136,92 @@ fn a_plan_of_tokens_in_every_format() {
 }
 
 #[test]
+fn a_token_just_rolled_by_a_keyrot_with_another_journal_is_not_rolled_again() {
+    let sandbox = sandbox(Faults::default());
+    let laptop = Workspace::new(&tokens_file());
+    let apply = sandbox.run(&laptop.file(), &["apply", "--auto-approve"]);
+    assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
+    // A second checkout: its journal knows nothing of that roll, and issued_on did not move.
+    let ci = Workspace::new(&tokens_file());
+    let plan = sandbox.run(&ci.file(), &["plan"]);
+    let shown = stdout(&plan);
+    assert!(shown.contains("deferred: modified_on moved"), "{shown}");
+    let second = sandbox.run(&ci.file(), &["apply", "--auto-approve"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(
+        rolls(&sandbox).iter().all(|(_, count)| *count == 1),
+        "{:?}",
+        rolls(&sandbox)
+    );
+}
+
+#[test]
+fn a_value_pasted_where_an_id_goes_is_refused_and_never_shown() {
+    let value = "cfut_39e0b35be3f8e9fc774c9bc18d7d398cf4cba8c4a84d84f9016d9e05";
+    let secret = "rxl_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    let file = format!(
+        "version: 1\ncloudflare_tokens:\n  tokens:\n    ci:\n      token_id: {value}\n      \
+         secret: {{file: secrets/ci.token}}\nrixl:\n  api_keys:\n    up:\n      key_id: \
+         {secret}\n      secret: {{file: secrets/up.key}}\n"
+    );
+    let workspace = Workspace::new(&file);
+    let validate = crate::harness::keyrot_command()
+        .arg("-f")
+        .arg(workspace.file())
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_eq!(validate.status.code(), Some(1));
+    let message = stderr(&validate);
+    assert!(
+        message.contains(":5:17: token_id holds what looks like a token's value"),
+        "{message}"
+    );
+    assert!(
+        message.contains("key_id holds what looks like a key's secret"),
+        "{message}"
+    );
+    crate::harness::assert_never_shown(&validate, value);
+    crate::harness::assert_never_shown(&validate, secret);
+}
+
+/// `keyrot import cloudflare-tokens ARGS` against `sandbox`.
+fn import(sandbox: &TestSandbox, args: &[&str]) -> std::process::Output {
+    let mut command = sandbox.keyrot_anywhere();
+    command.args(["import", "cloudflare-tokens"]).args(args);
+    command.output().unwrap()
+}
+
+#[test]
+fn import_writes_the_users_and_the_accounts_tokens_but_not_the_managing_one() {
+    let sandbox = sandbox(Faults::default());
+    let imported = import(
+        &sandbox,
+        &["--all", "--account", ACCOUNT, "--account", ACCOUNT],
+    );
+    assert_eq!(imported.status.code(), Some(0), "{}", stderr(&imported));
+    let yaml = stdout(&imported);
+    for id in [CI, FRESH, BILLING] {
+        let entry = format!("token_id: {id}\n");
+        assert_eq!(yaml.matches(&entry).count(), 1, "{id} once in\n{yaml}");
+    }
+    assert!(yaml.contains(&format!("account_id: {ACCOUNT}\n      token_id: {BILLING}")));
+    assert!(!yaml.contains(MANAGING_TOKEN_ID), "{yaml}");
+    let note = stderr(&imported);
+    assert!(
+        note.contains(&format!("3 Cloudflare API tokens imported (not the managing token \"keyrot (managing token)\", {MANAGING_TOKEN_ID}")),
+        "{note}"
+    );
+    let unknown = import(&sandbox, &["--account", "0000000000000000000000000000dead"]);
+    assert_eq!(unknown.status.code(), Some(1), "{}", stdout(&unknown));
+    assert!(
+        stderr(&unknown).contains("HTTP 404: 7003 No route for the URI"),
+        "{}",
+        stderr(&unknown)
+    );
+}
+
+#[test]
 fn a_disabled_due_token_is_refused_in_one_line_and_nothing_is_rolled() {
     let sandbox = sandbox(Faults::default());
     sandbox.tokens().set_status(BILLING, "disabled");
@@ -148,7 +234,10 @@ fn a_disabled_due_token_is_refused_in_one_line_and_nothing_is_rolled() {
             message.contains("cloudflare_tokens.tokens.billing: the api token is disabled and due"),
             "{message}"
         );
-        assert!(message.contains("nothing was rotated"), "{message}");
+        assert!(
+            message.contains("keyrot rotates nothing while it is"),
+            "{message}"
+        );
     }
     assert!(rolls(&sandbox).is_empty());
 }

@@ -75,9 +75,11 @@ fn a_command_sink_gets_the_secret_on_stdin() {
     let apply = sandbox.run(&workspace.file(), &["apply", "--auto-approve"]);
     assert_eq!(apply.status.code(), Some(0), "{}", stderr(&apply));
     assert_eq!(
-        std::fs::read_to_string(out).unwrap(),
+        std::fs::read_to_string(&out).unwrap(),
         secret_of(&sandbox, "K1")
     );
+    // The command runs with umask 077: what it creates is its user's alone.
+    assert_eq!(mode(&out), 0o600);
 }
 
 #[test]
@@ -308,7 +310,7 @@ fn a_key_missing_live_is_an_error_naming_it() {
     assert_eq!(plan.status.code(), Some(1));
     assert_eq!(
         stderr(&plan).trim(),
-        "error: rixl api key \"k2\" (K2): not found among the 1 keys RIXL listed; check key_id\n\
+        "error: rixl api key \"k2\" (K2): not found among the 1 key RIXL listed; check key_id\n\
          error: 1 of 2 resources could not be read and was left out of this plan; the rest was \
          planned"
     );

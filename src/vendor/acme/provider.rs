@@ -58,6 +58,7 @@ impl AcmeApi {
         let issued = keys.get(id).ok_or_else(|| ProviderError::KeyNotFound {
             resource: ResourceLabel(format!("acme key \"{name}\" ({id})")),
             listed: keys.len(),
+            listed_as: "key",
             vendor: VENDOR.title,
             id_field: "key_id",
         })?;

@@ -8,7 +8,7 @@ use tokio::sync::OnceCell;
 use super::token_ref::{Owner, TokenRef};
 use super::wire::{FailedAnswer, ListInfo, RollAnswer, RollRequest, Token, Verified};
 use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
-use crate::plan::{KeyStatus, Observation};
+use crate::plan::{KeyState, KeyStatus, Observation};
 use crate::provider::{BadInstant, ProviderError, ResourceLabel, wire_instant};
 use crate::vendor::cloudflare::{CloudflareCredentials, DEFAULT_BASE_URL, read_response};
 
@@ -53,16 +53,22 @@ impl TokensClient {
             text.as_deref().unwrap_or(DEFAULT_BASE_URL),
         )
         .map_err(|error| ProviderError::Setup(error.to_string()))?;
-        let token = match CloudflareCredentials::from_env(&var)? {
-            CloudflareCredentials::Token(token) => token,
-            CloudflareCredentials::EmailAndKey { .. } => {
-                return Err(ProviderError::Setup(
-                    "Cloudflare manages API tokens only for an API token: \
-                     CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY cannot. Set CLOUDFLARE_API_TOKEN \
-                     to a separate managing token with the \"API Tokens Write\" permission \
-                     (\"Account API Tokens Write\" for tokens owned by an account)"
-                        .to_owned(),
-                ));
+        let managing = "set CLOUDFLARE_API_TOKEN to a separate managing token with the \"API \
+                        Tokens Write\" permission (\"Account API Tokens Write\" for tokens owned \
+                        by an account)";
+        let token = match CloudflareCredentials::from_env(&var) {
+            Ok(CloudflareCredentials::Token(token)) => token,
+            Ok(CloudflareCredentials::EmailAndKey { .. }) => {
+                return Err(ProviderError::Setup(format!(
+                    "Cloudflare manages API tokens only for an API token: CLOUDFLARE_EMAIL and \
+                     CLOUDFLARE_API_KEY cannot. {managing}"
+                )));
+            }
+            Err(_) => {
+                return Err(ProviderError::Setup(format!(
+                    "no Cloudflare API token in the environment for the cloudflare_tokens \
+                     section: {managing}"
+                )));
             }
         };
         let http = HttpSender::new(settings).map_err(|error| {
@@ -262,8 +268,11 @@ fn live_from_wire(token: &Token) -> Result<Observation, BadInstant> {
     Ok(Observation {
         last_rotation: wire_instant("issued_on", token.issued_on.as_deref())?,
         expires_at: wire_instant("expires_on", token.expires_on.as_deref())?,
-        changed_at: wire_instant("modified_on", token.modified_on.as_deref())?,
-        status: token.status.as_deref().map(status),
+        key: Some(Box::new(KeyState {
+            changed_at: wire_instant("modified_on", token.modified_on.as_deref())?,
+            status: token.status.as_deref().map(status),
+            authenticates_keyrot: false,
+        })),
         ..Observation::default()
     })
 }

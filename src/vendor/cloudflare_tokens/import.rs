@@ -14,6 +14,7 @@ use super::token_ref::Owner;
 use crate::config::{RateLimit, SINK_PLACEHOLDER, parse_rate_limit, resource_names};
 use crate::http::HttpSettings;
 use crate::render::counted;
+use crate::text::Printable;
 use crate::vendor::cloudflare::{AccountId, facts};
 use crate::vendor::import::{ImportContext, ImportError, Imported, Importer, arguments, header};
 
@@ -78,7 +79,11 @@ async fn import(
     for id in &args.accounts {
         let account_id =
             AccountId::parse(id).map_err(|error| ImportError::Usage(error.to_string()))?;
-        owners.push(Owner::Account(account_id));
+        let owner = Owner::Account(account_id);
+        // An account named twice is imported once.
+        if !owners.contains(&owner) {
+            owners.push(owner);
+        }
     }
     let settings = HttpSettings {
         rate_limit: args.rate_limit.unwrap_or(facts::RATE_LIMIT),
@@ -87,10 +92,12 @@ async fn import(
     let client = TokensClient::from_env(context.var, settings)?;
     let own_id = client.own_id().await?.to_owned();
     let mut found = Vec::new();
+    let mut managing = None;
     for owner in &owners {
         for token in client.list(owner).await? {
-            if token.id != own_id {
-                found.push((owner, token));
+            match token.id == own_id {
+                true => managing = Some(token.name),
+                false => found.push((owner, token)),
             }
         }
     }
@@ -118,8 +125,15 @@ async fn import(
         let _ = write!(command, " --account {account}");
     }
     let text = import_yaml(&tokens, &command, Timestamp::now());
+    let left_out = match managing {
+        Some(name) => format!(
+            " (not the managing token \"{}\", {own_id}, which keyrot authenticates with)",
+            Printable(&name)
+        ),
+        None => String::new(),
+    };
     let summary = format!(
-        "{} imported (not the managing token); set each token's `secret` before the first plan",
+        "{} imported{left_out}; set each token's `secret` before the first plan",
         counted(tokens.len(), "Cloudflare API token")
     );
     Ok(Imported { text, summary })

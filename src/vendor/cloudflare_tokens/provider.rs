@@ -91,12 +91,15 @@ impl TokensClient {
             match listed.iter().find(|listed| listed.id == token.token_id) {
                 Some(found) => {
                     let mut live = found.live.clone();
-                    live.authenticates_keyrot = found.id == own_id;
+                    if let Some(key) = live.key.as_mut() {
+                        key.authenticates_keyrot = found.id == own_id;
+                    }
                     read.live.resources.insert(resource.name.clone(), live);
                 }
                 None => read.errors.push(ProviderError::KeyNotFound {
                     resource: token.label(),
                     listed: listed.len(),
+                    listed_as: "token",
                     vendor: "Cloudflare",
                     id_field: "token_id (and account_id)",
                 }),
@@ -157,7 +160,7 @@ impl Provider for TokensClient {
             Ok(CurrentState {
                 last_rotation: live.last_rotation,
                 interval_days: None,
-                changed_at: live.changed_at,
+                changed_at: live.changed_at(),
             })
         }
         .boxed()

@@ -129,6 +129,13 @@ fn token_fields() -> serde_json::Value {
     fields
 }
 
+/// Whether `text` looks like an API token's value rather than its ID: the prefixes Cloudflare
+/// gives them (`cfut_`, `cfat_`), or the length of one (40 characters or more).
+fn looks_like_a_value(text: &str) -> bool {
+    let text = text.trim();
+    text.starts_with("cfut_") || text.starts_with("cfat_") || text.chars().count() >= 40
+}
+
 /// The tokens being validated, and the tokens seen so far, by owner and ID.
 struct Tokens<'a> {
     checker: &'a mut Checker,
@@ -204,19 +211,26 @@ impl Tokens<'_> {
             .ok()
     }
 
+    /// A token's ID. A token's value pasted in the wrong place is never quoted.
     fn token_id(&mut self, id: &Located<String>) -> Option<String> {
-        match AccountId::parse(&id.value) {
-            Ok(id) => Some(id.to_string()),
-            Err(error) => {
-                let message = format!(
-                    "token_id `{}` is not a Cloudflare API token ID: expected 32 lowercase \
-                     hexadecimal characters (found {})",
-                    error.text, error.found
-                );
-                self.checker.report(id, message);
-                None
-            }
-        }
+        let error = match AccountId::parse(&id.value) {
+            Ok(id) => return Some(id.to_string()),
+            Err(error) => error,
+        };
+        let message = match looks_like_a_value(&id.value) {
+            true => "token_id holds what looks like a token's value (it is not shown), not its \
+                     ID: roll that token now, since its value is in this file, and write its \
+                     ID (32 hexadecimal characters, in the dashboard or `keyrot import \
+                     cloudflare-tokens`)"
+                .to_owned(),
+            false => format!(
+                "token_id `{}` is not a Cloudflare API token ID: expected 32 lowercase \
+                 hexadecimal characters (found {})",
+                error.text, error.found
+            ),
+        };
+        self.checker.report(id, message);
+        None
     }
 
     /// The resource ID of `token`, unless an earlier entry already manages the same token.

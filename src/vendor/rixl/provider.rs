@@ -92,6 +92,7 @@ impl Provider for RixlClient {
                         }
                         .label(),
                         listed: listed.len(),
+                        listed_as: "key",
                         vendor: VENDOR.title,
                         id_field: "key_id",
                     }),
@@ -121,6 +122,7 @@ impl Provider for RixlClient {
                     }
                     .label(),
                     listed,
+                    listed_as: "key",
                     vendor: VENDOR.title,
                     id_field: "key_id",
                 }),

@@ -223,8 +223,16 @@ impl Keys<'_> {
     fn key_id(&mut self, id: &Located<String>, name: &str) -> Option<String> {
         let text = id.value.trim();
         if !is_identifier(text) {
-            let message =
-                format!("key_id `{text}` is not a RIXL key ID: expected letters and digits only");
+            // A key's secret (`rxl_…`) pasted in the wrong place is never quoted.
+            let message = match text.starts_with("rxl_") || text.chars().count() >= 40 {
+                true => "key_id holds what looks like a key's secret (it is not shown), not its \
+                         ID: rotate that key now, since its secret is in this file, and write \
+                         its ID"
+                    .to_owned(),
+                false => format!(
+                    "key_id `{text}` is not a RIXL key ID: expected letters and digits only"
+                ),
+            };
             self.checker.report(id, message);
             return None;
         }

@@ -124,6 +124,9 @@ fn list(
     let Some(tokens) = managed_by(state, headers) else {
         return refused();
     };
+    if !known_account(state, tokens, account_id) {
+        return no_route();
+    }
     let number = |name: &str| {
         query
             .get(name)
@@ -168,6 +171,9 @@ fn read(
     let Some(tokens) = managed_by(state, headers) else {
         return refused();
     };
+    if !known_account(state, tokens, account_id) {
+        return no_route();
+    }
     let found = tokens
         .tokens(account_id)
         .into_iter()
@@ -188,6 +194,9 @@ async fn roll(
     let Some(tokens) = managed_by(state, headers) else {
         return refused();
     };
+    if !known_account(state, tokens, account_id) {
+        return no_route();
+    }
     if !serde_json::from_slice::<Value>(body).is_ok_and(|value| value.is_object()) {
         let message = "Malformed JSON in request body";
         return failure(StatusCode::BAD_REQUEST, CODE_MALFORMED_JSON, message);
@@ -225,6 +234,23 @@ fn bearer_token(state: &SandboxState, headers: &HeaderMap) -> Option<SandboxToke
         .and_then(|value| value.strip_prefix("Bearer "))?;
     let token = tokens.bearer(value, &access.credentials.api_token)?;
     (token.status == "active").then_some(token)
+}
+
+/// Whether the routes of `account_id` exist: the user's always, an account's when the Access
+/// API has it or it owns a token. Cloudflare answers an account a token cannot reach as it
+/// answers a path it has no route for.
+fn known_account(state: &SandboxState, tokens: &SimulatedTokens, account_id: Option<&str>) -> bool {
+    let Some(account_id) = account_id else {
+        return true;
+    };
+    let access = state.simulated::<SimulatedCloudflare>();
+    access.is_some_and(|access| access.account(account_id).is_some())
+        || !tokens.tokens(Some(account_id)).is_empty()
+}
+
+/// Cloudflare's "No route for the URI".
+fn no_route() -> Response {
+    failure(StatusCode::NOT_FOUND, 7003, "No route for the URI")
 }
 
 fn refused() -> Response {
