@@ -388,7 +388,7 @@ fn operation<'a>(openapi: &'a Value, method: &str, path: &str) -> Option<&'a Val
 
 #[test]
 fn every_request_for_tokens_is_an_operation_of_the_openapi_extract_with_valid_parameters() {
-    let text = include_str!("../../../shared/reference/openapi/cloudflare-api-tokens.openapi.json");
+    let text = include_str!("../openapi/cloudflare-api-tokens.openapi.json");
     let openapi: Value = serde_json::from_str(text).unwrap();
     let sandbox = sandbox(Faults::default());
     let workspace = Workspace::new(&tokens_file());
