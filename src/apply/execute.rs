@@ -14,7 +14,7 @@ use super::secret::{Delivery, settle_secret};
 use super::settle::settle_rotation;
 use super::stop::{StopReason, StopSignal};
 use crate::http::WriteGate;
-use crate::plan::{Action, Plan, ResourcePlan, RotationReason};
+use crate::plan::{Action, Plan, ResourcePlan, RotationReason, gap_start};
 use crate::provider::{ActionWriter, Executed, ProviderError, ResourceLabel};
 use crate::state::WriteOutcome;
 
@@ -70,13 +70,11 @@ struct Expected {
 }
 
 impl Expected {
-    /// Where the safety gap counts from at the real clock: the last rotation, or for a vendor
-    /// whose API does not show rotations, a later change.
-    fn gap_from(&self, resource: &ResourcePlan) -> Option<Timestamp> {
-        match resource.target.vendor.changed_attribute {
-            Some(_) => self.last_rotation.max(self.changed_at),
-            None => self.last_rotation,
-        }
+    /// Where the safety gap counts from at `now`, as the planner has it.
+    fn gap_from(&self, resource: &ResourcePlan, now: Timestamp) -> Option<Timestamp> {
+        let attribute = resource.target.vendor.changed_attribute;
+        let change = attribute.and_then(|attribute| Some((self.changed_at?, attribute)));
+        gap_start(self.last_rotation, change, now).map(|(at, _)| at)
     }
 }
 
@@ -277,8 +275,9 @@ fn skipped<W>(
     if run.options.allow_rapid_rotation {
         return None;
     }
-    let gap_from = expected.gap_from(resource);
-    let allowed_from = too_soon(action, resource, gap_from, run.clock.now())?;
+    let now = run.clock.now();
+    let gap_from = expected.gap_from(resource, now);
+    let allowed_from = too_soon(action, resource, gap_from, now)?;
     Some(Outcome::SkippedTooSoon {
         last_rotation: gap_from.unwrap_or(allowed_from),
         allowed_from,

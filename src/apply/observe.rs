@@ -9,7 +9,7 @@ use super::ApplyError;
 use super::recovery::{SecretsToRecover, Settling, settle_journal};
 use super::ui::Ticker;
 use super::unjournaled::{kept_records, unjournaled_dir};
-use crate::config::DesiredState;
+use crate::config::{DesiredState, Resource};
 use crate::plan::{LiveState, LostSecret};
 use crate::provider::{LiveReader, ProviderError};
 use crate::state::{Ledger, StateBackend};
@@ -106,24 +106,28 @@ impl<R: LiveReader> Observer<'_, R> {
         live: &mut LiveState,
         errors: &mut Vec<ProviderError>,
     ) {
-        let unseen: Vec<&str> = desired
+        let journal_aged: Vec<&Resource> = desired
             .resources
             .iter()
             .filter(|resource| resource.vendor.changed_attribute.is_some())
-            .map(|resource| resource.name.as_str())
-            .filter(|name| live.resources.contains_key(*name))
+            .filter(|resource| live.resources.contains_key(&resource.name))
             .collect();
-        let Some(state) = self.state.filter(|_| !unseen.is_empty()) else {
+        if journal_aged.is_empty() {
+            return;
+        }
+        // No state: the run reads no journal (the command says so), and has nothing to add.
+        let Some(state) = self.state else {
             return;
         };
         let mut records = match state.records().await {
             Ok(records) => records,
-            Err(error) => {
-                for name in unseen {
-                    live.resources.remove(name);
+            Err(why) => {
+                for resource in journal_aged {
+                    live.resources.remove(&resource.name);
                     errors.push(ProviderError::Setup(format!(
-                        "{name}: its API does not show when it was last rotated and keyrot's \
-                         journal, which does, cannot be read: {error}"
+                        "{}: its API does not show when it was last rotated, and keyrot's \
+                         journal, which does, cannot be read: {why}",
+                        resource.name
                     )));
                 }
                 return;
@@ -132,9 +136,10 @@ impl<R: LiveReader> Observer<'_, R> {
         records.extend(kept_records(&unjournaled_dir(Path::new(&desired.source))));
         let ledger = Ledger::new(&records);
         let journaled = ledger.last_rotations();
-        for name in unseen {
-            if let (Some(observed), Some(at)) = (live.resources.get_mut(name), journaled.get(name))
-            {
+        for resource in journal_aged {
+            let key = (resource.vendor.key, resource.id.as_str());
+            let observed = live.resources.get_mut(&resource.name);
+            if let (Some(observed), Some(at)) = (observed, journaled.get(&key)) {
                 // To the second, as the APIs tell times.
                 let at = jiff::Timestamp::from_second(at.as_second()).unwrap_or(*at);
                 observed.last_rotation = observed.last_rotation.max(Some(at));

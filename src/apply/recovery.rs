@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use std::path::Path;
 
 use super::journal::Journal;
+use super::settle::change_evidence;
 use super::sink_command::end_sink_survivors;
 use super::unjournaled::{kept_records, merge};
 use super::waiting::{WaitingSecret, waiting_secrets};
@@ -133,20 +134,15 @@ async fn settle_write<'w>(
 /// second the intent was recorded is evidence that it went through; an unmoved one proves
 /// nothing, since the vendor does not document that a rotation moves it.
 fn answer_lost(write: &Write, current: CurrentState, attribute: &str) -> WriteOutcome {
-    let sent = Timestamp::from_second(write.at.as_second()).unwrap_or(write.at);
-    let reason = match current.changed_at {
-        Some(changed) if changed >= sent => format!(
-            "the run ended before the journal recorded where the rotation's new secret went; \
-             {attribute} moved to {changed}: the rotation went through"
-        ),
-        _ => format!(
-            "the run ended before the journal recorded where the rotation's new secret went; \
-             {attribute} did not move, which proves nothing: the secret is taken for lost"
-        ),
-    };
+    // APIs tell times to the second: a change in the second the intent was recorded counts.
+    let sent = Timestamp::from_second(write.at.as_second() - 1).unwrap_or(write.at);
+    let evidence = change_evidence(attribute, current.changed_at, Some(sent));
     WriteOutcome::SecretLost {
         last_rotation: None,
-        reason,
+        reason: format!(
+            "the run ended before the journal recorded where the rotation's new secret went, \
+             so the secret is taken for lost; {evidence}"
+        ),
     }
 }
 

@@ -73,21 +73,30 @@ async fn answer_lost(
         .read_current(&resource.name, &resource.target)
         .await
         .map(|current| current.changed_at);
+    let planned = resource.changed_at.as_deref().copied();
     let evidence = match read {
-        Ok(Some(now))
-            if resource
-                .changed_at
-                .as_deref()
-                .is_none_or(|then| now > *then) =>
-        {
-            format!("its {attribute} moved to {now}: the rotate went through")
-        }
-        Ok(_) => format!("its {attribute} did not move, which proves nothing"),
+        Ok(changed) => change_evidence(attribute, changed, planned),
         Err(error) => format!("reading it again failed: {error}"),
     };
     ProviderError::AnswerLost {
         failure: Box::new(failure),
         evidence,
+    }
+}
+
+/// What `attribute` (`modified_on`), now `changed`, says of a rotate sent after `since`: it
+/// went through when it moved past that; an unmoved one proves nothing, since the vendor does
+/// not document that a rotation moves it.
+pub(super) fn change_evidence(
+    attribute: &str,
+    changed: Option<Timestamp>,
+    since: Option<Timestamp>,
+) -> String {
+    match changed {
+        Some(now) if since.is_none_or(|since| now > since) => {
+            format!("its {attribute} moved to {now}: the rotate went through")
+        }
+        _ => format!("its {attribute} did not move, which proves nothing"),
     }
 }
 

@@ -156,11 +156,13 @@ fn blanked(text: &str, secret: &str) -> String {
             .max()
             .unwrap_or(0)
     };
+    // A secret shorter than the run is blanked whole; an empty one blanks nothing.
+    let shortest = BLANKED_RUN.min(secret.len()).max(1);
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     while at < text.len() {
         match longest_at(at) {
-            run if run >= BLANKED_RUN => {
+            run if run >= shortest => {
                 out.push_str("[secret]");
                 at += run;
             }
@@ -323,6 +325,9 @@ mod tests {
         // Eleven characters in a row, or a common word, stay.
         let short = format!("got {} and cfat_ tokens", &secret[5..16]);
         assert_eq!(blanked(&short, secret), short);
+        // A secret shorter than that is blanked whole, and an empty one blanks nothing.
+        assert_eq!(blanked("rejected abc123", "abc123"), "rejected [secret]");
+        assert_eq!(blanked("rejected", ""), "rejected");
     }
 
     #[test]

@@ -53,8 +53,10 @@ pub async fn backend_for_reading(
             "note: {} keeps keyrot's journal in PostgreSQL (`settings.backend: postgres`) and \
              {DATABASE_URL} is not set, so this run does not read it: a write a killed apply \
              left open, a secret lost or waiting in a recovery file, and an apply holding the \
-             lock do not show here; `keyrot apply` reads it. A role that may only read is \
-             enough to see them (README: \"A read-only database role\")",
+             lock do not show here, and a key whose API does not show its rotations (a \
+             Cloudflare API token) looks as old as the API says; `keyrot apply` reads it. A \
+             role that may only read is enough to see them (README: \"A read-only database \
+             role\")",
             desired.source
         ));
         return Ok(None);

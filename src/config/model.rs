@@ -97,7 +97,8 @@ impl DesiredState {
 
     /// The request budget `vendor`'s client keeps: its section's `rate_limit` (`default` when
     /// the file has no section for it), or for a budget it shares with other sections
-    /// ([`Vendor::shared_budget`]), the stricter of those sections' that name resources.
+    /// ([`Vendor::shared_budget`]), the one with the lowest average rate (N / DURATION) among
+    /// those sections that name resources.
     pub fn rate_limit_of(&self, vendor: &Vendor, default: RateLimit) -> RateLimit {
         let own = |vendor: &Vendor| self.connection(vendor).map_or(default, |c| c.rate_limit);
         let Some(budget) = vendor.shared_budget else {
@@ -363,7 +364,7 @@ mod tests {
     }
 
     #[test]
-    fn sections_sharing_a_budget_keep_the_stricter_rate_of_those_in_use() {
+    fn sections_sharing_a_budget_keep_the_lowest_average_rate_of_those_in_use() {
         use crate::vendor::{cloudflare, cloudflare_tokens, rixl};
         let load = |text: &str| {
             super::super::load_bytes("k.yaml", text.as_bytes(), std::path::Path::new("/tmp"))
@@ -377,12 +378,12 @@ mod tests {
              rate_limit: 1200/5m\n{token}"
         ));
         let default = cloudflare::facts::RATE_LIMIT;
-        let stricter = crate::config::parse_rate_limit("100/1m").unwrap();
+        let lower = crate::config::parse_rate_limit("100/1m").unwrap();
         assert_eq!(
             both.rate_limit_of(&cloudflare_tokens::VENDOR, default),
-            stricter
+            lower
         );
-        assert_eq!(both.rate_limit_of(&cloudflare::VENDOR, default), stricter);
+        assert_eq!(both.rate_limit_of(&cloudflare::VENDOR, default), lower);
         // A section without resources spends nothing, so its limit does not count.
         let tokens_only = load(&format!(
             "version: 1\ncloudflare:\n  rate_limit: 100/1m\n  accounts: {{}}\ncloudflare_tokens:\n{token}"

@@ -94,9 +94,9 @@ fn with_risk(decision: RotationDecision, risk: &'static str) -> RotationDecision
 /// journal notes it just before the request, the API when it processes it.
 const SAME_CHANGE: SignedDuration = SignedDuration::from_mins(2);
 
-/// Where the safety gap counts from: the last rotation, or a later change of a key whose API
-/// does not show its rotations.
-fn gap_start(
+/// Where the safety gap counts from at `now`: the last rotation, or a later change of a key
+/// whose API does not show its rotations (the planner's, and apply's at the real clock).
+pub fn gap_start(
     last_rotation: Option<Timestamp>,
     last_change: Option<(Timestamp, &'static str)>,
     now: Timestamp,

@@ -274,6 +274,10 @@ impl ProviderError {
                 error: Box::new(error.redacted(secrets)),
                 hint,
             },
+            Self::AnswerLost { failure, evidence } => Self::AnswerLost {
+                failure: Box::new(failure.redacted(secrets)),
+                evidence: clean(evidence),
+            },
             other => other,
         }
     }

@@ -143,11 +143,13 @@ impl Ledger {
         lost
     }
 
-    /// When each resource was last rotated, as this journal knows it: its latest rotate that
-    /// went through (done, its secret delivered, saved or lost), at the instant the outcome
-    /// records or, when it records none, when the intent was recorded (just before the
-    /// request). For vendors whose API does not show rotations, this is the only record.
-    pub fn last_rotations(&self) -> BTreeMap<&str, Timestamp> {
+    /// When each key was last rotated, as this journal knows it, by its vendor's key and its
+    /// ID (not its name, which an edit of the file can give another key): its latest rotate
+    /// that went through (done, its secret delivered, saved or lost), at the instant the
+    /// outcome records or, when it records none, when the intent was recorded (just before the
+    /// request). For vendors whose API does not show rotations, this is the only record. An
+    /// intent whose record is damaged names no key, and counts for none.
+    pub fn last_rotations(&self) -> BTreeMap<(&str, &str), Timestamp> {
         let mut last = BTreeMap::new();
         for write in &self.writes {
             if write.intent.action != WriteAction::Rotate {
@@ -164,9 +166,9 @@ impl Ledger {
                     continue;
                 }
             };
-            let resource = write.intent.resource.as_str();
-            if last.get(resource).is_none_or(|seen| *seen < at) {
-                last.insert(resource, at);
+            let key = (write.intent.vendor.as_str(), write.intent.id.as_str());
+            if !key.0.is_empty() && last.get(&key).is_none_or(|seen| *seen < at) {
+                last.insert(key, at);
             }
         }
         last
@@ -189,7 +191,7 @@ mod tests {
                 seq,
                 resource: resource.to_owned(),
                 vendor: "rixl".to_owned(),
-                id: "K1".to_owned(),
+                id: format!("K-{resource}"),
                 action: WriteAction::Rotate,
                 observed_last_rotation: None,
                 issues_secret: true,
@@ -246,9 +248,9 @@ mod tests {
         ]);
         let last = ledger.last_rotations();
         // Without a time in its outcome, the intent's (the failed later one does not count).
-        assert_eq!(last.get("k1"), Some(&at(0)));
-        assert_eq!(last.get("j"), Some(&at(3)));
-        assert_eq!(last.get("open"), None);
+        assert_eq!(last.get(&("rixl", "K-k1")), Some(&at(0)));
+        assert_eq!(last.get(&("rixl", "K-j")), Some(&at(3)));
+        assert_eq!(last.get(&("rixl", "K-open")), None);
     }
 
     #[test]

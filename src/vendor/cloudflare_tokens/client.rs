@@ -10,13 +10,16 @@ use super::wire::{FailedAnswer, ListInfo, RollAnswer, RollRequest, Token, Verifi
 use crate::http::{HttpResponse, HttpSender, HttpSettings, Idempotency, endpoint, parse_base_url};
 use crate::plan::{KeyState, KeyStatus, Observation};
 use crate::provider::{BadInstant, ProviderError, ResourceLabel, wire_instant};
-use crate::vendor::cloudflare::{CloudflareCredentials, DEFAULT_BASE_URL, read_response};
+use crate::vendor::cloudflare::{
+    AccountId, CloudflareCredentials, DEFAULT_BASE_URL, read_response,
+};
 
 /// Tokens asked for per list page: the most Cloudflare allows (`per_page` 5..50).
 const PER_PAGE: u64 = 50;
-/// The most list pages keyrot follows (Cloudflare allows 500 account tokens): a server that
-/// keeps reporting more is stopped there.
-const MAX_PAGES: u64 = 1_000;
+/// The most list pages keyrot follows: Cloudflare allows 500 tokens to an account (10 pages)
+/// and 50 to a user, so a server that keeps reporting more is stopped there, having spent
+/// little of the budget.
+const MAX_PAGES: u64 = 20;
 
 /// A token as a list or a read shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,6 +96,11 @@ impl TokensClient {
         let label = owner.label();
         let mut tokens: Vec<ListedToken> = Vec::new();
         for page in 1.. {
+            if page > MAX_PAGES {
+                let path = owner.collection();
+                let why = format!("more than {MAX_PAGES} pages");
+                return Err(ProviderError::endless_list(&label, &path, &why));
+            }
             // An account's list leaves expired tokens out unless asked: keyrot must see them.
             let expired = match owner {
                 Owner::User => "",
@@ -115,17 +123,22 @@ impl TokensClient {
                 _ if received > PER_PAGE => Some(format!(
                     "a page listed {received} tokens, more than the {PER_PAGE} asked for"
                 )),
-                _ if page > MAX_PAGES => Some(format!("more than {MAX_PAGES} pages")),
                 _ => None,
             };
             if let Some(why) = why {
                 return Err(ProviderError::endless_list(&label, &path, &why));
             }
             for token in listed {
-                tokens.push(listed_token(token, &label, &operation)?);
+                let token = listed_token(token, &label, &operation)?;
+                // A token listed twice (pages shifting under a new one) counts once.
+                if !tokens.iter().any(|seen| seen.id == token.id) {
+                    tokens.push(token);
+                }
             }
+            // The last page comes back short; `total_count` (all pages) ends it sooner.
             let total = info.and_then(|info| info.total_count);
-            if received < PER_PAGE || total.is_some_and(|total| tokens.len() as u64 >= total) {
+            let pages_in_total = total.map(|total| total.div_ceil(PER_PAGE));
+            if received < PER_PAGE || pages_in_total.is_some_and(|pages| page >= pages) {
                 break;
             }
         }
@@ -254,8 +267,10 @@ fn listed_token(
         detail,
     };
     let live = live_from_wire(&token).map_err(|bad| invalid(bad.to_string()))?;
-    let Some(id) = token.id else {
-        return Err(invalid("a token without an `id`".to_owned()));
+    let Some(id) = token.id.filter(|id| AccountId::parse(id).is_ok()) else {
+        return Err(invalid(
+            "a token without an `id` of 32 hexadecimal characters".to_owned(),
+        ));
     };
     Ok(ListedToken {
         id,

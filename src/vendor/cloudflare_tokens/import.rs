@@ -10,9 +10,11 @@ use futures_util::future::LocalBoxFuture;
 use jiff::Timestamp;
 
 use super::client::TokensClient;
+use super::section::looks_like_a_value;
 use super::token_ref::Owner;
 use crate::config::{RateLimit, SINK_PLACEHOLDER, parse_rate_limit, resource_names};
 use crate::http::HttpSettings;
+use crate::plan::KeyStatus;
 use crate::render::counted;
 use crate::text::Printable;
 use crate::vendor::cloudflare::{AccountId, facts};
@@ -77,8 +79,14 @@ async fn import(
         owners.push(Owner::User);
     }
     for id in &args.accounts {
-        let account_id =
-            AccountId::parse(id).map_err(|error| ImportError::Usage(error.to_string()))?;
+        let account_id = AccountId::parse(id).map_err(|error| match looks_like_a_value(id) {
+            true => ImportError::Usage(
+                "--account holds what looks like a token's value (it is not shown), not an \
+                 account's ID: roll that token now"
+                    .to_owned(),
+            ),
+            false => ImportError::Usage(error.to_string()),
+        })?;
         let owner = Owner::Account(account_id);
         // An account named twice is imported once.
         if !owners.contains(&owner) {
@@ -93,11 +101,20 @@ async fn import(
     let own_id = client.own_id().await?.to_owned();
     let mut found = Vec::new();
     let mut managing = None;
+    let mut not_working = Vec::new();
     for owner in &owners {
         for token in client.list(owner).await? {
-            match token.id == own_id {
-                true => managing = Some(token.name),
-                false => found.push((owner, token)),
+            match token.live.status() {
+                _ if token.id == own_id => managing = Some(token.name),
+                Some(status @ (KeyStatus::Disabled | KeyStatus::Expired)) => {
+                    not_working.push(format!(
+                        "\"{}\" ({}): {}",
+                        Printable(&token.name),
+                        token.id,
+                        status.word()
+                    ));
+                }
+                _ => found.push((owner, token)),
             }
         }
     }
@@ -124,7 +141,11 @@ async fn import(
     for account in &args.accounts {
         let _ = write!(command, " --account {account}");
     }
-    let text = import_yaml(&tokens, &command, Timestamp::now());
+    let mut text = import_yaml(&tokens, &command, Timestamp::now());
+    for token in &not_working {
+        // A rule would make the plan refuse them: they cannot be rolled into working ones.
+        let _ = writeln!(text, "    # not imported, as it cannot be rolled: {token}");
+    }
     let left_out = match managing {
         Some(name) => format!(
             " (not the managing token \"{}\", {own_id}, which keyrot authenticates with)",
@@ -132,8 +153,12 @@ async fn import(
         ),
         None => String::new(),
     };
+    let not_imported = match not_working.len() {
+        0 => String::new(),
+        count => format!(", {count} disabled or expired left out (see the comments)"),
+    };
     let summary = format!(
-        "{} imported{left_out}; set each token's `secret` before the first plan",
+        "{} imported{left_out}{not_imported}; set each token's `secret` before the first plan",
         counted(tokens.len(), "Cloudflare API token")
     );
     Ok(Imported { text, summary })

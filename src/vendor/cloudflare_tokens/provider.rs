@@ -180,8 +180,15 @@ impl Provider for TokensClient {
                 )));
             };
             // The plan refuses to roll the managing token; this holds if the file changed the
-            // token's ID since.
-            if self.own_id().await? == token.token_id {
+            // token's ID since. Asking which token that is sends nothing that rolls: a failure
+            // here is a plain one, never a roll of unknown outcome.
+            let own_id = self.own_id().await.map_err(|error| {
+                ProviderError::Setup(format!(
+                    "{}: not rolled, since keyrot could not tell which token it holds: {error}",
+                    token.label()
+                ))
+            })?;
+            if own_id == token.token_id {
                 return Err(ProviderError::Setup(format!(
                     "{}: keyrot authenticates with this token (CLOUDFLARE_API_TOKEN); rolling it \
                      would cut keyrot off mid-run",

@@ -129,9 +129,9 @@ fn token_fields() -> serde_json::Value {
     fields
 }
 
-/// Whether `text` looks like an API token's value rather than its ID: the prefixes Cloudflare
+/// Whether `text` looks like an API token's value rather than an ID: the prefixes Cloudflare
 /// gives them (`cfut_`, `cfat_`), or the length of one (40 characters or more).
-fn looks_like_a_value(text: &str) -> bool {
+pub(super) fn looks_like_a_value(text: &str) -> bool {
     let text = text.trim();
     text.starts_with("cfut_") || text.starts_with("cfat_") || text.chars().count() >= 40
 }
@@ -206,9 +206,17 @@ impl Tokens<'_> {
     }
 
     fn account_id(&mut self, id: &Located<String>) -> Option<AccountId> {
-        AccountId::parse(&id.value)
-            .map_err(|error| self.checker.report(id, error.to_string()))
-            .ok()
+        let error = match AccountId::parse(&id.value) {
+            Ok(account_id) => return Some(account_id),
+            Err(_) if looks_like_a_value(&id.value) => {
+                "account_id holds what looks like a token's value (it is not shown), not an \
+                 account's ID: roll that token now, since its value is in this file"
+                    .to_owned()
+            }
+            Err(error) => error.to_string(),
+        };
+        self.checker.report(id, error);
+        None
     }
 
     /// A token's ID. A token's value pasted in the wrong place is never quoted.

@@ -14,7 +14,7 @@ pub(super) struct Token {
     pub expires_on: Option<String>,
 }
 
-/// `result_info` of a list: its page and how many there are in all.
+/// `result_info` of a list: how many tokens there are in all, on every page.
 #[derive(Deserialize)]
 pub(super) struct ListInfo {
     pub total_count: Option<u64>,
