@@ -143,7 +143,7 @@ fn run_command(sink: &SinkCommand<'_>, secret: &SecretString) -> Result<(), Sink
 const BLANKED_RUN: usize = 12;
 
 /// `text` with every run of at least [`BLANKED_RUN`] characters of `secret` (the whole secret,
-/// or a part a command quoted in an error) replaced by `[secret]`.
+/// or a part a command quoted in an error), in either case, replaced by `[secret]`.
 fn blanked(text: &str, secret: &str) -> String {
     let text: Vec<char> = text.chars().collect();
     let secret: Vec<char> = secret.chars().collect();
@@ -151,7 +151,7 @@ fn blanked(text: &str, secret: &str) -> String {
         (0..secret.len())
             .map(|from| {
                 let same = text[at..].iter().zip(&secret[from..]);
-                same.take_while(|(a, b)| a == b).count()
+                same.take_while(|(a, b)| a.eq_ignore_ascii_case(b)).count()
             })
             .max()
             .unwrap_or(0)
@@ -325,6 +325,9 @@ mod tests {
         // Eleven characters in a row, or a common word, stay.
         let short = format!("got {} and cfat_ tokens", &secret[5..16]);
         assert_eq!(blanked(&short, secret), short);
+        // In the other case too.
+        let upper = format!("got {}", secret[..20].to_uppercase());
+        assert_eq!(blanked(&upper, secret), "got [secret]");
         // A secret shorter than that is blanked whole, and an empty one blanks nothing.
         assert_eq!(blanked("rejected abc123", "abc123"), "rejected [secret]");
         assert_eq!(blanked("rejected", ""), "rejected");

@@ -147,10 +147,12 @@ pub enum SinkProblem {
     },
 }
 
+/// A command's stderr as a message shows it: its control characters escaped, so a command
+/// (which a pull request can change) cannot clear the screen or forge a line.
 fn stderr_shown(stderr: &str) -> String {
     match stderr.is_empty() {
         true => String::new(),
-        false => format!(": {stderr}"),
+        false => format!(": {}", crate::text::Printable(stderr)),
     }
 }
 

@@ -159,10 +159,12 @@ fn a_token_just_rolled_by_a_keyrot_with_another_journal_is_not_rolled_again() {
 fn a_value_pasted_where_an_id_goes_is_refused_and_never_shown() {
     let value = "cfut_39e0b35be3f8e9fc774c9bc18d7d398cf4cba8c4a84d84f9016d9e05";
     let secret = "rxl_9f8e7d6c5b4a39281706f5e4d3c2b1a0";
+    let account = "cfat_0e8f6ad8b5f2a09c7e1d4b3a2f9c8e7d6a5b4c3d2e1f0a9b";
     let file = format!(
         "version: 1\ncloudflare_tokens:\n  tokens:\n    ci:\n      token_id: {value}\n      \
          secret: {{file: secrets/ci.token}}\nrixl:\n  api_keys:\n    up:\n      key_id: \
-         {secret}\n      secret: {{file: secrets/up.key}}\n"
+         {secret}\n      secret: {{file: secrets/up.key}}\ncloudflare:\n  accounts:\n    \
+         prod:\n      account_id: {account}\n"
     );
     let workspace = Workspace::new(&file);
     let validate = crate::harness::keyrot_command()
@@ -181,8 +183,13 @@ fn a_value_pasted_where_an_id_goes_is_refused_and_never_shown() {
         message.contains("key_id holds what looks like a key's secret"),
         "{message}"
     );
-    crate::harness::assert_never_shown(&validate, value);
-    crate::harness::assert_never_shown(&validate, secret);
+    assert!(
+        message.contains("account_id holds what looks like an API token's value"),
+        "{message}"
+    );
+    for shown in [value, secret, account] {
+        crate::harness::assert_never_shown(&validate, shown);
+    }
 }
 
 /// `keyrot import cloudflare-tokens ARGS` against `sandbox`.

@@ -2,17 +2,35 @@
 
 use std::fmt;
 
-/// A text that is not a Cloudflare account ID, and what it holds instead.
+/// A text that is not a Cloudflare account ID, and what it holds instead. A token's value
+/// pasted in its place is never quoted.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "account_id `{text}` is not a Cloudflare account ID: expected 32 lowercase hexadecimal \
-     characters (found {found})"
-)]
+#[error("{}", described(.text, .found))]
 pub struct AccountIdError {
     /// As given.
     pub text: String,
     /// What it holds instead.
     pub found: Found,
+}
+
+/// The message for `text`, which holds `found` instead of an account ID.
+fn described(text: &str, found: &Found) -> String {
+    match looks_like_a_token_value(text) {
+        true => "account_id holds what looks like an API token's value (it is not shown), not \
+                 an account's ID: roll that token now, since its value is where IDs go"
+            .to_owned(),
+        false => format!(
+            "account_id `{text}` is not a Cloudflare account ID: expected 32 lowercase \
+             hexadecimal characters (found {found})"
+        ),
+    }
+}
+
+/// Whether `text` looks like an API token's value rather than an ID: the prefixes Cloudflare
+/// gives them (`cfut_`, `cfat_`), or the length of one (40 characters or more).
+pub fn looks_like_a_token_value(text: &str) -> bool {
+    let text = text.trim();
+    text.starts_with("cfut_") || text.starts_with("cfat_") || text.chars().count() >= 40
 }
 
 /// What a text that is not an account ID holds.

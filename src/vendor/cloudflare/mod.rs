@@ -11,7 +11,7 @@ pub mod sandbox;
 mod section;
 mod wire;
 
-pub use account_id::{AccountId, AccountIdError};
+pub use account_id::{AccountId, AccountIdError, looks_like_a_token_value};
 pub(crate) use client::read_response;
 pub use client::{AccountRef, AccountSummary, CloudflareClient, DEFAULT_BASE_URL};
 pub use credentials::CloudflareCredentials;

@@ -10,7 +10,6 @@ use futures_util::future::LocalBoxFuture;
 use jiff::Timestamp;
 
 use super::client::TokensClient;
-use super::section::looks_like_a_value;
 use super::token_ref::Owner;
 use crate::config::{RateLimit, SINK_PLACEHOLDER, parse_rate_limit, resource_names};
 use crate::http::HttpSettings;
@@ -79,14 +78,8 @@ async fn import(
         owners.push(Owner::User);
     }
     for id in &args.accounts {
-        let account_id = AccountId::parse(id).map_err(|error| match looks_like_a_value(id) {
-            true => ImportError::Usage(
-                "--account holds what looks like a token's value (it is not shown), not an \
-                 account's ID: roll that token now"
-                    .to_owned(),
-            ),
-            false => ImportError::Usage(error.to_string()),
-        })?;
+        let account_id =
+            AccountId::parse(id).map_err(|error| ImportError::Usage(error.to_string()))?;
         let owner = Owner::Account(account_id);
         // An account named twice is imported once.
         if !owners.contains(&owner) {

@@ -78,32 +78,29 @@ fn by_owner(desired: &DesiredState) -> BTreeMap<Owner, Vec<(&Resource, TokenRef<
     owners
 }
 
-impl TokensClient {
-    /// Reads the tokens of one owner from one list; `own_id` is the managing token's.
-    fn read_owner(
-        &self,
-        tokens: &[(&Resource, TokenRef<'_>)],
-        listed: &[ListedToken],
-        own_id: &str,
-        read: &mut LiveRead,
-    ) {
-        for (resource, token) in tokens {
-            match listed.iter().find(|listed| listed.id == token.token_id) {
-                Some(found) => {
-                    let mut live = found.live.clone();
-                    if let Some(key) = live.key.as_mut() {
-                        key.authenticates_keyrot = found.id == own_id;
-                    }
-                    read.live.resources.insert(resource.name.clone(), live);
+/// Reads the tokens of one owner from its list; `own_id` is the managing token's.
+fn read_owner(
+    tokens: &[(&Resource, TokenRef<'_>)],
+    listed: &[ListedToken],
+    own_id: &str,
+    read: &mut LiveRead,
+) {
+    for (resource, token) in tokens {
+        match listed.iter().find(|listed| listed.id == token.token_id) {
+            Some(found) => {
+                let mut live = found.live.clone();
+                if let Some(key) = live.key.as_mut() {
+                    key.authenticates_keyrot = found.id == own_id;
                 }
-                None => read.errors.push(ProviderError::KeyNotFound {
-                    resource: token.label(),
-                    listed: listed.len(),
-                    listed_as: "token",
-                    vendor: "Cloudflare",
-                    id_field: "token_id (and account_id)",
-                }),
+                read.live.resources.insert(resource.name.clone(), live);
             }
+            None => read.errors.push(ProviderError::KeyNotFound {
+                resource: token.label(),
+                listed: listed.len(),
+                listed_as: "token",
+                vendor: "Cloudflare",
+                id_field: "token_id (and account_id)",
+            }),
         }
     }
 }
@@ -137,7 +134,7 @@ impl Provider for TokensClient {
             };
             for (owner, tokens) in &owners {
                 match self.list(owner).await {
-                    Ok(listed) => self.read_owner(tokens, &listed, &own_id, &mut read),
+                    Ok(listed) => read_owner(tokens, &listed, &own_id, &mut read),
                     Err(error) => read
                         .errors
                         .push(stop_rules().whole_read_failed(error, tokens.len())),

@@ -15,7 +15,7 @@ use crate::config::schema::{named_map, object_of, rate_limit, rotation_fields};
 use crate::config::section::{Section, SectionSchema, ValidatedSection};
 use crate::config::validate::{Checker, RotationFields};
 use crate::config::{Connection, Resource};
-use crate::vendor::cloudflare::{AccountId, facts};
+use crate::vendor::cloudflare::{AccountId, facts, looks_like_a_token_value};
 
 block! {
     /// `cloudflare_tokens:`: the budget, defaults, and the tokens by name.
@@ -129,13 +129,6 @@ fn token_fields() -> serde_json::Value {
     fields
 }
 
-/// Whether `text` looks like an API token's value rather than an ID: the prefixes Cloudflare
-/// gives them (`cfut_`, `cfat_`), or the length of one (40 characters or more).
-pub(super) fn looks_like_a_value(text: &str) -> bool {
-    let text = text.trim();
-    text.starts_with("cfut_") || text.starts_with("cfat_") || text.chars().count() >= 40
-}
-
 /// The tokens being validated, and the tokens seen so far, by owner and ID.
 struct Tokens<'a> {
     checker: &'a mut Checker,
@@ -206,17 +199,9 @@ impl Tokens<'_> {
     }
 
     fn account_id(&mut self, id: &Located<String>) -> Option<AccountId> {
-        let error = match AccountId::parse(&id.value) {
-            Ok(account_id) => return Some(account_id),
-            Err(_) if looks_like_a_value(&id.value) => {
-                "account_id holds what looks like a token's value (it is not shown), not an \
-                 account's ID: roll that token now, since its value is in this file"
-                    .to_owned()
-            }
-            Err(error) => error.to_string(),
-        };
-        self.checker.report(id, error);
-        None
+        AccountId::parse(&id.value)
+            .map_err(|error| self.checker.report(id, error.to_string()))
+            .ok()
     }
 
     /// A token's ID. A token's value pasted in the wrong place is never quoted.
@@ -225,7 +210,7 @@ impl Tokens<'_> {
             Ok(id) => return Some(id.to_string()),
             Err(error) => error,
         };
-        let message = match looks_like_a_value(&id.value) {
+        let message = match looks_like_a_token_value(&id.value) {
             true => "token_id holds what looks like a token's value (it is not shown), not its \
                      ID: roll that token now, since its value is in this file, and write its \
                      ID (32 hexadecimal characters, in the dashboard or `keyrot import \
