@@ -52,9 +52,10 @@ async fn verify(
         counted(records.len(), "record"),
         counted(ledger.writes.len(), "write")
     ));
-    printer.sayln(&format!(
-        "Open writes: {} (the next plan, drift or apply settles each by reading its resource)",
-        open.len()
+    printer.sayln(&counted_line(
+        "Open writes",
+        open.len(),
+        "the next plan, drift or apply settles each by reading its resource",
     ));
     for write in open {
         printer.sayln(&format!(
@@ -64,12 +65,11 @@ async fn verify(
             instant_in_words(write.at)
         ));
     }
-    printer.sayln(&match lost.len() {
-        0 => "Lost secrets: 0".to_owned(),
-        count => format!(
-            "Lost secrets: {count} (the next apply rotates each key again and delivers its secret)"
-        ),
-    });
+    printer.sayln(&counted_line(
+        "Lost secrets",
+        lost.len(),
+        "the next apply rotates each key again and delivers its secret",
+    ));
     for secret in &lost {
         printer.sayln(&format!(
             "  {}: lost by run {} at {}",
@@ -78,10 +78,10 @@ async fn verify(
             instant_in_words(secret.at)
         ));
     }
-    printer.sayln(&format!(
-        "Secrets waiting in recovery files: {} (`keyrot deliver NAME` or the next apply \
-         delivers each)",
-        waiting.len()
+    printer.sayln(&counted_line(
+        "Secrets waiting in recovery files",
+        waiting.len(),
+        "`keyrot deliver NAME` or the next apply delivers each",
     ));
     for secret in &waiting {
         printer.sayln(&format!(
@@ -91,9 +91,10 @@ async fn verify(
             instant_in_words(secret.entry.since)
         ));
     }
-    printer.sayln(&format!(
-        "Damaged records: {} (skipped; the records around them are used)",
-        damaged.len()
+    printer.sayln(&counted_line(
+        "Damaged records",
+        damaged.len(),
+        "skipped; the records around them are used",
     ));
     for record in &damaged {
         printer.sayln(&format!("  {}: {}", record.place, Printable(&record.error)));
@@ -152,4 +153,12 @@ async fn move_aside(backend: &dyn StateBackend) -> Result<String, CliError> {
         counted(kept.len(), "record"),
         lost_after.len()
     ))
+}
+
+/// `What: N (what happens to them)`, the explanation only when there are some.
+fn counted_line(what: &str, count: usize, explanation: &str) -> String {
+    match count {
+        0 => format!("{what}: 0"),
+        _ => format!("{what}: {count} ({explanation})"),
+    }
 }
