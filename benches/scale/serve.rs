@@ -38,7 +38,12 @@ fn wait_for_cycles(served: &Served, count: f64) {
 
 /// A field of /proc/PID/status of `served`, in KiB.
 fn status_kib(served: &Served, field: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{}/status", served.child.id())).unwrap();
+    process_status_kib(&served.child.id().to_string(), field)
+}
+
+/// A field of /proc/PROCESS/status (`self` for this one), in KiB.
+pub fn process_status_kib(process: &str, field: &str) -> u64 {
+    let text = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap();
     text.lines()
         .find_map(|line| line.strip_prefix(field)?.trim().strip_suffix(" kB"))
         .and_then(|kib| kib.trim().parse().ok())

@@ -20,6 +20,7 @@ use keyrot::serve::{Control, LogFormat};
 use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 
 use super::harness::{account, desired_file, id, now, sandbox_config, start_sandbox};
+use super::serve::process_status_kib;
 use super::{Row, Scenario, accounts_file};
 
 /// The day simulated.
@@ -91,7 +92,7 @@ pub fn a_day_of_serve(scenario: &Scenario) -> Row {
     let requests: usize = counters.by_method.values().sum();
     let ideal = count + 2 * came_due;
     let ratio = requests as f64 / ideal as f64;
-    let mut row = Row::measured(scenario, wall, peak_rss_kib());
+    let mut row = Row::measured(scenario, wall, process_status_kib("self", "VmHWM:"));
     row.requests = Some(requests);
     row.throttled = Some(counters.throttled);
     row.extra = Some((
@@ -154,14 +155,4 @@ fn by_method(counters: &SandboxCounters) -> String {
         .iter()
         .map(|(method, count)| format!("{count} {method}"));
     each.collect::<Vec<_>>().join(", ")
-}
-
-/// This process's peak resident memory, in KiB.
-fn peak_rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:")?.trim().strip_suffix(" kB"))
-        .and_then(|kib| kib.trim().parse().ok())
-        .unwrap()
 }

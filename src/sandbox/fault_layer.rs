@@ -30,10 +30,11 @@ pub(crate) async fn inject_faults(
     state.record(request.method().as_str(), request.uri());
     let _in_flight = state.in_flight.enter();
     state.in_flight.gathered(state.faults.gather()).await;
-    // A write that issues a new key: a rotate, or an API token's roll (`PUT .../value`).
     let (method, path) = (request.method(), request.uri().path());
-    let is_rotate = (method == axum::http::Method::POST && path.ends_with("/rotate"))
-        || (method == axum::http::Method::PUT && path.ends_with("/value"));
+    let is_rotate = state
+        .vendors()
+        .iter()
+        .any(|vendor| vendor.rotates(method, path));
     // Each vendor's errors in its own shape: Cloudflare's envelope, RIXL's {code, error}.
     let vendor = state.vendor_serving(request.uri().path());
     let failure = |status: StatusCode, code: i64, message: &str| match vendor {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 
 use super::clock::Clock;
@@ -55,6 +55,10 @@ pub trait Simulated: Any + Send + Sync {
 
     /// True when `path` is under its routes: requests there get its error shape.
     fn serves(&self, path: &str) -> bool;
+
+    /// True when `method` on `path` is one of its writes that issue a new key (a rotate, a
+    /// roll): the requests the faults aimed at rotates hit.
+    fn rotates(&self, method: &Method, path: &str) -> bool;
 
     /// True when it answers paths no vendor's routes are under (one vendor does: the one a
     /// base URL missing its path, like Cloudflare's without `/client/v4`, reaches).

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
@@ -33,6 +33,10 @@ impl Simulated for SimulatedAcme {
 
     fn serves(&self, path: &str) -> bool {
         path.starts_with("/acme/")
+    }
+
+    fn rotates(&self, _method: &Method, _path: &str) -> bool {
+        false
     }
 
     fn answers_unclaimed_paths(&self) -> bool {

@@ -33,6 +33,13 @@ pub struct ListedToken {
     pub live: Observation,
 }
 
+/// What a call sends: a read, or a roll (`PUT` of `{}`, never sent twice).
+#[derive(Clone, Copy)]
+enum Call {
+    Read,
+    Roll,
+}
+
 /// A client for one run: one connection pool, the Cloudflare budget, one managing token.
 pub struct TokensClient {
     http: HttpSender,
@@ -110,7 +117,7 @@ impl TokensClient {
                 "{}?page={page}&per_page={PER_PAGE}{expired}",
                 owner.collection()
             );
-            let response = self.call(&label, Method::GET, &path, None).await?;
+            let response = self.call(&label, Call::Read, &path).await?;
             let operation = format!("GET {path}");
             let (listed, info): (Vec<Token>, Option<ListInfo>) =
                 read_response(response, label.clone(), operation.clone())?;
@@ -149,7 +156,7 @@ impl TokensClient {
     pub async fn read(&self, token: &TokenRef<'_>) -> Result<ListedToken, ProviderError> {
         let path = token.path("");
         let label = token.label();
-        let response = self.call(&label, Method::GET, &path, None).await?;
+        let response = self.call(&label, Call::Read, &path).await?;
         let operation = format!("GET {path}");
         let (read, _): (Token, Option<ListInfo>) =
             read_response(response, label.clone(), operation.clone())?;
@@ -163,7 +170,7 @@ impl TokensClient {
             .get_or_try_init(|| async {
                 let label = ResourceLabel("cloudflare managing token".to_owned());
                 let path = "/user/tokens/verify";
-                let response = self.call(&label, Method::GET, path, None).await?;
+                let response = self.call(&label, Call::Read, path).await?;
                 let (verified, _): (Verified, Option<ListInfo>) =
                     read_response(response, label, format!("GET {path}"))?;
                 Ok::<_, ProviderError>(verified.id)
@@ -178,9 +185,7 @@ impl TokensClient {
     pub async fn roll(&self, token: &TokenRef<'_>) -> Result<SecretString, ProviderError> {
         let label = token.label();
         let path = token.path("/value");
-        let response = self
-            .call(&label, Method::PUT, &path, Some(Idempotency::NotIdempotent))
-            .await?;
+        let response = self.call(&label, Call::Roll, &path).await?;
         let operation = format!("PUT {path}");
         if !(200..300).contains(&response.status) {
             return Err(ProviderError::Status {
@@ -206,22 +211,23 @@ impl TokensClient {
     async fn call(
         &self,
         label: &ResourceLabel,
-        method: Method,
+        call: Call,
         path: &str,
-        idempotency: Option<Idempotency>,
     ) -> Result<HttpResponse, ProviderError> {
         let url = endpoint(&self.base_url, path);
+        let (method, idempotency) = match call {
+            Call::Read => (Method::GET, Idempotency::Idempotent),
+            Call::Roll => (Method::PUT, Idempotency::NotIdempotent),
+        };
         let operation = format!("{method} {path}");
-        let idempotency = idempotency.unwrap_or(Idempotency::Idempotent);
-        let body = (method == Method::PUT).then_some(RollRequest {});
         self.http
             .send(&operation, idempotency, |client| {
                 let request = client
                     .request(method.clone(), &url)
                     .bearer_auth(self.token.expose_secret());
-                match &body {
-                    Some(body) => request.json(body),
-                    None => request,
+                match call {
+                    Call::Read => request,
+                    Call::Roll => request.json(&RollRequest {}),
                 }
             })
             .await

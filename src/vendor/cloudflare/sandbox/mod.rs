@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use jiff::{SignedDuration, Timestamp};
 
@@ -192,6 +192,10 @@ impl Simulated for SimulatedCloudflare {
 
     /// Cloudflare's host answers any path with its envelope, so a base URL without
     /// `/client/v4` gets "No route for the URI" as it would from Cloudflare.
+    fn rotates(&self, method: &Method, path: &str) -> bool {
+        method == Method::POST && path.ends_with("/rotate")
+    }
+
     fn answers_unclaimed_paths(&self) -> bool {
         true
     }

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use jiff::Timestamp;
 
@@ -154,6 +154,11 @@ impl Simulated for SimulatedTokens {
     /// Its routes are under the simulated Access API's root, which answers for them.
     fn serves(&self, _path: &str) -> bool {
         false
+    }
+
+    /// A roll: `PUT .../tokens/{id}/value`.
+    fn rotates(&self, method: &Method, path: &str) -> bool {
+        method == Method::PUT && path.ends_with("/value")
     }
 
     fn answers_unclaimed_paths(&self) -> bool {

@@ -121,12 +121,10 @@ fn list(
     query: &HashMap<String, String>,
     account_id: Option<&str>,
 ) -> Response {
-    let Some(tokens) = managed_by(state, headers) else {
-        return refused();
+    let tokens = match tokens_of(state, headers, account_id) {
+        Ok(tokens) => tokens,
+        Err(answer) => return answer(),
     };
-    if !known_account(state, tokens, account_id) {
-        return no_route();
-    }
     let number = |name: &str| {
         query
             .get(name)
@@ -168,12 +166,10 @@ fn read(
     account_id: Option<&str>,
     token_id: &str,
 ) -> Response {
-    let Some(tokens) = managed_by(state, headers) else {
-        return refused();
+    let tokens = match tokens_of(state, headers, account_id) {
+        Ok(tokens) => tokens,
+        Err(answer) => return answer(),
     };
-    if !known_account(state, tokens, account_id) {
-        return no_route();
-    }
     let found = tokens
         .tokens(account_id)
         .into_iter()
@@ -191,12 +187,10 @@ async fn roll(
     account_id: Option<&str>,
     token_id: &str,
 ) -> Response {
-    let Some(tokens) = managed_by(state, headers) else {
-        return refused();
+    let tokens = match tokens_of(state, headers, account_id) {
+        Ok(tokens) => tokens,
+        Err(answer) => return answer(),
     };
-    if !known_account(state, tokens, account_id) {
-        return no_route();
-    }
     if !serde_json::from_slice::<Value>(body).is_ok_and(|value| value.is_object()) {
         let message = "Malformed JSON in request body";
         return failure(StatusCode::BAD_REQUEST, CODE_MALFORMED_JSON, message);
@@ -212,6 +206,21 @@ async fn roll(
         return kill.drop_connection().await;
     }
     success(json!(rolled.value), None)
+}
+
+/// The simulated tokens, when the request authenticates with the managing token and the
+/// routes of `account_id` (the user's when `None`) exist; else what makes the answer
+/// refusing it.
+fn tokens_of<'s>(
+    state: &'s SandboxState,
+    headers: &HeaderMap,
+    account_id: Option<&str>,
+) -> Result<&'s SimulatedTokens, fn() -> Response> {
+    let tokens = managed_by(state, headers).ok_or(refused as fn() -> Response)?;
+    match known_account(state, tokens, account_id) {
+        true => Ok(tokens),
+        false => Err(no_route),
+    }
 }
 
 /// The simulated tokens, when the request authenticates with the managing token.

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use jiff::Timestamp;
 
@@ -143,6 +143,10 @@ impl Simulated for SimulatedRixl {
 
     fn serves(&self, path: &str) -> bool {
         path.starts_with("/platform/") || path.starts_with("/organizations/")
+    }
+
+    fn rotates(&self, method: &Method, path: &str) -> bool {
+        method == Method::POST && path.ends_with("/rotate")
     }
 
     fn answers_unclaimed_paths(&self) -> bool {
